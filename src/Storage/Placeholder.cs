@@ -1,0 +1,1 @@
+namespace DittoFs.Storage; internal static class Placeholder { }

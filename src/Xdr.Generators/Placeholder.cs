@@ -1,0 +1,1 @@
+namespace DittoFs.Xdr.Generators { internal static class Placeholder { } }
