@@ -1,0 +1,58 @@
+using System.Buffers;
+
+namespace DittoFs.Storage;
+
+/// <summary>
+/// The protocol-neutral VFS the protocols call. Every method validates names
+/// (no '/', no NUL, not empty, at most 255 bytes; "." and ".." are not real
+/// entries here: the protocol resolves them), checks the caller's permission
+/// from mode bits, uid, gid and supplementary gids (root bypasses read/write
+/// checks but needs an x bit to execute), and reports failure as a status.
+/// A mutation is durable (survives kill -9) before its task completes, except
+/// Write with <see cref="StableHow.Unstable"/>, which becomes durable at Commit.
+/// Names are raw bytes (UTF-8 by convention, never re-encoded).
+/// </summary>
+public interface IFileSystem : IAsyncDisposable
+{
+    /// <summary>Changes every time the server starts: unstable writes since then may be lost.</summary>
+    ulong WriteVerifier { get; }
+
+    /// <summary>The root directory of a volume (an export), created on first use. Volume ids are small and stable.</summary>
+    ValueTask<FsResult<FileId>> GetVolumeRootAsync(string volumeName);
+
+    ValueTask<FsResult<FileAttributes>> GetAttributesAsync(FileId file);
+
+    /// <summary><paramref name="guardChangeTime"/>: fail with NotSync unless ctime equals it.</summary>
+    ValueTask<SetAttrResult> SetAttributesAsync(Caller caller, FileId file, SetAttributes attributes, Timestamp? guardChangeTime = null);
+
+    ValueTask<LookupResult> LookupAsync(Caller caller, FileId directory, ReadOnlyMemory<byte> name);
+
+    /// <summary>The parent of a directory (for "..", LOOKUPP). The root's parent is itself.</summary>
+    ValueTask<LookupResult> LookupParentAsync(Caller caller, FileId directory);
+
+    ValueTask<AccessResult> AccessAsync(Caller caller, FileId file, AccessMask requested);
+
+    ValueTask<ReadLinkResult> ReadLinkAsync(Caller caller, FileId file);
+
+    /// <summary>Reads up to destination.Length bytes at offset; holes read as zeros.</summary>
+    ValueTask<ReadResult> ReadAsync(Caller caller, FileId file, ulong offset, Memory<byte> destination);
+
+    ValueTask<WriteResult> WriteAsync(Caller caller, FileId file, ulong offset, ReadOnlySequence<byte> data, StableHow stable);
+
+    ValueTask<CreateResult> CreateAsync(Caller caller, FileId directory, ReadOnlyMemory<byte> name, CreateRequest request);
+
+    /// <summary>Unlinks a non-directory (REMOVE) or an empty directory (RMDIR when <paramref name="directory"/>).</summary>
+    ValueTask<RemoveResult> RemoveAsync(Caller caller, FileId directory, ReadOnlyMemory<byte> name, bool directoryOnly);
+
+    ValueTask<RenameResult> RenameAsync(Caller caller, FileId fromDirectory, ReadOnlyMemory<byte> fromName, FileId toDirectory, ReadOnlyMemory<byte> toName);
+
+    ValueTask<LinkResult> LinkAsync(Caller caller, FileId file, FileId directory, ReadOnlyMemory<byte> name);
+
+    /// <summary>Up to <paramref name="maxEntries"/> entries with cookie &gt; <paramref name="cookie"/> (0 = from the start). A non-zero verifier that does not match gives BadCookie.</summary>
+    ValueTask<ReadDirResult> ReadDirectoryAsync(Caller caller, FileId directory, ulong cookie, ulong verifier, int maxEntries);
+
+    ValueTask<FsResult<FsStats>> GetStatsAsync(FileId file);
+
+    /// <summary>Makes the file's unstable writes and metadata durable (group commit: one fsync for all waiting).</summary>
+    ValueTask<CommitResult> CommitAsync(FileId file, ulong offset, uint count);
+}

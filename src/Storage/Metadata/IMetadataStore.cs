@@ -1,0 +1,47 @@
+namespace DittoFs.Storage.Metadata;
+
+/// <summary>
+/// The narrow contract under the filesystem: point reads, and mutations that
+/// are batches of <see cref="MetadataOp"/> (the WAL's operation records).
+/// FASTER is the embedded implementation; an in-memory one serves unit tests;
+/// a distributed SQL engine could apply the same batches transactionally.
+///
+/// The caller (the filesystem) serialises conflicting mutations; the store
+/// applies each batch atomically with respect to crashes (all or nothing after
+/// recovery) and makes it visible to reads as soon as ApplyAsync returns.
+/// Durability is separate: <see cref="WaitDurableAsync"/> completes when the
+/// batch's WAL record is on disk; many waiters share one flush (group commit).
+/// </summary>
+public interface IMetadataStore : IAsyncDisposable
+{
+    /// <summary>Recovers state (checkpoint + WAL replay) and starts background work. Called once before anything else.</summary>
+    ValueTask OpenAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>A fresh inode number, never handed out before by this store (survives restarts).</summary>
+    ulong AllocateInode();
+
+    ValueTask<InodeRecord?> GetInodeAsync(ulong inode);
+
+    ValueTask<EntryRecord?> GetEntryAsync(ulong directory, ReadOnlyMemory<byte> name);
+
+    ValueTask<byte[]?> GetSymlinkAsync(ulong inode);
+
+    ValueTask<VolumeRecord?> GetVolumeAsync(ReadOnlyMemory<byte> name);
+
+    /// <summary>
+    /// Up to <paramref name="max"/> entries of a directory with cookie greater than <paramref name="afterCookie"/>,
+    /// in cookie order, without scanning the whole store (directories are pages of entries).
+    /// </summary>
+    ValueTask<IReadOnlyList<DirEntryRecord>> ListEntriesAsync(ulong directory, ulong afterCookie, int max);
+
+    /// <summary>Applies a mutation; returns its WAL position for <see cref="WaitDurableAsync"/>.</summary>
+    ValueTask<long> ApplyAsync(MetadataOp[] ops);
+
+    /// <summary>Completes when every mutation up to <paramref name="position"/> is durable.</summary>
+    ValueTask WaitDurableAsync(long position);
+
+    /// <summary>Takes a checkpoint now (also done periodically) and truncates the WAL up to it.</summary>
+    ValueTask CheckpointAsync();
+}
+
+public readonly record struct DirEntryRecord(ulong Cookie, byte[] Name, ulong Inode);

@@ -1,0 +1,47 @@
+namespace DittoFs.Storage.Metadata;
+
+public enum MetadataOpKind : byte
+{
+    /// <summary>Insert or replace an inode image.</summary>
+    PutInode = 1,
+    /// <summary>Delete an inode (and its symlink target, if any).</summary>
+    DeleteInode = 2,
+    /// <summary>Insert or replace the entry (Directory, Name) → (Inode, Cookie).</summary>
+    PutEntry = 3,
+    /// <summary>Delete the entry (Directory, Name); Cookie says where it sits in the directory's pages.</summary>
+    DeleteEntry = 4,
+    /// <summary>Store the symlink target (Data) of Inode.</summary>
+    PutSymlink = 5,
+    /// <summary>Record that volume Name has id Volume and root Inode.</summary>
+    PutVolume = 6,
+}
+
+/// <summary>
+/// One step of a mutation, carrying post-images only, so replaying a WAL
+/// record twice gives the same state (idempotent recovery). A mutation is an
+/// array of these applied as one WAL record.
+/// </summary>
+public readonly record struct MetadataOp
+{
+    public MetadataOpKind Kind { get; init; }
+    public InodeRecord Record { get; init; }      // PutInode
+    public ulong Inode { get; init; }             // DeleteInode, PutEntry, PutSymlink, PutVolume (root)
+    public ulong Directory { get; init; }         // PutEntry, DeleteEntry
+    public ulong Cookie { get; init; }            // PutEntry, DeleteEntry
+    public uint Volume { get; init; }             // PutVolume
+    public byte[] Name { get; init; }             // PutEntry, DeleteEntry, PutVolume (UTF-8)
+    public byte[] Data { get; init; }             // PutSymlink
+
+    public static MetadataOp PutInode(in InodeRecord record) => new() { Kind = MetadataOpKind.PutInode, Record = record, Name = [], Data = [] };
+    public static MetadataOp DeleteInode(ulong inode) => new() { Kind = MetadataOpKind.DeleteInode, Inode = inode, Name = [], Data = [] };
+    public static MetadataOp PutEntry(ulong directory, byte[] name, ulong inode, ulong cookie) => new() { Kind = MetadataOpKind.PutEntry, Directory = directory, Name = name, Inode = inode, Cookie = cookie, Data = [] };
+    public static MetadataOp DeleteEntry(ulong directory, byte[] name, ulong cookie) => new() { Kind = MetadataOpKind.DeleteEntry, Directory = directory, Name = name, Cookie = cookie, Data = [] };
+    public static MetadataOp PutSymlink(ulong inode, byte[] target) => new() { Kind = MetadataOpKind.PutSymlink, Inode = inode, Data = target, Name = [] };
+    public static MetadataOp PutVolume(byte[] name, uint volume, ulong rootInode) => new() { Kind = MetadataOpKind.PutVolume, Name = name, Volume = volume, Inode = rootInode, Data = [] };
+}
+
+/// <summary>A directory entry as stored.</summary>
+public readonly record struct EntryRecord(ulong Inode, ulong Cookie);
+
+/// <summary>A volume as stored.</summary>
+public readonly record struct VolumeRecord(uint Volume, ulong RootInode);

@@ -1,0 +1,32 @@
+using System.Buffers;
+
+namespace DittoFs.Storage.Payload;
+
+/// <summary>
+/// Where file bytes live, addressed by inode and offset. The local-disk store
+/// is the embedded default; an S3-backed store (block cache in front, async
+/// flusher behind) plugs in here later. Holes read as zeros.
+/// </summary>
+public interface IPayloadStore : IAsyncDisposable
+{
+    /// <summary>Block size in bytes: objects/files are per block of a file.</summary>
+    int BlockSize { get; }
+
+    /// <summary>Reads destination.Length bytes at offset (zeros where nothing was written).</summary>
+    ValueTask ReadAsync(ulong inode, ulong offset, Memory<byte> destination, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes data at offset. Not durable until <see cref="FlushAsync"/>.</summary>
+    ValueTask WriteAsync(ulong inode, ulong offset, ReadOnlySequence<byte> data, CancellationToken cancellationToken = default);
+
+    /// <summary>Drops bytes past size (so a later extension reads zeros).</summary>
+    ValueTask TruncateAsync(ulong inode, ulong size, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes all bytes of a file.</summary>
+    ValueTask DeleteAsync(ulong inode, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes every write to this file so far durable; concurrent callers share one fsync.</summary>
+    ValueTask FlushAsync(ulong inode, CancellationToken cancellationToken = default);
+
+    /// <summary>Capacity for FSSTAT.</summary>
+    (ulong Total, ulong Free) GetCapacity();
+}

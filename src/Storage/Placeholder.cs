@@ -1,1 +1,0 @@
-namespace DittoFs.Storage; internal static class Placeholder { }
