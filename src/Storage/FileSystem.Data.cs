@@ -1,0 +1,117 @@
+using System.Buffers;
+using DittoFs.Storage.Metadata;
+
+namespace DittoFs.Storage;
+
+// READ / WRITE / COMMIT.
+public sealed partial class FileSystem
+{
+    public async ValueTask<ReadResult> ReadAsync(Caller caller, FileId file, ulong offset, Memory<byte> destination)
+    {
+        try
+        {
+            var (status, inode) = await LoadAsync(file).ConfigureAwait(false);
+            if (status != FsStatus.Ok) return new ReadResult(status, 0, false, null);
+            status = DataStatus(inode);
+            if (status == FsStatus.Ok && !Permissions.AllowsData(caller, inode, Permissions.Read, _options.OwnerOverride)) status = FsStatus.Access;
+            if (status != FsStatus.Ok) return new ReadResult(status, 0, false, ToAttributes(inode));
+
+            if (offset >= inode.Size) return new ReadResult(FsStatus.Ok, 0, true, ToAttributes(inode));
+            int count = (int)Math.Min((ulong)destination.Length, inode.Size - offset);
+            if (count > 0) await _payload.ReadAsync(inode.Inode, offset, destination[..count]).ConfigureAwait(false);
+            // No atime update: reads never write metadata (noatime).
+            return new ReadResult(FsStatus.Ok, count, offset + (ulong)count >= inode.Size, ToAttributes(inode));
+        }
+        catch (IOException e)
+        {
+            return new ReadResult(MapException(e), 0, false, null);
+        }
+    }
+
+    public async ValueTask<WriteResult> WriteAsync(Caller caller, FileId file, ulong offset, ReadOnlySequence<byte> data, StableHow stable)
+    {
+        try
+        {
+            ulong length = (ulong)data.Length;
+            SemaphoreSlim stripe = StripeOf(file.Inode);
+            long position;
+            WccData wcc;
+            await stripe.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                var (status, inode) = await LoadAsync(file).ConfigureAwait(false);
+                if (status != FsStatus.Ok) return new WriteResult(status, 0, stable, default);
+                status = DataStatus(inode);
+                if (status == FsStatus.Ok && !Permissions.AllowsData(caller, inode, Permissions.Write, _options.OwnerOverride)) status = FsStatus.Access;
+                if (status == FsStatus.Ok && (offset > FsLimits.MaxFileSize || length > FsLimits.MaxFileSize - offset)) status = FsStatus.FileTooBig;
+                if (status != FsStatus.Ok) return new WriteResult(status, 0, stable, Unchanged(inode));
+                if (length == 0) return new WriteResult(FsStatus.Ok, 0, StableHow.FileSync, Unchanged(inode));
+
+                await _payload.WriteAsync(inode.Inode, offset, data).ConfigureAwait(false);
+
+                await _mutex.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    // Re-read under the mutex: attributes may have changed (not the size: that needs the stripe we hold).
+                    (status, inode) = await LoadAsync(file).ConfigureAwait(false);
+                    if (status != FsStatus.Ok) return new WriteResult(status, 0, stable, default);
+                    InodeRecord updated = inode;
+                    updated.Size = Math.Max(inode.Size, offset + length);
+                    // A write by anyone but root strips setuid, and setgid if g+x (the VFS's file_remove_privs).
+                    if (!caller.IsRoot)
+                    {
+                        updated.Mode &= ~Permissions.SetUid;
+                        if ((updated.Mode & Permissions.GroupExec) != 0) updated.Mode &= ~Permissions.SetGid;
+                    }
+                    TouchContent(ref updated, Timestamp.Now());
+                    position = await ApplyAsync([MetadataOp.PutInode(updated)]).ConfigureAwait(false);
+                    wcc = Wcc(inode, updated);
+                }
+                finally
+                {
+                    _mutex.Release();
+                }
+            }
+            finally
+            {
+                stripe.Release();
+            }
+
+            if (stable == StableHow.Unstable) return new WriteResult(FsStatus.Ok, (int)length, StableHow.Unstable, wcc);
+            await _payload.FlushAsync(file.Inode).ConfigureAwait(false);
+            await _store.WaitDurableAsync(position).ConfigureAwait(false);
+            return new WriteResult(FsStatus.Ok, (int)length, StableHow.FileSync, wcc);
+        }
+        catch (IOException e)
+        {
+            return new WriteResult(MapException(e), 0, stable, default);
+        }
+    }
+
+    public async ValueTask<CommitResult> CommitAsync(FileId file, ulong offset, uint count)
+    {
+        try
+        {
+            var (status, inode) = await LoadAsync(file).ConfigureAwait(false);
+            if (status != FsStatus.Ok) return new CommitResult(status, default);
+            status = DataStatus(inode);
+            if (status != FsStatus.Ok) return new CommitResult(status, Unchanged(inode));
+            // The whole file, whatever the range: one fsync round covers it anyway.
+            await _payload.FlushAsync(inode.Inode).ConfigureAwait(false);
+            await _store.WaitDurableAsync(Volatile.Read(ref _lastPosition)).ConfigureAwait(false);
+            return new CommitResult(FsStatus.Ok, Unchanged(inode));
+        }
+        catch (IOException e)
+        {
+            return new CommitResult(MapException(e), default);
+        }
+    }
+
+    /// <summary>Data operations apply to regular files only.</summary>
+    private static FsStatus DataStatus(in InodeRecord inode) => inode.Type switch
+    {
+        FileType.Regular => FsStatus.Ok,
+        FileType.Directory => FsStatus.IsDirectory,
+        _ => FsStatus.Invalid,
+    };
+}

@@ -1,0 +1,156 @@
+using DittoFs.Storage.Metadata;
+
+namespace DittoFs.Storage;
+
+// RENAME: rename(2) semantics, applied as one batch.
+public sealed partial class FileSystem
+{
+    // Bounds the ancestor walk if the parent chain were ever corrupt (a cycle).
+    private const int MaxDepth = 1 << 16;
+
+    public async ValueTask<RenameResult> RenameAsync(Caller caller, FileId fromDirectory, ReadOnlyMemory<byte> fromName, FileId toDirectory, ReadOnlyMemory<byte> toName)
+    {
+        try
+        {
+            long position;
+            RenameResult result;
+            ulong freedPayload = 0;
+            await _mutex.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                var (status, from) = await LoadAsync(fromDirectory).ConfigureAwait(false);
+                if (status != FsStatus.Ok) return new RenameResult(status, default, default);
+                (status, InodeRecord to) = await LoadAsync(toDirectory).ConfigureAwait(false);
+                if (status != FsStatus.Ok) return new RenameResult(status, Unchanged(from), default);
+                RenameResult Fail(FsStatus s) => new(s, Unchanged(from), Unchanged(to));
+
+                if (from.Type != FileType.Directory || to.Type != FileType.Directory) return Fail(FsStatus.NotDirectory);
+                status = Names.ValidateEntry(fromName.Span);
+                if (status == FsStatus.Ok) status = Names.ValidateEntry(toName.Span);
+                if (status != FsStatus.Ok) return Fail(status);
+                if (from.Volume != to.Volume) return Fail(FsStatus.CrossDevice);
+                if (!Permissions.Allows(caller, from, Permissions.Write | Permissions.Exec)
+                    || !Permissions.Allows(caller, to, Permissions.Write | Permissions.Exec)) return Fail(FsStatus.Access);
+
+                EntryRecord? fromEntry = await _store.GetEntryAsync(from.Inode, fromName).ConfigureAwait(false);
+                if (fromEntry is not { } source) return Fail(FsStatus.NotFound);
+                InodeRecord? foundSource = await _store.GetInodeAsync(source.Inode).ConfigureAwait(false);
+                if (foundSource is not { } moved) return Fail(FsStatus.IoError);
+                if (!Permissions.MayDeleteFromSticky(caller, from, moved)) return Fail(FsStatus.NotPermitted);
+
+                bool sameDir = from.Inode == to.Inode;
+                if (sameDir && fromName.Span.SequenceEqual(toName.Span)) return Fail(FsStatus.Ok);
+
+                EntryRecord? toEntry = await _store.GetEntryAsync(to.Inode, toName).ConfigureAwait(false);
+                InodeRecord? replaced = null;
+                if (toEntry is { } target)
+                {
+                    // Two names of one file: rename(2) does nothing.
+                    if (target.Inode == moved.Inode) return Fail(FsStatus.Ok);
+                    InodeRecord? foundTarget = await _store.GetInodeAsync(target.Inode).ConfigureAwait(false);
+                    if (foundTarget is not { } victim) return Fail(FsStatus.IoError);
+                    if (!Permissions.MayDeleteFromSticky(caller, to, victim)) return Fail(FsStatus.NotPermitted);
+                    if (moved.Type == FileType.Directory)
+                    {
+                        if (victim.Type != FileType.Directory) return Fail(FsStatus.NotDirectory);
+                        if (victim.EntryCount > 0) return Fail(FsStatus.NotEmpty);
+                    }
+                    else if (victim.Type == FileType.Directory)
+                    {
+                        return Fail(FsStatus.IsDirectory);
+                    }
+                    replaced = victim;
+                }
+
+                if (moved.Type == FileType.Directory && !sameDir)
+                {
+                    // Moving a directory rewrites its "..": the VFS wants write permission on it.
+                    if (!Permissions.Allows(caller, moved, Permissions.Write)) return Fail(FsStatus.Access);
+                    status = await CheckNotAncestorAsync(moved.Inode, to).ConfigureAwait(false);
+                    if (status != FsStatus.Ok) return Fail(status);
+                    if (replaced is null && to.LinkCount >= FsLimits.MaxLinkCount) return Fail(FsStatus.TooManyLinks);
+                }
+
+                var ops = new List<MetadataOp>(8);
+                var dirs = new InodeRecord[sameDir ? 1 : 2];
+                dirs[0] = from;
+                if (!sameDir) dirs[1] = to;
+                freedPayload = BuildRename(ref dirs[0], ref dirs[sameDir ? 0 : 1], fromName, source.Cookie, toName,
+                    toEntry?.Cookie ?? 0, ref moved, replaced, ops);
+                position = await ApplyAsync([.. ops]).ConfigureAwait(false);
+                result = new RenameResult(FsStatus.Ok, Wcc(from, dirs[0]), Wcc(to, dirs[sameDir ? 0 : 1]));
+            }
+            finally
+            {
+                _mutex.Release();
+            }
+            await _store.WaitDurableAsync(position).ConfigureAwait(false);
+            if (freedPayload != 0) await DeletePayloadAsync(freedPayload).ConfigureAwait(false);
+            return result;
+        }
+        catch (IOException e)
+        {
+            return new RenameResult(MapException(e), default, default);
+        }
+    }
+
+    /// <summary>Invalid if <paramref name="directory"/> is <paramref name="ancestor"/> or lies below it.</summary>
+    private async ValueTask<FsStatus> CheckNotAncestorAsync(ulong ancestor, InodeRecord directory)
+    {
+        InodeRecord current = directory;
+        for (int depth = 0; depth < MaxDepth; depth++)
+        {
+            if (current.Inode == ancestor) return FsStatus.Invalid;
+            if (current.Parent == current.Inode) return FsStatus.Ok; // reached the volume root
+            InodeRecord? parent = await _store.GetInodeAsync(current.Parent).ConfigureAwait(false);
+            if (parent is not { } p) return FsStatus.IoError;
+            current = p;
+        }
+        return FsStatus.IoError;
+    }
+
+    /// <summary>
+    /// The rename's state changes; <paramref name="from"/> and <paramref name="to"/> may be the same
+    /// record (same directory). Returns the inode whose payload to free (0 = none).
+    /// </summary>
+    private static ulong BuildRename(ref InodeRecord from, ref InodeRecord to, ReadOnlyMemory<byte> fromName, ulong fromCookie,
+        ReadOnlyMemory<byte> toName, ulong toCookie, ref InodeRecord moved, InodeRecord? replaced, List<MetadataOp> ops)
+    {
+        Timestamp now = Timestamp.Now();
+        bool sameDir = from.Inode == to.Inode;
+        ulong freed = 0;
+
+        ops.Add(MetadataOp.DeleteEntry(from.Inode, fromName.ToArray(), fromCookie));
+        from.EntryCount--;
+        if (replaced is { } r)
+        {
+            InodeRecord victim = r;
+            ops.Add(MetadataOp.DeleteEntry(to.Inode, toName.ToArray(), toCookie));
+            to.EntryCount--;
+            freed = Unlink(ref victim, now, ops);
+            if (victim.Type == FileType.Directory) to.LinkCount--;
+        }
+
+        ulong cookie = to.NextCookie++;
+        ops.Add(MetadataOp.PutEntry(to.Inode, toName.ToArray(), moved.Inode, cookie));
+        to.EntryCount++;
+
+        if (moved.Type == FileType.Directory && !sameDir)
+        {
+            moved.Parent = to.Inode;
+            from.LinkCount--;
+            to.LinkCount++;
+        }
+        Touch(ref moved, now);
+        ops.Add(MetadataOp.PutInode(moved));
+
+        TouchContent(ref from, now);
+        ops.Add(MetadataOp.PutInode(from));
+        if (!sameDir)
+        {
+            TouchContent(ref to, now);
+            ops.Add(MetadataOp.PutInode(to));
+        }
+        return freed;
+    }
+}

@@ -1,0 +1,260 @@
+using System.Security.Cryptography;
+using System.Text;
+using DittoFs.Storage.Metadata;
+using DittoFs.Storage.Payload;
+
+namespace DittoFs.Storage;
+
+/// <summary>
+/// The protocol-neutral filesystem: POSIX semantics (as knfsd gives them over NFS)
+/// on an <see cref="IMetadataStore"/> (inodes, entries) and an <see cref="IPayloadStore"/> (bytes).
+///
+/// Concurrency: metadata mutations serialise on one mutex, held only while reading
+/// state and applying the batch; durability is awaited after releasing it (group
+/// commit in the store). Data operations (write, truncate, payload delete) also take
+/// a per-inode stripe lock, always before the mutex, so a write cannot interleave with
+/// a truncate or a delete of the same file. Reads take no lock.
+/// </summary>
+public sealed partial class FileSystem : IFileSystem
+{
+    private const int StripeCount = 64;
+    private const ulong SpaceUnit = 4096;
+    // Reserved volume name (NUL cannot appear in an export name) holding the last volume id handed out.
+    private static readonly byte[] VolumeCounterName = "\0volume-counter"u8.ToArray();
+
+    private readonly IMetadataStore _store;
+    private readonly IPayloadStore _payload;
+    private readonly FileSystemOptions _options;
+    private readonly uint _generation;
+    private readonly SemaphoreSlim _mutex = new(1, 1);
+    private readonly SemaphoreSlim[] _stripes;
+    private long _lastPosition;
+
+    public FileSystem(IMetadataStore store, IPayloadStore payload, FileSystemOptions? options = null)
+    {
+        _store = store;
+        _payload = payload;
+        _options = options ?? FileSystemOptions.Default;
+        _generation = _options.Generation != 0 ? _options.Generation : RandomNonZeroUInt32();
+        WriteVerifier = (ulong)RandomNonZeroUInt32() << 32 | RandomNonZeroUInt32();
+        _stripes = new SemaphoreSlim[StripeCount];
+        for (int i = 0; i < StripeCount; i++) _stripes[i] = new SemaphoreSlim(1, 1);
+    }
+
+    /// <summary>Opens (recovers) the metadata store and returns a filesystem over it.</summary>
+    public static async Task<FileSystem> OpenAsync(IMetadataStore store, IPayloadStore payload, FileSystemOptions? options = null)
+    {
+        await store.OpenAsync().ConfigureAwait(false);
+        return new FileSystem(store, payload, options);
+    }
+
+    public ulong WriteVerifier { get; }
+
+    public async ValueTask<FsResult<FileId>> GetVolumeRootAsync(string volumeName)
+    {
+        if (volumeName.Length == 0 || volumeName.Contains('\0')) return FsStatus.Invalid;
+        byte[] name = Encoding.UTF8.GetBytes(volumeName);
+        try
+        {
+            VolumeRecord? existing = await _store.GetVolumeAsync(name).ConfigureAwait(false);
+            if (existing is { } known) return await RootIdAsync(known).ConfigureAwait(false);
+
+            long position;
+            InodeRecord root;
+            await _mutex.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                existing = await _store.GetVolumeAsync(name).ConfigureAwait(false);
+                if (existing is { } raced) return await RootIdAsync(raced).ConfigureAwait(false);
+
+                VolumeRecord? counter = await _store.GetVolumeAsync(VolumeCounterName).ConfigureAwait(false);
+                uint volume = (counter?.Volume ?? 0) + 1;
+                root = NewInode(volume, FileType.Directory, _options.RootUid, _options.RootGid, _options.RootMode & 0xFFF, Timestamp.Now());
+                root.Parent = root.Inode;
+                position = await ApplyAsync([
+                    MetadataOp.PutInode(root),
+                    MetadataOp.PutVolume(name, volume, root.Inode),
+                    MetadataOp.PutVolume(VolumeCounterName, volume, 0),
+                ]).ConfigureAwait(false);
+            }
+            finally
+            {
+                _mutex.Release();
+            }
+            await _store.WaitDurableAsync(position).ConfigureAwait(false);
+            return new FsResult<FileId>(FsStatus.Ok, IdOf(root));
+        }
+        catch (IOException e)
+        {
+            return MapException(e);
+        }
+    }
+
+    public async ValueTask<FsResult<FileAttributes>> GetAttributesAsync(FileId file)
+    {
+        try
+        {
+            var (status, inode) = await LoadAsync(file).ConfigureAwait(false);
+            return status == FsStatus.Ok ? new FsResult<FileAttributes>(FsStatus.Ok, ToAttributes(inode)) : status;
+        }
+        catch (IOException e)
+        {
+            return MapException(e);
+        }
+    }
+
+    public async ValueTask<FsResult<FsStats>> GetStatsAsync(FileId file)
+    {
+        try
+        {
+            var (status, _) = await LoadAsync(file).ConfigureAwait(false);
+            if (status != FsStatus.Ok) return status;
+            (ulong total, ulong free) = _payload.GetCapacity();
+            // Inodes are not a finite resource here: report a large constant pool.
+            const ulong files = 1UL << 40;
+            return new FsResult<FsStats>(FsStatus.Ok, new FsStats(total, free, free, files, files, files));
+        }
+        catch (IOException e)
+        {
+            return MapException(e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _payload.DisposeAsync().ConfigureAwait(false);
+        await _store.DisposeAsync().ConfigureAwait(false);
+        _mutex.Dispose();
+        foreach (SemaphoreSlim stripe in _stripes) stripe.Dispose();
+    }
+
+    // ---- helpers shared by the partial files ----
+
+    /// <summary>Reads the inode a handle names; Stale if it is gone, or from another generation or volume.</summary>
+    private async ValueTask<(FsStatus Status, InodeRecord Inode)> LoadAsync(FileId id)
+    {
+        InodeRecord? found = await _store.GetInodeAsync(id.Inode).ConfigureAwait(false);
+        if (found is not { } inode || inode.Generation != id.Generation || inode.Volume != id.Volume)
+        {
+            return (FsStatus.Stale, default);
+        }
+        return (FsStatus.Ok, inode);
+    }
+
+    private async ValueTask<FsResult<FileId>> RootIdAsync(VolumeRecord volume)
+    {
+        InodeRecord? root = await _store.GetInodeAsync(volume.RootInode).ConfigureAwait(false);
+        return root is { } r ? new FsResult<FileId>(FsStatus.Ok, IdOf(r)) : FsStatus.IoError;
+    }
+
+    private async ValueTask<long> ApplyAsync(MetadataOp[] ops)
+    {
+        long position = await _store.ApplyAsync(ops).ConfigureAwait(false);
+        long seen = Volatile.Read(ref _lastPosition);
+        while (position > seen)
+        {
+            long prior = Interlocked.CompareExchange(ref _lastPosition, position, seen);
+            if (prior == seen) break;
+            seen = prior;
+        }
+        return position;
+    }
+
+    private SemaphoreSlim StripeOf(ulong inode) => _stripes[(int)(inode % StripeCount)];
+
+    /// <summary>Frees a file's bytes once its inode deletion is durable. A failure only leaks space.</summary>
+    private async ValueTask DeletePayloadAsync(ulong inode)
+    {
+        SemaphoreSlim stripe = StripeOf(inode);
+        await stripe.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await _payload.DeleteAsync(inode).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // Leaked blocks of an unreachable inode: harmless, never reused.
+        }
+        finally
+        {
+            stripe.Release();
+        }
+    }
+
+    private InodeRecord NewInode(uint volume, FileType type, uint uid, uint gid, uint mode, Timestamp now)
+    {
+        var inode = new InodeRecord
+        {
+            Inode = _store.AllocateInode(),
+            Generation = _generation,
+            Volume = volume,
+            Type = type,
+            Mode = mode,
+            LinkCount = type == FileType.Directory ? 2u : 1u,
+            Uid = uid,
+            Gid = gid,
+            Size = type == FileType.Directory ? SpaceUnit : 0,
+            ChangeId = 1,
+            NextCookie = InodeRecord.FirstCookie,
+        };
+        inode.SetAtime(now);
+        inode.SetMtime(now);
+        inode.SetCtime(now);
+        inode.SetBtime(now);
+        return inode;
+    }
+
+    /// <summary>Records a change of the inode's attributes (ctime, change id).</summary>
+    private static void Touch(ref InodeRecord inode, Timestamp now)
+    {
+        inode.SetCtime(now);
+        inode.ChangeId++;
+    }
+
+    /// <summary>Records a change of the inode's content (mtime, ctime, change id).</summary>
+    private static void TouchContent(ref InodeRecord inode, Timestamp now)
+    {
+        inode.SetMtime(now);
+        Touch(ref inode, now);
+    }
+
+    private static FileId IdOf(in InodeRecord inode) => new(inode.Volume, inode.Inode, inode.Generation);
+
+    private static FileAttributes ToAttributes(in InodeRecord inode) => new()
+    {
+        Id = IdOf(inode),
+        Type = inode.Type,
+        Mode = inode.Mode,
+        LinkCount = inode.LinkCount,
+        Uid = inode.Uid,
+        Gid = inode.Gid,
+        Size = inode.Size,
+        SpaceUsed = inode.Type == FileType.Regular ? (inode.Size + SpaceUnit - 1) / SpaceUnit * SpaceUnit : SpaceUnit,
+        RdevMajor = inode.RdevMajor,
+        RdevMinor = inode.RdevMinor,
+        AccessTime = inode.Atime,
+        ModifyTime = inode.Mtime,
+        ChangeTime = inode.Ctime,
+        BirthTime = inode.Btime,
+        ChangeId = inode.ChangeId,
+        ParentInode = inode.Type == FileType.Directory ? inode.Parent : 0,
+    };
+
+    private static PreOpAttributes PreOp(in InodeRecord inode) => new(inode.Size, inode.Mtime, inode.Ctime);
+
+    private static WccData Wcc(in InodeRecord before, in InodeRecord after) => new(PreOp(before), ToAttributes(after));
+
+    /// <summary>Wcc of an unchanged object (an operation that failed after reading it).</summary>
+    private static WccData Unchanged(in InodeRecord inode) => new(PreOp(inode), ToAttributes(inode));
+
+    private static FsStatus MapException(IOException e) =>
+        e is StorageFullException || StorageFullException.IsDiskFull(e) ? FsStatus.NoSpace : FsStatus.IoError;
+
+    private static uint RandomNonZeroUInt32()
+    {
+        uint value;
+        do value = (uint)RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue);
+        while (value == 0);
+        return value;
+    }
+}

@@ -1,0 +1,162 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace DittoFs.Storage.Metadata.Faster;
+
+/// <summary>
+/// WAL record format of one batch (little-endian):
+/// <c>[version:1][nextInode:8][count:4] then per op [kind:1][fields]</c>.
+/// nextInode is the allocation counter when the batch was written, so replay
+/// restores it even if the checkpoint is older. InodeRecord is stored as its
+/// raw bytes (blittable, fixed layout).
+/// </summary>
+internal static class BatchCodec
+{
+    public const byte Version = 1;
+    private const int HeaderSize = 1 + 8 + 4;
+    private static readonly int InodeSize = Unsafe.SizeOf<InodeRecord>();
+
+    public static int GetSize(MetadataOp[] ops)
+    {
+        int size = HeaderSize;
+        foreach (ref readonly var op in ops.AsSpan())
+        {
+            size += 1 + op.Kind switch
+            {
+                MetadataOpKind.PutInode => InodeSize,
+                MetadataOpKind.DeleteInode => 8,
+                MetadataOpKind.PutEntry => 8 + 8 + 8 + 2 + op.Name.Length,
+                MetadataOpKind.DeleteEntry => 8 + 8 + 2 + op.Name.Length,
+                MetadataOpKind.PutSymlink => 8 + 4 + op.Data.Length,
+                MetadataOpKind.PutVolume => 4 + 8 + 2 + op.Name.Length,
+                _ => throw new ArgumentException($"Unknown op kind {op.Kind}"),
+            };
+            // Bounded so every key can be built on the stack (NFS names are at most 255 bytes anyway).
+            if (op.Name.Length > Keys.MaxStackName) throw new ArgumentException($"Name longer than {Keys.MaxStackName} bytes");
+        }
+        return size;
+    }
+
+    /// <summary>Writes the batch into <paramref name="dst"/> (sized by <see cref="GetSize"/>).</summary>
+    public static void Write(Span<byte> dst, MetadataOp[] ops, ulong nextInode)
+    {
+        var w = new Writer(dst);
+        w.Byte(Version);
+        w.U64(nextInode);
+        w.U32((uint)ops.Length);
+        foreach (ref readonly var op in ops.AsSpan())
+        {
+            w.Byte((byte)op.Kind);
+            switch (op.Kind)
+            {
+                case MetadataOpKind.PutInode:
+                    var rec = op.Record;
+                    w.Bytes(MemoryMarshal.AsBytes(new ReadOnlySpan<InodeRecord>(in rec)));
+                    break;
+                case MetadataOpKind.DeleteInode:
+                    w.U64(op.Inode);
+                    break;
+                case MetadataOpKind.PutEntry:
+                    w.U64(op.Directory); w.U64(op.Inode); w.U64(op.Cookie); w.Name(op.Name);
+                    break;
+                case MetadataOpKind.DeleteEntry:
+                    w.U64(op.Directory); w.U64(op.Cookie); w.Name(op.Name);
+                    break;
+                case MetadataOpKind.PutSymlink:
+                    w.U64(op.Inode); w.U32((uint)op.Data.Length); w.Bytes(op.Data);
+                    break;
+                case MetadataOpKind.PutVolume:
+                    w.U32(op.Volume); w.U64(op.Inode); w.Name(op.Name);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Decodes a WAL record; throws <see cref="InvalidDataException"/> on anything malformed.</summary>
+    public static MetadataOp[] Read(ReadOnlySpan<byte> src, out ulong nextInode)
+    {
+        var r = new Reader(src);
+        byte version = r.Byte();
+        if (version != Version) throw new InvalidDataException($"Unknown WAL batch version {version}");
+        nextInode = r.U64();
+        uint count = r.U32();
+        if (count > src.Length) throw new InvalidDataException("Bad op count");
+        var ops = new MetadataOp[count];
+        for (int i = 0; i < ops.Length; i++)
+        {
+            var kind = (MetadataOpKind)r.Byte();
+            ops[i] = kind switch
+            {
+                MetadataOpKind.PutInode => MetadataOp.PutInode(MemoryMarshal.Read<InodeRecord>(r.Bytes(InodeSize))),
+                MetadataOpKind.DeleteInode => MetadataOp.DeleteInode(r.U64()),
+                MetadataOpKind.PutEntry => ReadPutEntry(ref r),
+                MetadataOpKind.DeleteEntry => ReadDeleteEntry(ref r),
+                MetadataOpKind.PutSymlink => ReadPutSymlink(ref r),
+                MetadataOpKind.PutVolume => ReadPutVolume(ref r),
+                _ => throw new InvalidDataException($"Unknown op kind {kind}"),
+            };
+        }
+        if (!r.AtEnd) throw new InvalidDataException("Trailing bytes in WAL batch");
+        return ops;
+    }
+
+    // Named locals keep the field order explicit (argument evaluation order would also work, but reads clearer).
+    private static MetadataOp ReadPutEntry(ref Reader r)
+    {
+        ulong dir = r.U64(), inode = r.U64(), cookie = r.U64();
+        return MetadataOp.PutEntry(dir, r.Name(), inode, cookie);
+    }
+
+    private static MetadataOp ReadDeleteEntry(ref Reader r)
+    {
+        ulong dir = r.U64(), cookie = r.U64();
+        return MetadataOp.DeleteEntry(dir, r.Name(), cookie);
+    }
+
+    private static MetadataOp ReadPutSymlink(ref Reader r)
+    {
+        ulong inode = r.U64();
+        int len = checked((int)r.U32());
+        return MetadataOp.PutSymlink(inode, r.Bytes(len).ToArray());
+    }
+
+    private static MetadataOp ReadPutVolume(ref Reader r)
+    {
+        uint volume = r.U32();
+        ulong root = r.U64();
+        return MetadataOp.PutVolume(r.Name(), volume, root);
+    }
+
+    private ref struct Writer(Span<byte> dst)
+    {
+        private readonly Span<byte> _dst = dst;
+        private int _pos;
+
+        public void Byte(byte v) => _dst[_pos++] = v;
+        public void U32(uint v) { BinaryPrimitives.WriteUInt32LittleEndian(_dst[_pos..], v); _pos += 4; }
+        public void U64(ulong v) { BinaryPrimitives.WriteUInt64LittleEndian(_dst[_pos..], v); _pos += 8; }
+        public void Bytes(scoped ReadOnlySpan<byte> v) { v.CopyTo(_dst[_pos..]); _pos += v.Length; }
+        public void Name(byte[] v) { BinaryPrimitives.WriteUInt16LittleEndian(_dst[_pos..], (ushort)v.Length); _pos += 2; Bytes(v); }
+    }
+
+    private ref struct Reader(ReadOnlySpan<byte> src)
+    {
+        private readonly ReadOnlySpan<byte> _src = src;
+        private int _pos;
+
+        public readonly bool AtEnd => _pos == _src.Length;
+        public byte Byte() => Bytes(1)[0];
+        public uint U32() => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4));
+        public ulong U64() => BinaryPrimitives.ReadUInt64LittleEndian(Bytes(8));
+        public byte[] Name() => Bytes(BinaryPrimitives.ReadUInt16LittleEndian(Bytes(2))).ToArray();
+
+        public ReadOnlySpan<byte> Bytes(int n)
+        {
+            if ((uint)n > (uint)(_src.Length - _pos)) throw new InvalidDataException("Truncated WAL batch");
+            var s = _src.Slice(_pos, n);
+            _pos += n;
+            return s;
+        }
+    }
+}

@@ -1,0 +1,40 @@
+namespace DittoFs.Storage.Metadata.Faster;
+
+/// <summary>Settings of <see cref="FasterMetadataStore"/>. Defaults suit a server; tests shrink them.</summary>
+public sealed class FasterMetadataStoreOptions
+{
+    /// <summary>Root data directory; the store lives in <c>&lt;DataDirectory&gt;/metadata/</c>.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>In-memory part of the KV hybrid log (bytes, power of two). Older records are read from disk.</summary>
+    public long KvMemorySize { get; init; } = 1L << 28;
+
+    /// <summary>KV hybrid log page size (bytes, power of two).</summary>
+    public long KvPageSize { get; init; } = 1L << 22;
+
+    /// <summary>Hash index size in bytes (64 bytes per bucket of 7 entries).</summary>
+    public long KvIndexSize { get; init; } = 1L << 24;
+
+    /// <summary>WAL page size (bytes, power of two). A batch must fit in one page.</summary>
+    public long WalPageSize { get; init; } = 1L << 22;
+
+    /// <summary>WAL in-memory size (bytes, at least two pages).</summary>
+    public long WalMemorySize { get; init; } = 1L << 24;
+
+    /// <summary>Time-based checkpoint trigger (also taken on dispose). Zero or negative disables the timer.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Size-based checkpoint trigger: WAL bytes since the last checkpoint.</summary>
+    public long CheckpointWalBytes { get; init; } = 64L << 20;
+
+    /// <summary>Minimum spacing between group commits; waiters arriving meanwhile share the next one.</summary>
+    public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Entries per directory page; fixed once a store has data (it decides page keys).</summary>
+    public int DirectoryPageSize { get; init; } = 128;
+
+    internal string MetadataDirectory => Path.Combine(DataDirectory, "metadata");
+    internal string WalDirectory => Path.Combine(MetadataDirectory, "wal");
+    internal string KvDirectory => Path.Combine(MetadataDirectory, "kv");
+    internal string CheckpointDirectory => Path.Combine(MetadataDirectory, "checkpoints");
+}

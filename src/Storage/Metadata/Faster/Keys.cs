@@ -1,0 +1,64 @@
+using System.Buffers.Binary;
+
+namespace DittoFs.Storage.Metadata.Faster;
+
+/// <summary>
+/// KV key layout: one tag byte then big-endian numbers (and raw name bytes).
+/// Keys are written into caller-provided (usually stackalloc) spans so point
+/// operations do not allocate.
+/// </summary>
+internal static class Keys
+{
+    public const byte InodeTag = 1;
+    public const byte EntryTag = 2;
+    public const byte PageTag = 3;
+    public const byte SymlinkTag = 4;
+    public const byte VolumeTag = 5;
+    public const byte SuperblockTag = 6;
+
+    public const int InodeKeySize = 9;
+    public const int PageKeySize = 17;
+    public const int SuperblockKeySize = 1;
+    /// <summary>Names up to this length get stack-built keys; longer ones use a pooled buffer.</summary>
+    public const int MaxStackName = 1024;
+
+    public static Span<byte> Inode(Span<byte> dst, ulong inode) => Tagged(dst, InodeTag, inode);
+
+    public static Span<byte> Symlink(Span<byte> dst, ulong inode) => Tagged(dst, SymlinkTag, inode);
+
+    public static Span<byte> Entry(Span<byte> dst, ulong directory, ReadOnlySpan<byte> name)
+    {
+        dst[0] = EntryTag;
+        BinaryPrimitives.WriteUInt64BigEndian(dst[1..], directory);
+        name.CopyTo(dst[9..]);
+        return dst[..(9 + name.Length)];
+    }
+
+    public static Span<byte> Page(Span<byte> dst, ulong directory, ulong page)
+    {
+        dst[0] = PageTag;
+        BinaryPrimitives.WriteUInt64BigEndian(dst[1..], directory);
+        BinaryPrimitives.WriteUInt64BigEndian(dst[9..], page);
+        return dst[..PageKeySize];
+    }
+
+    public static Span<byte> Volume(Span<byte> dst, ReadOnlySpan<byte> name)
+    {
+        dst[0] = VolumeTag;
+        name.CopyTo(dst[1..]);
+        return dst[..(1 + name.Length)];
+    }
+
+    public static Span<byte> Superblock(Span<byte> dst)
+    {
+        dst[0] = SuperblockTag;
+        return dst[..1];
+    }
+
+    private static Span<byte> Tagged(Span<byte> dst, byte tag, ulong value)
+    {
+        dst[0] = tag;
+        BinaryPrimitives.WriteUInt64BigEndian(dst[1..], value);
+        return dst[..InodeKeySize];
+    }
+}

@@ -1,0 +1,76 @@
+using FASTER.core;
+
+namespace DittoFs.Storage.Metadata.Faster;
+
+public sealed partial class FasterMetadataStore
+{
+    public async ValueTask OpenAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 3, 0) != 0)
+            throw new InvalidOperationException("OpenAsync may be called once");
+        try
+        {
+            Directory.CreateDirectory(_options.WalDirectory);
+            _walDevice = Devices.CreateLogDevice(Path.Combine(_options.WalDirectory, "wal"), recoverDevice: true);
+            // No AutoCommit: only what group commit made durable is recovered (FasterLog restores to its last commit).
+            _wal = await FasterLog.CreateAsync(new FasterLogSettings
+            {
+                LogDevice = _walDevice,
+                PageSize = _options.WalPageSize,
+                MemorySize = _options.WalMemorySize,
+                LogCommitDir = _options.WalDirectory,
+                TryRecoverLatest = true,
+            }, cancellationToken).ConfigureAwait(false);
+
+            _kv = new MetadataKv(_options);
+            _kv.Store.UnsafeRegisterCallback(new CommitWalBeforePersist(this));
+            await RecoverAsync(cancellationToken).ConfigureAwait(false);
+
+            _commit = new GroupCommit(_wal, _options.CommitInterval);
+            Volatile.Write(ref _state, 1);
+            // A full checkpoint right away gives the next recovery an index and an empty WAL to start from.
+            await CheckpointCoreAsync().ConfigureAwait(false);
+            StartCheckpointLoop();
+        }
+        catch
+        {
+            await CloseAsync(clean: false).ConfigureAwait(false);
+            Volatile.Write(ref _state, 2);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        int previous = Interlocked.Exchange(ref _state, 2);
+        if (previous == 2) return;
+        await CloseAsync(clean: previous == 1).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Test hook simulating kill -9: stops background work without committing or
+    /// checkpointing and leaves FASTER's objects as they are (nothing more is written).
+    /// </summary>
+    internal async ValueTask AbandonAsync()
+    {
+        if (Interlocked.Exchange(ref _state, 2) == 2) return;
+        await StopCheckpointLoopAsync().ConfigureAwait(false);
+        if (_commit is not null) await _commit.StopAsync(finalCommit: false).ConfigureAwait(false);
+    }
+
+    private async Task CloseAsync(bool clean)
+    {
+        await StopCheckpointLoopAsync().ConfigureAwait(false);
+        if (_commit is not null) await _commit.DisposeAsync().ConfigureAwait(false);
+        if (clean)
+        {
+            // Best effort: the WAL is committed already, so a failed checkpoint only means a longer replay.
+            try { await CheckpointCoreAsync().ConfigureAwait(false); }
+            catch (Exception ex) { LastCheckpointError = ex; }
+        }
+        _kv?.Dispose();
+        _wal?.Dispose();
+        _walDevice?.Dispose();
+        _checkpointGate.Dispose();
+    }
+}

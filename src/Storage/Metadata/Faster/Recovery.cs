@@ -1,0 +1,69 @@
+using System.Buffers.Binary;
+using FASTER.core;
+
+namespace DittoFs.Storage.Metadata.Faster;
+
+public sealed partial class FasterMetadataStore
+{
+    /// <summary>Batches re-applied from the WAL by the last OpenAsync (for tests and start-up logs).</summary>
+    internal long ReplayedBatches { get; private set; }
+
+    /// <summary>
+    /// Recovers the KV from its latest checkpoint (if any), then replays the WAL from
+    /// the address the checkpoint covers. Only committed WAL records are visible after
+    /// FasterLog recovery, so a record torn by a crash is simply absent.
+    /// </summary>
+    private async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        var store = Kv.Store;
+        long replayFrom = Wal.BeginAddress;
+        if (HasCheckpoint())
+        {
+            // Explicit recovery: a broken checkpoint throws instead of silently starting empty.
+            await store.RecoverAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            long covered = DecodeCookie(store.RecoveredCommitCookie);
+            if (covered > Wal.TailAddress)
+                throw new InvalidDataException($"Metadata WAL ends at {Wal.TailAddress} but the checkpoint covers up to {covered}: WAL lost?");
+            replayFrom = Math.Max(covered, Wal.BeginAddress);
+            _walAtLastCheckpoint = covered;
+            BumpInodeCounter(ReadSuperblock());
+        }
+
+        long replayed = 0;
+        using (var iterator = Wal.Scan(replayFrom, Wal.TailAddress))
+        {
+            await foreach (var (entry, length, _, _) in iterator.GetAsyncEnumerable(cancellationToken).ConfigureAwait(false))
+            {
+                var ops = BatchCodec.Read(entry.AsSpan(0, length), out ulong counter);
+                BumpInodeCounter(counter);
+                foreach (var op in ops)
+                {
+                    if (op.Kind == MetadataOpKind.PutInode) BumpInodeCounter(op.Record.Inode);
+                    else if (op.Kind is MetadataOpKind.PutEntry or MetadataOpKind.PutVolume) BumpInodeCounter(op.Inode);
+                }
+                ApplyToKv(ops);
+                replayed++;
+            }
+        }
+        ReplayedBatches = replayed;
+    }
+
+    private bool HasCheckpoint()
+    {
+        // FASTER's DefaultCheckpointNamingScheme: one sub-directory per checkpoint token.
+        string logCheckpoints = Path.Combine(_options.CheckpointDirectory, "cpr-checkpoints");
+        return Directory.Exists(logCheckpoints) && Directory.EnumerateDirectories(logCheckpoints).Any();
+    }
+
+    private ulong ReadSuperblock()
+    {
+        Span<byte> key = stackalloc byte[Keys.SuperblockKeySize];
+        Span<byte> value = stackalloc byte[8];
+        return Kv.Read(Keys.Superblock(key), value) == 8 ? BinaryPrimitives.ReadUInt64LittleEndian(value) : 0;
+    }
+
+    private void BumpInodeCounter(ulong seen)
+    {
+        if ((long)seen > _lastInode) _lastInode = (long)seen;
+    }
+}

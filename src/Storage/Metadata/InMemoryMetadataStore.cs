@@ -1,0 +1,130 @@
+using System.Text;
+
+namespace DittoFs.Storage.Metadata;
+
+/// <summary>
+/// <see cref="IMetadataStore"/> on dictionaries, for tests: every batch is "durable" at once.
+/// Each directory keeps its entries in a list sorted by cookie (cookies only grow, so inserts
+/// append), so a page is a binary search plus a short walk.
+/// </summary>
+public sealed class InMemoryMetadataStore : IMetadataStore
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ulong, InodeRecord> _inodes = [];
+    // Names are keyed as Latin-1 strings: a bijection of bytes to chars, so any byte name round-trips.
+    private readonly Dictionary<(ulong Directory, string Name), EntryRecord> _entries = [];
+    private readonly Dictionary<ulong, SortedList<ulong, DirEntryRecord>> _pages = [];
+    private readonly Dictionary<ulong, byte[]> _symlinks = [];
+    private readonly Dictionary<string, VolumeRecord> _volumes = [];
+    private long _nextInode;
+    private long _position;
+
+    public ValueTask OpenAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+    public ulong AllocateInode() => (ulong)Interlocked.Increment(ref _nextInode);
+
+    public ValueTask<InodeRecord?> GetInodeAsync(ulong inode)
+    {
+        lock (_lock) return new(_inodes.TryGetValue(inode, out InodeRecord r) ? r : null);
+    }
+
+    public ValueTask<EntryRecord?> GetEntryAsync(ulong directory, ReadOnlyMemory<byte> name)
+    {
+        lock (_lock) return new(_entries.TryGetValue((directory, Key(name.Span)), out EntryRecord e) ? e : null);
+    }
+
+    public ValueTask<byte[]?> GetSymlinkAsync(ulong inode)
+    {
+        lock (_lock) return new(_symlinks.TryGetValue(inode, out byte[]? t) ? t : null);
+    }
+
+    public ValueTask<VolumeRecord?> GetVolumeAsync(ReadOnlyMemory<byte> name)
+    {
+        lock (_lock) return new(_volumes.TryGetValue(Key(name.Span), out VolumeRecord v) ? v : null);
+    }
+
+    public ValueTask<IReadOnlyList<DirEntryRecord>> ListEntriesAsync(ulong directory, ulong afterCookie, int max)
+    {
+        var result = new List<DirEntryRecord>();
+        lock (_lock)
+        {
+            if (max <= 0 || !_pages.TryGetValue(directory, out SortedList<ulong, DirEntryRecord>? page)) return new(result);
+            IList<ulong> cookies = page.Keys;
+            int lo = 0, hi = cookies.Count; // first index with cookie > afterCookie
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (cookies[mid] <= afterCookie) lo = mid + 1;
+                else hi = mid;
+            }
+            for (int i = lo; i < cookies.Count && result.Count < max; i++) result.Add(page.Values[i]);
+        }
+        return new(result);
+    }
+
+    public ValueTask<long> ApplyAsync(MetadataOp[] ops)
+    {
+        lock (_lock)
+        {
+            foreach (MetadataOp op in ops) Apply(op);
+            return new(++_position);
+        }
+    }
+
+    public ValueTask WaitDurableAsync(long position) => ValueTask.CompletedTask;
+
+    public ValueTask CheckpointAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Number of inodes (for tests that check nothing leaks).</summary>
+    public int InodeCount
+    {
+        get { lock (_lock) return _inodes.Count; }
+    }
+
+    private void Apply(in MetadataOp op)
+    {
+        switch (op.Kind)
+        {
+            case MetadataOpKind.PutInode:
+                _inodes[op.Record.Inode] = op.Record;
+                break;
+            case MetadataOpKind.DeleteInode:
+                _inodes.Remove(op.Inode);
+                _symlinks.Remove(op.Inode);
+                _pages.Remove(op.Inode);
+                break;
+            case MetadataOpKind.PutEntry:
+            {
+                string key = Key(op.Name);
+                if (_entries.TryGetValue((op.Directory, key), out EntryRecord old)) RemoveFromPage(op.Directory, old.Cookie);
+                _entries[(op.Directory, key)] = new EntryRecord(op.Inode, op.Cookie);
+                if (!_pages.TryGetValue(op.Directory, out SortedList<ulong, DirEntryRecord>? page))
+                {
+                    _pages[op.Directory] = page = [];
+                }
+                page[op.Cookie] = new DirEntryRecord(op.Cookie, op.Name, op.Inode);
+                break;
+            }
+            case MetadataOpKind.DeleteEntry:
+                if (_entries.Remove((op.Directory, Key(op.Name)), out EntryRecord removed)) RemoveFromPage(op.Directory, removed.Cookie);
+                break;
+            case MetadataOpKind.PutSymlink:
+                _symlinks[op.Inode] = op.Data;
+                break;
+            case MetadataOpKind.PutVolume:
+                _volumes[Key(op.Name)] = new VolumeRecord(op.Volume, op.Inode);
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown metadata op {op.Kind}");
+        }
+    }
+
+    private void RemoveFromPage(ulong directory, ulong cookie)
+    {
+        if (_pages.TryGetValue(directory, out SortedList<ulong, DirEntryRecord>? page)) page.Remove(cookie);
+    }
+
+    private static string Key(ReadOnlySpan<byte> name) => Encoding.Latin1.GetString(name);
+}

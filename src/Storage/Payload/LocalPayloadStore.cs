@@ -1,0 +1,227 @@
+using System.Buffers;
+using System.Globalization;
+using Microsoft.Win32.SafeHandles;
+
+namespace DittoFs.Storage.Payload;
+
+/// <summary>
+/// File bytes on local disk: each file is a directory of fixed-size sparse block files,
+/// <c>&lt;root&gt;/&lt;lo byte&gt;/&lt;next byte&gt;/&lt;inode hex&gt;/&lt;block index&gt;</c>.
+/// I/O is positional (RandomAccess) on cached handles: no stream buffering, no per-call allocation
+/// once a handle is open. Writes land in the page cache; <see cref="FlushAsync"/> fsyncs the
+/// blocks written since the last flush (and directories that gained files), one round for all
+/// callers waiting at the time (group commit).
+/// </summary>
+public sealed partial class LocalPayloadStore : IPayloadStore
+{
+    private readonly string _root;
+    private readonly HandleCache _handles;
+    private readonly Lock _dirtyLock = new();
+    // Per inode: blocks written and directories that gained entries since the last flush.
+    private readonly Dictionary<ulong, DirtyState> _dirty = [];
+
+    public LocalPayloadStore(string root)
+        : this(new LocalPayloadStoreOptions { Root = root })
+    {
+    }
+
+    public LocalPayloadStore(LocalPayloadStoreOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BlockSize, 4096);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxOpenFiles, 1);
+        _root = Path.GetFullPath(options.Root);
+        BlockSize = options.BlockSize;
+        _handles = new HandleCache(options.MaxOpenFiles);
+        Directory.CreateDirectory(_root);
+    }
+
+    public int BlockSize { get; }
+
+    public ValueTask ReadAsync(ulong inode, ulong offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            Span<byte> dest = destination.Span;
+            while (!dest.IsEmpty)
+            {
+                (ulong block, long within, int n) = Piece(offset, dest.Length);
+                Span<byte> piece = dest[..n];
+                int read = 0;
+                if (TryOpen(inode, block, create: false, out HandleCache.Lease lease))
+                {
+                    using (lease)
+                    {
+                        while (read < n)
+                        {
+                            int got = RandomAccess.Read(lease.Handle, piece[read..], within + read);
+                            if (got == 0) break; // past the block file's end: a hole
+                            read += got;
+                        }
+                    }
+                }
+                piece[read..].Clear();
+                dest = dest[n..];
+                offset += (ulong)n;
+            }
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(Translate(e));
+        }
+    }
+
+    public ValueTask WriteAsync(ulong inode, ulong offset, ReadOnlySequence<byte> data, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            foreach (ReadOnlyMemory<byte> segment in data)
+            {
+                ReadOnlySpan<byte> src = segment.Span;
+                while (!src.IsEmpty)
+                {
+                    (ulong block, long within, int n) = Piece(offset, src.Length);
+                    TryOpen(inode, block, create: true, out HandleCache.Lease lease);
+                    using (lease)
+                    {
+                        RandomAccess.Write(lease.Handle, src[..n], within);
+                    }
+                    MarkDirty(inode, block, null);
+                    src = src[n..];
+                    offset += (ulong)n;
+                }
+            }
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(Translate(e));
+        }
+    }
+
+    /// <summary>Drops whole blocks past <paramref name="size"/> and cuts the partial last one; durable on return.</summary>
+    public ValueTask TruncateAsync(ulong inode, ulong size, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            string dir = InodeDirectory(inode);
+            if (!Directory.Exists(dir)) return ValueTask.CompletedTask;
+            ulong bs = (ulong)BlockSize;
+            ulong keep = size / bs + (size % bs == 0 ? 0UL : 1UL); // blocks [0, keep) survive
+            _handles.Remove(inode, keep);
+            bool removedAny = false;
+            foreach (string path in Directory.GetFiles(dir))
+            {
+                if (ulong.TryParse(Path.GetFileName(path), NumberStyles.None, CultureInfo.InvariantCulture, out ulong block) && block >= keep)
+                {
+                    File.Delete(path);
+                    ForgetDirty(inode, block);
+                    removedAny = true;
+                }
+            }
+            if (size % bs != 0 && TryOpen(inode, size / bs, create: false, out HandleCache.Lease lease))
+            {
+                using (lease)
+                {
+                    long within = (long)(size % bs);
+                    if (RandomAccess.GetLength(lease.Handle) > within)
+                    {
+                        RandomAccess.SetLength(lease.Handle, within);
+                        RandomAccess.FlushToDisk(lease.Handle);
+                    }
+                }
+            }
+            // Removed names must stay removed, or a crash could resurrect old bytes past the new size.
+            if (removedAny) DirectorySync.Fsync(dir);
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(Translate(e));
+        }
+    }
+
+    public ValueTask DeleteAsync(ulong inode, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            _handles.Remove(inode);
+            lock (_dirtyLock) _dirty.Remove(inode);
+            string dir = InodeDirectory(inode);
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(Translate(e));
+        }
+    }
+
+    public (ulong Total, ulong Free) GetCapacity()
+    {
+        var drive = new DriveInfo(_root);
+        return ((ulong)drive.TotalSize, (ulong)drive.AvailableFreeSpace);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _handles.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    internal string InodeDirectory(ulong inode) => Path.Combine(
+        _root,
+        (inode & 0xFF).ToString("x2", CultureInfo.InvariantCulture),
+        (inode >> 8 & 0xFF).ToString("x2", CultureInfo.InvariantCulture),
+        inode.ToString("x16", CultureInfo.InvariantCulture));
+
+    private string BlockPath(ulong inode, ulong block) =>
+        Path.Combine(InodeDirectory(inode), block.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>A cached handle on a block file; false if it does not exist and <paramref name="create"/> is false.</summary>
+    private bool TryOpen(ulong inode, ulong block, bool create, out HandleCache.Lease lease)
+    {
+        if (_handles.TryAcquire(inode, block, out lease)) return true;
+        string path = BlockPath(inode, block);
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            if (!create) return false;
+            EnsureDirectories(inode);
+            handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            MarkDirty(inode, null, InodeDirectory(inode)); // the new name needs a directory fsync
+        }
+        lease = _handles.Add(inode, block, handle);
+        return true;
+    }
+
+    /// <summary>Creates the fan-out levels and inode directory, recording each parent that gained an entry.</summary>
+    private void EnsureDirectories(ulong inode)
+    {
+        string inodeDir = InodeDirectory(inode);
+        string level2 = Path.GetDirectoryName(inodeDir)!;
+        string level1 = Path.GetDirectoryName(level2)!;
+        foreach (string dir in (ReadOnlySpan<string>)[level1, level2, inodeDir])
+        {
+            if (Directory.Exists(dir)) continue;
+            Directory.CreateDirectory(dir);
+            MarkDirty(inode, null, Path.GetDirectoryName(dir)!);
+        }
+    }
+
+    private (ulong Block, long Within, int Count) Piece(ulong offset, int length)
+    {
+        ulong block = offset / (ulong)BlockSize;
+        int within = (int)(offset % (ulong)BlockSize);
+        return (block, within, Math.Min(length, BlockSize - within));
+    }
+
+    private static Exception Translate(Exception e) =>
+        e is IOException io && io is not StorageFullException && StorageFullException.IsDiskFull(io)
+            ? new StorageFullException("The payload store is full.", io)
+            : e;
+}

@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using DittoFs.Storage.Metadata;
+using DittoFs.Storage.Metadata.Faster;
+using Xunit;
+using Xunit.Abstractions;
+using static DittoFs.Storage.Tests.Faster.Ops;
+
+namespace DittoFs.Storage.Tests.Faster;
+
+/// <summary>Restart, crash (abandoned instance, no commit/checkpoint) and group commit.</summary>
+public sealed class FasterDurabilityTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly FasterTempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task CleanRestart_KeepsEverything()
+    {
+        ulong dir, file, maxAllocated;
+        SortedDictionary<ulong, (string Name, ulong Inode)> expected;
+        await using (var store = await _dir.OpenAsync())
+        {
+            dir = store.AllocateInode();
+            file = store.AllocateInode();
+            long pos = await store.ApplyAsync([
+                MetadataOp.PutInode(File(file, 77)),
+                MetadataOp.PutSymlink(file, N("target")),
+                MetadataOp.PutVolume(N("v"), 3, dir),
+            ]);
+            expected = await FasterMetadataStoreTests.FillDirectoryAsync(store, dir, 2_000, batch: 1, deleteEvery: 5);
+            maxAllocated = store.AllocateInode();
+            await store.WaitDurableAsync(pos);
+        }
+
+        await using (var store = await _dir.OpenAsync())
+        {
+            Assert.Equal(77ul, (await store.GetInodeAsync(file))!.Value.Size);
+            Assert.Equal(N("target"), await store.GetSymlinkAsync(file));
+            Assert.Equal(new VolumeRecord(3, dir), await store.GetVolumeAsync(N("v")));
+            FasterMetadataStoreTests.AssertListing(expected, await FasterMetadataStoreTests.ListAllAsync(store, dir, 333));
+            Assert.True(store.AllocateInode() > maxAllocated);
+            Assert.Equal(0, store.ReplayedBatches); // the dispose checkpoint covered everything
+        }
+    }
+
+    [Fact]
+    public async Task Crash_AfterWaitDurable_RecoversEveryDurableBatch()
+    {
+        var durable = new List<ulong>();
+        ulong dir;
+        await using (var store = await _dir.OpenAsync())
+        {
+            dir = store.AllocateInode();
+            await store.WaitDurableAsync(await store.ApplyAsync([MetadataOp.PutInode(Dir(dir, InodeRecord.FirstCookie))]));
+            for (int i = 0; i < 300; i++)
+            {
+                ulong inode = store.AllocateInode();
+                ulong cookie = InodeRecord.FirstCookie + (ulong)i;
+                long pos = await store.ApplyAsync([
+                    MetadataOp.PutInode(File(inode, (ulong)i)),
+                    MetadataOp.PutEntry(dir, N($"f{i}"), inode, cookie),
+                    MetadataOp.PutInode(Dir(dir, cookie + 1, (ulong)i + 1)),
+                ]);
+                await store.WaitDurableAsync(pos);
+                durable.Add(inode);
+            }
+            await store.AbandonAsync(); // kill -9: no commit, no checkpoint, nothing closed
+        }
+
+        await using (var store = await _dir.OpenAsync())
+        {
+            Assert.True(store.ReplayedBatches >= 300, $"replayed {store.ReplayedBatches}");
+            for (int i = 0; i < durable.Count; i++)
+            {
+                Assert.Equal((ulong)i, (await store.GetInodeAsync(durable[i]))!.Value.Size);
+                Assert.Equal(durable[i], (await store.GetEntryAsync(dir, N($"f{i}")))!.Value.Inode);
+            }
+            Assert.Equal(300, (await store.ListEntriesAsync(dir, 0, 1000)).Count);
+            Assert.True(store.AllocateInode() > durable.Max());
+        }
+    }
+
+    [Fact]
+    public async Task Crash_WithUnwaitedBatches_EachBatchAllOrNothing()
+    {
+        ulong dir;
+        var durable = new List<ulong>();
+        var unwaited = new List<ulong>();
+        await using (var store = await _dir.OpenAsync())
+        {
+            dir = store.AllocateInode();
+            long last = 0;
+            for (int i = 0; i < 400; i++)
+            {
+                ulong inode = store.AllocateInode();
+                last = await store.ApplyAsync([
+                    MetadataOp.PutInode(File(inode)),
+                    MetadataOp.PutSymlink(inode, N($"t{i}")),
+                    MetadataOp.PutEntry(dir, N($"f{i}"), inode, InodeRecord.FirstCookie + (ulong)i),
+                    MetadataOp.PutInode(Dir(dir, InodeRecord.FirstCookie + (ulong)i + 1)),
+                ]);
+                if (i < 200) { await store.WaitDurableAsync(last); durable.Add(inode); }
+                else unwaited.Add(inode);
+            }
+            await store.AbandonAsync();
+        }
+
+        await using (var store = await _dir.OpenAsync())
+        {
+            int present = 0;
+            foreach (var (inode, i) in durable.Concat(unwaited).Select((x, i) => (x, i)))
+            {
+                bool hasInode = await store.GetInodeAsync(inode) is not null;
+                bool hasLink = await store.GetSymlinkAsync(inode) is not null;
+                bool hasEntry = await store.GetEntryAsync(dir, N($"f{i}")) is not null;
+                Assert.True(hasInode == hasLink && hasLink == hasEntry, $"batch {i} is partial");
+                if (i < durable.Count) Assert.True(hasInode, $"durable batch {i} lost");
+                if (hasInode) present++;
+            }
+            // What is present is a prefix: the WAL replays in order.
+            var listed = await store.ListEntriesAsync(dir, 0, 1000);
+            Assert.Equal(present, listed.Count);
+            Assert.True(store.AllocateInode() > durable.Max());
+            output.WriteLine($"{present - durable.Count} of {unwaited.Count} unwaited batches survived");
+        }
+    }
+
+    [Fact]
+    public async Task Checkpoint_ThenMoreWal_ThenCrash_RecoversBoth_AndTruncatesWal()
+    {
+        ulong a, b;
+        long walBeginBefore, walBeginAfter;
+        await using (var store = await _dir.OpenAsync())
+        {
+            a = store.AllocateInode();
+            // Enough WAL to span several 64 KiB WAL pages before the checkpoint.
+            for (int i = 0; i < 2_000; i++)
+                await store.ApplyAsync([MetadataOp.PutInode(File(a, (ulong)i)), MetadataOp.PutSymlink(a, new byte[64])]);
+            await store.WaitDurableAsync(await store.ApplyAsync([MetadataOp.PutVolume(N("first"), 1, a)]));
+            walBeginBefore = store.WalBeginAddress;
+            await store.CheckpointAsync();
+            walBeginAfter = store.WalBeginAddress;
+
+            b = store.AllocateInode();
+            await store.WaitDurableAsync(await store.ApplyAsync([MetadataOp.PutInode(File(b, 5)), MetadataOp.PutVolume(N("second"), 2, b)]));
+            await store.AbandonAsync();
+        }
+        Assert.True(walBeginAfter > walBeginBefore, $"WAL begin {walBeginBefore} -> {walBeginAfter}");
+
+        await using (var store = await _dir.OpenAsync())
+        {
+            Assert.Equal(1, store.ReplayedBatches); // only the batch after the checkpoint
+            Assert.Equal(1999ul, (await store.GetInodeAsync(a))!.Value.Size);
+            Assert.Equal(new VolumeRecord(1, a), await store.GetVolumeAsync(N("first")));
+            Assert.Equal(5ul, (await store.GetInodeAsync(b))!.Value.Size);
+            Assert.Equal(new VolumeRecord(2, b), await store.GetVolumeAsync(N("second")));
+            Assert.True(store.AllocateInode() > b);
+        }
+    }
+
+    [Fact]
+    public async Task Crash_BeforeAnyCheckpointOfTheData_ThenReopenTwice()
+    {
+        // Recovery itself must leave a recoverable store (replayed state checkpointed or replayable again).
+        ulong x;
+        await using (var store = await _dir.OpenAsync())
+        {
+            x = store.AllocateInode();
+            await store.WaitDurableAsync(await store.ApplyAsync([MetadataOp.PutInode(File(x, 1))]));
+            await store.AbandonAsync();
+        }
+        await using (var store = await _dir.OpenAsync())
+        {
+            Assert.NotNull(await store.GetInodeAsync(x));
+            await store.WaitDurableAsync(await store.ApplyAsync([MetadataOp.PutInode(File(x, 2))]));
+            await store.AbandonAsync();
+        }
+        await using (var store = await _dir.OpenAsync())
+            Assert.Equal(2ul, (await store.GetInodeAsync(x))!.Value.Size);
+    }
+
+    [Fact]
+    public async Task GroupCommit_ConcurrentDurableWriters_ShareCommits()
+    {
+        await using var store = await _dir.OpenAsync();
+        const int writers = 16, perWriter = 63; // 1008 records
+        long before = store.CommitCount;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            for (int i = 0; i < perWriter; i++)
+            {
+                ulong inode = store.AllocateInode();
+                await store.WaitDurableAsync(await store.ApplyAsync([MetadataOp.PutInode(File(inode))]));
+            }
+        })));
+        var concurrent = sw.Elapsed;
+        long commits = store.CommitCount - before;
+
+        sw.Restart();
+        long seqBefore = store.CommitCount;
+        for (int i = 0; i < 200; i++)
+            await store.WaitDurableAsync(await store.ApplyAsync([MetadataOp.PutInode(File(store.AllocateInode()))]));
+        var sequential = sw.Elapsed;
+        long seqCommits = store.CommitCount - seqBefore;
+
+        output.WriteLine($"{writers}x{perWriter} concurrent durable batches: {commits} commits, {concurrent.TotalMilliseconds:F0} ms");
+        output.WriteLine($"200 sequential durable batches: {seqCommits} commits, {sequential.TotalMilliseconds:F0} ms");
+        Assert.True(commits > 0);
+        Assert.True(commits <= writers * perWriter / 4, $"{commits} commits for {writers * perWriter} records: no group commit");
+    }
+
+    [Fact]
+    public async Task WaitDurable_AfterDispose_Throws_AndDisposeDoesNotHang()
+    {
+        var store = await _dir.OpenAsync();
+        long pos = await store.ApplyAsync([MetadataOp.PutInode(File(store.AllocateInode()))]);
+        var dispose = store.DisposeAsync().AsTask();
+        Assert.Same(dispose, await Task.WhenAny(dispose, Task.Delay(TimeSpan.FromSeconds(20))));
+        await Assert.ThrowsAnyAsync<ObjectDisposedException>(async () => await store.ApplyAsync([]));
+        await Assert.ThrowsAnyAsync<ObjectDisposedException>(async () => await store.WaitDurableAsync(pos + 1_000_000));
+    }
+}
