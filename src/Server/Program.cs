@@ -1,1 +1,46 @@
-Console.WriteLine("DittoFs");
+using System.Net;
+using DittoFs.Server;
+using Microsoft.AspNetCore.Connections;
+using DittoFs.Server.Options;
+using DittoFs.Server.Rpc;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+// DittoFs: an NFS server (NFSv3 + MOUNT on one port) over a FASTER metadata store and local or S3 file blocks.
+// appsettings.json sits next to the binary, wherever the server is started from.
+WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    ContentRootPath = AppContext.BaseDirectory,
+});
+builder.Services.AddOptions<DittoFsOptions>()
+    .Bind(builder.Configuration.GetSection(DittoFsOptions.Section))
+    .ValidateDataAnnotations()
+    .ValidateOnStart();
+builder.Services.AddDittoFs();
+
+builder.WebHost.ConfigureKestrel((context, kestrel) =>
+{
+    DittoFsOptions o = context.Configuration.GetSection(DittoFsOptions.Section).Get<DittoFsOptions>() ?? new DittoFsOptions();
+    IPAddress address = IPAddress.Parse(o.ListenAddress);
+    var rpcPorts = new SortedSet<int> { o.NfsPort };
+    if (o.MountPort != 0) rpcPorts.Add(o.MountPort);
+    if (o.PortmapPort != 0) rpcPorts.Add(o.PortmapPort);
+    // Every RPC port serves every program: NFS, MOUNT and the portmapper answer wherever a client asks.
+    foreach (int port in rpcPorts)
+    {
+        kestrel.Listen(address, port, listen => listen.UseConnectionHandler<RpcConnectionHandler>());
+    }
+    if (o.HttpPort != 0)
+    {
+        kestrel.Listen(address, o.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+    }
+});
+
+WebApplication app = builder.Build();
+StorageHost storage = app.Services.GetRequiredService<StorageHost>();
+// Recover metadata before the listeners start, so no client sees a half-open store.
+await storage.OpenAsync(app.Lifetime.ApplicationStopping);
+app.MapGet("/healthz", () => Results.Text("ok"));
+app.MapGet("/readyz", (StorageHost s) => s.IsReady ? Results.Text("ready") : Results.Text("recovering", statusCode: 503));
+await app.RunAsync();
+await storage.DisposeAsync();

@@ -57,7 +57,7 @@ public ref struct XdrWriter
     public void WriteDouble(double value) => WriteInt64(BitConverter.DoubleToInt64Bits(value));
 
     /// <summary>Variable-length opaque: length, bytes, zero padding.</summary>
-    public void WriteOpaque(ReadOnlySpan<byte> data)
+    public void WriteOpaque(scoped ReadOnlySpan<byte> data)
     {
         WriteUInt32((uint)data.Length);
         WriteFixedOpaque(data);
@@ -70,7 +70,7 @@ public ref struct XdrWriter
     }
 
     /// <summary>Fixed-length opaque: the bytes and zero padding, no length.</summary>
-    public void WriteFixedOpaque(ReadOnlySpan<byte> data)
+    public void WriteFixedOpaque(scoped ReadOnlySpan<byte> data)
     {
         WriteRaw(data);
         WritePadding(data.Length);
@@ -90,7 +90,7 @@ public ref struct XdrWriter
     }
 
     /// <summary>Fixed-length opaque of exactly <paramref name="length"/> bytes; shorter data is zero-filled, longer is an error.</summary>
-    public void WriteFixedOpaque(ReadOnlySpan<byte> data, int length)
+    public void WriteFixedOpaque(scoped ReadOnlySpan<byte> data, int length)
     {
         if (data.Length > length) XdrException.ThrowTooLong(data.Length, length);
         WriteRaw(data);
@@ -116,7 +116,7 @@ public ref struct XdrWriter
     }
 
     /// <summary>XDR string from bytes already in UTF-8.</summary>
-    public void WriteString(ReadOnlySpan<byte> utf8) => WriteOpaque(utf8);
+    public void WriteString(scoped ReadOnlySpan<byte> utf8) => WriteOpaque(utf8);
 
     /// <summary>A span of at least <paramref name="sizeHint"/> bytes to fill directly; then call <see cref="Advance"/>.</summary>
     public Span<byte> GetSpan(int sizeHint) => Reserve(sizeHint);
@@ -152,7 +152,7 @@ public ref struct XdrWriter
         return _span;
     }
 
-    private void WriteRaw(ReadOnlySpan<byte> data)
+    private void WriteRaw(scoped ReadOnlySpan<byte> data)
     {
         while (!data.IsEmpty)
         {

@@ -26,6 +26,7 @@ public sealed class FasterTempDir : IDisposable
             CheckpointInterval = b.CheckpointInterval,
             CheckpointWalBytes = b.CheckpointWalBytes,
             DirectoryPageSize = b.DirectoryPageSize,
+            CommitInterval = b.CommitInterval,
         };
     }
 
@@ -49,6 +50,7 @@ public sealed class FasterMetadataStoreOptionsBuilder
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.Zero;
     public long CheckpointWalBytes { get; set; } = long.MaxValue;
     public int DirectoryPageSize { get; set; } = 128;
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(1);
 }
 
 internal static class Ops

@@ -17,6 +17,11 @@ public sealed partial class FasterMetadataStore
     private Task? _checkpointLoop;
     private CancellationTokenSource? _checkpointStop;
 
+    private int _walCommitsBeforePersist;
+
+    /// <summary>How often the checkpoint hook committed the WAL before checkpoint metadata was written (tests).</summary>
+    internal int WalCommitsBeforePersist => Volatile.Read(ref _walCommitsBeforePersist);
+
     /// <summary>The last periodic checkpoint failure, if any (the loop keeps trying).</summary>
     internal Exception? LastCheckpointError { get; private set; }
 
@@ -127,7 +132,11 @@ public sealed partial class FasterMetadataStore
         public void BeforeEnteringState<TKey, TValue>(SystemState next, FasterKV<TKey, TValue> faster)
         {
             if (next.Phase != Phase.PERSISTENCE_CALLBACK) return;
-            try { owner._wal?.Commit(spinWait: true); }
+            try
+            {
+                owner._wal?.Commit(spinWait: true);
+                Interlocked.Increment(ref owner._walCommitsBeforePersist);
+            }
             catch (Exception ex) { owner.LastCheckpointError = ex; }
         }
     }

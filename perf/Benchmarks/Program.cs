@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(DittoFs.Perf.CodecBenchmarks).Assembly).Run(args);

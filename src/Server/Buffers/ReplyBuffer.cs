@@ -1,0 +1,72 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+
+namespace DittoFs.Server.Buffers;
+
+/// <summary>
+/// A growable buffer for one RPC reply, rented from a pool so steady-state
+/// replies allocate nothing. The first 4 bytes are kept for the record mark,
+/// written by <see cref="SealRecord"/> once the reply length is known.
+/// </summary>
+internal sealed class ReplyBuffer : IBufferWriter<byte>
+{
+    private const int RecordMarkSize = 4;
+    private const int InitialSize = 4096;
+    private const int MaxPooled = 256;
+    private static readonly ConcurrentBag<ReplyBuffer> s_pool = new();
+
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+    private int _written = RecordMarkSize;
+
+    public static ReplyBuffer Rent() => s_pool.TryTake(out ReplyBuffer? buffer) ? buffer : new ReplyBuffer();
+
+    public static void Return(ReplyBuffer buffer)
+    {
+        buffer._written = RecordMarkSize;
+        if (buffer._buffer.Length > 1 << 21 || s_pool.Count >= MaxPooled)
+        {
+            // Do not keep a 1 MiB READ buffer per pooled object: shrink back.
+            ArrayPool<byte>.Shared.Return(buffer._buffer);
+            buffer._buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+        }
+        if (s_pool.Count < MaxPooled) s_pool.Add(buffer);
+    }
+
+    /// <summary>Reply bytes written so far (without the record mark).</summary>
+    public int BodyLength => _written - RecordMarkSize;
+
+    /// <summary>Drops what was written (to write an error reply instead).</summary>
+    public void Reset() => _written = RecordMarkSize;
+
+    /// <summary>Writes the record mark (one last fragment) and returns the whole record.</summary>
+    public ReadOnlyMemory<byte> SealRecord()
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(_buffer, 0x8000_0000u | (uint)BodyLength);
+        return _buffer.AsMemory(0, _written);
+    }
+
+    public void Advance(int count) => _written += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsMemory(_written);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsSpan(_written);
+    }
+
+    private void Ensure(int sizeHint)
+    {
+        int needed = Math.Max(sizeHint, 1);
+        if (_buffer.Length - _written >= needed) return;
+        byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _written + needed));
+        _buffer.AsSpan(0, _written).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = bigger;
+    }
+}

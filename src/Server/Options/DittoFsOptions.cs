@@ -1,0 +1,78 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace DittoFs.Server.Options;
+
+/// <summary>The "DittoFs" configuration section (appsettings.json, DITTOFS__* environment variables, --DittoFs:Key=value).</summary>
+public sealed class DittoFsOptions
+{
+    public const string Section = "DittoFs";
+
+    /// <summary>Address the RPC listeners bind to.</summary>
+    public string ListenAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>NFS port; MOUNT and the portmapper answer here too.</summary>
+    [Range(1, 65535)]
+    public int NfsPort { get; set; } = 2049;
+
+    /// <summary>An extra port for MOUNT (clients that want mountport != port); 0 = none.</summary>
+    [Range(0, 65535)]
+    public int MountPort { get; set; } = 20048;
+
+    /// <summary>A portmapper port (program 100000 v2 GETPORT); 0 = none. 111 needs root.</summary>
+    [Range(0, 65535)]
+    public int PortmapPort { get; set; }
+
+    /// <summary>HTTP port for /healthz, /readyz and /metrics; 0 = none.</summary>
+    [Range(0, 65535)]
+    public int HttpPort { get; set; } = 9464;
+
+    /// <summary>Metadata and file blocks live here.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>"Faster" (default, durable) or "Memory" (tests).</summary>
+    public string MetadataStore { get; set; } = "Faster";
+
+    /// <summary>"Local" (default: blocks on disk under DataDirectory) or "Memory" (tests).</summary>
+    public string PayloadStore { get; set; } = "Local";
+
+    /// <summary>Largest RPC record accepted; a bigger one closes the connection. 1 MiB of data + headers.</summary>
+    [Range(64 * 1024, 64 * 1024 * 1024)]
+    public int MaxRecordSize { get; set; } = 1024 * 1024 + 64 * 1024;
+
+    /// <summary>Largest READ/WRITE transfer offered in FSINFO.</summary>
+    [Range(4096, 1024 * 1024)]
+    public int MaxTransferSize { get; set; } = 1024 * 1024;
+
+    [Range(1, 4096)]
+    public int MaxConcurrentCallsPerConnection { get; set; } = 64;
+
+    [Range(1, 65536)]
+    public int MaxConcurrentCalls { get; set; } = 1024;
+
+    public List<ExportOptions> Exports { get; set; } = [];
+}
+
+public enum SquashMode { None, Root, All }
+
+/// <summary>One export: a volume with its own root, reached by its path.</summary>
+public sealed class ExportOptions
+{
+    /// <summary>The path clients mount, e.g. "/export".</summary>
+    [Required]
+    public string Path { get; set; } = "/export";
+
+    public bool ReadOnly { get; set; }
+
+    /// <summary>Client networks allowed (CIDR, e.g. "10.0.0.0/8", "127.0.0.1/32"); empty = everyone.</summary>
+    public List<string> AllowedClients { get; set; } = [];
+
+    /// <summary>Root squash by default, as knfsd and ganesha do.</summary>
+    public SquashMode Squash { get; set; } = SquashMode.Root;
+
+    public uint AnonymousUid { get; set; } = 65534;
+
+    public uint AnonymousGid { get; set; } = 65534;
+
+    /// <summary>Accept AUTH_NONE calls (as the anonymous user); off: AUTH_SYS only.</summary>
+    public bool AllowAuthNone { get; set; }
+}

@@ -1,0 +1,25 @@
+using DittoFs.Server.Rpc;
+using DittoFs.Storage;
+
+namespace DittoFs.Server.Protocol.Nfs3;
+
+internal sealed partial class Nfs3Program
+{
+    // RFC 1813 §3.3.1 GETATTR
+    private async ValueTask GetAttrAsync(RpcCall call)
+    {
+        if (!call.TryDecode(out GetAttr3Args args)) return;
+        Nfs3Status status = Resolve(call, args.Object, write: false, out Target target);
+        if (status == Nfs3Status.Ok)
+        {
+            FsResult<FileAttributes> result = await Fs.GetAttributesAsync(target.Id);
+            if (result.Ok)
+            {
+                call.ReplySuccess(new GetAttr3Res { Status = Nfs3Status.Ok, ResOk = new GetAttr3ResOk { ObjAttributes = Nfs3Mapping.ToFAttr3(result.Value) } });
+                return;
+            }
+            status = result.Status.ToNfs3();
+        }
+        call.ReplySuccess(new GetAttr3Res { Status = status });
+    }
+}

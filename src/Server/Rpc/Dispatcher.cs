@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Logging;
+
+namespace DittoFs.Server.Rpc;
+
+/// <summary>
+/// Routes a parsed call to its program: PROG_UNAVAIL for an unknown program,
+/// PROG_MISMATCH for a version out of range, AUTH_ERROR for a credential
+/// flavor we do not accept or a malformed AUTH_SYS body. A handler that throws
+/// answers SYSTEM_ERR; the connection and the server carry on.
+/// </summary>
+internal sealed class Dispatcher
+{
+    private readonly Dictionary<uint, IRpcProgram> _programs;
+    private readonly ILogger<Dispatcher> _logger;
+
+    public Dispatcher(IEnumerable<IRpcProgram> programs, ILogger<Dispatcher> logger)
+    {
+        _programs = programs.ToDictionary(p => p.Program);
+        _logger = logger;
+    }
+
+    public async ValueTask DispatchAsync(RpcCall call)
+    {
+        if (!_programs.TryGetValue(call.Header.Program, out IRpcProgram? program))
+        {
+            call.ReplyAccepted(AcceptStatus.ProgramUnavailable);
+            return;
+        }
+        if (call.Header.Version < program.LowVersion || call.Header.Version > program.HighVersion)
+        {
+            call.ReplyProgramMismatch(program.LowVersion, program.HighVersion);
+            return;
+        }
+        if (!call.Header.CredentialValid)
+        {
+            // Unknown flavors (RPCSEC_GSS, AUTH_DH) and AUTH_SYS bodies that lie about their lengths.
+            // knfsd answers AUTH_BADCRED to both (svc_authenticate).
+            call.ReplyAuthError(AuthStatus.BadCredential);
+            return;
+        }
+        try
+        {
+            await program.HandleAsync(call);
+        }
+        catch (Exception ex)
+        {
+            RpcLog.HandlerFailed(_logger, ex, call.Header.Program, call.Header.Version, call.Header.Procedure);
+            call.ReplyAccepted(AcceptStatus.SystemError);
+        }
+    }
+}

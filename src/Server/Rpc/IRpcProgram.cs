@@ -1,0 +1,18 @@
+namespace DittoFs.Server.Rpc;
+
+/// <summary>One RPC program (NFS, MOUNT, portmapper) over a range of versions.</summary>
+internal interface IRpcProgram
+{
+    uint Program { get; }
+
+    uint LowVersion { get; }
+
+    uint HighVersion { get; }
+
+    /// <summary>
+    /// Handles a call whose program and version are in range and whose
+    /// credential parsed. Writes exactly one reply (PROC_UNAVAIL for an unknown
+    /// procedure). Filesystem failures are NFS statuses in the result, never exceptions.
+    /// </summary>
+    ValueTask HandleAsync(RpcCall call);
+}

@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.Net;
+using DittoFs.Server.Buffers;
+using DittoFs.Storage;
+using DittoFs.Xdr;
+
+namespace DittoFs.Server.Rpc;
+
+/// <summary>
+/// One call in flight: its record (a rented buffer, returned when the call
+/// ends), the parsed header, the connection it came on and the reply being
+/// built. A handler decodes its arguments, does the work and writes exactly
+/// one reply through the Reply* methods.
+/// </summary>
+internal sealed class RpcCall : IDisposable
+{
+    private byte[] _record;
+    private readonly int _length;
+    private ReplyBuffer? _reply;
+
+    public RpcCall(byte[] record, int length, in CallHeader header, IRpcConnection connection)
+    {
+        _record = record;
+        _length = length;
+        Header = header;
+        Connection = connection;
+    }
+
+    public CallHeader Header;
+
+    public IRpcConnection Connection { get; }
+
+    public uint Procedure => Header.Procedure;
+
+    public uint Version => Header.Version;
+
+    public ref Caller Caller => ref Header.Caller;
+
+    public ReadOnlyMemory<byte> Arguments => _record.AsMemory(Header.ArgumentsOffset, _length - Header.ArgumentsOffset);
+
+    public ReadOnlyMemory<byte> Record => _record.AsMemory(0, _length);
+
+    /// <summary>The reply written so far; null until a Reply* method ran.</summary>
+    public ReplyBuffer? ReplyBuffer => _reply;
+
+    /// <summary>Decodes the arguments; on malformed input replies GARBAGE_ARGS and returns false.</summary>
+    public bool TryDecode<T>(out T args) where T : IXdrCodec<T>
+    {
+        try
+        {
+            var reader = new XdrReader(Arguments);
+            args = T.Decode(ref reader);
+            return true;
+        }
+        catch (XdrException)
+        {
+            args = default!;
+            ReplyAccepted(AcceptStatus.GarbageArgs);
+            return false;
+        }
+    }
+
+    /// <summary>SUCCESS and the procedure's result.</summary>
+    public void ReplySuccess<T>(in T result) where T : IXdrCodec<T>
+    {
+        var writer = BeginAccepted(AcceptStatus.Success);
+        result.Encode(ref writer);
+        writer.Flush();
+    }
+
+    /// <summary>SUCCESS with a void result (NULL procedures).</summary>
+    public void ReplyVoid()
+    {
+        var writer = BeginAccepted(AcceptStatus.Success);
+        writer.Flush();
+    }
+
+    /// <summary>SUCCESS; the caller writes the result with the returned writer and flushes it.</summary>
+    public XdrWriter BeginSuccess() => BeginAccepted(AcceptStatus.Success);
+
+    public void ReplyAccepted(AcceptStatus status)
+    {
+        var writer = BeginAccepted(status);
+        writer.Flush();
+    }
+
+    public void ReplyProgramMismatch(uint low, uint high)
+    {
+        var writer = BeginAccepted(AcceptStatus.ProgramMismatch);
+        writer.WriteUInt32(low);
+        writer.WriteUInt32(high);
+        writer.Flush();
+    }
+
+    public void ReplyAuthError(AuthStatus status)
+    {
+        var writer = BeginReply(ReplyStatus.Denied);
+        writer.WriteInt32((int)RejectStatus.AuthError);
+        writer.WriteInt32((int)status);
+        writer.Flush();
+    }
+
+    public static void WriteRpcMismatch(ReplyBuffer buffer, uint xid)
+    {
+        var writer = new XdrWriter(buffer);
+        writer.WriteUInt32(xid);
+        writer.WriteInt32((int)MessageType.Reply);
+        writer.WriteInt32((int)ReplyStatus.Denied);
+        writer.WriteInt32((int)RejectStatus.RpcMismatch);
+        writer.WriteUInt32(RpcPrograms.RpcVersion);
+        writer.WriteUInt32(RpcPrograms.RpcVersion);
+        writer.Flush();
+    }
+
+    private XdrWriter BeginAccepted(AcceptStatus status)
+    {
+        var writer = BeginReply(ReplyStatus.Accepted);
+        writer.WriteInt32((int)AuthFlavor.None); // verifier: AUTH_NONE, empty
+        writer.WriteInt32(0);
+        writer.WriteInt32((int)status);
+        return writer;
+    }
+
+    private XdrWriter BeginReply(ReplyStatus status)
+    {
+        _reply ??= ReplyBuffer.Rent();
+        _reply.Reset();
+        var writer = new XdrWriter(_reply);
+        writer.WriteUInt32(Header.Xid);
+        writer.WriteInt32((int)MessageType.Reply);
+        writer.WriteInt32((int)status);
+        return writer;
+    }
+
+    /// <summary>Hands the reply buffer to the caller (who returns it to the pool after sending).</summary>
+    public ReplyBuffer? TakeReply()
+    {
+        ReplyBuffer? reply = _reply;
+        _reply = null;
+        return reply;
+    }
+
+    public void Dispose()
+    {
+        if (_record.Length > 0) ArrayPool<byte>.Shared.Return(_record);
+        _record = [];
+        if (_reply is not null) Buffers.ReplyBuffer.Return(_reply);
+        _reply = null;
+    }
+}
+
+/// <summary>What a handler may know about the connection a call came on.</summary>
+internal interface IRpcConnection
+{
+    IPEndPoint? RemoteEndPoint { get; }
+
+    /// <summary>The local port the call arrived on (the NFS port, or a separate MOUNT port).</summary>
+    int LocalPort { get; }
+
+    string ConnectionId { get; }
+}

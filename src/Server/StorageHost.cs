@@ -1,0 +1,50 @@
+using DittoFs.Server.Exports;
+using DittoFs.Server.Options;
+using DittoFs.Storage;
+using DittoFs.Storage.Metadata;
+using DittoFs.Storage.Metadata.Faster;
+using DittoFs.Storage.Payload;
+using Microsoft.Extensions.Options;
+
+namespace DittoFs.Server;
+
+/// <summary>Opens the configured stores and the filesystem on them, and resolves the exports to volumes.</summary>
+internal sealed class StorageHost(IOptions<DittoFsOptions> options) : IAsyncDisposable
+{
+    private FileSystem? _fileSystem;
+    private ExportTable? _exports;
+
+    public bool IsReady => _exports is not null;
+
+    public IFileSystem FileSystem => _fileSystem ?? throw new InvalidOperationException("storage is not open");
+
+    public ExportTable Exports => _exports ?? throw new InvalidOperationException("storage is not open");
+
+    public async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        DittoFsOptions o = options.Value;
+        string dataDirectory = Path.GetFullPath(o.DataDirectory);
+        Directory.CreateDirectory(dataDirectory);
+
+        IMetadataStore metadata = o.MetadataStore.ToLowerInvariant() switch
+        {
+            "memory" => new InMemoryMetadataStore(),
+            "faster" => new FasterMetadataStore(new FasterMetadataStoreOptions { DataDirectory = dataDirectory }),
+            _ => throw new InvalidOperationException($"unknown MetadataStore '{o.MetadataStore}' (Faster or Memory)"),
+        };
+        IPayloadStore payload = o.PayloadStore.ToLowerInvariant() switch
+        {
+            "memory" => new InMemoryPayloadStore(),
+            "local" => new LocalPayloadStore(Path.Combine(dataDirectory, "blocks")),
+            _ => throw new InvalidOperationException($"unknown PayloadStore '{o.PayloadStore}' (Local or Memory)"),
+        };
+        _fileSystem = await Storage.FileSystem.OpenAsync(metadata, payload, new FileSystemOptions { OwnerOverride = true });
+        _exports = await ExportTable.CreateAsync(_fileSystem, o.Exports);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_fileSystem is not null) await _fileSystem.DisposeAsync();
+        _fileSystem = null;
+    }
+}

@@ -1,1 +1,0 @@
-namespace DittoFs.Xdr.Generators { internal static class Placeholder { } }

@@ -1,0 +1,55 @@
+using DittoFs.Server.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace DittoFs.Server.Tests.EndToEnd;
+
+/// <summary>The Linux kernel NFSv3 client, in QEMU, against the real server process.</summary>
+[Collection(KernelClientCollection.Name)]
+public sealed class KernelClientV3Tests(ITestOutputHelper output)
+{
+    [Fact]
+    public void SmokeScriptPassesEveryStep()
+    {
+        string? harness = KernelClient.RequireHarness();
+        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        using var server = new ServerProcess();
+        server.Start();
+        string smoke = Path.Combine(Path.GetDirectoryName(harness)!, "examples", "smoke.sh");
+        KernelClient.Result result = KernelClient.Run(harness, server, "3", smoke);
+        output.WriteLine(result.Output);
+        Assert.DoesNotContain("FAIL", result.Output);
+        Assert.Contains("smoke: 15 passed, 0 failed", result.Output);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Fact]
+    public void PosixSemanticsAndSigkillRestart()
+    {
+        string? harness = KernelClient.RequireHarness();
+        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        using var server = new ServerProcess();
+        server.Start();
+        string script = Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", "posix-restart.sh");
+        bool restarted = false;
+        KernelClient.Result result = KernelClient.Run(harness, server, "3", script, ["--mem", "1536"], line =>
+        {
+            if (line.Trim() != "KILL-NOW") return;
+            server.Kill();
+            server.Start();
+            restarted = true;
+        });
+        output.WriteLine(result.Output);
+        output.WriteLine(server.Log);
+        Assert.True(restarted, "the script never asked for the restart");
+        Assert.DoesNotContain("FAIL", result.Output);
+        Assert.Contains("PASS after-sigkill-restart", result.Output);
+        Assert.Equal(0, result.ExitCode);
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class KernelClientCollection
+{
+    public const string Name = "kernel client";
+}

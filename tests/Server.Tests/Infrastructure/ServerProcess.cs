@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace DittoFs.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The real server as a child process on free loopback ports, with its own
+/// data directory; it can be killed with SIGKILL and started again on the same
+/// data to test what survives.
+/// </summary>
+public sealed class ServerProcess : IDisposable
+{
+    private Process? _process;
+    private readonly StringBuilder _log = new();
+    private readonly Dictionary<string, string> _settings;
+
+    public ServerProcess(string? dataDirectory = null, IDictionary<string, string>? settings = null)
+    {
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "dittofs-test-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(DataDirectory);
+        NfsPort = FreePort();
+        MountPort = FreePort();
+        HttpPort = FreePort();
+        _settings = new Dictionary<string, string>
+        {
+            ["DittoFs:ListenAddress"] = "127.0.0.1",
+            ["DittoFs:NfsPort"] = NfsPort.ToString(),
+            ["DittoFs:MountPort"] = MountPort.ToString(),
+            ["DittoFs:HttpPort"] = HttpPort.ToString(),
+            ["DittoFs:DataDirectory"] = Path.Combine(DataDirectory, "data"),
+            ["DittoFs:Exports:0:Path"] = "/export",
+            ["DittoFs:Exports:0:Squash"] = "None",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        if (settings is not null)
+        {
+            foreach (var (k, v) in settings) _settings[k] = v;
+        }
+    }
+
+    public string DataDirectory { get; }
+    public int NfsPort { get; }
+    public int MountPort { get; }
+    public int HttpPort { get; }
+    public string Log { get { lock (_log) return _log.ToString(); } }
+    public bool HasExited => _process?.HasExited ?? true;
+
+    public void Start()
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "DittoFs.Server.dll");
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = DataDirectory, // no appsettings.json here: every setting comes from the command line
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(dll);
+        foreach (var (k, v) in _settings) psi.ArgumentList.Add($"--{k}={v}");
+        psi.Environment["DOTNET_gcServer"] = "0"; // tests run many servers on 2 cores
+        _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start the server");
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        WaitForPort(NfsPort, TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+    }
+
+    /// <summary>Ctrl-C-like stop (SIGTERM) and wait.</summary>
+    public void Stop()
+    {
+        if (_process is { HasExited: false })
+        {
+            Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+            if (!_process.WaitForExit(30000)) Kill();
+        }
+    }
+
+    private void WaitForPort(int port, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout)
+        {
+            if (_process!.HasExited) throw new InvalidOperationException($"server exited ({_process.ExitCode}):\n{Log}");
+            try
+            {
+                using var c = new TcpClient();
+                c.Connect(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(100);
+            }
+        }
+        throw new TimeoutException($"server did not listen on {port}:\n{Log}");
+    }
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process?.Dispose();
+        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
