@@ -96,8 +96,9 @@ t_big_directory() {
     drop_caches
     n=$(ls "$D/many" | wc -l)
     [ "$n" = "$DIR_ENTRIES" ] || { echo "ls shows $n, want $DIR_ENTRIES"; return 1; }
-    n=$(ls -f "$D/many" | sort -n | uniq | grep -c '^[0-9]')
+    n=$(ls -a "$D/many" | sort -n | uniq | grep -c '^[0-9]*$')
     [ "$n" = "$DIR_ENTRIES" ] || { echo "unique entries $n"; return 1; }
+    [ "$(ls "$D/many" | sort -n | head -1)" = 1 ] && [ "$(ls "$D/many" | sort -n | tail -1)" = "$DIR_ENTRIES" ] || { echo "first/last entry"; return 1; }
     rm "$D/many/17" "$D/many/4999" || return 1
     n=$(ls "$D/many" | wc -l)
     [ "$n" = $((DIR_ENTRIES - 2)) ] || { echo "after rm: $n"; return 1; }
