@@ -162,28 +162,39 @@ public sealed class FasterDurabilityTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
-    public async Task Checkpoint_WhenWalTailIsInPagePadding_ReplaysTheNextPage()
+    public async Task Checkpoint_NearTheEndOfAWalPage_ThenCrash_ReplaysWhatFollows()
     {
+        // Checkpoint cookies that land close to a WAL page boundary (where FASTER pads the page):
+        // replay must start exactly there and find the batch that went to the next page.
         const long walPage = 1L << 16; // FasterTempDir's WAL page size
-        ulong big;
+        var written = new List<ulong>();
         await using (var store = await _dir.OpenAsync())
         {
-            // 32-byte batches until fewer than 100 bytes are left in the WAL page.
-            while (walPage - store.WalTailAddress % walPage is >= 100 or 0)
-                await store.ApplyAsync([MetadataOp.DeleteInode(1)]);
-            await store.CheckpointAsync(); // covers up to an address in the page's unused tail
-            long covered = store.WalTailAddress;
-            big = store.AllocateInode();
-            long pos = await store.ApplyAsync([MetadataOp.PutInode(File(big, 9)), MetadataOp.PutSymlink(big, new byte[1000])]);
-            Assert.True(pos / walPage > covered / walPage, "the batch should have moved to the next page");
-            await store.WaitDurableAsync(pos);
+            foreach (int left in new[] { 400, 200, 120, 80, 40 })
+            {
+                // Filler: deleting an inode that never exists (inode numbers start low).
+                while (walPage - store.WalTailAddress % walPage is var room && (room >= left || room == 0))
+                    await store.ApplyAsync([MetadataOp.DeleteInode(ulong.MaxValue - 1)]);
+                await store.CheckpointAsync();
+                ulong big = store.AllocateInode();
+                long pos = await store.ApplyAsync([MetadataOp.PutInode(File(big, 9)), MetadataOp.PutSymlink(big, new byte[1000])]);
+                await store.WaitDurableAsync(pos);
+                written.Add(big);
+            }
             await store.AbandonAsync();
         }
         await using (var store = await _dir.OpenAsync())
         {
+            var missing = new List<int>();
+            for (int i = 0; i < written.Count; i++)
+                if (await store.GetInodeAsync(written[i]) is null) missing.Add(i);
+            Assert.True(missing.Count == 0, $"missing after recovery: [{string.Join(",", missing)}] replayed={store.ReplayedBatches}");
             Assert.Equal(1, store.ReplayedBatches);
-            Assert.Equal(9ul, (await store.GetInodeAsync(big))!.Value.Size);
-            Assert.Equal(1000, (await store.GetSymlinkAsync(big))!.Length);
+            foreach (ulong big in written)
+            {
+                Assert.Equal(9ul, (await store.GetInodeAsync(big))!.Value.Size);
+                Assert.Equal(1000, (await store.GetSymlinkAsync(big))!.Length);
+            }
         }
     }
 
@@ -239,7 +250,8 @@ public sealed class FasterDurabilityTests(ITestOutputHelper output) : IDisposabl
         output.WriteLine($"{writers}x{perWriter} concurrent durable batches: {commits} commits, {concurrent.TotalMilliseconds:F0} ms");
         output.WriteLine($"200 sequential durable batches: {seqCommits} commits, {sequential.TotalMilliseconds:F0} ms");
         Assert.True(commits > 0);
-        Assert.True(commits <= writers * perWriter / 4, $"{commits} commits for {writers * perWriter} records: no group commit");
+        // Commits are a single synchronous write (FastCommitMode), so fewer writers pile up behind each one.
+        Assert.True(commits <= writers * perWriter / 2, $"{commits} commits for {writers * perWriter} records: no group commit");
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public sealed class FasterMetadataStoreOptions
     public long CheckpointWalBytes { get; init; } = 64L << 20;
 
     /// <summary>Minimum spacing between group commits; waiters arriving meanwhile share the next one.</summary>
-    public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(1);
+    public TimeSpan CommitInterval { get; init; } = TimeSpan.Zero;
 
     /// <summary>Entries per directory page; fixed once a store has data (it decides page keys).</summary>
     public int DirectoryPageSize { get; init; } = 128;

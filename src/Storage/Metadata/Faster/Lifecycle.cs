@@ -18,8 +18,16 @@ public sealed partial class FasterMetadataStore
                 LogDevice = _walDevice,
                 PageSize = _options.WalPageSize,
                 MemorySize = _options.WalMemorySize,
-                LogCommitDir = _options.WalDirectory,
+                // Commit metadata goes into the log itself (FastCommitMode): one synchronous write per
+                // group commit. The commit file (create + write + delete of the old one, several disk
+                // round trips) is written only every 1000th commit, as Garnet does for its AOF.
+                LogCommitManager = new DeviceLogCommitCheckpointManager(
+                    new LocalStorageNamedDeviceFactory(),
+                    new DefaultCheckpointNamingScheme(_options.WalDirectory),
+                    removeOutdated: true,
+                    fastCommitThrottleFreq: 1000),
                 TryRecoverLatest = true,
+                FastCommitMode = true,
             }, cancellationToken).ConfigureAwait(false);
 
             _kv = new MetadataKv(_options);
