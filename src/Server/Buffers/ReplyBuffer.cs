@@ -36,6 +36,9 @@ internal sealed class ReplyBuffer : IBufferWriter<byte>
     /// <summary>Reply bytes written so far (without the record mark).</summary>
     public int BodyLength => _written - RecordMarkSize;
 
+    /// <summary>The reply bytes written so far (without the record mark).</summary>
+    public ReadOnlySpan<byte> Body => _buffer.AsSpan(RecordMarkSize, BodyLength);
+
     /// <summary>Drops what was written (to write an error reply instead).</summary>
     public void Reset() => _written = RecordMarkSize;
 

@@ -12,6 +12,7 @@ internal sealed class Dispatcher
 {
     private readonly Dictionary<uint, IRpcProgram> _programs;
     private readonly ILogger<Dispatcher> _logger;
+    private readonly ReplyCache _replyCache = new();
 
     public Dispatcher(IEnumerable<IRpcProgram> programs, ILogger<Dispatcher> logger)
     {
@@ -38,13 +39,31 @@ internal sealed class Dispatcher
             call.ReplyAuthError(AuthStatus.BadCredential);
             return;
         }
+        bool cached = program.IsNonIdempotent(call.Header.Version, call.Header.Procedure);
+        if (cached)
+        {
+            switch (_replyCache.Begin(call, out byte[]? previous))
+            {
+                case ReplyCache.Lookup.InProgress:
+                    return; // the first copy is still running; its reply answers the client
+                case ReplyCache.Lookup.Replay:
+                    call.ReplyRaw(previous);
+                    return;
+            }
+        }
         try
         {
             await program.HandleAsync(call);
+            if (cached)
+            {
+                if (call.ReplyBuffer is { } reply) _replyCache.Complete(call, reply.Body);
+                else _replyCache.Abandon(call);
+            }
         }
         catch (Exception ex)
         {
             RpcLog.HandlerFailed(_logger, ex, call.Header.Program, call.Header.Version, call.Header.Procedure);
+            if (cached) _replyCache.Abandon(call);
             call.ReplyAccepted(AcceptStatus.SystemError);
         }
     }

@@ -15,4 +15,10 @@ internal interface IRpcProgram
     /// procedure). Filesystem failures are NFS statuses in the result, never exceptions.
     /// </summary>
     ValueTask HandleAsync(RpcCall call);
+
+    /// <summary>
+    /// True for procedures whose second execution would answer differently
+    /// (REMOVE, CREATE, RENAME...): their replies go through the duplicate request cache.
+    /// </summary>
+    bool IsNonIdempotent(uint version, uint procedure) => false;
 }

@@ -100,6 +100,15 @@ internal sealed class RpcCall : IDisposable
         writer.Flush();
     }
 
+    /// <summary>Sends a reply recorded earlier (duplicate request cache), byte for byte.</summary>
+    public void ReplyRaw(ReadOnlySpan<byte> body)
+    {
+        _reply ??= ReplyBuffer.Rent();
+        _reply.Reset();
+        body.CopyTo(_reply.GetSpan(body.Length));
+        _reply.Advance(body.Length);
+    }
+
     public static void WriteRpcMismatch(ReplyBuffer buffer, uint xid)
     {
         var writer = new XdrWriter(buffer);

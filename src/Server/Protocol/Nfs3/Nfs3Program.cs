@@ -49,6 +49,12 @@ internal sealed partial class Nfs3Program(StorageHost storage, IOptions<DittoFsO
         _ => Unavailable(call),
     };
 
+    // Changes whose retransmission must replay the first reply (knfsd's RC_REPLBUFF set).
+    public bool IsNonIdempotent(uint version, uint procedure) => (Nfs3Procedure)procedure is
+        Nfs3Procedure.SetAttr or Nfs3Procedure.Create or Nfs3Procedure.MkDir or Nfs3Procedure.Symlink or
+        Nfs3Procedure.MkNod or Nfs3Procedure.Remove or Nfs3Procedure.RmDir or Nfs3Procedure.Rename or
+        Nfs3Procedure.Link;
+
     private static ValueTask Null(RpcCall call)
     {
         call.ReplyVoid();
