@@ -42,7 +42,7 @@ public sealed partial class FileSystem
                 }
                 else
                 {
-                    if (request.Type == FileType.Directory && dir.LinkCount >= FsLimits.MaxLinkCount) return new CreateResult(FsStatus.TooManyLinks, default, Unchanged(dir));
+                    if (request.Type == FileType.Directory && dir.LinkCount >= _options.MaxLinkCount) return new CreateResult(FsStatus.TooManyLinks, default, Unchanged(dir));
                     Timestamp now = Timestamp.Now();
                     created = NewChild(caller, dir, request, now);
                     InodeRecord before = dir;
@@ -188,7 +188,7 @@ public sealed partial class FileSystem
                 if (linked.Volume != dir.Volume) return new LinkResult(FsStatus.CrossDevice, ToAttributes(linked), Unchanged(dir));
                 if (!Permissions.Allows(caller, dir, Permissions.Write | Permissions.Exec)) return new LinkResult(FsStatus.Access, ToAttributes(linked), Unchanged(dir));
                 if (await _store.GetEntryAsync(dir.Inode, name).ConfigureAwait(false) is not null) return new LinkResult(FsStatus.Exists, ToAttributes(linked), Unchanged(dir));
-                if (linked.LinkCount >= FsLimits.MaxLinkCount) return new LinkResult(FsStatus.TooManyLinks, ToAttributes(linked), Unchanged(dir));
+                if (linked.LinkCount >= _options.MaxLinkCount) return new LinkResult(FsStatus.TooManyLinks, ToAttributes(linked), Unchanged(dir));
 
                 Timestamp now = Timestamp.Now();
                 InodeRecord before = dir;

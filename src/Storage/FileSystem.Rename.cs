@@ -68,7 +68,7 @@ public sealed partial class FileSystem
                     if (!Permissions.Allows(caller, moved, Permissions.Write)) return Fail(FsStatus.Access);
                     status = await CheckNotAncestorAsync(moved.Inode, to).ConfigureAwait(false);
                     if (status != FsStatus.Ok) return Fail(status);
-                    if (replaced is null && to.LinkCount >= FsLimits.MaxLinkCount) return Fail(FsStatus.TooManyLinks);
+                    if (replaced is null && to.LinkCount >= _options.MaxLinkCount) return Fail(FsStatus.TooManyLinks);
                 }
 
                 var ops = new List<MetadataOp>(8);

@@ -20,5 +20,8 @@ public sealed record FileSystemOptions
     /// <summary>Generation stamped on inodes created by this instance; 0 = random.</summary>
     public uint Generation { get; init; }
 
+    /// <summary>Most hard links (and subdirectories) one inode may have; EMLINK beyond. Lower only in tests.</summary>
+    public uint MaxLinkCount { get; init; } = FsLimits.MaxLinkCount;
+
     public static FileSystemOptions Default { get; } = new();
 }

@@ -62,12 +62,12 @@ public abstract class LinkTests : FileSystemTestBase
     {
         FileAttributes f = await CreateAsync(Root, "a");
         FileAttributes d = await MkdirAsync(Root, "d");
-        for (int i = 1; i < FsLimits.MaxLinkCount; i++)
+        for (int i = 1; i < TestMaxLinkCount; i++)
         {
             LinkResult r = await Fs.LinkAsync(RootCaller, f.Id, d.Id, N("l" + i));
             Assert.Equal(FsStatus.Ok, r.Status);
         }
-        Assert.Equal(FsLimits.MaxLinkCount, (await AttrAsync(f.Id)).LinkCount);
+        Assert.Equal(TestMaxLinkCount, (await AttrAsync(f.Id)).LinkCount);
         Assert.Equal(FsStatus.TooManyLinks, (await Fs.LinkAsync(RootCaller, f.Id, d.Id, N("one-more"))).Status);
     }
 }
