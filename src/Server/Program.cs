@@ -1,6 +1,7 @@
 using System.Net;
 using DittoFs.Server;
 using Microsoft.AspNetCore.Connections;
+using DittoFs.Server.Metrics;
 using DittoFs.Server.Options;
 using DittoFs.Server.Rpc;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -37,6 +38,7 @@ builder.WebHost.ConfigureKestrel((context, kestrel) =>
 });
 
 WebApplication app = builder.Build();
+app.UseDittoFsTelemetry(); // /metrics; meters listened to before storage opens
 StorageHost storage = app.Services.GetRequiredService<StorageHost>();
 // Recover metadata before the listeners start, so no client sees a half-open store.
 await storage.OpenAsync(app.Lifetime.ApplicationStopping);

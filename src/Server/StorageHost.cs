@@ -1,6 +1,7 @@
 using DittoFs.Server.Exports;
 using DittoFs.Server.Options;
 using DittoFs.Storage;
+using DittoFs.Storage.Diagnostics;
 using DittoFs.Storage.Metadata;
 using DittoFs.Storage.Metadata.Faster;
 using DittoFs.Storage.Payload;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace DittoFs.Server;
 
 /// <summary>Opens the configured stores and the filesystem on them, and resolves the exports to volumes.</summary>
-internal sealed class StorageHost(IOptions<DittoFsOptions> options) : IAsyncDisposable
+internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetrics metrics) : IAsyncDisposable
 {
     private FileSystem? _fileSystem;
     private ExportTable? _exports;
@@ -29,16 +30,16 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options) : IAsyncDisp
         IMetadataStore metadata = o.MetadataStore.ToLowerInvariant() switch
         {
             "memory" => new InMemoryMetadataStore(),
-            "faster" => new FasterMetadataStore(new FasterMetadataStoreOptions { DataDirectory = dataDirectory }),
+            "faster" => new FasterMetadataStore(new FasterMetadataStoreOptions { DataDirectory = dataDirectory, Metrics = metrics }),
             _ => throw new InvalidOperationException($"unknown MetadataStore '{o.MetadataStore}' (Faster or Memory)"),
         };
         IPayloadStore payload = o.PayloadStore.ToLowerInvariant() switch
         {
             "memory" => new InMemoryPayloadStore(),
-            "local" => new LocalPayloadStore(Path.Combine(dataDirectory, "blocks")),
+            "local" => new LocalPayloadStore(new LocalPayloadStoreOptions { Root = Path.Combine(dataDirectory, "blocks"), Metrics = metrics }),
             _ => throw new InvalidOperationException($"unknown PayloadStore '{o.PayloadStore}' (Local or Memory)"),
         };
-        _fileSystem = await Storage.FileSystem.OpenAsync(metadata, payload, new FileSystemOptions { OwnerOverride = true });
+        _fileSystem = await Storage.FileSystem.OpenAsync(metadata, payload, new FileSystemOptions { OwnerOverride = true, Metrics = metrics });
         _exports = await ExportTable.CreateAsync(_fileSystem, o.Exports);
     }
 

@@ -20,5 +20,8 @@ public sealed record FileSystemOptions
     /// <summary>Generation stamped on inodes created by this instance; 0 = random.</summary>
     public uint Generation { get; init; }
 
+    /// <summary>Where file bytes read and written are counted; null = not measured.</summary>
+    public Diagnostics.StorageMetrics? Metrics { get; init; }
+
     public static FileSystemOptions Default { get; } = new();
 }
