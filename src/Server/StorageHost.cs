@@ -14,6 +14,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
 {
     private FileSystem? _fileSystem;
     private ExportTable? _exports;
+    private Admin.DataDirectoryLock? _lock;
 
     public bool IsReady => _exports is not null;
 
@@ -21,11 +22,15 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
 
     public ExportTable Exports => _exports ?? throw new InvalidOperationException("storage is not open");
 
+    /// <summary>The payload store (for the admin endpoints: flush, gc, readiness); null until open.</summary>
+    public IPayloadStore? Payload { get; private set; }
+
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
         DittoFsOptions o = options.Value;
         string dataDirectory = Path.GetFullPath(o.DataDirectory);
         Directory.CreateDirectory(dataDirectory);
+        _lock = Admin.DataDirectoryLock.Acquire(dataDirectory); // one server (or `dittofs check`) per data directory
 
         IMetadataStore metadata = o.MetadataStore.ToLowerInvariant() switch
         {
@@ -39,6 +44,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             "local" => new LocalPayloadStore(new LocalPayloadStoreOptions { Root = Path.Combine(dataDirectory, "blocks"), Metrics = metrics }),
             _ => throw new InvalidOperationException($"unknown PayloadStore '{o.PayloadStore}' (Local or Memory)"),
         };
+        Payload = payload;
         _fileSystem = await Storage.FileSystem.OpenAsync(metadata, payload, new FileSystemOptions { OwnerOverride = true, Metrics = metrics });
         _exports = await ExportTable.CreateAsync(_fileSystem, o.Exports);
     }
@@ -47,5 +53,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
     {
         if (_fileSystem is not null) await _fileSystem.DisposeAsync();
         _fileSystem = null;
+        _lock?.Dispose();
+        _lock = null;
     }
 }
