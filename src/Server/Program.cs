@@ -1,11 +1,18 @@
 using System.Net;
 using DittoFs.Server;
+using DittoFs.Server.Admin;
+using DittoFs.Server.Cli;
 using Microsoft.AspNetCore.Connections;
+using DittoFs.Server.Metrics;
 using DittoFs.Server.Options;
 using DittoFs.Server.Rpc;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 // DittoFs: an NFS server (NFSv3 + MOUNT on one port) over a FASTER metadata store and local or S3 file blocks.
+// `dittofs <verb>` (status, exports, flush, gc, check) runs the admin CLI; no verb or `serve` runs the server.
+if (DittoFsCli.IsAdminInvocation(args)) return await DittoFsCli.RunAsync(args);
+args = DittoFsCli.ServeArguments(args);
+
 // appsettings.json sits next to the binary, wherever the server is started from.
 WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
@@ -37,10 +44,11 @@ builder.WebHost.ConfigureKestrel((context, kestrel) =>
 });
 
 WebApplication app = builder.Build();
+app.UseDittoFsTelemetry(); // /metrics; meters listened to before storage opens
 StorageHost storage = app.Services.GetRequiredService<StorageHost>();
 // Recover metadata before the listeners start, so no client sees a half-open store.
 await storage.OpenAsync(app.Lifetime.ApplicationStopping);
-app.MapGet("/healthz", () => Results.Text("ok"));
-app.MapGet("/readyz", (StorageHost s) => s.IsReady ? Results.Text("ready") : Results.Text("recovering", statusCode: 503));
+app.MapDittoFsAdmin(); // /healthz, /readyz, /admin/*
 await app.RunAsync();
 await storage.DisposeAsync();
+return 0;

@@ -1,3 +1,4 @@
+using DittoFs.Server.Metrics;
 using DittoFs.Server.Options;
 using DittoFs.Server.Protocol.Mount;
 using DittoFs.Server.Protocol.Nfs3;
@@ -17,6 +18,7 @@ internal static class ServiceRegistration
         services.AddSingleton<IRpcProgram, MountProgram>();
         services.AddSingleton<IRpcProgram, Nfs3Program>();
         services.AddSingleton<Dispatcher>();
+        services.AddDittoFsTelemetry();
         return services;
     }
 }

@@ -1,6 +1,7 @@
 using DittoFs.Server.Exports;
 using DittoFs.Server.Options;
 using DittoFs.Storage;
+using DittoFs.Storage.Diagnostics;
 using DittoFs.Storage.Metadata;
 using DittoFs.Storage.Metadata.Faster;
 using DittoFs.Storage.Payload;
@@ -9,10 +10,11 @@ using Microsoft.Extensions.Options;
 namespace DittoFs.Server;
 
 /// <summary>Opens the configured stores and the filesystem on them, and resolves the exports to volumes.</summary>
-internal sealed class StorageHost(IOptions<DittoFsOptions> options) : IAsyncDisposable
+internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetrics metrics) : IAsyncDisposable
 {
     private FileSystem? _fileSystem;
     private ExportTable? _exports;
+    private Admin.DataDirectoryLock? _lock;
 
     public bool IsReady => _exports is not null;
 
@@ -20,25 +22,30 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options) : IAsyncDisp
 
     public ExportTable Exports => _exports ?? throw new InvalidOperationException("storage is not open");
 
+    /// <summary>The payload store (for the admin endpoints: flush, gc, readiness); null until open.</summary>
+    public IPayloadStore? Payload { get; private set; }
+
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
         DittoFsOptions o = options.Value;
         string dataDirectory = Path.GetFullPath(o.DataDirectory);
         Directory.CreateDirectory(dataDirectory);
+        _lock = Admin.DataDirectoryLock.Acquire(dataDirectory); // one server (or `dittofs check`) per data directory
 
         IMetadataStore metadata = o.MetadataStore.ToLowerInvariant() switch
         {
             "memory" => new InMemoryMetadataStore(),
-            "faster" => new FasterMetadataStore(new FasterMetadataStoreOptions { DataDirectory = dataDirectory }),
+            "faster" => new FasterMetadataStore(new FasterMetadataStoreOptions { DataDirectory = dataDirectory, Metrics = metrics }),
             _ => throw new InvalidOperationException($"unknown MetadataStore '{o.MetadataStore}' (Faster or Memory)"),
         };
         IPayloadStore payload = o.PayloadStore.ToLowerInvariant() switch
         {
             "memory" => new InMemoryPayloadStore(),
-            "local" => new LocalPayloadStore(Path.Combine(dataDirectory, "blocks")),
+            "local" => new LocalPayloadStore(new LocalPayloadStoreOptions { Root = Path.Combine(dataDirectory, "blocks"), Metrics = metrics }),
             _ => throw new InvalidOperationException($"unknown PayloadStore '{o.PayloadStore}' (Local or Memory)"),
         };
-        _fileSystem = await Storage.FileSystem.OpenAsync(metadata, payload, new FileSystemOptions { OwnerOverride = true });
+        Payload = payload;
+        _fileSystem = await Storage.FileSystem.OpenAsync(metadata, payload, new FileSystemOptions { OwnerOverride = true, Metrics = metrics });
         _exports = await ExportTable.CreateAsync(_fileSystem, o.Exports);
     }
 
@@ -46,5 +53,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options) : IAsyncDisp
     {
         if (_fileSystem is not null) await _fileSystem.DisposeAsync();
         _fileSystem = null;
+        _lock?.Dispose();
+        _lock = null;
     }
 }

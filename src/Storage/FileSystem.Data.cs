@@ -19,6 +19,7 @@ public sealed partial class FileSystem
             if (offset >= inode.Size) return new ReadResult(FsStatus.Ok, 0, true, ToAttributes(inode));
             int count = (int)Math.Min((ulong)destination.Length, inode.Size - offset);
             if (count > 0) await _payload.ReadAsync(inode.Inode, offset, destination[..count]).ConfigureAwait(false);
+            _options.Metrics?.FileRead(count);
             // No atime update: reads never write metadata (noatime).
             return new ReadResult(FsStatus.Ok, count, offset + (ulong)count >= inode.Size, ToAttributes(inode));
         }
@@ -48,6 +49,7 @@ public sealed partial class FileSystem
                 if (length == 0) return new WriteResult(FsStatus.Ok, 0, StableHow.FileSync, Unchanged(inode));
 
                 await _payload.WriteAsync(inode.Inode, offset, data).ConfigureAwait(false);
+                _options.Metrics?.FileWritten((long)length);
 
                 await _mutex.WaitAsync().ConfigureAwait(false);
                 try

@@ -23,5 +23,8 @@ public sealed record FileSystemOptions
     /// <summary>Most hard links (and subdirectories) one inode may have; EMLINK beyond. Lower only in tests.</summary>
     public uint MaxLinkCount { get; init; } = FsLimits.MaxLinkCount;
 
+    /// <summary>Where file bytes read and written are counted; null = not measured.</summary>
+    public Diagnostics.StorageMetrics? Metrics { get; init; }
+
     public static FileSystemOptions Default { get; } = new();
 }

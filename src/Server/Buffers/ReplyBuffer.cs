@@ -39,6 +39,18 @@ internal sealed class ReplyBuffer : IBufferWriter<byte>
     /// <summary>The reply bytes written so far (without the record mark).</summary>
     public ReadOnlySpan<byte> Body => _buffer.AsSpan(RecordMarkSize, BodyLength);
 
+    /// <summary>The big-endian word at <paramref name="offset"/> of the reply body, if written (metrics read statuses here).</summary>
+    public bool TryReadBodyWord(int offset, out uint value)
+    {
+        if (offset < 0 || offset + 4 > BodyLength)
+        {
+            value = 0;
+            return false;
+        }
+        value = BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(RecordMarkSize + offset));
+        return true;
+    }
+
     /// <summary>Drops what was written (to write an error reply instead).</summary>
     public void Reset() => _written = RecordMarkSize;
 

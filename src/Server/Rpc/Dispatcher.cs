@@ -1,3 +1,4 @@
+using DittoFs.Server.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace DittoFs.Server.Rpc;
@@ -14,11 +15,15 @@ internal sealed class Dispatcher
     private readonly ILogger<Dispatcher> _logger;
     private readonly ReplyCache _replyCache = new();
 
-    public Dispatcher(IEnumerable<IRpcProgram> programs, ILogger<Dispatcher> logger)
+    public Dispatcher(IEnumerable<IRpcProgram> programs, ILogger<Dispatcher> logger, RpcMetrics metrics)
     {
         _programs = programs.ToDictionary(p => p.Program);
         _logger = logger;
+        Metrics = metrics;
     }
+
+    /// <summary>The RPC layer's metrics (connections record calls, bytes and connections here).</summary>
+    public RpcMetrics Metrics { get; }
 
     public async ValueTask DispatchAsync(RpcCall call)
     {

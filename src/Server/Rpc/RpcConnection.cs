@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using DittoFs.Server.Buffers;
@@ -95,6 +96,8 @@ internal sealed class RpcConnection : IRpcConnection
     /// <summary>Parses the header, then runs the call in the background. False: close the connection.</summary>
     private async ValueTask<bool> StartCallAsync(byte[] record, int length, CancellationToken closed)
     {
+        long started = Stopwatch.GetTimestamp();
+        _dispatcher.Metrics.RecordReceived(length);
         HeaderParse parse = CallHeaderParser.Parse(record.AsMemory(0, length), out CallHeader header);
         switch (parse)
         {
@@ -117,17 +120,21 @@ internal sealed class RpcConnection : IRpcConnection
         await _perConnection.WaitAsync(closed);
         await _limits.Global.WaitAsync(closed);
         Interlocked.Increment(ref _inFlight);
+        _dispatcher.Metrics.CallStarted();
         var call = new RpcCall(record, length, header, this);
-        _ = RunCallAsync(call);
+        _ = RunCallAsync(call, started);
         return true;
     }
 
-    private async Task RunCallAsync(RpcCall call)
+    private async Task RunCallAsync(RpcCall call, long started)
     {
         await Task.Yield(); // leave the read loop free to read the next record
+        bool counted = false;
         try
         {
             await _dispatcher.DispatchAsync(call);
+            _dispatcher.Metrics.CallCompleted(call, started);
+            counted = true;
             ReplyBuffer? reply = call.TakeReply();
             if (reply is not null) await SendAsync(reply);
         }
@@ -137,6 +144,7 @@ internal sealed class RpcConnection : IRpcConnection
         }
         finally
         {
+            if (!counted) _dispatcher.Metrics.CallCompleted(call, started);
             call.Dispose();
             _limits.Global.Release();
             _perConnection.Release();
@@ -151,6 +159,7 @@ internal sealed class RpcConnection : IRpcConnection
             await _writeLock.WaitAsync();
             try
             {
+                _dispatcher.Metrics.RecordSent(reply.BodyLength);
                 await _context.Transport.Output.WriteAsync(reply.SealRecord());
             }
             finally

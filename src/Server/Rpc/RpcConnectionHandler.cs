@@ -14,7 +14,15 @@ internal sealed class RpcConnectionHandler(Dispatcher dispatcher, RpcLimits limi
         DittoFsOptions o = options.Value;
         var rpc = new RpcConnection(connection, dispatcher, limits, o.MaxRecordSize, o.MaxConcurrentCallsPerConnection, logger);
         RpcLog.ConnectionOpened(logger, connection.ConnectionId, connection.RemoteEndPoint?.ToString(), rpc.LocalPort);
-        await rpc.RunAsync();
-        RpcLog.ConnectionClosed(logger, connection.ConnectionId);
+        dispatcher.Metrics.ConnectionOpened();
+        try
+        {
+            await rpc.RunAsync();
+        }
+        finally
+        {
+            dispatcher.Metrics.ConnectionClosed();
+            RpcLog.ConnectionClosed(logger, connection.ConnectionId);
+        }
     }
 }

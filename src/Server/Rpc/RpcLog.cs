@@ -5,10 +5,10 @@ namespace DittoFs.Server.Rpc;
 /// <summary>Log events of the RPC layer: one line per connection open/close and per error, never per successful call.</summary>
 internal static partial class RpcLog
 {
-    [LoggerMessage(1, LogLevel.Debug, "Connection {ConnectionId} from {Remote} opened on port {Port}")]
+    [LoggerMessage(1, LogLevel.Information, "Connection {ConnectionId} from {Remote} opened on port {Port}")]
     public static partial void ConnectionOpened(ILogger logger, string connectionId, string? remote, int port);
 
-    [LoggerMessage(2, LogLevel.Debug, "Connection {ConnectionId} closed")]
+    [LoggerMessage(2, LogLevel.Information, "Connection {ConnectionId} closed")]
     public static partial void ConnectionClosed(ILogger logger, string connectionId);
 
     [LoggerMessage(3, LogLevel.Warning, "Connection {ConnectionId} closed: {Reason}")]

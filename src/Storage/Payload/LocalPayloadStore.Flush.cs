@@ -53,7 +53,9 @@ public sealed partial class LocalPayloadStore
             }
             try
             {
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
                 foreach (ulong inode in inodes) FlushInode(inode);
+                _metrics?.FsyncRound(inodes.Count, started);
                 round.SetResult();
             }
             catch (Exception e)

@@ -19,6 +19,7 @@ public sealed partial class LocalPayloadStore : IPayloadStore
     private readonly Lock _dirtyLock = new();
     // Per inode: blocks written and directories that gained entries since the last flush.
     private readonly Dictionary<ulong, DirtyState> _dirty = [];
+    private readonly Diagnostics.StorageMetrics? _metrics;
 
     public LocalPayloadStore(string root)
         : this(new LocalPayloadStoreOptions { Root = root })
@@ -32,6 +33,7 @@ public sealed partial class LocalPayloadStore : IPayloadStore
         _root = Path.GetFullPath(options.Root);
         BlockSize = options.BlockSize;
         _handles = new HandleCache(options.MaxOpenFiles);
+        _metrics = options.Metrics;
         Directory.CreateDirectory(_root);
     }
 

@@ -11,4 +11,7 @@ public sealed record LocalPayloadStoreOptions
 
     /// <summary>Open block-file handles kept cached (LRU).</summary>
     public int MaxOpenFiles { get; init; } = 256;
+
+    /// <summary>Where fsync rounds are measured; null = not measured.</summary>
+    public Diagnostics.StorageMetrics? Metrics { get; init; }
 }

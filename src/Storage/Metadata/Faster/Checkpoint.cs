@@ -34,6 +34,7 @@ public sealed partial class FasterMetadataStore
     private async Task CheckpointCoreAsync()
     {
         await _checkpointGate.WaitAsync().ConfigureAwait(false);
+        long started = Stopwatch.GetTimestamp();
         try
         {
             var store = Kv.Store;
@@ -60,6 +61,7 @@ public sealed partial class FasterMetadataStore
             await Wal.CommitAsync().ConfigureAwait(false);
             _walAtLastCheckpoint = covered;
             _lastCheckpointTimestamp = Stopwatch.GetTimestamp();
+            _options.Metrics?.CheckpointTaken(full, started);
         }
         finally
         {
@@ -92,6 +94,7 @@ public sealed partial class FasterMetadataStore
                 catch (Exception ex)
                 {
                     LastCheckpointError = ex;
+                    _options.Metrics?.CheckpointFailed();
                     _lastCheckpointTimestamp = Stopwatch.GetTimestamp(); // retry at the next interval, not every tick
                 }
             }

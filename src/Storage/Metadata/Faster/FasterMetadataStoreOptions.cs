@@ -33,6 +33,9 @@ public sealed class FasterMetadataStoreOptions
     /// <summary>Entries per directory page; fixed once a store has data (it decides page keys).</summary>
     public int DirectoryPageSize { get; init; } = 128;
 
+    /// <summary>Where WAL commits, checkpoints and log sizes are measured; null = not measured.</summary>
+    public Diagnostics.StorageMetrics? Metrics { get; init; }
+
     internal string MetadataDirectory => Path.Combine(DataDirectory, "metadata");
     internal string WalDirectory => Path.Combine(MetadataDirectory, "wal");
     internal string KvDirectory => Path.Combine(MetadataDirectory, "kv");

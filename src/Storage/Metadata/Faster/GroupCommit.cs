@@ -22,10 +22,13 @@ internal sealed class GroupCommit : IAsyncDisposable
     private Exception? _failure;
     private long _commits;
 
-    public GroupCommit(FasterLog log, TimeSpan interval)
+    private readonly Diagnostics.StorageMetrics? _metrics;
+
+    public GroupCommit(FasterLog log, TimeSpan interval, Diagnostics.StorageMetrics? metrics = null)
     {
         _log = log;
         _interval = interval;
+        _metrics = metrics;
         _loop = Task.Run(LoopAsync);
     }
 
@@ -65,13 +68,15 @@ internal sealed class GroupCommit : IAsyncDisposable
             }
 
             lock (_gate) _wakePending = false;
-            if (Release(_log.CommittedUntilAddress) == 0) continue;
+            int waiting = Release(_log.CommittedUntilAddress);
+            if (waiting == 0) continue;
 
             lastCommit = Stopwatch.GetTimestamp();
             try
             {
                 await _log.CommitAsync(_stop.Token).ConfigureAwait(false);
                 Interlocked.Increment(ref _commits);
+                _metrics?.WalCommitted(waiting, lastCommit);
             }
             catch (OperationCanceledException) { return; }
             catch (Exception ex)

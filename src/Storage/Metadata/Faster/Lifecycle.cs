@@ -34,11 +34,14 @@ public sealed partial class FasterMetadataStore
             _kv.Store.UnsafeRegisterCallback(new CommitWalBeforePersist(this));
             await RecoverAsync(cancellationToken).ConfigureAwait(false);
 
-            _commit = new GroupCommit(_wal, _options.CommitInterval);
+            _commit = new GroupCommit(_wal, _options.CommitInterval, _options.Metrics);
             Volatile.Write(ref _state, 1);
             // A full checkpoint right away gives the next recovery an index and an empty WAL to start from.
             await CheckpointCoreAsync().ConfigureAwait(false);
             StartCheckpointLoop();
+            _options.Metrics?.ObserveMetadataLog(
+                () => WalTailAddress - WalBeginAddress,
+                () => Kv.Store.Log.TailAddress - Kv.Store.Log.BeginAddress);
         }
         catch
         {
@@ -68,6 +71,7 @@ public sealed partial class FasterMetadataStore
 
     private async Task CloseAsync(bool clean)
     {
+        _options.Metrics?.ObserveMetadataLog(null, null);
         await StopCheckpointLoopAsync().ConfigureAwait(false);
         if (_commit is not null) await _commit.DisposeAsync().ConfigureAwait(false);
         if (clean)

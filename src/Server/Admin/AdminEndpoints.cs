@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+using DittoFs.Server.Options;
+using DittoFs.Storage.Diagnostics;
+using Microsoft.Extensions.Options;
+
+namespace DittoFs.Server.Admin;
+
+/// <summary>
+/// The HTTP port's operational endpoints (the CLI's verbs call them):
+/// <list type="bullet">
+/// <item><c>GET /healthz</c>: 200 while the process runs.</item>
+/// <item><c>GET /readyz</c>: 200 once metadata is recovered and the payload store answers its probe; else 503 and why.</item>
+/// <item><c>GET /admin/status</c>, <c>GET /admin/exports</c>: JSON.</item>
+/// <item><c>POST /admin/flush</c>: waits for the payload store's write-back to drain, streaming the backlog as JSON lines.</item>
+/// <item><c>POST /admin/gc</c>: collects unreferenced payload; JSON result.</item>
+/// </list>
+/// No authentication: keep the HTTP port on a private network.
+/// </summary>
+internal static class AdminEndpoints
+{
+    private static readonly long s_started = Stopwatch.GetTimestamp();
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+
+    public static WebApplication MapDittoFsAdmin(this WebApplication app)
+    {
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", ReadyAsync);
+        app.MapGet("/admin/status", StatusAsync);
+        app.MapGet("/admin/exports", (StorageHost storage) => storage.IsReady ? Results.Json(Exports(storage), s_json) : NotReady());
+        app.MapPost("/admin/flush", FlushAsync);
+        app.MapPost("/admin/gc", GcAsync);
+        return app;
+    }
+
+    private static async Task<IResult> ReadyAsync(StorageHost storage, CancellationToken cancellationToken)
+    {
+        string? problem = await ProblemAsync(storage, cancellationToken);
+        return problem is null ? Results.Text("ready") : Results.Text(problem, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static async Task<string?> ProblemAsync(StorageHost storage, CancellationToken cancellationToken)
+    {
+        if (!storage.IsReady) return "recovering: metadata is not open yet";
+        if (storage.Payload is IHealthProbe probe)
+        {
+            string? problem = await probe.ProbeAsync(cancellationToken);
+            if (problem is not null) return "payload store unreachable: " + problem;
+        }
+        return null;
+    }
+
+    private static async Task<IResult> StatusAsync(StorageHost storage, IOptions<DittoFsOptions> options, CancellationToken cancellationToken)
+    {
+        DittoFsOptions o = options.Value;
+        string? problem = await ProblemAsync(storage, cancellationToken);
+        FlushBacklog? backlog = (storage.Payload as IFlushControl)?.Backlog;
+        var status = new
+        {
+            version = Assembly.GetExecutingAssembly().GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
+            uptimeSeconds = Math.Round(Stopwatch.GetElapsedTime(s_started).TotalSeconds, 1),
+            ready = problem is null,
+            problem,
+            dataDirectory = Path.GetFullPath(o.DataDirectory),
+            metadataStore = o.MetadataStore,
+            payloadStore = o.PayloadStore,
+            ports = new { nfs = o.NfsPort, mount = o.MountPort, http = o.HttpPort },
+            flushBacklog = backlog is { } b ? new { blocks = b.Blocks, bytes = b.Bytes } : null,
+            exports = storage.IsReady ? Exports(storage) : [],
+        };
+        return Results.Json(status, s_json);
+    }
+
+    private static object[] Exports(StorageHost storage) =>
+        [.. storage.Exports.All.OrderBy(e => e.Path, StringComparer.Ordinal).Select(e => new
+        {
+            path = e.Path,
+            readOnly = e.ReadOnly,
+            squash = e.Options.Squash.ToString(),
+            allowedClients = e.Options.AllowedClients,
+            volume = e.Root.Volume,
+        })];
+
+    /// <summary>Streams one JSON line per progress report, then a final <c>{"done":true,...}</c> line.</summary>
+    private static async Task FlushAsync(HttpContext context, StorageHost storage, CancellationToken cancellationToken)
+    {
+        if (!storage.IsReady || storage.Payload is not IFlushControl flush)
+        {
+            context.Response.StatusCode = storage.IsReady ? StatusCodes.Status501NotImplemented : StatusCodes.Status503ServiceUnavailable;
+            await context.Response.WriteAsync(storage.IsReady ? "the payload store has no write-back to flush\n" : "not ready\n", cancellationToken);
+            return;
+        }
+        context.Response.ContentType = "application/x-ndjson";
+        FlushBacklog initial = flush.Backlog;
+        var gate = new SemaphoreSlim(1, 1);
+        async Task WriteLineAsync(object line)
+        {
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                await context.Response.WriteAsync(JsonSerializer.Serialize(line, s_json) + "\n", cancellationToken);
+                await context.Response.Body.FlushAsync(cancellationToken);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+
+        await WriteLineAsync(new { blocks = initial.Blocks, bytes = initial.Bytes, initialBlocks = initial.Blocks, initialBytes = initial.Bytes });
+        Task drain = flush.DrainAsync(progress: null, cancellationToken);
+        // Report on a timer rather than per block: a big backlog drains in thousands of steps.
+        while (!drain.IsCompleted)
+        {
+            await Task.WhenAny(drain, Task.Delay(250, cancellationToken));
+            if (drain.IsCompleted) break;
+            FlushBacklog now = flush.Backlog;
+            await WriteLineAsync(new { blocks = now.Blocks, bytes = now.Bytes, initialBlocks = initial.Blocks, initialBytes = initial.Bytes });
+        }
+        try
+        {
+            await drain;
+            FlushBacklog end = flush.Backlog;
+            await WriteLineAsync(new { done = true, blocks = end.Blocks, bytes = end.Bytes });
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await WriteLineAsync(new { done = true, error = e.Message });
+        }
+    }
+
+    private static async Task<IResult> GcAsync(StorageHost storage, CancellationToken cancellationToken)
+    {
+        if (!storage.IsReady) return NotReady();
+        if (storage.Payload is not IGarbageCollector gc) return Results.Json(new GcResult(0, 0, 0), s_json);
+        return Results.Json(await gc.CollectAsync(cancellationToken), s_json);
+    }
+
+    private static IResult NotReady() => Results.Text("not ready", statusCode: StatusCodes.Status503ServiceUnavailable);
+}

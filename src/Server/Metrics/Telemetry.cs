@@ -1,0 +1,40 @@
+using DittoFs.Storage.Diagnostics;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace DittoFs.Server.Metrics;
+
+/// <summary>
+/// OpenTelemetry metrics exported for Prometheus on the HTTP port's <c>/metrics</c>:
+/// the RPC and storage meters, and the runtime's own (GC, thread pool, memory,
+/// CPU: meter <c>System.Runtime</c>, <c>dotnet_*</c>).
+/// </summary>
+internal static class Telemetry
+{
+    public static IServiceCollection AddDittoFsTelemetry(this IServiceCollection services)
+    {
+        services.AddSingleton<RpcMetrics>();
+        services.AddSingleton<StorageMetrics>();
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("dittofs"))
+            .WithMetrics(metrics => metrics
+            .AddMeter(RpcMetrics.MeterName, StorageMetrics.MeterName)
+            .AddRuntimeInstrumentation()
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        return services;
+    }
+
+    /// <summary>
+    /// Builds the meter provider now rather than at host start, so measurements
+    /// made while storage opens (recovery checkpoints) are kept, primes the
+    /// series that should read 0 before anything happens, and maps <c>/metrics</c>.
+    /// </summary>
+    public static WebApplication UseDittoFsTelemetry(this WebApplication app)
+    {
+        app.Services.GetRequiredService<MeterProvider>();
+        app.Services.GetRequiredService<RpcMetrics>().Prime();
+        app.Services.GetRequiredService<StorageMetrics>().Prime();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}

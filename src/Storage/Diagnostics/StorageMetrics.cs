@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace DittoFs.Storage.Diagnostics;
+
+/// <summary>The S3 request kinds, as the <c>operation</c> label of the S3 metrics.</summary>
+public enum S3Operation
+{
+    Get,
+    Put,
+    Head,
+    Delete,
+    List,
+    CreateMultipartUpload,
+    UploadPart,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+}
+
+/// <summary>
+/// Metrics of the storage layer (meter <c>DittoFs.Storage</c>), one instance per
+/// server, handed to the stores through their options (null = not measured).
+/// Every recording method is allocation-free: label values are constant strings
+/// and histograms carry bucket advice. Prometheus names (OpenTelemetry exporter):
+/// <list type="bullet">
+/// <item>file data: <c>dittofs_fs_read_bytes_total</c>, <c>dittofs_fs_written_bytes_total</c></item>
+/// <item>metadata WAL: <c>dittofs_wal_commits_total</c>, <c>dittofs_wal_commit_batch_size</c> (histogram of
+///   mutations released per commit), <c>dittofs_wal_commit_duration_seconds</c>, <c>dittofs_wal_size_bytes</c>,
+///   <c>dittofs_metadata_log_size_bytes</c> (FASTER hybrid log), <c>dittofs_metadata_checkpoint_duration_seconds{kind}</c>,
+///   <c>dittofs_metadata_checkpoint_failures_total</c></item>
+/// <item>payload fsync: <c>dittofs_payload_fsync_batch_size</c> (files per fsync round),
+///   <c>dittofs_payload_fsync_duration_seconds</c></item>
+/// <item>block cache: <c>dittofs_cache_size_bytes</c>, <c>dittofs_cache_dirty_bytes</c>,
+///   <c>dittofs_cache_requests_total{result=hit|miss}</c>, <c>dittofs_cache_evictions_total</c>,
+///   <c>dittofs_cache_evicted_bytes_total</c></item>
+/// <item>flusher: <c>dittofs_flush_queue_blocks</c>, <c>dittofs_flush_queue_bytes</c>, <c>dittofs_flush_uploads_total</c>,
+///   <c>dittofs_flush_uploaded_bytes_total</c></item>
+/// <item>S3: <c>dittofs_s3_request_duration_seconds{operation}</c>, <c>dittofs_s3_errors_total{operation}</c></item>
+/// </list>
+/// </summary>
+public sealed class StorageMetrics
+{
+    public const string MeterName = "DittoFs.Storage";
+
+    /// <summary>50 µs to 10 s.</summary>
+    public static readonly IReadOnlyList<double> LatencyBuckets =
+    [
+        0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ];
+
+    /// <summary>Batch sizes: 1 to 4096, powers of two.</summary>
+    public static readonly IReadOnlyList<long> BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
+
+    private static readonly string[] s_operations = Enum.GetNames<S3Operation>().Select(ToSnakeCase).ToArray();
+
+    private readonly Counter<long> _fsRead;
+    private readonly Counter<long> _fsWritten;
+    private readonly Counter<long> _walCommits;
+    private readonly Histogram<long> _walBatch;
+    private readonly Histogram<double> _walCommitDuration;
+    private readonly Histogram<double> _checkpointDuration;
+    private readonly Counter<long> _checkpointFailures;
+    private readonly Histogram<long> _fsyncBatch;
+    private readonly Histogram<double> _fsyncDuration;
+    private readonly UpDownCounter<long> _cacheSize;
+    private readonly UpDownCounter<long> _cacheDirty;
+    private readonly Counter<long> _cacheRequests;
+    private readonly Counter<long> _cacheEvictions;
+    private readonly Counter<long> _cacheEvictedBytes;
+    private readonly UpDownCounter<long> _flushQueueBlocks;
+    private readonly UpDownCounter<long> _flushQueueBytes;
+    private readonly Counter<long> _uploads;
+    private readonly Counter<long> _uploadedBytes;
+    private readonly Histogram<double> _s3Duration;
+    private readonly Counter<long> _s3Errors;
+
+    private volatile Func<long>? _walSize;
+    private volatile Func<long>? _logSize;
+
+    public StorageMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        Meter meter = meterFactory.Create(MeterName);
+        var latency = new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets };
+        var batch = new InstrumentAdvice<long> { HistogramBucketBoundaries = BatchBuckets };
+
+        _fsRead = meter.CreateCounter<long>("dittofs.fs.read", "By", "File bytes read by clients");
+        _fsWritten = meter.CreateCounter<long>("dittofs.fs.written", "By", "File bytes written by clients");
+
+        _walCommits = meter.CreateCounter<long>("dittofs.wal.commits", "{commit}", "WAL group commits (one flush + fsync each)");
+        _walBatch = meter.CreateHistogram("dittofs.wal.commit.batch_size", "{mutation}", "Mutations made durable by one WAL commit", null, batch);
+        _walCommitDuration = meter.CreateHistogram("dittofs.wal.commit.duration", "s", "Time of one WAL commit (flush + fsync)", null, latency);
+        meter.CreateObservableGauge("dittofs.wal.size", () => Observe(_walSize), "By", "Live WAL bytes (since the last checkpoint's truncation)");
+        meter.CreateObservableGauge("dittofs.metadata.log.size", () => Observe(_logSize), "By", "FASTER hybrid log bytes (in memory and on disk)");
+        _checkpointDuration = meter.CreateHistogram("dittofs.metadata.checkpoint.duration", "s", "Time of one metadata checkpoint", null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
+        _checkpointFailures = meter.CreateCounter<long>("dittofs.metadata.checkpoint.failures", "{checkpoint}", "Metadata checkpoints that failed");
+
+        _fsyncBatch = meter.CreateHistogram("dittofs.payload.fsync.batch_size", "{file}", "Files made durable by one payload fsync round", null, batch);
+        _fsyncDuration = meter.CreateHistogram("dittofs.payload.fsync.duration", "s", "Time of one payload fsync round", null, latency);
+
+        _cacheSize = meter.CreateUpDownCounter<long>("dittofs.cache.size", "By", "Bytes held by the block cache");
+        _cacheDirty = meter.CreateUpDownCounter<long>("dittofs.cache.dirty", "By", "Cached bytes not yet uploaded");
+        _cacheRequests = meter.CreateCounter<long>("dittofs.cache.requests", "{request}", "Block cache lookups, by result (hit or miss)");
+        _cacheEvictions = meter.CreateCounter<long>("dittofs.cache.evictions", "{block}", "Blocks evicted from the cache");
+        _cacheEvictedBytes = meter.CreateCounter<long>("dittofs.cache.evicted", "By", "Bytes evicted from the cache");
+
+        _flushQueueBlocks = meter.CreateUpDownCounter<long>("dittofs.flush.queue.blocks", "{block}", "Blocks waiting for upload");
+        _flushQueueBytes = meter.CreateUpDownCounter<long>("dittofs.flush.queue", "By", "Bytes waiting for upload");
+        _uploads = meter.CreateCounter<long>("dittofs.flush.uploads", "{block}", "Blocks uploaded");
+        _uploadedBytes = meter.CreateCounter<long>("dittofs.flush.uploaded", "By", "Bytes uploaded");
+
+        _s3Duration = meter.CreateHistogram("dittofs.s3.request.duration", "s", "S3 request latency, by operation", null, latency);
+        _s3Errors = meter.CreateCounter<long>("dittofs.s3.errors", "{request}", "S3 requests that failed, by operation");
+    }
+
+    /// <summary>
+    /// Makes the counters and gauges exist at 0 (with each label value they can
+    /// take) before anything happened, so dashboards show 0 rather than no data.
+    /// Histograms appear with their first measurement. Call once the meter provider listens.
+    /// </summary>
+    public void Prime()
+    {
+        _fsRead.Add(0);
+        _fsWritten.Add(0);
+        _walCommits.Add(0);
+        _checkpointFailures.Add(0);
+        _cacheSize.Add(0);
+        _cacheDirty.Add(0);
+        _cacheRequests.Add(0, new KeyValuePair<string, object?>("result", "hit"));
+        _cacheRequests.Add(0, new KeyValuePair<string, object?>("result", "miss"));
+        _cacheEvictions.Add(0);
+        _cacheEvictedBytes.Add(0);
+        _flushQueueBlocks.Add(0);
+        _flushQueueBytes.Add(0);
+        _uploads.Add(0);
+        _uploadedBytes.Add(0);
+        foreach (string operation in s_operations) _s3Errors.Add(0, new KeyValuePair<string, object?>("operation", operation));
+    }
+
+    // ---- file data (FileSystem) ----
+
+    public void FileRead(long bytes)
+    {
+        if (_fsRead.Enabled) _fsRead.Add(bytes);
+    }
+
+    public void FileWritten(long bytes)
+    {
+        if (_fsWritten.Enabled) _fsWritten.Add(bytes);
+    }
+
+    // ---- metadata (FasterMetadataStore) ----
+
+    /// <summary>One WAL commit that made <paramref name="mutations"/> waiting mutations durable, started at <paramref name="startTimestamp"/>.</summary>
+    public void WalCommitted(int mutations, long startTimestamp)
+    {
+        _walCommits.Add(1);
+        if (_walBatch.Enabled) _walBatch.Record(mutations);
+        if (_walCommitDuration.Enabled) _walCommitDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
+    }
+
+    public void CheckpointTaken(bool full, long startTimestamp)
+    {
+        if (_checkpointDuration.Enabled)
+        {
+            _checkpointDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds,
+                new KeyValuePair<string, object?>("kind", full ? "full" : "log"));
+        }
+    }
+
+    public void CheckpointFailed() => _checkpointFailures.Add(1);
+
+    /// <summary>Where the WAL and hybrid log sizes are read at each scrape; null detaches (the store closed).</summary>
+    public void ObserveMetadataLog(Func<long>? walBytes, Func<long>? logBytes)
+    {
+        _walSize = walBytes;
+        _logSize = logBytes;
+    }
+
+    // ---- payload (LocalPayloadStore) ----
+
+    public void FsyncRound(int files, long startTimestamp)
+    {
+        if (_fsyncBatch.Enabled) _fsyncBatch.Record(files);
+        if (_fsyncDuration.Enabled) _fsyncDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
+    }
+
+    // ---- block cache (S3 payload store) ----
+
+    /// <summary>Bytes added to (positive) or dropped from (negative) the cache.</summary>
+    public void CacheSizeChanged(long deltaBytes) => _cacheSize.Add(deltaBytes);
+
+    /// <summary>Bytes made dirty (positive) or clean by an upload (negative).</summary>
+    public void CacheDirtyChanged(long deltaBytes) => _cacheDirty.Add(deltaBytes);
+
+    public void CacheHit()
+    {
+        if (_cacheRequests.Enabled) _cacheRequests.Add(1, new KeyValuePair<string, object?>("result", "hit"));
+    }
+
+    public void CacheMiss()
+    {
+        if (_cacheRequests.Enabled) _cacheRequests.Add(1, new KeyValuePair<string, object?>("result", "miss"));
+    }
+
+    public void CacheEvicted(long bytes)
+    {
+        _cacheEvictions.Add(1);
+        _cacheEvictedBytes.Add(bytes);
+    }
+
+    // ---- flusher (S3 payload store) ----
+
+    /// <summary>A block queued for upload (positive) or taken off the queue (negative).</summary>
+    public void FlushQueueChanged(int deltaBlocks, long deltaBytes)
+    {
+        _flushQueueBlocks.Add(deltaBlocks);
+        _flushQueueBytes.Add(deltaBytes);
+    }
+
+    public void BlockUploaded(long bytes)
+    {
+        _uploads.Add(1);
+        _uploadedBytes.Add(bytes);
+    }
+
+    // ---- S3 client ----
+
+    /// <summary>One S3 request that took since <paramref name="startTimestamp"/>; <paramref name="failed"/> counts it as an error too.</summary>
+    public void S3Request(S3Operation operation, long startTimestamp, bool failed = false)
+    {
+        var tag = new KeyValuePair<string, object?>("operation", s_operations[(int)operation]);
+        if (_s3Duration.Enabled) _s3Duration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, tag);
+        if (failed) _s3Errors.Add(1, tag);
+    }
+
+    private static IEnumerable<Measurement<long>> Observe(Func<long>? source)
+    {
+        if (source is null) return [];
+        long value;
+        try { value = source(); }
+        catch (Exception) { return []; } // the store is closing: nothing to report
+        return [new Measurement<long>(value)];
+    }
+
+    private static string ToSnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
+}

@@ -1,0 +1,63 @@
+using System.Net;
+using DittoFs.Server.Metrics;
+using DittoFs.Server.Rpc;
+using DittoFs.Storage.Diagnostics;
+using DittoFs.Xdr;
+
+namespace DittoFs.Server.Tests.Infrastructure;
+
+/// <summary>Records one measurement on every instrument DittoFs defines (through their public recording methods).</summary>
+internal sealed class MetricsSamples : IDisposable
+{
+    private sealed class FakeConnection : IRpcConnection
+    {
+        public IPEndPoint? RemoteEndPoint => null;
+        public int LocalPort => 2049;
+        public string ConnectionId => "test";
+    }
+
+    private readonly RpcMetrics _rpc;
+    private readonly StorageMetrics _storage;
+
+    public MetricsSamples(RpcMetrics rpc, StorageMetrics storage)
+    {
+        _rpc = rpc;
+        _storage = storage;
+        var header = new CallHeader { Xid = 1, Program = RpcPrograms.Nfs, Version = 3, Procedure = 3 };
+        Call = new RpcCall(new byte[64], 64, header, new FakeConnection());
+        XdrWriter writer = Call.BeginSuccess();
+        writer.WriteInt32(2); // NFS3ERR_NOENT
+        writer.Flush();
+    }
+
+    /// <summary>An NFSv3 LOOKUP call answered NOENT.</summary>
+    public RpcCall Call { get; }
+
+    public void RecordEverything()
+    {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        _rpc.RecordReceived(100);
+        _rpc.CallStarted();
+        _rpc.CallCompleted(Call, now);
+        _rpc.RecordSent(100);
+        _rpc.ConnectionOpened();
+        _rpc.ConnectionClosed();
+        _storage.FileRead(4096);
+        _storage.FileWritten(4096);
+        _storage.WalCommitted(3, now);
+        _storage.FsyncRound(2, now);
+        _storage.CheckpointTaken(full: false, now);
+        _storage.CheckpointFailed();
+        _storage.CacheHit();
+        _storage.CacheMiss();
+        _storage.CacheSizeChanged(4096);
+        _storage.CacheDirtyChanged(4096);
+        _storage.CacheEvicted(4096);
+        _storage.FlushQueueChanged(1, 4096);
+        _storage.BlockUploaded(4096);
+        _storage.S3Request(S3Operation.Put, now);
+        _storage.S3Request(S3Operation.Get, now, failed: true);
+    }
+
+    public void Dispose() => Call.Dispose();
+}
