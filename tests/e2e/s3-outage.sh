@@ -16,3 +16,13 @@ echo "SUM $sum"
 echo 3 >/proc/sys/vm/drop_caches
 got=$(sha256sum big | cut -d' ' -f1)
 if [ "$got" = "$sum" ]; then echo "PASS write-through-outage"; else echo "FAIL write-through-outage: $got"; exit 1; fi
+
+# Garbage: a file uploaded, overwritten (new objects) and deleted; the host checks the bucket at each marker.
+dd if=/dev/urandom of=gc bs=1048576 count=8 conv=fsync 2>/dev/null || { echo "FAIL gc write"; exit 1; }
+echo "GC-WRITTEN $(stat -c %i gc)"
+sleep "${GC_WAIT:-4}"
+dd if=/dev/urandom of=gc bs=1048576 count=8 conv=fsync,notrunc 2>/dev/null || { echo "FAIL gc overwrite"; exit 1; }
+echo "GC-OVERWRITTEN"
+sleep "${GC_WAIT:-4}"
+rm gc || { echo "FAIL gc rm"; exit 1; }
+echo "GC-DELETED"

@@ -89,12 +89,27 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
         string script = Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", "s3-outage.sh");
         Task? restore = null;
         var outage = new Stopwatch();
+        string gcPrefix = "";
+        List<string> firstVersions = [], secondVersions = [];
         KernelClient.Result result = KernelClient.Run(harness, server, vers, script, ["--env", "BIG_MIB=100"], line =>
         {
-            if (line.Trim() != "WRITING") return;
-            proxy.Cut();
-            outage.Start();
-            restore = Task.Delay(TimeSpan.FromSeconds(20)).ContinueWith(_ => { proxy.Restore(); outage.Stop(); });
+            line = line.Trim();
+            if (line == "WRITING")
+            {
+                proxy.Cut();
+                outage.Start();
+                restore = Task.Delay(TimeSpan.FromSeconds(20)).ContinueWith(_ => { proxy.Restore(); outage.Stop(); });
+            }
+            else if (line.StartsWith("GC-WRITTEN "))
+            {
+                gcPrefix = Prefix + ObjectKeys.InodePrefix(ulong.Parse(line["GC-WRITTEN ".Length..]));
+                firstVersions = WaitForKeys(moto, bucket, gcPrefix, keys => keys.Count == 2);
+            }
+            else if (line == "GC-OVERWRITTEN")
+            {
+                // Two new objects, and the two old ones collected.
+                secondVersions = WaitForKeys(moto, bucket, gcPrefix, keys => keys.Count == 2 && !keys.Intersect(firstVersions).Any());
+            }
         });
         output.WriteLine(result.Output);
         Assert.NotNull(restore);
@@ -106,7 +121,25 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
         int elapsed = int.Parse(Regex.Match(result.Output, @"ELAPSED (\d+)").Groups[1].Value);
         Assert.True(elapsed >= 15, $"write took {elapsed}s: the cache never filled, nothing was delayed");
         await AssertWholeInS3(moto, bucket, result.Output, 100);
+
+        Assert.Contains("GC-DELETED", result.Output);
+        Assert.Equal(2, firstVersions.Count);
+        Assert.Equal(2, secondVersions.Count);
+        Assert.Empty(secondVersions.Intersect(firstVersions));
+        Assert.Empty(WaitForKeys(moto, bucket, gcPrefix, keys => keys.Count == 0));
         output.WriteLine(server.Log);
+    }
+
+    /// <summary>Lists the keys under a prefix until <paramref name="done"/> holds (or 20 s pass) and returns the last listing.</summary>
+    private static List<string> WaitForKeys(MotoServer moto, string bucket, string prefix, Func<List<string>, bool> done)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            List<string> keys = moto.ListKeys(bucket, prefix);
+            if (done(keys) || watch.Elapsed > TimeSpan.FromSeconds(20)) return keys;
+            Thread.Sleep(200);
+        }
     }
 
     /// <summary>Waits for the backlog to drain, then checks one object per block, whose concatenation is the file.</summary>
