@@ -22,19 +22,26 @@ internal sealed partial class BlockCache
         }
         if (created) DirectorySync.Fsync(_blocksDirectory);
 
-        var map = new Dictionary<(ulong Inode, ulong Block), BlockJournal.Record>();
+        var byInode = new Dictionary<ulong, Dictionary<ulong, BlockJournal.Record>>();
         ulong maxVersion = 0;
         foreach (BlockJournal.Record r in BlockJournal.Load(_journalPath))
         {
+            maxVersion = Math.Max(maxVersion, r.Version);
             if (r.Kind == BlockJournal.Kind.State)
             {
-                map[(r.Inode, r.Block)] = r;
-                maxVersion = Math.Max(maxVersion, r.Version);
+                if (!byInode.TryGetValue(r.Inode, out Dictionary<ulong, BlockJournal.Record>? blocks)) byInode[r.Inode] = blocks = [];
+                blocks[r.Block] = r;
             }
-            else
+            else if (byInode.TryGetValue(r.Inode, out Dictionary<ulong, BlockJournal.Record>? blocks))
             {
-                foreach (var key in map.Keys.Where(k => k.Inode == r.Inode && k.Block >= r.Block).ToList()) map.Remove(key);
+                if (r.Block == 0) byInode.Remove(r.Inode);
+                else foreach (ulong block in blocks.Keys.Where(b => b >= r.Block).ToList()) blocks.Remove(block);
             }
+        }
+        var map = new Dictionary<(ulong Inode, ulong Block), BlockJournal.Record>();
+        foreach (var (inode, blocks) in byInode)
+        {
+            foreach (var (block, r) in blocks) map[(inode, block)] = r;
         }
 
         var local = new HashSet<(ulong, ulong)>();
