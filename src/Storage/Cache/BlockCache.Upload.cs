@@ -111,12 +111,31 @@ internal sealed partial class BlockCache
             // The old object may go only once the map naming the new one is durable.
             await _journal.CommitAsync().ConfigureAwait(false);
             if (garbage is not null) _garbage.Enqueue([garbage]);
+            CompactJournalIfLarge();
         }
         finally
         {
             _buffers.Return(buffer);
         }
     }
+
+    /// <summary>Rewrites the journal as a snapshot of the map once it is mostly superseded records.</summary>
+    private void CompactJournalIfLarge()
+    {
+        long length = _journal.Length;
+        if (length < _options.JournalCompactBytes) return;
+        lock (_lock)
+        {
+            long live = 0;
+            foreach (Dictionary<ulong, BlockState> blocks in _inodes.Values) live += blocks.Count;
+            if (length < 4 * live * BlockJournal.RecordSize) return;
+            _journal.Rewrite(Snapshot());
+            JournalCompactions++;
+        }
+    }
+
+    /// <summary>Runtime rewrites of the journal (tests).</summary>
+    public int JournalCompactions { get; private set; }
 
     /// <summary>True if the map references this object (for the start-up sweep).</summary>
     public bool IsReferenced(ulong inode, ulong block, ulong version)

@@ -30,6 +30,9 @@ public sealed record BlockCacheOptions
     /// <summary>Longest wait between two upload attempts while the object store fails.</summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The block-map journal is rewritten compacted once it is this big and 4 times its live size.</summary>
+    public long JournalCompactBytes { get; init; } = 64L << 20;
+
     /// <summary>Open block-file handles kept (LRU).</summary>
     public int MaxOpenFiles { get; init; } = 256;
 }

@@ -26,6 +26,9 @@ internal sealed class BlockJournal : IDisposable
 
     private readonly string _path;
     private readonly Lock _lock = new();
+    // Held around file I/O (commit rounds, rewrites); taken before _lock when both are needed.
+    private readonly Lock _ioLock = new();
+    private long _epoch;
     private SafeFileHandle _file;
     private long _position;
     private byte[] _pending = new byte[64 * 1024];
@@ -40,6 +43,33 @@ internal sealed class BlockJournal : IDisposable
     public BlockJournal(string path, IEnumerable<Record> snapshot)
     {
         _path = path;
+        _file = WriteSnapshot(path, snapshot);
+        _position = RandomAccess.GetLength(_file);
+    }
+
+    /// <summary>
+    /// Replaces the journal with <paramref name="snapshot"/>, which must describe every record
+    /// appended so far (the caller holds the lock that orders appends). Records not yet written are
+    /// superseded by it; commits waiting for them complete.
+    /// </summary>
+    public void Rewrite(IEnumerable<Record> snapshot)
+    {
+        lock (_ioLock)
+        {
+            lock (_lock)
+            {
+                _pendingLength = 0;
+                _epoch++;
+            }
+            _file.Dispose();
+            _file = WriteSnapshot(_path, snapshot);
+            Volatile.Write(ref _position, RandomAccess.GetLength(_file));
+            lock (_lock) _durable = _appended;
+        }
+    }
+
+    private static SafeFileHandle WriteSnapshot(string path, IEnumerable<Record> snapshot)
+    {
         string tmp = path + ".tmp";
         using (SafeFileHandle h = File.OpenHandle(tmp, FileMode.Create, FileAccess.ReadWrite))
         {
@@ -62,8 +92,7 @@ internal sealed class BlockJournal : IDisposable
         }
         File.Move(tmp, path, overwrite: true);
         DirectorySync.Fsync(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _file = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
-        _position = RandomAccess.GetLength(_file);
+        return File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
     }
 
     /// <summary>Bytes on disk (for compaction decisions and tests).</summary>
@@ -121,6 +150,7 @@ internal sealed class BlockJournal : IDisposable
             byte[] buffer;
             int length;
             long sequence;
+            long epoch;
             lock (_lock)
             {
                 if (_round is null)
@@ -133,18 +163,26 @@ internal sealed class BlockJournal : IDisposable
                 buffer = _pending;
                 length = _pendingLength;
                 sequence = _appended;
+                epoch = _epoch;
                 _pending = _spare;
                 _pendingLength = 0;
             }
             try
             {
-                RandomAccess.Write(_file, buffer.AsSpan(0, length), _position);
-                RandomAccess.FlushToDisk(_file);
-                Volatile.Write(ref _position, _position + length);
-                lock (_lock)
+                lock (_ioLock)
                 {
-                    _durable = sequence;
-                    _spare = buffer;
+                    // A rewrite since these records were taken covers them: nothing to write.
+                    if (epoch == Volatile.Read(ref _epoch))
+                    {
+                        RandomAccess.Write(_file, buffer.AsSpan(0, length), _position);
+                        RandomAccess.FlushToDisk(_file);
+                        Volatile.Write(ref _position, _position + length);
+                    }
+                    lock (_lock)
+                    {
+                        _durable = Math.Max(_durable, sequence);
+                        _spare = buffer;
+                    }
                 }
                 round.SetResult();
             }
@@ -153,6 +191,7 @@ internal sealed class BlockJournal : IDisposable
                 // Put the records back in front of what was appended meanwhile; the next commit retries them.
                 lock (_lock)
                 {
+                    if (epoch != _epoch) length = 0; // superseded by a rewrite
                     byte[] merged = new byte[Math.Max(buffer.Length, length + _pendingLength) * 2];
                     buffer.AsSpan(0, length).CopyTo(merged);
                     _pending.AsSpan(0, _pendingLength).CopyTo(merged.AsSpan(length));

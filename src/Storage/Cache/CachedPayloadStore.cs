@@ -52,6 +52,9 @@ public sealed class CachedPayloadStore : IPayloadStore
 
     public long FailedUploads => _flusher.Failed;
 
+    /// <summary>Runtime compactions of the block-map journal.</summary>
+    public int JournalCompactions => _cache.JournalCompactions;
+
     /// <summary>Objects waiting for deletion.</summary>
     public long PendingGarbage => _garbage.Pending;
 

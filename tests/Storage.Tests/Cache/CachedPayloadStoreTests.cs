@@ -246,6 +246,36 @@ public sealed class CachedPayloadStoreTests(MotoServer moto) : IDisposable
     }
 
     [Fact]
+    public async Task JournalIsCompactedWhileRunningAndStillRecovers()
+    {
+        var options = CacheTestSupport.Options(_directory, Bs) with { JournalCompactBytes = 2000 };
+        byte[] last = [];
+        await using (var store = CachedPayloadStore.Open(options, CacheTestSupport.ObjectStore(moto.Endpoint, _bucket)))
+        {
+            for (int i = 0; i < 30; i++)
+            {
+                last = Random(Bs, 100 + i);
+                await store.WriteAsync(21, 0, new ReadOnlySequence<byte>(last));
+                await store.WriteAsync(22, (ulong)(i % 5 * Bs), new ReadOnlySequence<byte>(last));
+                await store.FlushAsync(21);
+                Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+            }
+            Assert.True(store.JournalCompactions > 0);
+        }
+        Assert.True(new FileInfo(Path.Combine(_directory, "blockmap.journal")).Length < 2200);
+        await using (CachedPayloadStore store = Open())
+        {
+            Assert.Equal(last, await ReadAll(store, 21, Bs));
+            byte[] got = new byte[Bs];
+            await store.ReadAsync(22, 4 * Bs, got);
+            Assert.Equal(last, got);
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        }
+        Assert.Single(Keys(21));
+        Assert.Equal(5, Keys(22).Count);
+    }
+
+    [Fact]
     public async Task StartUpSweepDeletesObjectsTheMapDoesNotReference()
     {
         await using (CachedPayloadStore store = Open())
