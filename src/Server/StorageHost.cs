@@ -1,10 +1,12 @@
 using DittoFs.Server.Exports;
 using DittoFs.Server.Options;
 using DittoFs.Storage;
+using DittoFs.Storage.Cache;
 using DittoFs.Storage.Diagnostics;
 using DittoFs.Storage.Metadata;
 using DittoFs.Storage.Metadata.Faster;
 using DittoFs.Storage.Payload;
+using DittoFs.Storage.Payload.S3;
 using Microsoft.Extensions.Options;
 
 namespace DittoFs.Server;
@@ -42,11 +44,39 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         {
             "memory" => new InMemoryPayloadStore(),
             "local" => new LocalPayloadStore(new LocalPayloadStoreOptions { Root = Path.Combine(dataDirectory, "blocks"), Metrics = metrics }),
-            _ => throw new InvalidOperationException($"unknown PayloadStore '{o.PayloadStore}' (Local or Memory)"),
+            "s3" => OpenS3(o, dataDirectory),
+            _ => throw new InvalidOperationException($"unknown PayloadStore '{o.PayloadStore}' (Local, S3 or Memory)"),
         };
         Payload = payload;
         _fileSystem = await Storage.FileSystem.OpenAsync(metadata, payload, new FileSystemOptions { OwnerOverride = true, Metrics = metrics });
         _exports = await ExportTable.CreateAsync(_fileSystem, o.Exports);
+    }
+
+    /// <summary>The block cache under &lt;DataDirectory&gt;/cache in front of the bucket; recovers what a crash left dirty.</summary>
+    private static CachedPayloadStore OpenS3(DittoFsOptions o, string dataDirectory)
+    {
+        if (string.IsNullOrEmpty(o.S3.Bucket)) throw new InvalidOperationException("PayloadStore S3 needs DittoFs:S3:Bucket");
+        var objects = new S3ObjectStore(new S3ObjectStoreOptions
+        {
+            Endpoint = o.S3.Endpoint,
+            Region = o.S3.Region,
+            Bucket = o.S3.Bucket,
+            Prefix = o.S3.Prefix,
+            AccessKey = o.S3.AccessKey,
+            SecretKey = o.S3.SecretKey,
+            ForcePathStyle = o.S3.ForcePathStyle,
+        });
+        return CachedPayloadStore.Open(new BlockCacheOptions
+        {
+            Directory = string.IsNullOrEmpty(o.Cache.Directory) ? Path.Combine(dataDirectory, "cache") : o.Cache.Directory,
+            SizeBytes = o.Cache.SizeBytes,
+            BlockSize = o.Cache.BlockSize,
+            FlushIdle = TimeSpan.FromSeconds(o.Cache.FlushIdleSeconds),
+            UploadConcurrency = o.Cache.UploadConcurrency,
+            DownloadConcurrency = o.Cache.DownloadConcurrency,
+            ReadAheadBlocks = o.Cache.ReadAheadBlocks,
+            MaxRetryDelay = TimeSpan.FromSeconds(o.Cache.MaxRetryDelaySeconds),
+        }, objects);
     }
 
     public async ValueTask DisposeAsync()

@@ -248,7 +248,9 @@ public sealed partial class FileSystem : IFileSystem
     private static WccData Unchanged(in InodeRecord inode) => new(PreOp(inode), ToAttributes(inode));
 
     private static FsStatus MapException(IOException e) =>
-        e is StorageFullException || StorageFullException.IsDiskFull(e) ? FsStatus.NoSpace : FsStatus.IoError;
+        e is StorageBusyException ? FsStatus.Delay
+        : e is StorageFullException || StorageFullException.IsDiskFull(e) ? FsStatus.NoSpace
+        : FsStatus.IoError;
 
     private static uint RandomNonZeroUInt32()
     {

@@ -32,8 +32,14 @@ public sealed class DittoFsOptions
     /// <summary>"Faster" (default, durable) or "Memory" (tests).</summary>
     public string MetadataStore { get; set; } = "Faster";
 
-    /// <summary>"Local" (default: blocks on disk under DataDirectory) or "Memory" (tests).</summary>
+    /// <summary>"Local" (default: blocks on disk under DataDirectory), "S3" (block cache + bucket) or "Memory" (tests).</summary>
     public string PayloadStore { get; set; } = "Local";
+
+    /// <summary>The bucket, for PayloadStore = "S3".</summary>
+    public S3Options S3 { get; set; } = new();
+
+    /// <summary>The local block cache, for PayloadStore = "S3".</summary>
+    public CacheOptions Cache { get; set; } = new();
 
     /// <summary>Largest RPC record accepted; a bigger one closes the connection. 1 MiB of data + headers.</summary>
     [Range(64 * 1024, 64 * 1024 * 1024)]

@@ -73,6 +73,15 @@ internal sealed class HandleCache(int capacity) : IDisposable
         }
     }
 
+    /// <summary>Forgets the handle of one block (its file is about to be deleted or replaced).</summary>
+    public void RemoveOne(ulong inode, ulong block)
+    {
+        lock (_lock)
+        {
+            if (_map.TryGetValue((inode, block), out Entry? entry)) Detach(entry);
+        }
+    }
+
     public void Dispose()
     {
         lock (_lock)

@@ -1,0 +1,57 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace DittoFs.Server.Options;
+
+/// <summary>The "DittoFs:S3" section: the bucket behind PayloadStore = "S3" (any S3-compatible service).</summary>
+public sealed class S3Options
+{
+    /// <summary>Service URL (e.g. https://s3.fr-par.scw.cloud); empty = AWS for the region.</summary>
+    public string Endpoint { get; set; } = "";
+
+    public string Region { get; set; } = "us-east-1";
+
+    public string Bucket { get; set; } = "";
+
+    /// <summary>Prepended to every object key, e.g. "dittofs/".</summary>
+    public string Prefix { get; set; } = "";
+
+    /// <summary>Empty = the SDK's default credential chain (environment, profile, instance role).</summary>
+    public string AccessKey { get; set; } = "";
+
+    public string SecretKey { get; set; } = "";
+
+    public bool ForcePathStyle { get; set; } = true;
+}
+
+/// <summary>The "DittoFs:Cache" section: the local block cache in front of S3.</summary>
+public sealed class CacheOptions
+{
+    /// <summary>Disk tier and block map; empty = &lt;DataDirectory&gt;/cache.</summary>
+    public string Directory { get; set; } = "";
+
+    /// <summary>Disk-tier size limit (default 4 GiB).</summary>
+    [Range(1L << 20, long.MaxValue)]
+    public long SizeBytes { get; set; } = 4L << 30;
+
+    /// <summary>Bytes per block and per object (default 4 MiB).</summary>
+    [Range(64 * 1024, 64 * 1024 * 1024)]
+    public int BlockSize { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Upload a dirty block not written for this many seconds.</summary>
+    [Range(0.0, 86400.0)]
+    public double FlushIdleSeconds { get; set; } = 5;
+
+    [Range(1, 256)]
+    public int UploadConcurrency { get; set; } = 8;
+
+    [Range(1, 256)]
+    public int DownloadConcurrency { get; set; } = 8;
+
+    /// <summary>Blocks fetched ahead of a sequential reader.</summary>
+    [Range(0, 64)]
+    public int ReadAheadBlocks { get; set; } = 4;
+
+    /// <summary>Longest pause between upload retries while S3 fails.</summary>
+    [Range(0.1, 3600.0)]
+    public double MaxRetryDelaySeconds { get; set; } = 5;
+}

@@ -1,0 +1,145 @@
+using DittoFs.Storage.Payload;
+
+namespace DittoFs.Storage.Cache;
+
+// What the flusher calls: pick a dirty block, upload it as a new object version, record it.
+internal sealed partial class BlockCache
+{
+    /// <summary>
+    /// A dirty block worth uploading now, marked Uploading: found dirty at start-up, complete and
+    /// settled, idle past FlushIdle, or any dirty block while half the cache is dirty.
+    /// </summary>
+    public BlockState? TakeUploadCandidate(out long generation)
+    {
+        long now = Environment.TickCount64;
+        long idle = (long)_options.FlushIdle.TotalMilliseconds;
+        long settle = (long)_options.CompleteSettle.TotalMilliseconds;
+        lock (_lock)
+        {
+            bool pressure = _dirty.Count * 2 >= _maxBlocks;
+            BlockState? best = null;
+            foreach (BlockState st in _dirty)
+            {
+                if (st.Uploading || !st.Local) continue;
+                long quiet = now - st.LastWrite;
+                bool eligible = st.Recovered || quiet >= idle || (st.Complete && quiet >= settle) || (pressure && quiet >= settle);
+                if (!eligible) continue;
+                // Oldest write first, so a backlog drains in order.
+                if (best is null || st.LastWrite < best.LastWrite) best = st;
+            }
+            if (best is null)
+            {
+                generation = 0;
+                return null;
+            }
+            best.Uploading = true;
+            generation = best.Gen;
+            return best;
+        }
+    }
+
+    /// <summary>Uploads the block file as a new object; on success the block is clean (unless written meanwhile) and the old object is garbage.</summary>
+    public async Task UploadAsync(BlockState st, long generation, CancellationToken cancellationToken)
+    {
+        byte[] buffer = _buffers.Rent(BlockSize);
+        try
+        {
+            int length = 0;
+            if (TryOpenExisting(st, out HandleCache.Lease lease))
+            {
+                using (lease)
+                {
+                    long fileLength = Math.Min(RandomAccess.GetLength(lease.Handle), BlockSize);
+                    while (length < fileLength)
+                    {
+                        int got = RandomAccess.Read(lease.Handle, buffer.AsSpan(length, (int)fileLength - length), length);
+                        if (got == 0) break;
+                        length += got;
+                    }
+                }
+            }
+            else
+            {
+                lock (_lock)
+                {
+                    st.Uploading = false;
+                    if (st.Dropped) return;
+                }
+                throw new IOException($"block file of {st.Inode}/{st.Block} is missing");
+            }
+            uint crc = Crc32C.Compute(buffer.AsSpan(0, length));
+            ulong version = (ulong)Interlocked.Increment(ref _nextVersion);
+            string key = ObjectKeys.Format(st.Inode, st.Block, version);
+            try
+            {
+                await _objects.PutAsync(key, buffer.AsMemory(0, length), crc, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                lock (_lock) st.Uploading = false;
+                throw;
+            }
+
+            string? garbage = null;
+            lock (_lock)
+            {
+                st.Uploading = false;
+                if (st.Dropped)
+                {
+                    garbage = key;
+                }
+                else
+                {
+                    if (st.Version != 0) garbage = ObjectKeys.Format(st.Inode, st.Block, st.Version);
+                    st.Version = version;
+                    st.Crc = crc;
+                    st.Length = length;
+                    st.Recovered = false;
+                    bool writtenSince = st.Gen != generation;
+                    if (!writtenSince)
+                    {
+                        st.Dirty = false;
+                        st.DirtyJournaled = false;
+                        st.Complete = false;
+                        _dirty.Remove(st);
+                        st.Lru = _clean.AddFirst(st);
+                    }
+                    // Still dirty in the journal only if a flush already made the newer file durable.
+                    _journal.Append(StateRecord(st, dirty: writtenSince && st.DirtyJournaled));
+                }
+            }
+            // The old object may go only once the map naming the new one is durable.
+            await _journal.CommitAsync().ConfigureAwait(false);
+            if (garbage is not null) _garbage.Enqueue([garbage]);
+            CompactJournalIfLarge();
+        }
+        finally
+        {
+            _buffers.Return(buffer);
+        }
+    }
+
+    /// <summary>Rewrites the journal as a snapshot of the map once it is mostly superseded records.</summary>
+    private void CompactJournalIfLarge()
+    {
+        long length = _journal.Length;
+        if (length < _options.JournalCompactBytes) return;
+        lock (_lock)
+        {
+            long live = 0;
+            foreach (Dictionary<ulong, BlockState> blocks in _inodes.Values) live += blocks.Count;
+            if (length < 4 * live * BlockJournal.RecordSize) return;
+            _journal.Rewrite(Snapshot());
+            JournalCompactions++;
+        }
+    }
+
+    /// <summary>Runtime rewrites of the journal (tests).</summary>
+    public int JournalCompactions { get; private set; }
+
+    /// <summary>True if the map references this object (for the start-up sweep).</summary>
+    public bool IsReferenced(ulong inode, ulong block, ulong version)
+    {
+        lock (_lock) return FindLocked(inode, block) is { } st && st.Version == version;
+    }
+}

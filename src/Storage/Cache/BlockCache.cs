@@ -1,0 +1,559 @@
+using System.Buffers;
+using System.Globalization;
+using DittoFs.Storage.Flush;
+using DittoFs.Storage.Payload;
+using DittoFs.Storage.Payload.S3;
+using Microsoft.Win32.SafeHandles;
+
+namespace DittoFs.Storage.Cache;
+
+/// <summary>
+/// Fixed-size blocks of files in a disk tier (<c>&lt;dir&gt;/blocks/&lt;xx&gt;/&lt;inode hex&gt;.&lt;block&gt;</c>,
+/// read and written positionally, the OS page cache being the memory tier) in front of an
+/// <see cref="IObjectStore"/>. Writes land in block files and return; <see cref="FlushAsync"/> makes
+/// them durable locally (group commit of block fsyncs + the block-map journal); the
+/// <see cref="Flusher"/> uploads dirty blocks later. A miss downloads the whole block object once
+/// (concurrent readers share it), verifies its CRC-32C and keeps it as a clean block; clean blocks
+/// are evicted LRU past the size limit. When every cached block is dirty, writes needing a new
+/// block throw <see cref="StorageBusyException"/> (NFS: JUKEBOX) until uploads free some.
+/// Transfers to and from the object store use pooled block buffers.
+/// </summary>
+internal sealed partial class BlockCache : IDisposable
+{
+    private const int FanOut = 256;
+    private readonly BlockCacheOptions _options;
+    private readonly IObjectStore _objects;
+    private readonly GarbageCollector _garbage;
+    private readonly string _blocksDirectory;
+    private readonly string _journalPath;
+    private readonly HandleCache _handles;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ulong, Dictionary<ulong, BlockState>> _inodes = [];
+    private readonly HashSet<BlockState> _dirty = [];
+    private readonly LinkedList<BlockState> _clean = new(); // most recently used first
+    private readonly Dictionary<ulong, ulong> _lastRead = []; // per inode: last block read, for read-ahead
+    private readonly long _maxBlocks;
+    private readonly ArrayPool<byte> _buffers;
+    private readonly SemaphoreSlim _downloads;
+    private long _localBlocks;
+    private long _nextVersion;
+    private BlockJournal _journal = null!;
+
+    public BlockCache(BlockCacheOptions options, IObjectStore objects, GarbageCollector garbage)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BlockSize, 4096);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.SizeBytes, 4L * options.BlockSize);
+        _options = options;
+        _objects = objects;
+        _garbage = garbage;
+        BlockSize = options.BlockSize;
+        _maxBlocks = options.SizeBytes / options.BlockSize;
+        string root = Path.GetFullPath(options.Directory);
+        _blocksDirectory = Path.Combine(root, "blocks");
+        _journalPath = Path.Combine(root, "blockmap.journal");
+        _handles = new HandleCache(options.MaxOpenFiles);
+        _buffers = ArrayPool<byte>.Create(options.BlockSize, options.UploadConcurrency + options.DownloadConcurrency + 4);
+        _downloads = new SemaphoreSlim(options.DownloadConcurrency, options.DownloadConcurrency);
+    }
+
+    public int BlockSize { get; }
+
+    /// <summary>Called when a block becomes worth uploading or writers are waiting for space.</summary>
+    public Action? Wake { get; set; }
+
+    /// <summary>The first object version of this run: older unreferenced objects are garbage.</summary>
+    public ulong BootVersion { get; private set; }
+
+    public int DirtyCount
+    {
+        get { lock (_lock) return _dirty.Count; }
+    }
+
+    public long LocalBlocks
+    {
+        get { lock (_lock) return _localBlocks; }
+    }
+
+    // ---------------------------------------------------------------- write
+
+    public async ValueTask WriteAsync(ulong inode, ulong offset, ReadOnlySequence<byte> data)
+    {
+        foreach (ReadOnlyMemory<byte> segment in data)
+        {
+            ReadOnlyMemory<byte> src = segment;
+            while (!src.IsEmpty)
+            {
+                (ulong block, int within, int n) = Piece(offset, src.Length);
+                BlockState st = await PrepareWriteAsync(inode, block, within, n).ConfigureAwait(false);
+                try
+                {
+                    using HandleCache.Lease lease = Open(st, FileMode.OpenOrCreate);
+                    RandomAccess.Write(lease.Handle, src.Span[..n], within);
+                }
+                finally
+                {
+                    FinishWrite(st, within, n);
+                }
+                src = src[n..];
+                offset += (ulong)n;
+            }
+        }
+    }
+
+    /// <summary>Makes the block local (downloading it if the write covers only part of an uploaded block) and dirty.</summary>
+    private async ValueTask<BlockState> PrepareWriteAsync(ulong inode, ulong block, int within, int count)
+    {
+        while (true)
+        {
+            Task wait;
+            BlockState st;
+            bool create = false;
+            lock (_lock)
+            {
+                st = GetOrAddLocked(inode, block);
+                if (st.Local)
+                {
+                    MakeDirtyLocked(st);
+                    return st;
+                }
+                if (st.Loading is { } loading)
+                {
+                    wait = loading;
+                }
+                else if (st.Version != 0 && !(within == 0 && count == BlockSize))
+                {
+                    wait = StartLoadLocked(st);
+                }
+                else
+                {
+                    if (!ReserveLocked())
+                    {
+                        RemoveIfEmptyLocked(st);
+                        throw Busy();
+                    }
+                    st.Local = true;
+                    st.NewName = true;
+                    MakeDirtyLocked(st);
+                    create = true;
+                    wait = Task.CompletedTask;
+                }
+            }
+            if (create)
+            {
+                try
+                {
+                    // A fresh file: no stale bytes of an evicted or resurrected one.
+                    _handles.RemoveOne(inode, block);
+                    Open(st, FileMode.Create).Dispose();
+                }
+                catch
+                {
+                    lock (_lock) DropLocalLocked(st);
+                    throw;
+                }
+                return st;
+            }
+            await wait.ConfigureAwait(false);
+        }
+    }
+
+    private void FinishWrite(BlockState st, int within, int count)
+    {
+        bool complete = within + count == BlockSize;
+        lock (_lock)
+        {
+            st.Gen++;
+            st.Unsynced = true;
+            st.LastWrite = Environment.TickCount64;
+            if (complete) st.Complete = true;
+        }
+        if (complete) Wake?.Invoke();
+    }
+
+    private void MakeDirtyLocked(BlockState st)
+    {
+        if (st.Dirty) return;
+        st.Dirty = true;
+        st.DirtyJournaled = false;
+        _dirty.Add(st);
+        if (st.Lru is { } node)
+        {
+            _clean.Remove(node);
+            st.Lru = null;
+        }
+    }
+
+    /// <summary>Takes one block of room in the disk tier, evicting the least recently used clean block if needed.</summary>
+    private bool ReserveLocked()
+    {
+        if (_localBlocks >= _maxBlocks)
+        {
+            LinkedListNode<BlockState>? node = _clean.Last;
+            while (node is not null && (node.Value.Readers > 0 || node.Value.Loading is not null)) node = node.Previous;
+            if (node is null) return false;
+            BlockState victim = node.Value;
+            DropLocalLocked(victim);
+            RemoveIfEmptyLocked(victim);
+        }
+        _localBlocks++;
+        return true;
+    }
+
+    /// <summary>Deletes the block file of a block (clean, or being dropped) and gives its room back.</summary>
+    private void DropLocalLocked(BlockState st)
+    {
+        if (!st.Local) return;
+        st.Local = false;
+        _localBlocks--;
+        if (st.Lru is { } node)
+        {
+            _clean.Remove(node);
+            st.Lru = null;
+        }
+        if (st.Dirty)
+        {
+            st.Dirty = false;
+            _dirty.Remove(st);
+        }
+        _handles.RemoveOne(st.Inode, st.Block);
+        try
+        {
+            File.Delete(BlockPath(st.Inode, st.Block));
+        }
+        catch (IOException)
+        {
+            // A leftover file is deleted at the next start (no dirty record names it) or replaced on reuse.
+        }
+    }
+
+    private void RemoveIfEmptyLocked(BlockState st)
+    {
+        if (st.Local || st.Version != 0 || st.Loading is not null || st.Uploading) return;
+        if (_inodes.TryGetValue(st.Inode, out Dictionary<ulong, BlockState>? blocks) && blocks.TryGetValue(st.Block, out BlockState? current) && current == st)
+        {
+            blocks.Remove(st.Block);
+            if (blocks.Count == 0) _inodes.Remove(st.Inode);
+        }
+    }
+
+    private BlockState GetOrAddLocked(ulong inode, ulong block)
+    {
+        if (!_inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks)) _inodes[inode] = blocks = [];
+        if (!blocks.TryGetValue(block, out BlockState? st)) blocks[block] = st = new BlockState(inode, block);
+        return st;
+    }
+
+    private BlockState? FindLocked(ulong inode, ulong block) =>
+        _inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks) && blocks.TryGetValue(block, out BlockState? st) ? st : null;
+
+    // ---------------------------------------------------------------- read
+
+    public async ValueTask ReadAsync(ulong inode, ulong offset, Memory<byte> destination)
+    {
+        if (destination.IsEmpty) return;
+        ulong first = offset / (ulong)BlockSize;
+        ulong last = (offset + (ulong)destination.Length - 1) / (ulong)BlockSize;
+        ReadAhead(inode, first, last);
+        while (!destination.IsEmpty)
+        {
+            (ulong block, int within, int n) = Piece(offset, destination.Length);
+            await ReadBlockAsync(inode, block, within, destination[..n]).ConfigureAwait(false);
+            destination = destination[n..];
+            offset += (ulong)n;
+        }
+    }
+
+    private async ValueTask ReadBlockAsync(ulong inode, ulong block, int within, Memory<byte> destination)
+    {
+        while (true)
+        {
+            Task wait;
+            BlockState? st;
+            lock (_lock)
+            {
+                st = FindLocked(inode, block);
+                if (st is null || (!st.Local && st.Loading is null && st.Version == 0))
+                {
+                    destination.Span.Clear(); // a hole
+                    return;
+                }
+                if (st.Local)
+                {
+                    st.Readers++;
+                    if (st.Lru is { } node && node != _clean.First)
+                    {
+                        _clean.Remove(node);
+                        _clean.AddFirst(node);
+                    }
+                    wait = Task.CompletedTask;
+                }
+                else
+                {
+                    wait = st.Loading ?? StartLoadLocked(st);
+                }
+            }
+            if (wait == Task.CompletedTask)
+            {
+                try
+                {
+                    ReadFile(st, within, destination.Span);
+                }
+                finally
+                {
+                    lock (_lock) st.Readers--;
+                }
+                return;
+            }
+            await wait.ConfigureAwait(false);
+        }
+    }
+
+    private void ReadFile(BlockState st, int within, Span<byte> destination)
+    {
+        int read = 0;
+        if (TryOpenExisting(st, out HandleCache.Lease lease))
+        {
+            using (lease)
+            {
+                while (read < destination.Length)
+                {
+                    int got = RandomAccess.Read(lease.Handle, destination[read..], within + read);
+                    if (got == 0) break; // past the block file's end: zeros
+                    read += got;
+                }
+            }
+        }
+        destination[read..].Clear();
+    }
+
+    /// <summary>A sequential reader (this read starts at or right after the last one's block) gets the next blocks fetched.</summary>
+    private void ReadAhead(ulong inode, ulong first, ulong last)
+    {
+        if (_options.ReadAheadBlocks <= 0) return;
+        lock (_lock)
+        {
+            bool sequential = _lastRead.TryGetValue(inode, out ulong previous) && (first == previous || first == previous + 1);
+            if (_lastRead.Count > 4096 && !_lastRead.ContainsKey(inode)) _lastRead.Clear();
+            _lastRead[inode] = last;
+            if (!sequential) return;
+            for (ulong b = last + 1; b <= last + (ulong)_options.ReadAheadBlocks; b++)
+            {
+                BlockState? st = FindLocked(inode, b);
+                if (st is null || st.Local || st.Loading is not null || st.Version == 0) continue;
+                if (_localBlocks >= _maxBlocks && _clean.Count == 0) return; // no room: do not fight the writers
+                _ = StartLoadLocked(st).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- download
+
+    private Task StartLoadLocked(BlockState st)
+    {
+        Task task = Task.Run(() => LoadAsync(st));
+        st.Loading = task;
+        return task;
+    }
+
+    /// <summary>Downloads a block's object into the disk tier as a clean block. Unreachable store: StorageBusyException.</summary>
+    private async Task LoadAsync(BlockState st)
+    {
+        ulong version;
+        uint crc;
+        int length;
+        lock (_lock)
+        {
+            version = st.Version;
+            crc = st.Crc;
+            length = st.Length;
+        }
+        bool reserved = false;
+        byte[]? buffer = null;
+        try
+        {
+            await _downloads.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                buffer = _buffers.Rent(BlockSize);
+                await FetchVerifiedAsync(st, version, crc, length, buffer).ConfigureAwait(false);
+                lock (_lock)
+                {
+                    if (st.Dropped || st.Local || st.Version != version) return;
+                    if (!ReserveLocked()) throw Busy();
+                    reserved = true;
+                }
+                _handles.RemoveOne(st.Inode, st.Block);
+                using (HandleCache.Lease lease = Open(st, FileMode.Create))
+                {
+                    RandomAccess.Write(lease.Handle, buffer.AsSpan(0, length), 0);
+                }
+                lock (_lock)
+                {
+                    reserved = false;
+                    st.Local = true;
+                    st.NewName = true;
+                    if (st.Dropped || st.Version != version)
+                    {
+                        DropLocalLocked(st);
+                    }
+                    else
+                    {
+                        st.Lru = _clean.AddFirst(st);
+                    }
+                }
+            }
+            finally
+            {
+                _downloads.Release();
+                if (buffer is not null) _buffers.Return(buffer);
+            }
+        }
+        catch (Exception e) when (e is not IOException)
+        {
+            throw new StorageBusyException("the object store is unreachable", e);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                if (reserved) _localBlocks--;
+                st.Loading = null;
+                RemoveIfEmptyLocked(st);
+            }
+        }
+    }
+
+    private async Task FetchVerifiedAsync(BlockState st, ulong version, uint crc, int length, byte[] buffer)
+    {
+        string key = ObjectKeys.Format(st.Inode, st.Block, version);
+        for (int attempt = 1; ; attempt++)
+        {
+            int got = await _objects.GetAsync(key, 0, buffer.AsMemory(0, length)).ConfigureAwait(false);
+            if (got == length && Crc32C.Compute(buffer.AsSpan(0, length)) == crc) return;
+            if (attempt == 2)
+            {
+                throw new IOException($"object {key} is corrupt: {got} of {length} bytes, crc32c {Crc32C.Compute(buffer.AsSpan(0, got)):x8}, want {crc:x8}");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- truncate / delete
+
+    /// <summary>Drops blocks past <paramref name="size"/> and cuts the last one; durable on return.</summary>
+    public async ValueTask TruncateAsync(ulong inode, ulong size)
+    {
+        ulong bs = (ulong)BlockSize;
+        ulong keep = size / bs + (size % bs == 0 ? 0UL : 1UL);
+        await DropAsync(inode, keep).ConfigureAwait(false);
+        if (size % bs == 0) return;
+
+        ulong block = size / bs;
+        int within = (int)(size % bs);
+        lock (_lock)
+        {
+            BlockState? st = FindLocked(inode, block);
+            if (st is null) return;
+            if (!st.Local && st.Loading is null && st.Length <= within) return; // nothing past the cut
+        }
+        BlockState cut = await PrepareWriteAsync(inode, block, within, BlockSize - within).ConfigureAwait(false);
+        try
+        {
+            using HandleCache.Lease lease = Open(cut, FileMode.OpenOrCreate);
+            if (RandomAccess.GetLength(lease.Handle) > within) RandomAccess.SetLength(lease.Handle, within);
+        }
+        finally
+        {
+            FinishWrite(cut, within, 0);
+        }
+        await FlushAsync(inode).ConfigureAwait(false);
+    }
+
+    public ValueTask DeleteAsync(ulong inode)
+    {
+        lock (_lock) _lastRead.Remove(inode);
+        return DropAsync(inode, 0);
+    }
+
+    /// <summary>Forgets blocks from <paramref name="fromBlock"/> on: durable Drop record first, then their objects become garbage.</summary>
+    private async ValueTask DropAsync(ulong inode, ulong fromBlock)
+    {
+        var garbage = new List<string>();
+        var loads = new List<Task>();
+        lock (_lock)
+        {
+            if (!_inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks)) return;
+            foreach (BlockState st in blocks.Values.Where(s => s.Block >= fromBlock).ToList())
+            {
+                st.Dropped = true;
+                blocks.Remove(st.Block);
+                DropLocalLocked(st);
+                if (st.Version != 0) garbage.Add(ObjectKeys.Format(inode, st.Block, st.Version));
+                if (st.Loading is { } loading) loads.Add(loading);
+            }
+            if (blocks.Count == 0) _inodes.Remove(inode);
+            _journal.Append(new BlockJournal.Record(BlockJournal.Kind.Drop, inode, fromBlock));
+        }
+        await _journal.CommitAsync().ConfigureAwait(false);
+        _garbage.Enqueue(garbage);
+        foreach (Task load in loads)
+        {
+            try
+            {
+                await load.ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // The load was for a block that no longer exists.
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- files
+
+    private string FanOutDirectory(ulong inode, ulong block) =>
+        Path.Combine(_blocksDirectory, ((inode * 31 + block) % FanOut).ToString("x2", CultureInfo.InvariantCulture));
+
+    private string BlockPath(ulong inode, ulong block) =>
+        Path.Combine(FanOutDirectory(inode, block), string.Create(CultureInfo.InvariantCulture, $"{inode:x16}.{block}"));
+
+    private HandleCache.Lease Open(BlockState st, FileMode mode)
+    {
+        if (mode != FileMode.Create && _handles.TryAcquire(st.Inode, st.Block, out HandleCache.Lease lease)) return lease;
+        SafeFileHandle handle = File.OpenHandle(BlockPath(st.Inode, st.Block), mode, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        return _handles.Add(st.Inode, st.Block, handle);
+    }
+
+    private bool TryOpenExisting(BlockState st, out HandleCache.Lease lease)
+    {
+        try
+        {
+            lease = Open(st, FileMode.Open);
+            return true;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            lease = default;
+            return false;
+        }
+    }
+
+    private (ulong Block, int Within, int Count) Piece(ulong offset, int length)
+    {
+        ulong block = offset / (ulong)BlockSize;
+        int within = (int)(offset % (ulong)BlockSize);
+        return (block, within, Math.Min(length, BlockSize - within));
+    }
+
+    private StorageBusyException Busy()
+    {
+        Wake?.Invoke();
+        return new StorageBusyException("the block cache is full of data not yet uploaded");
+    }
+
+    public void Dispose()
+    {
+        _journal?.Dispose();
+        _handles.Dispose();
+        _downloads.Dispose();
+    }
+}

@@ -1,0 +1,38 @@
+namespace DittoFs.Storage.Cache;
+
+/// <summary>Settings of the block cache in front of an object store.</summary>
+public sealed record BlockCacheOptions
+{
+    /// <summary>The disk tier: block files and the block-map journal.</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>Disk-tier limit; clean blocks are evicted past it, and writes are delayed when it is all dirty.</summary>
+    public long SizeBytes { get; init; } = 4L << 30;
+
+    /// <summary>Bytes per block, and so per object.</summary>
+    public int BlockSize { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>A dirty block not written for this long is uploaded even if incomplete.</summary>
+    public TimeSpan FlushIdle { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A complete block (its last byte written) is uploaded once no write touched it for this long.</summary>
+    public TimeSpan CompleteSettle { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Uploads in flight at once.</summary>
+    public int UploadConcurrency { get; init; } = 8;
+
+    /// <summary>Block downloads (misses and read-ahead) in flight at once.</summary>
+    public int DownloadConcurrency { get; init; } = 8;
+
+    /// <summary>Blocks fetched ahead of a sequential reader.</summary>
+    public int ReadAheadBlocks { get; init; } = 4;
+
+    /// <summary>Longest wait between two upload attempts while the object store fails.</summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The block-map journal is rewritten compacted once it is this big and 4 times its live size.</summary>
+    public long JournalCompactBytes { get; init; } = 64L << 20;
+
+    /// <summary>Open block-file handles kept (LRU).</summary>
+    public int MaxOpenFiles { get; init; } = 256;
+}

@@ -1,0 +1,41 @@
+namespace DittoFs.Storage.Cache;
+
+/// <summary>One block of one file as the cache knows it. Every field is guarded by the cache's lock.</summary>
+internal sealed class BlockState(ulong inode, ulong block)
+{
+    public readonly ulong Inode = inode;
+    public readonly ulong Block = block;
+
+    // The object that holds the block's last upload (Version 0 = none), with its CRC-32C and length.
+    public ulong Version;
+    public uint Crc;
+    public int Length;
+
+    /// <summary>A block file exists in the disk tier (and counts against the size limit).</summary>
+    public bool Local;
+    /// <summary>The block file is newer than the object: it must be uploaded and is never evicted.</summary>
+    public bool Dirty;
+    /// <summary>The journal holds (or will hold at its next commit) a dirty record for this block, written after an fsync of the file.</summary>
+    public bool DirtyJournaled;
+    /// <summary>Written since the last fsync of the block file.</summary>
+    public bool Unsynced;
+    /// <summary>The block file was created since its fan-out directory was last fsynced.</summary>
+    public bool NewName;
+    /// <summary>The block's last byte was written: a sequential writer has finished it.</summary>
+    public bool Complete;
+    public bool Uploading;
+    /// <summary>Truncated or deleted: whatever is in flight for it is garbage.</summary>
+    public bool Dropped;
+    /// <summary>Found dirty at start-up: upload without waiting.</summary>
+    public bool Recovered;
+
+    /// <summary>Bumped by every write; an upload that saw an older value leaves the block dirty.</summary>
+    public long Gen;
+    public long LastWrite;
+    /// <summary>Readers using the block file (it cannot be evicted meanwhile).</summary>
+    public int Readers;
+    /// <summary>The download in flight, which every reader of the missing block awaits.</summary>
+    public Task? Loading;
+    /// <summary>Node in the clean LRU list when Local and not Dirty.</summary>
+    public LinkedListNode<BlockState>? Lru;
+}

@@ -1,0 +1,111 @@
+using System.Buffers;
+using DittoFs.Storage.Flush;
+using DittoFs.Storage.Payload;
+using DittoFs.Storage.Payload.S3;
+
+namespace DittoFs.Storage.Cache;
+
+/// <summary>
+/// <see cref="IPayloadStore"/> on an object store (S3): a <see cref="BlockCache"/> takes writes and
+/// serves reads, a <see cref="Flusher"/> uploads dirty blocks in the background, a
+/// <see cref="GarbageCollector"/> deletes objects no longer referenced. WRITE never waits on the
+/// object store; COMMIT waits only for local fsyncs. A cache full of dirty data (the store being
+/// down) answers <see cref="StorageBusyException"/>, which the filesystem maps to Delay.
+/// </summary>
+public sealed class CachedPayloadStore : IPayloadStore
+{
+    private readonly IObjectStore _objects;
+    private readonly BlockCache _cache;
+    private readonly Flusher _flusher;
+    private readonly GarbageCollector _garbage;
+    private readonly CancellationTokenSource _stop = new();
+
+    private CachedPayloadStore(BlockCacheOptions options, IObjectStore objects)
+    {
+        _objects = objects;
+        _garbage = new GarbageCollector(objects, options.MaxRetryDelay);
+        _cache = new BlockCache(options, objects, _garbage);
+        _cache.Recover();
+        _flusher = new Flusher(_cache, options.UploadConcurrency, options.MaxRetryDelay);
+        Sweep = Task.Run(() => _garbage.SweepAsync(_cache, _stop.Token));
+    }
+
+    /// <summary>
+    /// Opens the cache on <paramref name="options"/>.Directory: replays the block map, keeps the
+    /// dirty blocks a crash left (the flusher uploads them first), and starts the background work.
+    /// Takes ownership of <paramref name="objects"/>.
+    /// </summary>
+    public static CachedPayloadStore Open(BlockCacheOptions options, IObjectStore objects) => new(options, objects);
+
+    public int BlockSize => _cache.BlockSize;
+
+    /// <summary>Blocks written but not uploaded yet.</summary>
+    public int DirtyBlocks => _cache.DirtyCount;
+
+    /// <summary>Dirty blocks found at start-up.</summary>
+    public int RecoveredBlocks => _cache.RecoveredBlocks;
+
+    /// <summary>Blocks in the disk tier.</summary>
+    public long CachedBlocks => _cache.LocalBlocks;
+
+    public long UploadedBlocks => _flusher.Uploaded;
+
+    public long FailedUploads => _flusher.Failed;
+
+    /// <summary>Runtime compactions of the block-map journal.</summary>
+    public int JournalCompactions => _cache.JournalCompactions;
+
+    /// <summary>Objects waiting for deletion.</summary>
+    public long PendingGarbage => _garbage.Pending;
+
+    public long DeletedObjects => _garbage.Deleted;
+
+    /// <summary>The start-up sweep for objects a crash left unreferenced.</summary>
+    public Task Sweep { get; }
+
+    /// <summary>Waits until nothing is dirty or waiting for deletion (tests, orderly shutdown).</summary>
+    public async Task<bool> WaitIdleAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (DirtyBlocks == 0 && Sweep.IsCompleted && PendingGarbage == 0) return true;
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+        return false;
+    }
+
+    public ValueTask ReadAsync(ulong inode, ulong offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
+        _cache.ReadAsync(inode, offset, destination);
+
+    public ValueTask WriteAsync(ulong inode, ulong offset, ReadOnlySequence<byte> data, CancellationToken cancellationToken = default) =>
+        _cache.WriteAsync(inode, offset, data);
+
+    public ValueTask TruncateAsync(ulong inode, ulong size, CancellationToken cancellationToken = default) =>
+        _cache.TruncateAsync(inode, size);
+
+    public ValueTask DeleteAsync(ulong inode, CancellationToken cancellationToken = default) => _cache.DeleteAsync(inode);
+
+    public ValueTask FlushAsync(ulong inode, CancellationToken cancellationToken = default) =>
+        new(_cache.FlushAsync(inode).WaitAsync(cancellationToken));
+
+    /// <summary>The object store has no fixed capacity: report a large constant.</summary>
+    public (ulong Total, ulong Free) GetCapacity() => (1UL << 50, 1UL << 49);
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        try
+        {
+            await Sweep.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await _flusher.DisposeAsync().ConfigureAwait(false);
+        await _garbage.DisposeAsync().ConfigureAwait(false);
+        _cache.Dispose();
+        await _objects.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}

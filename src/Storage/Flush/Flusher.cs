@@ -1,0 +1,108 @@
+using DittoFs.Storage.Cache;
+
+namespace DittoFs.Storage.Flush;
+
+/// <summary>
+/// Uploads dirty blocks in the background with bounded concurrency. A failed upload leaves the
+/// block dirty and pauses new uploads for a backoff that doubles up to the configured maximum, so
+/// an unreachable store costs little and the backlog drains soon after it comes back.
+/// </summary>
+internal sealed class Flusher : IAsyncDisposable
+{
+    private readonly BlockCache _cache;
+    private readonly TimeSpan _maxRetryDelay;
+    private readonly SemaphoreSlim _slots;
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly int _concurrency;
+    private int _failures;
+    private long _pausedUntil;
+    private long _uploaded;
+    private long _failed;
+
+    public Flusher(BlockCache cache, int concurrency, TimeSpan maxRetryDelay)
+    {
+        _cache = cache;
+        _concurrency = concurrency;
+        _maxRetryDelay = maxRetryDelay;
+        _slots = new SemaphoreSlim(concurrency, concurrency);
+        cache.Wake = Wake;
+        _loop = Task.Run(Loop);
+    }
+
+    public long Uploaded => Interlocked.Read(ref _uploaded);
+
+    public long Failed => Interlocked.Read(ref _failed);
+
+    public void Wake()
+    {
+        if (_signal.CurrentCount == 0) _signal.Release();
+    }
+
+    private async Task Loop()
+    {
+        CancellationToken stop = _stop.Token;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await _slots.WaitAsync(stop).ConfigureAwait(false);
+                BlockState? st = null;
+                long generation = 0;
+                long wait = Interlocked.Read(ref _pausedUntil) - Environment.TickCount64;
+                if (wait <= 0) st = _cache.TakeUploadCandidate(out generation);
+                if (st is null)
+                {
+                    _slots.Release();
+                    await _signal.WaitAsync(TimeSpan.FromMilliseconds(Math.Clamp(wait, 50, 200)), stop).ConfigureAwait(false);
+                    continue;
+                }
+                _ = Task.Run(() => UploadOne(st, generation, stop), CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task UploadOne(BlockState st, long generation, CancellationToken stop)
+    {
+        try
+        {
+            await _cache.UploadAsync(st, generation, stop).ConfigureAwait(false);
+            Interlocked.Increment(ref _uploaded);
+            Volatile.Write(ref _failures, 0);
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _failed);
+            if (!stop.IsCancellationRequested)
+            {
+                int failures = Interlocked.Increment(ref _failures);
+                double ms = Math.Min(250 * Math.Pow(2, Math.Min(failures - 1, 16)), _maxRetryDelay.TotalMilliseconds);
+                Interlocked.Exchange(ref _pausedUntil, Environment.TickCount64 + (long)ms);
+            }
+        }
+        finally
+        {
+            _slots.Release();
+            Wake();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        // Let in-flight uploads end (cancelled): their blocks stay dirty for the next start.
+        for (int i = 0; i < _concurrency; i++) await _slots.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}

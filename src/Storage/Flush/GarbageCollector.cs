@@ -1,0 +1,111 @@
+using System.Threading.Channels;
+using DittoFs.Storage.Cache;
+using DittoFs.Storage.Payload.S3;
+
+namespace DittoFs.Storage.Flush;
+
+/// <summary>
+/// Deletes objects no longer referenced (overwritten blocks' old versions, truncated or deleted
+/// files' blocks) in the background, in batches, retrying with backoff while the store fails. Keys
+/// are enqueued only once the block map that stops referencing them is durable. Keys lost in a
+/// crash are found by <see cref="SweepAsync"/> at start-up.
+/// </summary>
+internal sealed class GarbageCollector : IAsyncDisposable
+{
+    private readonly IObjectStore _objects;
+    private readonly TimeSpan _maxRetryDelay;
+    private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private long _pending;
+    private long _deleted;
+
+    public GarbageCollector(IObjectStore objects, TimeSpan maxRetryDelay)
+    {
+        _objects = objects;
+        _maxRetryDelay = maxRetryDelay;
+        _loop = Task.Run(Loop);
+    }
+
+    /// <summary>Keys queued or being deleted.</summary>
+    public long Pending => Interlocked.Read(ref _pending);
+
+    public long Deleted => Interlocked.Read(ref _deleted);
+
+    public void Enqueue(IReadOnlyCollection<string> keys)
+    {
+        Interlocked.Add(ref _pending, keys.Count);
+        foreach (string key in keys) _queue.Writer.TryWrite(key);
+    }
+
+    /// <summary>Lists every object and queues those older than this run that the map does not reference.</summary>
+    public async Task SweepAsync(BlockCache cache, CancellationToken cancellationToken)
+    {
+        TimeSpan delay = TimeSpan.FromMilliseconds(250);
+        while (true)
+        {
+            try
+            {
+                var garbage = new List<string>();
+                await foreach (ObjectInfo o in _objects.ListAsync("", cancellationToken).ConfigureAwait(false))
+                {
+                    if (!ObjectKeys.TryParse(o.Key, out ulong inode, out ulong block, out ulong version)) continue; // not ours
+                    if (version < cache.BootVersion && !cache.IsReferenced(inode, block, version)) garbage.Add(o.Key);
+                }
+                Enqueue(garbage);
+                return;
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                delay = Min(delay * 2, _maxRetryDelay);
+            }
+        }
+    }
+
+    private async Task Loop()
+    {
+        var batch = new List<string>(1000);
+        TimeSpan delay = TimeSpan.FromMilliseconds(250);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            {
+                while (batch.Count < 1000 && _queue.Reader.TryRead(out string? key)) batch.Add(key);
+                try
+                {
+                    await _objects.DeleteAsync(batch, _stop.Token).ConfigureAwait(false);
+                    Interlocked.Add(ref _deleted, batch.Count);
+                    Interlocked.Add(ref _pending, -batch.Count);
+                    batch.Clear();
+                    delay = TimeSpan.FromMilliseconds(250);
+                }
+                catch (Exception) when (!_stop.IsCancellationRequested)
+                {
+                    await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
+                    delay = Min(delay * 2, _maxRetryDelay);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Stopping: what is left is found by the next start's sweep.
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _queue.Writer.TryComplete();
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stop.Dispose();
+    }
+}

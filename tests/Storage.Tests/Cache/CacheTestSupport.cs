@@ -1,0 +1,58 @@
+using DittoFs.Storage.Cache;
+using DittoFs.Storage.Payload.S3;
+using DittoFs.Storage.Tests.S3;
+
+namespace DittoFs.Storage.Tests.Cache;
+
+/// <summary>An <see cref="IObjectStore"/> that counts the calls it passes on to a real one.</summary>
+internal sealed class CountingObjectStore(IObjectStore inner) : IObjectStore
+{
+    public int Puts;
+    public int Gets;
+
+    public Task PutAsync(string key, ReadOnlyMemory<byte> data, uint crc32c, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref Puts);
+        return inner.PutAsync(key, data, crc32c, cancellationToken);
+    }
+
+    public Task<int> GetAsync(string key, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref Gets);
+        return inner.GetAsync(key, offset, destination, cancellationToken);
+    }
+
+    public Task DeleteAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default) => inner.DeleteAsync(keys, cancellationToken);
+
+    public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}
+
+internal static class CacheTestSupport
+{
+    public static S3ObjectStore ObjectStore(string endpoint, string bucket, string prefix = "fs/") => new(new S3ObjectStoreOptions
+    {
+        Endpoint = endpoint,
+        Region = MotoServer.Region,
+        Bucket = bucket,
+        Prefix = prefix,
+        AccessKey = MotoServer.AccessKey,
+        SecretKey = MotoServer.SecretKey,
+        MaxErrorRetry = 0,
+        Timeout = TimeSpan.FromSeconds(10),
+    });
+
+    public static BlockCacheOptions Options(string directory, int blockSize = 64 * 1024, int blocks = 64) => new()
+    {
+        Directory = directory,
+        BlockSize = blockSize,
+        SizeBytes = (long)blockSize * blocks,
+        FlushIdle = TimeSpan.FromMilliseconds(300),
+        CompleteSettle = TimeSpan.FromMilliseconds(20),
+        MaxRetryDelay = TimeSpan.FromMilliseconds(500),
+        UploadConcurrency = 4,
+    };
+
+    public static string TempDirectory() => Path.Combine(Path.GetTempPath(), "dittofs-tests", "cache-" + Guid.NewGuid().ToString("N")[..12]);
+}

@@ -1,0 +1,301 @@
+using System.Buffers;
+using Amazon.S3.Model;
+using DittoFs.Storage.Cache;
+using DittoFs.Storage.Payload;
+using DittoFs.Storage.Tests.S3;
+using Xunit;
+
+namespace DittoFs.Storage.Tests.Cache;
+
+[Collection(MotoCollection.Name)]
+public sealed class CachedPayloadStoreTests(MotoServer moto) : IDisposable
+{
+    private const int Bs = 64 * 1024;
+    private readonly string _directory = CacheTestSupport.TempDirectory();
+    private readonly string _bucket = moto.CreateBucket();
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
+    }
+
+    private CachedPayloadStore Open(int blocks = 64, string? endpoint = null, Func<Payload.S3.IObjectStore, Payload.S3.IObjectStore>? wrap = null)
+    {
+        Payload.S3.IObjectStore objects = CacheTestSupport.ObjectStore(endpoint ?? moto.Endpoint, _bucket);
+        return CachedPayloadStore.Open(CacheTestSupport.Options(_directory, Bs, blocks), wrap?.Invoke(objects) ?? objects);
+    }
+
+    private static byte[] Random(int length, int seed)
+    {
+        byte[] data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    private static async Task<byte[]> ReadAll(CachedPayloadStore store, ulong inode, int length)
+    {
+        byte[] got = new byte[length];
+        await store.ReadAsync(inode, 0, got);
+        return got;
+    }
+
+    /// <summary>Current objects of an inode: block → key (the highest version).</summary>
+    private List<string> Keys(ulong inode) => moto.ListKeys(_bucket, "fs/" + ObjectKeys.InodePrefix(inode));
+
+    [Fact]
+    public async Task WritesUploadEveryBlockAndReadBackAfterEviction()
+    {
+        byte[] data = Random(10 * Bs + 123, 1);
+        await using (CachedPayloadStore store = Open(blocks: 4))
+        {
+            // Four blocks of room: the writer is paced by the uploads (back-pressure), never fails.
+            for (int at = 0; at < data.Length;)
+            {
+                int n = Math.Min(Bs / 2, data.Length - at);
+                try
+                {
+                    await store.WriteAsync(7, (ulong)at, new ReadOnlySequence<byte>(data, at, n));
+                    at += n;
+                }
+                catch (StorageBusyException)
+                {
+                    await Task.Delay(20);
+                }
+            }
+            await store.FlushAsync(7);
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)), $"dirty {store.DirtyBlocks}");
+            Assert.Equal(11, Keys(7).Count);
+            Assert.True(store.CachedBlocks <= 4);
+            Assert.Equal(data, await ReadAll(store, 7, data.Length)); // most blocks come back from S3
+        }
+        // A new start: the cache is cold (clean copies dropped), everything comes from S3 and verifies.
+        await using (CachedPayloadStore store = Open())
+        {
+            Assert.Equal(0, store.RecoveredBlocks);
+            Assert.Equal(data, await ReadAll(store, 7, data.Length));
+        }
+    }
+
+    [Fact]
+    public async Task OverwriteMakesANewObjectAndCollectsTheOld()
+    {
+        await using CachedPayloadStore store = Open();
+        await store.WriteAsync(9, 0, new ReadOnlySequence<byte>(Random(3 * Bs, 2)));
+        await store.FlushAsync(9);
+        Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        List<string> first = Keys(9);
+        Assert.Equal(3, first.Count);
+
+        byte[] patch = Random(100, 3);
+        await store.WriteAsync(9, Bs + 10, new ReadOnlySequence<byte>(patch));
+        Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        List<string> second = Keys(9);
+        Assert.Equal(3, second.Count);
+        Assert.Single(second.Except(first)); // block 1 has a new object ...
+        Assert.Single(first.Except(second)); // ... and its old one is gone
+        byte[] got = new byte[100];
+        await store.ReadAsync(9, Bs + 10, got);
+        Assert.Equal(patch, got);
+
+        await store.DeleteAsync(9);
+        Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        Assert.Empty(Keys(9));
+        Assert.Equal(new byte[10], (await ReadAll(store, 9, 10)));
+    }
+
+    [Fact]
+    public async Task TruncateDropsObjectsPastTheSizeAndCutsTheLastBlock()
+    {
+        byte[] data = Random(3 * Bs, 4);
+        await using CachedPayloadStore store = Open(blocks: 4);
+        await store.WriteAsync(5, 0, new ReadOnlySequence<byte>(data));
+        Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        await store.TruncateAsync(5, Bs + Bs / 2);
+        Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(2, Keys(5).Count);
+        byte[] got = await ReadAll(store, 5, 3 * Bs);
+        Assert.Equal(data.AsSpan(0, Bs + Bs / 2).ToArray(), got.AsSpan(0, Bs + Bs / 2).ToArray());
+        Assert.True(got.AsSpan(Bs + Bs / 2).IndexOfAnyExcept((byte)0) < 0, "bytes past the cut must read as zeros");
+    }
+
+    [Fact]
+    public async Task ConcurrentReadersOfAMissingBlockShareOneGet()
+    {
+        byte[] data = Random(Bs, 5);
+        await using (CachedPayloadStore store = Open())
+        {
+            await store.WriteAsync(3, 0, new ReadOnlySequence<byte>(data));
+            await store.FlushAsync(3);
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        }
+        CountingObjectStore? counting = null;
+        await using (CachedPayloadStore store = Open(wrap: o => counting = new CountingObjectStore(o)))
+        {
+            byte[][] results = await Task.WhenAll(Enumerable.Range(0, 16).Select(async i =>
+            {
+                byte[] got = new byte[1000];
+                await store.ReadAsync(3, (ulong)(i * 1000), got);
+                return got;
+            }));
+            for (int i = 0; i < 16; i++) Assert.Equal(data.AsSpan(i * 1000, 1000).ToArray(), results[i]);
+            Assert.Equal(1, counting!.Gets);
+        }
+    }
+
+    [Fact]
+    public async Task SequentialReaderGetsBlocksFetchedAhead()
+    {
+        byte[] data = Random(8 * Bs, 6);
+        await using (CachedPayloadStore store = Open())
+        {
+            await store.WriteAsync(4, 0, new ReadOnlySequence<byte>(data));
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        }
+        await using (CachedPayloadStore store = Open())
+        {
+            byte[] got = new byte[Bs];
+            await store.ReadAsync(4, 0, got);
+            await store.ReadAsync(4, Bs, got); // sequential: blocks 2..5 are fetched ahead
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (store.CachedBlocks < 6 && DateTime.UtcNow < deadline) await Task.Delay(20);
+            Assert.Equal(6, store.CachedBlocks);
+        }
+    }
+
+    [Fact]
+    public async Task CorruptObjectIsAnErrorNotData()
+    {
+        await using (CachedPayloadStore store = Open())
+        {
+            await store.WriteAsync(2, 0, new ReadOnlySequence<byte>(Random(Bs, 7)));
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        }
+        string key = Assert.Single(Keys(2));
+        using (var client = moto.Client())
+        {
+            byte[] bad = Random(Bs, 7);
+            bad[0] ^= 1;
+            await client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = key, InputStream = new MemoryStream(bad) });
+        }
+        await using (CachedPayloadStore store = Open())
+        {
+            var e = await Assert.ThrowsAsync<IOException>(async () => await store.ReadAsync(2, 0, new byte[10]));
+            Assert.Contains("corrupt", e.Message);
+        }
+    }
+
+    [Fact]
+    public async Task UnreachableStoreDelaysWritesWhenFullThenDrains()
+    {
+        using var proxy = new TcpProxy(moto.Port);
+        proxy.Cut();
+        byte[] data = Random(6 * Bs, 8);
+        await using (CachedPayloadStore store = Open(blocks: 4, endpoint: proxy.Endpoint))
+        {
+            await store.WriteAsync(11, 0, new ReadOnlySequence<byte>(data, 0, 4 * Bs));
+            await store.FlushAsync(11); // durable locally with the store down
+            await Assert.ThrowsAsync<StorageBusyException>(async () => await store.WriteAsync(11, 4 * Bs, new ReadOnlySequence<byte>(data, 4 * Bs, Bs)));
+            Assert.Equal(4, store.DirtyBlocks);
+            Assert.Empty(Keys(11));
+            proxy.Restore();
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                try
+                {
+                    await store.WriteAsync(11, 4 * Bs, new ReadOnlySequence<byte>(data, 4 * Bs, 2 * Bs));
+                    break;
+                }
+                catch (StorageBusyException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(50);
+                }
+            }
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(6, Keys(11).Count);
+            Assert.Equal(data, await ReadAll(store, 11, data.Length));
+        }
+    }
+
+    [Fact]
+    public async Task CommittedBlocksSurviveARestartAndAreUploadedThen()
+    {
+        using var proxy = new TcpProxy(moto.Port);
+        proxy.Cut();
+        byte[] data = Random(3 * Bs + 5, 9);
+        await using (CachedPayloadStore store = Open(endpoint: proxy.Endpoint))
+        {
+            await store.WriteAsync(12, 0, new ReadOnlySequence<byte>(data));
+            await store.FlushAsync(12);
+            await store.WriteAsync(13, 0, new ReadOnlySequence<byte>(data, 0, 100)); // never committed
+        }
+        Assert.Empty(Keys(12));
+        proxy.Restore();
+        await using (CachedPayloadStore store = Open(endpoint: proxy.Endpoint))
+        {
+            Assert.Equal(4, store.RecoveredBlocks);
+            Assert.Equal(data, await ReadAll(store, 12, data.Length));
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(4, Keys(12).Count);
+        }
+        await using (CachedPayloadStore store = Open())
+        {
+            Assert.Equal(0, store.RecoveredBlocks);
+            Assert.Equal(data, await ReadAll(store, 12, data.Length));
+        }
+    }
+
+    [Fact]
+    public async Task JournalIsCompactedWhileRunningAndStillRecovers()
+    {
+        var options = CacheTestSupport.Options(_directory, Bs) with { JournalCompactBytes = 2000 };
+        byte[] last = [];
+        await using (var store = CachedPayloadStore.Open(options, CacheTestSupport.ObjectStore(moto.Endpoint, _bucket)))
+        {
+            for (int i = 0; i < 30; i++)
+            {
+                last = Random(Bs, 100 + i);
+                await store.WriteAsync(21, 0, new ReadOnlySequence<byte>(last));
+                await store.WriteAsync(22, (ulong)(i % 5 * Bs), new ReadOnlySequence<byte>(last));
+                await store.FlushAsync(21);
+                Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+            }
+            Assert.True(store.JournalCompactions > 0);
+        }
+        Assert.True(new FileInfo(Path.Combine(_directory, "blockmap.journal")).Length < 2200);
+        await using (CachedPayloadStore store = Open())
+        {
+            Assert.Equal(last, await ReadAll(store, 21, Bs));
+            byte[] got = new byte[Bs];
+            await store.ReadAsync(22, 4 * Bs, got);
+            Assert.Equal(last, got);
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        }
+        Assert.Single(Keys(21));
+        Assert.Equal(5, Keys(22).Count);
+    }
+
+    [Fact]
+    public async Task StartUpSweepDeletesObjectsTheMapDoesNotReference()
+    {
+        await using (CachedPayloadStore store = Open())
+        {
+            await store.WriteAsync(14, 0, new ReadOnlySequence<byte>(Random(Bs, 10)));
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        }
+        string orphan = "fs/" + ObjectKeys.Format(99, 0, 1);
+        using (var client = moto.Client())
+        {
+            await client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = orphan, InputStream = new MemoryStream(new byte[3]) });
+            await client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = "fs/not-ours", InputStream = new MemoryStream(new byte[3]) });
+        }
+        await using (CachedPayloadStore store = Open())
+        {
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        }
+        List<string> keys = moto.ListKeys(_bucket);
+        Assert.DoesNotContain(orphan, keys);
+        Assert.Contains("fs/not-ours", keys);
+        Assert.Single(Keys(14));
+    }
+}
