@@ -177,6 +177,7 @@ internal sealed partial class BlockCache : IDisposable
         if (st.Dirty) return;
         st.Dirty = true;
         st.DirtyJournaled = false;
+        st.LastWrite = Environment.TickCount64; // a write is in progress: not idle (LastWrite was 0 for a new block)
         _dirty.Add(st);
         DirtyChangedLocked(+1);
         if (st.Lru is { } node)
