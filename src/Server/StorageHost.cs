@@ -44,7 +44,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         {
             "memory" => new InMemoryPayloadStore(),
             "local" => new LocalPayloadStore(new LocalPayloadStoreOptions { Root = Path.Combine(dataDirectory, "blocks"), Metrics = metrics }),
-            "s3" => OpenS3(o, dataDirectory),
+            "s3" => OpenS3(o, dataDirectory, metrics),
             _ => throw new InvalidOperationException($"unknown PayloadStore '{o.PayloadStore}' (Local, S3 or Memory)"),
         };
         Payload = payload;
@@ -52,8 +52,11 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         _exports = await ExportTable.CreateAsync(_fileSystem, o.Exports);
     }
 
-    /// <summary>The block cache under &lt;DataDirectory&gt;/cache in front of the bucket; recovers what a crash left dirty.</summary>
-    private static CachedPayloadStore OpenS3(DittoFsOptions o, string dataDirectory)
+    /// <summary>
+    /// The block cache under &lt;DataDirectory&gt;/cache in front of the bucket; recovers what a crash left dirty.
+    /// <paramref name="background"/> false (<c>dittofs check</c>): no flusher, no sweep.
+    /// </summary>
+    internal static CachedPayloadStore OpenS3(DittoFsOptions o, string dataDirectory, StorageMetrics? metrics, bool background = true)
     {
         if (string.IsNullOrEmpty(o.S3.Bucket)) throw new InvalidOperationException("PayloadStore S3 needs DittoFs:S3:Bucket");
         var objects = new S3ObjectStore(new S3ObjectStoreOptions
@@ -65,6 +68,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             AccessKey = o.S3.AccessKey,
             SecretKey = o.S3.SecretKey,
             ForcePathStyle = o.S3.ForcePathStyle,
+            Metrics = metrics,
         });
         return CachedPayloadStore.Open(new BlockCacheOptions
         {
@@ -76,6 +80,8 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             DownloadConcurrency = o.Cache.DownloadConcurrency,
             ReadAheadBlocks = o.Cache.ReadAheadBlocks,
             MaxRetryDelay = TimeSpan.FromSeconds(o.Cache.MaxRetryDelaySeconds),
+            Metrics = metrics,
+            Background = background,
         }, objects);
     }
 

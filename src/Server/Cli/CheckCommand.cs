@@ -8,8 +8,8 @@ using DittoFs.Storage.Payload;
 namespace DittoFs.Server.Cli;
 
 /// <summary>
-/// <c>dittofs check</c>: opens the data directory (FASTER metadata, local
-/// blocks) with the server stopped, and runs <see cref="StoreChecker"/> over the
+/// <c>dittofs check</c>: opens the data directory (FASTER metadata; local
+/// blocks, or the S3 block cache's map plus a listing of the bucket) with the server stopped, and runs <see cref="StoreChecker"/> over the
 /// configured exports. 0 clean, 2 damage, 1 could not check.
 /// </summary>
 internal static class CheckCommand
@@ -17,9 +17,10 @@ internal static class CheckCommand
     public static async Task<int> RunAsync(DittoFsOptions options, string? dataDirectoryOption, string[]? exportsOption, CancellationToken ct)
     {
         string dataDirectory = Path.GetFullPath(dataDirectoryOption ?? options.DataDirectory);
-        if (!options.MetadataStore.Equals("faster", StringComparison.OrdinalIgnoreCase) || !options.PayloadStore.Equals("local", StringComparison.OrdinalIgnoreCase))
+        bool s3 = options.PayloadStore.Equals("s3", StringComparison.OrdinalIgnoreCase);
+        if (!options.MetadataStore.Equals("faster", StringComparison.OrdinalIgnoreCase) || !(s3 || options.PayloadStore.Equals("local", StringComparison.OrdinalIgnoreCase)))
         {
-            Console.Error.WriteLine($"dittofs check: checks the Faster metadata store with the Local payload store (configured: {options.MetadataStore}, {options.PayloadStore})");
+            Console.Error.WriteLine($"dittofs check: checks the Faster metadata store with the Local or S3 payload store (configured: {options.MetadataStore}, {options.PayloadStore})");
             return 1;
         }
         if (!Directory.Exists(Path.Combine(dataDirectory, "metadata")))
@@ -44,12 +45,15 @@ internal static class CheckCommand
                 : [.. (options.Exports.Count > 0 ? options.Exports.Select(e => e.Path) : ["/export"]).Select(ExportTable.NormalizePath)];
             await using var metadata = new FasterMetadataStore(new FasterMetadataStoreOptions { DataDirectory = dataDirectory, CheckpointInterval = TimeSpan.Zero });
             await metadata.OpenAsync(ct);
-            await using var payload = new LocalPayloadStore(new LocalPayloadStoreOptions { Root = Path.Combine(dataDirectory, "blocks") });
+            // S3: the block map says which object holds each block; a block is present if that object is listed (or it is dirty in the cache).
+            await using IPayloadStore payload = s3
+                ? StorageHost.OpenS3(options, dataDirectory, metrics: null, background: false)
+                : new LocalPayloadStore(new LocalPayloadStoreOptions { Root = Path.Combine(dataDirectory, "blocks") });
 
             ProgressBar bar = ProgressBar.ForStandardError();
             var progress = new SyncProgress<CheckProgress>(p =>
                 bar.Update(p.Done, p.Total, p.Phase == "metadata" ? $"walking metadata: {p.Done} entries" : $"verifying blocks: {p.Done}/{p.Total} files"));
-            CheckReport report = await new StoreChecker(metadata, payload, payload.BlockSize).RunAsync(volumes, progress, ct);
+            CheckReport report = await new StoreChecker(metadata, (IBlockInventory)payload, payload.BlockSize).RunAsync(volumes, progress, ct);
             bar.Update(1, 1, "done", final: true);
 
             foreach (CheckFinding finding in report.Findings)

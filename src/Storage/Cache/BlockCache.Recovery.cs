@@ -82,6 +82,8 @@ internal sealed partial class BlockCache
                 }
             }
             RecoveredBlocks = _dirty.Count;
+            _metrics?.CacheSizeChanged(_localBlocks * BlockSize);
+            DirtyChangedLocked(_dirty.Count);
             _journal = new BlockJournal(_journalPath, Snapshot());
         }
         BootVersion = Math.Max((ulong)DateTime.UtcNow.Ticks, maxVersion + 1);

@@ -14,6 +14,7 @@ internal sealed partial class BlockCache
         long now = Environment.TickCount64;
         long idle = (long)_options.FlushIdle.TotalMilliseconds;
         long settle = (long)_options.CompleteSettle.TotalMilliseconds;
+        bool draining = Volatile.Read(ref _draining) > 0;
         lock (_lock)
         {
             bool pressure = _dirty.Count * 2 >= _maxBlocks;
@@ -22,7 +23,7 @@ internal sealed partial class BlockCache
             {
                 if (st.Uploading || !st.Local) continue;
                 long quiet = now - st.LastWrite;
-                bool eligible = st.Recovered || quiet >= idle || (st.Complete && quiet >= settle) || (pressure && quiet >= settle);
+                bool eligible = draining || st.Recovered || quiet >= idle || (st.Complete && quiet >= settle) || (pressure && quiet >= settle);
                 if (!eligible) continue;
                 // Oldest write first, so a backlog drains in order.
                 if (best is null || st.LastWrite < best.LastWrite) best = st;
@@ -70,13 +71,19 @@ internal sealed partial class BlockCache
             uint crc = Crc32C.Compute(buffer.AsSpan(0, length));
             ulong version = (ulong)Interlocked.Increment(ref _nextVersion);
             string key = ObjectKeys.Format(st.Inode, st.Block, version);
+            lock (_lock) _uploadingVersions.Add(version); // not garbage for a GC pass while unrecorded
             try
             {
                 await _objects.PutAsync(key, buffer.AsMemory(0, length), crc, cancellationToken).ConfigureAwait(false);
+                _metrics?.BlockUploaded(length);
             }
             catch
             {
-                lock (_lock) st.Uploading = false;
+                lock (_lock)
+                {
+                    st.Uploading = false;
+                    _uploadingVersions.Remove(version);
+                }
                 throw;
             }
 
@@ -84,6 +91,8 @@ internal sealed partial class BlockCache
             lock (_lock)
             {
                 st.Uploading = false;
+                _uploadingVersions.Remove(version);
+                st.UploadedGen = generation;
                 if (st.Dropped)
                 {
                     garbage = key;
@@ -102,6 +111,7 @@ internal sealed partial class BlockCache
                         st.DirtyJournaled = false;
                         st.Complete = false;
                         _dirty.Remove(st);
+                        DirtyChangedLocked(-1);
                         st.Lru = _clean.AddFirst(st);
                     }
                     // Still dirty in the journal only if a flush already made the newer file durable.

@@ -35,6 +35,7 @@ internal sealed partial class BlockCache : IDisposable
     private readonly long _maxBlocks;
     private readonly ArrayPool<byte> _buffers;
     private readonly SemaphoreSlim _downloads;
+    private readonly Diagnostics.StorageMetrics? _metrics;
     private long _localBlocks;
     private long _nextVersion;
     private BlockJournal _journal = null!;
@@ -54,6 +55,7 @@ internal sealed partial class BlockCache : IDisposable
         _handles = new HandleCache(options.MaxOpenFiles);
         _buffers = ArrayPool<byte>.Create(options.BlockSize, options.UploadConcurrency + options.DownloadConcurrency + 4);
         _downloads = new SemaphoreSlim(options.DownloadConcurrency, options.DownloadConcurrency);
+        _metrics = options.Metrics;
     }
 
     public int BlockSize { get; }
@@ -175,7 +177,9 @@ internal sealed partial class BlockCache : IDisposable
         if (st.Dirty) return;
         st.Dirty = true;
         st.DirtyJournaled = false;
+        st.LastWrite = Environment.TickCount64; // a write is in progress: not idle (LastWrite was 0 for a new block)
         _dirty.Add(st);
+        DirtyChangedLocked(+1);
         if (st.Lru is { } node)
         {
             _clean.Remove(node);
@@ -192,10 +196,12 @@ internal sealed partial class BlockCache : IDisposable
             while (node is not null && (node.Value.Readers > 0 || node.Value.Loading is not null)) node = node.Previous;
             if (node is null) return false;
             BlockState victim = node.Value;
+            _metrics?.CacheEvicted(victim.Length);
             DropLocalLocked(victim);
             RemoveIfEmptyLocked(victim);
         }
         _localBlocks++;
+        _metrics?.CacheSizeChanged(BlockSize);
         return true;
     }
 
@@ -205,6 +211,7 @@ internal sealed partial class BlockCache : IDisposable
         if (!st.Local) return;
         st.Local = false;
         _localBlocks--;
+        _metrics?.CacheSizeChanged(-BlockSize);
         if (st.Lru is { } node)
         {
             _clean.Remove(node);
@@ -214,6 +221,7 @@ internal sealed partial class BlockCache : IDisposable
         {
             st.Dirty = false;
             _dirty.Remove(st);
+            DirtyChangedLocked(-1);
         }
         _handles.RemoveOne(st.Inode, st.Block);
         try
@@ -265,6 +273,7 @@ internal sealed partial class BlockCache : IDisposable
 
     private async ValueTask ReadBlockAsync(ulong inode, ulong block, int within, Memory<byte> destination)
     {
+        bool missed = false;
         while (true)
         {
             Task wait;
@@ -279,6 +288,7 @@ internal sealed partial class BlockCache : IDisposable
                 }
                 if (st.Local)
                 {
+                    if (!missed) _metrics?.CacheHit();
                     st.Readers++;
                     if (st.Lru is { } node && node != _clean.First)
                     {
@@ -289,6 +299,8 @@ internal sealed partial class BlockCache : IDisposable
                 }
                 else
                 {
+                    if (!missed) _metrics?.CacheMiss();
+                    missed = true;
                     wait = st.Loading ?? StartLoadLocked(st);
                 }
             }
@@ -416,7 +428,11 @@ internal sealed partial class BlockCache : IDisposable
         {
             lock (_lock)
             {
-                if (reserved) _localBlocks--;
+                if (reserved)
+                {
+                    _localBlocks--;
+                    _metrics?.CacheSizeChanged(-BlockSize);
+                }
                 st.Loading = null;
                 RemoveIfEmptyLocked(st);
             }
@@ -550,8 +566,24 @@ internal sealed partial class BlockCache : IDisposable
         return new StorageBusyException("the block cache is full of data not yet uploaded");
     }
 
+    /// <summary>A block became dirty (+1) or clean/dropped (-1): the dirty bytes and the upload queue, counted in whole blocks as the size limit is.</summary>
+    private void DirtyChangedLocked(int blocks)
+    {
+        if (_metrics is null) return;
+        _metrics.CacheDirtyChanged((long)blocks * BlockSize);
+        _metrics.FlushQueueChanged(blocks, (long)blocks * BlockSize);
+    }
+
     public void Dispose()
     {
+        lock (_lock)
+        {
+            // This cache's share of the gauges goes with it (the metrics outlive a store).
+            _metrics?.CacheSizeChanged(-_localBlocks * BlockSize);
+            DirtyChangedLocked(-_dirty.Count);
+            _localBlocks = 0;
+            _dirty.Clear();
+        }
         _journal?.Dispose();
         _handles.Dispose();
         _downloads.Dispose();

@@ -35,4 +35,10 @@ public sealed record BlockCacheOptions
 
     /// <summary>Open block-file handles kept (LRU).</summary>
     public int MaxOpenFiles { get; init; } = 256;
+
+    /// <summary>Where cache, flusher and upload activity is measured; null = not measured.</summary>
+    public Diagnostics.StorageMetrics? Metrics { get; init; }
+
+    /// <summary>Start the flusher and the start-up sweep (false: an offline inspection such as <c>dittofs check</c>).</summary>
+    public bool Background { get; init; } = true;
 }

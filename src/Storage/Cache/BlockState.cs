@@ -31,6 +31,8 @@ internal sealed class BlockState(ulong inode, ulong block)
 
     /// <summary>Bumped by every write; an upload that saw an older value leaves the block dirty.</summary>
     public long Gen;
+    /// <summary>The generation the last successful upload saw (-1: none this run), for a drain waiting on it.</summary>
+    public long UploadedGen = -1;
     public long LastWrite;
     /// <summary>Readers using the block file (it cannot be evicted meanwhile).</summary>
     public int Readers;

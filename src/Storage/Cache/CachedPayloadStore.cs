@@ -12,11 +12,11 @@ namespace DittoFs.Storage.Cache;
 /// object store; COMMIT waits only for local fsyncs. A cache full of dirty data (the store being
 /// down) answers <see cref="StorageBusyException"/>, which the filesystem maps to Delay.
 /// </summary>
-public sealed class CachedPayloadStore : IPayloadStore
+public sealed partial class CachedPayloadStore : IPayloadStore
 {
     private readonly IObjectStore _objects;
     private readonly BlockCache _cache;
-    private readonly Flusher _flusher;
+    private readonly Flusher? _flusher;
     private readonly GarbageCollector _garbage;
     private readonly CancellationTokenSource _stop = new();
 
@@ -26,8 +26,15 @@ public sealed class CachedPayloadStore : IPayloadStore
         _garbage = new GarbageCollector(objects, options.MaxRetryDelay);
         _cache = new BlockCache(options, objects, _garbage);
         _cache.Recover();
-        _flusher = new Flusher(_cache, options.UploadConcurrency, options.MaxRetryDelay);
-        Sweep = Task.Run(() => _garbage.SweepAsync(_cache, _stop.Token));
+        if (options.Background)
+        {
+            _flusher = new Flusher(_cache, options.UploadConcurrency, options.MaxRetryDelay);
+            Sweep = Task.Run(() => _garbage.SweepAsync(_cache, _stop.Token));
+        }
+        else
+        {
+            Sweep = Task.CompletedTask;
+        }
     }
 
     /// <summary>
@@ -48,9 +55,9 @@ public sealed class CachedPayloadStore : IPayloadStore
     /// <summary>Blocks in the disk tier.</summary>
     public long CachedBlocks => _cache.LocalBlocks;
 
-    public long UploadedBlocks => _flusher.Uploaded;
+    public long UploadedBlocks => _flusher?.Uploaded ?? 0;
 
-    public long FailedUploads => _flusher.Failed;
+    public long FailedUploads => _flusher?.Failed ?? 0;
 
     /// <summary>Runtime compactions of the block-map journal.</summary>
     public int JournalCompactions => _cache.JournalCompactions;
@@ -102,7 +109,7 @@ public sealed class CachedPayloadStore : IPayloadStore
         catch (OperationCanceledException)
         {
         }
-        await _flusher.DisposeAsync().ConfigureAwait(false);
+        if (_flusher is not null) await _flusher.DisposeAsync().ConfigureAwait(false);
         await _garbage.DisposeAsync().ConfigureAwait(false);
         _cache.Dispose();
         await _objects.DisposeAsync().ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
@@ -7,6 +8,7 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using DittoFs.Storage.Diagnostics;
 
 namespace DittoFs.Storage.Payload.S3;
 
@@ -22,6 +24,7 @@ public sealed class S3ObjectStore : IObjectStore
     private readonly AmazonS3Client _client;
     private readonly string _bucket;
     private readonly string _prefix;
+    private readonly StorageMetrics? _metrics;
 
     public S3ObjectStore(S3ObjectStoreOptions options)
     {
@@ -48,6 +51,7 @@ public sealed class S3ObjectStore : IObjectStore
             : new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config);
         _bucket = options.Bucket;
         _prefix = options.Prefix;
+        _metrics = options.Metrics;
     }
 
     public async Task PutAsync(string key, ReadOnlyMemory<byte> data, uint crc32c, CancellationToken cancellationToken = default)
@@ -66,7 +70,17 @@ public sealed class S3ObjectStore : IObjectStore
             ContentType = "application/octet-stream",
         };
         request.Metadata.Add(CrcMetadataKey, crc32c.ToString("x8", CultureInfo.InvariantCulture));
-        await _client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+        long start = Stopwatch.GetTimestamp();
+        bool failed = true;
+        try
+        {
+            await _client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            failed = false;
+        }
+        finally
+        {
+            _metrics?.S3Request(S3Operation.Put, start, failed);
+        }
     }
 
     public async Task<int> GetAsync(string key, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
@@ -78,6 +92,8 @@ public sealed class S3ObjectStore : IObjectStore
             Key = _prefix + key,
             ByteRange = new ByteRange(offset, offset + destination.Length - 1),
         };
+        long start = Stopwatch.GetTimestamp();
+        bool failed = false;
         try
         {
             using GetObjectResponse response = await _client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
@@ -92,11 +108,21 @@ public sealed class S3ObjectStore : IObjectStore
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
+            failed = true;
             throw new ObjectNotFoundException(key, e);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
         {
             return 0; // offset at or past the object's end
+        }
+        catch
+        {
+            failed = true;
+            throw;
+        }
+        finally
+        {
+            _metrics?.S3Request(S3Operation.Get, start, failed);
         }
     }
 
@@ -106,10 +132,20 @@ public sealed class S3ObjectStore : IObjectStore
         {
             var request = new DeleteObjectsRequest { BucketName = _bucket, Quiet = true, Objects = [] };
             for (int i = start; i < Math.Min(keys.Count, start + 1000); i++) request.Objects.Add(new KeyVersion { Key = _prefix + keys[i] });
-            DeleteObjectsResponse response = await _client.DeleteObjectsAsync(request, cancellationToken).ConfigureAwait(false);
-            if (response.DeleteErrors is { Count: > 0 } errors)
+            long began = Stopwatch.GetTimestamp();
+            bool failed = true;
+            try
             {
-                throw new IOException($"delete of {errors.Count} objects failed, first: {errors[0].Key}: {errors[0].Code} {errors[0].Message}");
+                DeleteObjectsResponse response = await _client.DeleteObjectsAsync(request, cancellationToken).ConfigureAwait(false);
+                if (response.DeleteErrors is { Count: > 0 } errors)
+                {
+                    throw new IOException($"delete of {errors.Count} objects failed, first: {errors[0].Key}: {errors[0].Code} {errors[0].Message}");
+                }
+                failed = false;
+            }
+            finally
+            {
+                _metrics?.S3Request(S3Operation.Delete, began, failed);
             }
         }
     }
@@ -119,13 +155,30 @@ public sealed class S3ObjectStore : IObjectStore
         var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = _prefix + prefix };
         while (true)
         {
-            ListObjectsV2Response response = await _client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            ListObjectsV2Response response = await ListPageAsync(request, cancellationToken).ConfigureAwait(false);
             foreach (S3Object o in response.S3Objects ?? [])
             {
                 yield return new ObjectInfo(o.Key[_prefix.Length..], o.Size ?? 0);
             }
             if (response.IsTruncated != true || string.IsNullOrEmpty(response.NextContinuationToken)) yield break;
             request.ContinuationToken = response.NextContinuationToken;
+        }
+    }
+
+    /// <summary>One ListObjectsV2 page, measured (a yield cannot sit in a try with a catch or finally).</summary>
+    private async Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken)
+    {
+        long start = Stopwatch.GetTimestamp();
+        bool failed = true;
+        try
+        {
+            ListObjectsV2Response response = await _client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            failed = false;
+            return response;
+        }
+        finally
+        {
+            _metrics?.S3Request(S3Operation.List, start, failed);
         }
     }
 

@@ -26,4 +26,7 @@ public sealed record S3ObjectStoreOptions
 
     /// <summary>Retries inside the SDK for one call (the flusher retries further with backoff).</summary>
     public int MaxErrorRetry { get; init; } = 2;
+
+    /// <summary>Where request latency and errors are measured (by operation); null = not measured.</summary>
+    public Diagnostics.StorageMetrics? Metrics { get; init; }
 }
