@@ -106,8 +106,9 @@ public sealed partial class CachedPayloadStore : IPayloadStore
         {
             await Sweep.ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception)
         {
+            // The start-up sweep only reclaims space; an unreachable bucket (or shutdown) must not fail the close.
         }
         if (_flusher is not null) await _flusher.DisposeAsync().ConfigureAwait(false);
         await _garbage.DisposeAsync().ConfigureAwait(false);
