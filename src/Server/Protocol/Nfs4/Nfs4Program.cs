@@ -7,6 +7,7 @@ using DittoFs.Server.Protocol.Nfs4.State;
 using DittoFs.Server.Rpc;
 using DittoFs.Storage;
 using DittoFs.Xdr;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace DittoFs.Server.Protocol.Nfs4;
@@ -25,7 +26,7 @@ namespace DittoFs.Server.Protocol.Nfs4;
 /// nfs_resop4:    nfs_opnum4 resop | nfsstat4 status | (op result)
 /// </code>
 /// </summary>
-internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, IOptions<DittoFsOptions> options) : IRpcProgram
+internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, IOptions<DittoFsOptions> options, ILogger<Nfs4Program> logger) : IRpcProgram
 {
     /// <summary>The most operations a session may negotiate per COMPOUND (ca_maxoperations).</summary>
     public const uint MaxOperations = 256;
@@ -136,7 +137,11 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
                 }
                 if (!c.Written) WriteWord(reply, (uint)status);
                 results++;
-                if (status != Nfs4Status.Ok) break;
+                if (status != Nfs4Status.Ok)
+                {
+                    if (status is not (Nfs4Status.NoEnt or Nfs4Status.Exist)) Nfs4Log.OpFailed(logger, op, status);
+                    break;
+                }
             }
             Patch(reply, start, status, countOffset, results);
             completed = true;

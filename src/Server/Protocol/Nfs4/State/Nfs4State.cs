@@ -53,8 +53,10 @@ internal sealed class Nfs4State : IDisposable
         }
         _previousOwners = LoadOwners();
         foreach (string owner in _previousOwners) _persistedOwners.Add(owner);
-        _graceEnds = _previousOwners.Count == 0 ? 0 : Environment.TickCount64 + o.GraceSeconds * 1000L;
-        if (_graceEnds != 0) Nfs4Log.GraceStarted(_logger, o.GraceSeconds, _previousOwners.Count);
+        // At least a lease: a client notices the restart only when it next renews (knfsd does the same).
+        int grace = Math.Max(o.GraceSeconds, o.LeaseSeconds);
+        _graceEnds = _previousOwners.Count == 0 || o.GraceSeconds == 0 ? 0 : Environment.TickCount64 + grace * 1000L;
+        if (_graceEnds != 0) Nfs4Log.GraceStarted(_logger, grace, _previousOwners.Count);
         _reaper = new Timer(_ => ExpireLeases(), null, 1000, 1000);
     }
 
@@ -389,6 +391,9 @@ internal static partial class Nfs4Log
 
     [LoggerMessage(4003, LogLevel.Information, "NFSv4 client {ClientId:x} expired (lease not renewed)")]
     public static partial void LeaseExpired(ILogger logger, ulong clientId);
+
+    [LoggerMessage(4005, LogLevel.Debug, "NFSv4 op {Op} failed: {Status}")]
+    public static partial void OpFailed(ILogger logger, uint op, Nfs4Status status);
 
     [LoggerMessage(4004, LogLevel.Warning, "cannot write the NFSv4 client list")]
     public static partial void OwnersFileFailed(ILogger logger, Exception ex);
