@@ -60,7 +60,7 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void TwoClientsConflictingFcntlAndFlockLocks()
+    public async Task TwoClientsConflictingFcntlAndFlockLocks()
     {
         string? harness = KernelClient.RequireHarness();
         if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
@@ -70,8 +70,8 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         string[] extra = ["--bin", plock, "--env", "PLOCK=" + plock, "--bin", "/usr/bin/flock", "--opts", "lookupcache=none,actimeo=1"];
         var holder = Task.Run(() => KernelClient.Run(harness, server, "4.1", E2e("lock-holder.sh"), extra, timeoutSeconds: 400));
         var contender = Task.Run(() => KernelClient.Run(harness, server, "4.1", E2e("lock-contender.sh"), extra, timeoutSeconds: 400));
-        KernelClient.Result h = holder.GetAwaiter().GetResult();
-        KernelClient.Result c = contender.GetAwaiter().GetResult();
+        KernelClient.Result h = await holder;
+        KernelClient.Result c = await contender;
         output.WriteLine("--- holder\n" + h.Output);
         output.WriteLine("--- contender\n" + c.Output);
         output.WriteLine(server.Log);
