@@ -37,6 +37,20 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void SpecialFilesExclusiveCreateOwnersAndLongListings()
+    {
+        string? harness = KernelClient.RequireHarness();
+        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        using var server = new ServerProcess(settings: s_settings);
+        server.Start();
+        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", E2e("v4-extra.sh"));
+        output.WriteLine(result.Output);
+        Assert.DoesNotContain("FAIL", result.Output);
+        Assert.Contains("extra: 6 passed, 0 failed", result.Output);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Fact]
     public void PosixSemanticsAndSigkillRestart()
     {
         string? harness = KernelClient.RequireHarness();
