@@ -22,12 +22,14 @@ public sealed class Nfs4TestClient : IDisposable
 {
     private const uint Program = 100003;
 
-    public Nfs4TestClient(int port)
+    public Nfs4TestClient(int port, bool connect = true)
     {
-        Rpc = new RpcClient(port);
+        _rpc = connect ? new RpcClient(port) : null;
     }
 
-    public RpcClient Rpc { get; }
+    private readonly RpcClient? _rpc;
+
+    public RpcClient Rpc => _rpc ?? throw new InvalidOperationException("not connected");
     public ulong ClientId { get; private set; }
     public byte[] SessionId { get; private set; } = [];
     public uint[] SlotSeq { get; } = new uint[64];
@@ -35,13 +37,35 @@ public sealed class Nfs4TestClient : IDisposable
     /// <summary>Builds the call bytes of a COMPOUND (for replays).</summary>
     public byte[] BuildCompound(uint xid, uint minor, int opCount, Action<XdrWriterBox> ops, string tag = "t")
     {
-        return Rpc.BuildCall(xid, Program, 4, 1, box =>
+        Action<XdrWriterBox> args = box =>
         {
             box.String(tag);
             box.UInt32(minor);
             box.UInt32((uint)opCount);
             ops(box);
-        });
+        };
+        if (_rpc is not null) return _rpc.BuildCall(xid, Program, 4, 1, args);
+        // Offline (in-process tests): AUTH_SYS root.
+        var call = new XdrWriterBox();
+        foreach (uint v in new uint[] { xid, 0, 2, Program, 4, 1, 1 }) call.UInt32(v);
+        var cred = new XdrWriterBox();
+        cred.UInt32(0);
+        cred.String("test");
+        cred.UInt32(0);
+        cred.UInt32(0);
+        cred.UInt32(0);
+        call.Opaque(cred.Bytes);
+        call.UInt32(0);
+        call.UInt32(0);
+        args(call);
+        return call.Bytes.ToArray();
+    }
+
+    /// <summary>Uses a session made elsewhere (offline tests).</summary>
+    public void UseSession(byte[] sessionId)
+    {
+        SessionId = sessionId;
+        Array.Clear(SlotSeq);
     }
 
     public static CompoundReply Parse(byte[] record)
@@ -136,5 +160,5 @@ public sealed class Nfs4TestClient : IDisposable
         b.Opaque(Encoding.UTF8.GetBytes(name));
     }
 
-    public void Dispose() => Rpc.Dispose();
+    public void Dispose() => _rpc?.Dispose();
 }
