@@ -31,6 +31,9 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
     /// <summary>The most operations a session may negotiate per COMPOUND (ca_maxoperations).</summary>
     public const uint MaxOperations = 256;
 
+    /// <summary>Replies up to this size are kept for retries; a retry of a bigger one gets RETRY_UNCACHED_REP (READs, mostly).</summary>
+    public const int MaxCachedReply = 64 * 1024;
+
     /// <summary>The most slots a session gets (ca_maxrequests).</summary>
     public const uint MaxSlots = 64;
 
@@ -191,31 +194,24 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
         BinaryPrimitives.WriteInt32BigEndian(body[countOffset..], count);
     }
 
-    /// <summary>Stores the reply in the slot (for retries) and frees the slot.</summary>
+    /// <summary>Stores the reply in the slot (for retries) and frees the slot. The slot is ours while InUse: copy outside the lock.</summary>
     private void FinishSlot(Compound c, Buffers.ReplyBuffer reply, int start, bool completed)
     {
         Slot? slot = c.Slot;
         if (slot is null) return;
+        slot.CacheLength = -1;
+        if (completed && c.Replay is null)
+        {
+            ReadOnlySpan<byte> body = reply.WrittenBody[start..];
+            if (body.Length <= MaxCachedReply)
+            {
+                if (slot.Cache.Length < body.Length) slot.Cache = new byte[Math.Max(body.Length, 512)];
+                body.CopyTo(slot.Cache);
+                slot.CacheLength = body.Length;
+            }
+        }
         lock (state.Sync)
         {
-            if (completed && c.Replay is null)
-            {
-                ReadOnlySpan<byte> body = reply.WrittenBody[start..];
-                if (body.Length <= 64 * 1024)
-                {
-                    if (slot.Cache.Length < body.Length) slot.Cache = new byte[Math.Max(body.Length, 512)];
-                    body.CopyTo(slot.Cache);
-                    slot.CacheLength = body.Length;
-                }
-                else
-                {
-                    slot.CacheLength = -1;
-                }
-            }
-            else if (!completed)
-            {
-                slot.CacheLength = -1;
-            }
             slot.InUse = false;
             if (c.Client is { } client)
             {
