@@ -172,7 +172,7 @@ internal sealed class Nfs4State : IDisposable
             foreach (ClientRecord c in expired)
             {
                 Nfs4Log.LeaseExpired(_logger, c.Id);
-                RemoveClient(c);
+                DestroyClient(c); // as knfsd: an expired client has nothing to reclaim after a restart
             }
         }
     }
