@@ -54,6 +54,12 @@ internal sealed class ReplyBuffer : IBufferWriter<byte>
     /// <summary>Drops what was written (to write an error reply instead).</summary>
     public void Reset() => _written = RecordMarkSize;
 
+    /// <summary>The reply bytes written so far (without the record mark): NFSv4.1 patches counts in it and copies it into its slot reply cache.</summary>
+    public Span<byte> WrittenBody => _buffer.AsSpan(RecordMarkSize, BodyLength);
+
+    /// <summary>Drops everything written after the first <paramref name="bodyLength"/> bytes (an NFSv4.1 replay writes the cached reply instead).</summary>
+    public void Truncate(int bodyLength) => _written = RecordMarkSize + Math.Min(bodyLength, BodyLength);
+
     /// <summary>Writes the record mark (one last fragment) and returns the whole record.</summary>
     public ReadOnlyMemory<byte> SealRecord()
     {

@@ -56,6 +56,21 @@ public sealed class DittoFsOptions
     public int MaxConcurrentCalls { get; set; } = 1024;
 
     public List<ExportOptions> Exports { get; set; } = [];
+
+    /// <summary>NFSv4.1 settings (DittoFs:Nfs4:*).</summary>
+    public Nfs4Options Nfs4 { get; set; } = new();
+}
+
+/// <summary>NFSv4.1: lease and grace periods.</summary>
+public sealed class Nfs4Options
+{
+    /// <summary>Lease time in seconds: a client that does not renew (SEQUENCE) for longer loses its state.</summary>
+    [Range(5, 3600)]
+    public int LeaseSeconds { get; set; } = 90;
+
+    /// <summary>Grace period after a restart in which clients reclaim opens and locks (ends early once every previous client is back).</summary>
+    [Range(0, 3600)]
+    public int GraceSeconds { get; set; } = 90;
 }
 
 public enum SquashMode { None, Root, All }

@@ -11,13 +11,14 @@ namespace DittoFs.Server.Rpc;
 /// </summary>
 internal sealed class Dispatcher
 {
-    private readonly Dictionary<uint, IRpcProgram> _programs;
+    // Several programs may share a number, each with its own version range (NFSv3 and NFSv4 on 100003).
+    private readonly Dictionary<uint, IRpcProgram[]> _programs;
     private readonly ILogger<Dispatcher> _logger;
     private readonly ReplyCache _replyCache = new();
 
     public Dispatcher(IEnumerable<IRpcProgram> programs, ILogger<Dispatcher> logger, RpcMetrics metrics)
     {
-        _programs = programs.ToDictionary(p => p.Program);
+        _programs = programs.GroupBy(p => p.Program).ToDictionary(g => g.Key, g => g.OrderBy(p => p.LowVersion).ToArray());
         _logger = logger;
         Metrics = metrics;
     }
@@ -27,14 +28,20 @@ internal sealed class Dispatcher
 
     public async ValueTask DispatchAsync(RpcCall call)
     {
-        if (!_programs.TryGetValue(call.Header.Program, out IRpcProgram? program))
+        if (!_programs.TryGetValue(call.Header.Program, out IRpcProgram[]? versions))
         {
             call.ReplyAccepted(AcceptStatus.ProgramUnavailable);
             return;
         }
-        if (call.Header.Version < program.LowVersion || call.Header.Version > program.HighVersion)
+        IRpcProgram? program = null;
+        foreach (IRpcProgram candidate in versions)
         {
-            call.ReplyProgramMismatch(program.LowVersion, program.HighVersion);
+            if (call.Header.Version >= candidate.LowVersion && call.Header.Version <= candidate.HighVersion) program = candidate;
+        }
+        if (program is null)
+        {
+            // PROG_MISMATCH reports the overall range (3..4 for NFS).
+            call.ReplyProgramMismatch(versions[0].LowVersion, versions.Max(p => p.HighVersion));
             return;
         }
         if (!call.Header.CredentialValid)

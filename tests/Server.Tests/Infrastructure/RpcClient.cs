@@ -219,5 +219,7 @@ public sealed class XdrReaderBox(ReadOnlyMemory<byte> data)
     public bool Bool() => Read(m => { var r = new XdrReader(m); return (r.ReadBool(), (int)r.Consumed); });
     public byte[] Opaque() => Read(m => { var r = new XdrReader(m); return (r.ReadOpaqueArray(), (int)r.Consumed); });
     public string String() => Read(m => { var r = new XdrReader(m); return (r.ReadString(), (int)r.Consumed); });
+    /// <summary>Fixed-length opaque (no length word; padded to 4).</summary>
+    public byte[] Raw(int count) => Read(m => { var r = new XdrReader(m); return (r.ReadFixedOpaqueArray(count), (int)r.Consumed); });
     public T Decode<T>() where T : IXdrCodec<T> => Read(m => { var r = new XdrReader(m); return (T.Decode(ref r), (int)r.Consumed); });
 }

@@ -1,0 +1,78 @@
+using DittoFs.Server.Buffers;
+using DittoFs.Server.Exports;
+using DittoFs.Server.Protocol.Nfs4.State;
+using DittoFs.Server.Rpc;
+using DittoFs.Storage;
+using DittoFs.Xdr;
+
+namespace DittoFs.Server.Protocol.Nfs4;
+
+internal enum FhKind : byte { None, Pseudo, File }
+
+/// <summary>A current or saved filehandle of a compound, resolved: pseudo-fs node or a file of an export, with the caller as that export sees them.</summary>
+internal struct Fh
+{
+    public FhKind Kind;
+    public FileId Id;
+    public Export? Export;
+    public Caller Caller;
+
+    public readonly bool IsNone => Kind == FhKind.None;
+}
+
+/// <summary>
+/// The state of one COMPOUND: where its arguments are read from, the reply
+/// being written, the current and saved filehandles, the session and slot
+/// (after SEQUENCE) and the current stateid (RFC 8881 §16.2.3.1.2).
+/// Operations decode their arguments from <see cref="Reader"/> before their
+/// first await, then write their result through <see cref="Begin"/>.
+/// </summary>
+internal sealed class Compound
+{
+    public RpcCall Call = null!;
+    public ReplyBuffer Reply = null!;
+    public ReadOnlyMemory<byte> Args;
+    public int Position;
+    public int OpCount;
+    public int OpIndex;
+    public Fh Current;
+    public Fh Saved;
+    public Session? Session;
+    public Slot? Slot;
+    public ClientRecord? Client;
+    public Stateid4 CurrentStateid;
+    public bool HasCurrentStateid;
+    /// <summary>The op wrote its status (and result) itself.</summary>
+    public bool Written;
+    /// <summary>SEQUENCE found a retry: answer with this slot's cached reply.</summary>
+    public Slot? Replay;
+
+    public XdrReader Reader() => new(Args[Position..]);
+
+    public void Consumed(in XdrReader reader) => Position += (int)reader.Consumed;
+
+    /// <summary>Writes the op's status; the op writes its result (if any) after it and flushes.</summary>
+    public XdrWriter Begin(Nfs4Status status)
+    {
+        var writer = new XdrWriter(Reply);
+        writer.WriteInt32((int)status);
+        Written = true;
+        return writer;
+    }
+
+    public void Reset()
+    {
+        Call = null!;
+        Reply = null!;
+        Args = default;
+        Position = OpCount = OpIndex = 0;
+        Current = Saved = default;
+        Session = null;
+        Slot = null;
+        Client = null;
+        CurrentStateid = default;
+        HasCurrentStateid = false;
+        Written = false;
+        Replay = null;
+    }
+}

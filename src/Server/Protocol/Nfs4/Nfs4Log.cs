@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace DittoFs.Server.Protocol.Nfs4;
+
+/// <summary>NFSv4 log messages (event ids 4001-4099).</summary>
+internal static partial class Nfs4Log
+{
+    [LoggerMessage(4001, LogLevel.Information, "NFSv4 grace period: {Seconds} s for {Count} previous client(s)")]
+    public static partial void GraceStarted(ILogger logger, int seconds, int count);
+
+    [LoggerMessage(4002, LogLevel.Information, "NFSv4 grace period ended")]
+    public static partial void GraceEnded(ILogger logger);
+
+    [LoggerMessage(4003, LogLevel.Information, "NFSv4 client {ClientId:x} expired (lease not renewed)")]
+    public static partial void LeaseExpired(ILogger logger, ulong clientId);
+
+    [LoggerMessage(4005, LogLevel.Debug, "NFSv4 op {Op} failed: {Status}")]
+    public static partial void OpFailed(ILogger logger, uint op, Nfs4Status status);
+
+    [LoggerMessage(4004, LogLevel.Warning, "cannot write the NFSv4 client list")]
+    public static partial void OwnersFileFailed(ILogger logger, Exception ex);
+}

@@ -1,0 +1,408 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using DittoFs.Server.Exports;
+using DittoFs.Server.Options;
+using DittoFs.Server.Protocol.Nfs4.Attributes;
+using DittoFs.Server.Protocol.Nfs4.State;
+using DittoFs.Server.Rpc;
+using DittoFs.Storage;
+using DittoFs.Xdr;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DittoFs.Server.Protocol.Nfs4;
+
+/// <summary>
+/// NFS version 4, minor version 1 (RFC 8881), program 100003 version 4 on the
+/// NFSv3 port. Procedure 1 is COMPOUND: its operations run in order against a
+/// current filehandle until one fails; each writes its result straight into
+/// the pooled reply buffer (no per-op allocation). One file per operation
+/// (Ops/*.cs); the table below is ordered by operation number.
+///
+/// <code>
+/// COMPOUND4args: utf8str_cs tag | uint32 minorversion | nfs_argop4 argarray&lt;&gt;
+/// COMPOUND4res:  nfsstat4 status | utf8str_cs tag | nfs_resop4 resarray&lt;&gt;
+/// nfs_argop4:    nfs_opnum4 argop | (op arguments)
+/// nfs_resop4:    nfs_opnum4 resop | nfsstat4 status | (op result)
+/// </code>
+/// </summary>
+internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, IOptions<DittoFsOptions> options, ILogger<Nfs4Program> logger) : IRpcProgram
+{
+    /// <summary>The most operations a session may negotiate per COMPOUND (ca_maxoperations).</summary>
+    public const uint MaxOperations = 256;
+
+    /// <summary>Replies up to this size are kept for retries; a retry of a bigger one gets RETRY_UNCACHED_REP (READs, mostly).</summary>
+    public const int MaxCachedReply = 64 * 1024;
+
+    /// <summary>The most slots a session gets (ca_maxrequests).</summary>
+    public const uint MaxSlots = 64;
+
+    private static readonly ConcurrentBag<Compound> s_pool = new();
+    private PseudoFs? _pseudo;
+
+    public uint Program => RpcPrograms.Nfs;
+    public uint LowVersion => 4;
+    public uint HighVersion => 4;
+
+    private IFileSystem Fs => storage.FileSystem;
+
+    private DittoFsOptions Options => options.Value;
+
+    private PseudoFs Pseudo => _pseudo ??= new PseudoFs(storage.Exports.All);
+
+    public ValueTask HandleAsync(RpcCall call)
+    {
+        switch (call.Procedure)
+        {
+            case Nfs4Const.ProcNull:
+                call.ReplyVoid();
+                return ValueTask.CompletedTask;
+            case Nfs4Const.ProcCompound:
+                return CompoundAsync(call);
+            default:
+                call.ReplyAccepted(AcceptStatus.ProcedureUnavailable);
+                return ValueTask.CompletedTask;
+        }
+    }
+
+    private async ValueTask CompoundAsync(RpcCall call)
+    {
+        ReadOnlyMemory<byte> args = call.Arguments;
+        ReadOnlyMemory<byte> tag;
+        uint minor;
+        int count;
+        int position;
+        try
+        {
+            var reader = new XdrReader(args);
+            tag = reader.ReadOpaqueMemory(Nfs4Const.MaxTag);
+            minor = reader.ReadUInt32();
+            count = (int)Math.Min(reader.ReadUInt32(), int.MaxValue);
+            position = (int)reader.Consumed;
+        }
+        catch (XdrException)
+        {
+            call.ReplyAccepted(AcceptStatus.GarbageArgs);
+            return;
+        }
+
+        Buffers.ReplyBuffer reply = BeginCompoundReply(call, tag.Span, out int start, out int countOffset);
+        if (minor != 1)
+        {
+            Patch(reply, start, Nfs4Status.MinorVersMismatch, countOffset, 0);
+            return;
+        }
+
+        Compound c = s_pool.TryTake(out Compound? pooled) ? pooled : new Compound();
+        c.Call = call;
+        c.Reply = reply;
+        c.Args = args;
+        c.Position = position;
+        c.OpCount = count;
+        Nfs4Status status = Nfs4Status.Ok;
+        int results = 0;
+        bool completed = false;
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                c.OpIndex = i;
+                if (c.Position + 4 > args.Length)
+                {
+                    status = Nfs4Status.BadXdr;
+                    break;
+                }
+                uint op = BinaryPrimitives.ReadUInt32BigEndian(args.Span[c.Position..]);
+                c.Position += 4;
+                bool legal = IsLegal(op);
+                WriteWord(reply, legal ? op : (uint)Nfs4Op.Illegal);
+                c.Written = false;
+                status = !legal ? Nfs4Status.OpIllegal : CheckPosition(c, (Nfs4Op)op);
+                if (status == Nfs4Status.Ok)
+                {
+                    try
+                    {
+                        status = await DispatchAsync(c, (Nfs4Op)op);
+                    }
+                    catch (XdrException)
+                    {
+                        status = Nfs4Status.BadXdr;
+                        c.Written = false;
+                    }
+                }
+                if (c.Replay is { } replay)
+                {
+                    // A retry of the slot's last request: the cached reply, byte for byte.
+                    reply.Truncate(start);
+                    WriteRaw(reply, replay.Cache.AsSpan(0, replay.CacheLength));
+                    completed = true;
+                    return;
+                }
+                if (!c.Written) WriteWord(reply, (uint)status);
+                results++;
+                if (status != Nfs4Status.Ok)
+                {
+                    if (status is not (Nfs4Status.NoEnt or Nfs4Status.Exist)) Nfs4Log.OpFailed(logger, op, status);
+                    break;
+                }
+            }
+            Patch(reply, start, status, countOffset, results);
+            completed = true;
+        }
+        finally
+        {
+            FinishSlot(c, reply, start, completed);
+            c.Reset();
+            s_pool.Add(c);
+        }
+    }
+
+    /// <summary>RPC header, then COMPOUND4res with status and result count to patch later.</summary>
+    private static Buffers.ReplyBuffer BeginCompoundReply(RpcCall call, ReadOnlySpan<byte> tag, out int start, out int countOffset)
+    {
+        XdrWriter header = call.BeginSuccess();
+        header.Flush();
+        Buffers.ReplyBuffer reply = call.ReplyBuffer!;
+        start = reply.BodyLength;
+        countOffset = start + 4 + 4 + ((tag.Length + 3) & ~3);
+        var writer = new XdrWriter(reply);
+        writer.WriteInt32((int)Nfs4Status.Ok);
+        writer.WriteOpaque(tag);
+        writer.WriteInt32(0);
+        writer.Flush();
+        return reply;
+    }
+
+    private static void WriteWord(Buffers.ReplyBuffer reply, uint value)
+    {
+        var writer = new XdrWriter(reply);
+        writer.WriteUInt32(value);
+        writer.Flush();
+    }
+
+    private static void WriteRaw(Buffers.ReplyBuffer reply, ReadOnlySpan<byte> bytes)
+    {
+        var writer = new XdrWriter(reply);
+        writer.WriteFixedOpaque(bytes);
+        writer.Flush();
+    }
+
+    private static void Patch(Buffers.ReplyBuffer reply, int start, Nfs4Status status, int countOffset, int count)
+    {
+        Span<byte> body = reply.WrittenBody;
+        BinaryPrimitives.WriteInt32BigEndian(body[start..], (int)status);
+        BinaryPrimitives.WriteInt32BigEndian(body[countOffset..], count);
+    }
+
+    /// <summary>Stores the reply in the slot (for retries) and frees the slot. The slot is ours while InUse: copy outside the lock.</summary>
+    private void FinishSlot(Compound c, Buffers.ReplyBuffer reply, int start, bool completed)
+    {
+        Slot? slot = c.Slot;
+        if (slot is null) return;
+        slot.CacheLength = -1;
+        if (completed && c.Replay is null)
+        {
+            ReadOnlySpan<byte> body = reply.WrittenBody[start..];
+            if (body.Length <= MaxCachedReply)
+            {
+                if (slot.Cache.Length < body.Length) slot.Cache = new byte[Math.Max(body.Length, 512)];
+                body.CopyTo(slot.Cache);
+                slot.CacheLength = body.Length;
+            }
+        }
+        lock (state.Sync)
+        {
+            slot.InUse = false;
+            if (c.Client is { } client)
+            {
+                client.Busy--;
+                client.LastRenewed = Environment.TickCount64;
+            }
+        }
+    }
+
+    private static bool IsLegal(uint op) => op is >= (uint)Nfs4Op.Access and <= (uint)Nfs4Op.ReclaimComplete;
+
+    /// <summary>
+    /// RFC 8881 §2.6.3.1.1.8: SEQUENCE comes first and only first; without it only
+    /// EXCHANGE_ID, CREATE_SESSION, DESTROY_SESSION, DESTROY_CLIENTID and
+    /// BIND_CONN_TO_SESSION may be sent, each alone.
+    /// </summary>
+    private static Nfs4Status CheckPosition(Compound c, Nfs4Op op)
+    {
+        if (op == Nfs4Op.Sequence) return c.OpIndex == 0 ? Nfs4Status.Ok : Nfs4Status.SequencePos;
+        if (c.Session is not null) return Nfs4Status.Ok;
+        if (op is Nfs4Op.ExchangeId or Nfs4Op.CreateSession or Nfs4Op.DestroySession or Nfs4Op.DestroyClientId or Nfs4Op.BindConnToSession)
+        {
+            return c.OpCount == 1 ? Nfs4Status.Ok : Nfs4Status.NotOnlyOp;
+        }
+        return Nfs4Status.OpNotInSession;
+    }
+
+    private ValueTask<Nfs4Status> DispatchAsync(Compound c, Nfs4Op op) => op switch
+    {
+        Nfs4Op.Access => AccessAsync(c),                     // 3
+        Nfs4Op.Close => Done(Close(c)),                      // 4
+        Nfs4Op.Commit => CommitAsync(c),                     // 5
+        Nfs4Op.Create => CreateAsync(c),                     // 6
+        Nfs4Op.DelegPurge => Done(Nfs4Status.NotSupp),       // 7
+        Nfs4Op.DelegReturn => Done(DelegReturn(c)),          // 8
+        Nfs4Op.GetAttr => GetAttrAsync(c),                   // 9
+        Nfs4Op.GetFh => Done(GetFh(c)),                      // 10
+        Nfs4Op.Link => LinkAsync(c),                         // 11
+        Nfs4Op.Lock => Done(Lock(c)),                        // 12
+        Nfs4Op.LockT => Done(LockT(c)),                      // 13
+        Nfs4Op.LockU => Done(LockU(c)),                      // 14
+        Nfs4Op.Lookup => LookupAsync(c),                     // 15
+        Nfs4Op.LookupP => LookupPAsync(c),                   // 16
+        Nfs4Op.NVerify => VerifyAsync(c, negate: true),      // 17
+        Nfs4Op.Open => OpenAsync(c),                         // 18
+        Nfs4Op.OpenAttr => Done(Nfs4Status.NotSupp),         // 19
+        Nfs4Op.OpenConfirm => Done(Nfs4Status.NotSupp),      // 20 (v4.0 only)
+        Nfs4Op.OpenDowngrade => Done(OpenDowngrade(c)),      // 21
+        Nfs4Op.PutFh => Done(PutFh(c)),                      // 22
+        Nfs4Op.PutPubFh => Done(PutRootFh(c)),               // 23
+        Nfs4Op.PutRootFh => Done(PutRootFh(c)),              // 24
+        Nfs4Op.Read => ReadAsync(c),                         // 25
+        Nfs4Op.ReadDir => ReadDirAsync(c),                   // 26
+        Nfs4Op.ReadLink => ReadLinkAsync(c),                 // 27
+        Nfs4Op.Remove => RemoveAsync(c),                     // 28
+        Nfs4Op.Rename => RenameAsync(c),                     // 29
+        Nfs4Op.Renew => Done(Nfs4Status.NotSupp),            // 30 (v4.0 only)
+        Nfs4Op.RestoreFh => Done(RestoreFh(c)),              // 31
+        Nfs4Op.SaveFh => Done(SaveFh(c)),                    // 32
+        Nfs4Op.SecInfo => Done(SecInfo(c, named: true)),     // 33
+        Nfs4Op.SetAttr => SetAttrAsync(c),                   // 34
+        Nfs4Op.SetClientId => Done(Nfs4Status.NotSupp),      // 35 (v4.0 only)
+        Nfs4Op.SetClientIdConfirm => Done(Nfs4Status.NotSupp), // 36 (v4.0 only)
+        Nfs4Op.Verify => VerifyAsync(c, negate: false),      // 37
+        Nfs4Op.Write => WriteAsync(c),                       // 38
+        Nfs4Op.ReleaseLockOwner => Done(Nfs4Status.NotSupp), // 39 (v4.0 only)
+        Nfs4Op.BackchannelCtl => Done(BackchannelCtl(c)),    // 40
+        Nfs4Op.BindConnToSession => Done(BindConnToSession(c)), // 41
+        Nfs4Op.ExchangeId => Done(ExchangeId(c)),            // 42
+        Nfs4Op.CreateSession => Done(CreateSession(c)),      // 43
+        Nfs4Op.DestroySession => Done(DestroySession(c)),    // 44
+        Nfs4Op.FreeStateId => Done(FreeStateId(c)),          // 45
+        Nfs4Op.GetDirDelegation => Done(Nfs4Status.NotSupp), // 46
+        Nfs4Op.GetDeviceInfo => Done(Nfs4Status.NotSupp),    // 47 pNFS
+        Nfs4Op.GetDeviceList => Done(Nfs4Status.NotSupp),    // 48 pNFS
+        Nfs4Op.LayoutCommit => Done(Nfs4Status.NotSupp),     // 49 pNFS
+        Nfs4Op.LayoutGet => Done(Nfs4Status.NotSupp),        // 50 pNFS
+        Nfs4Op.LayoutReturn => Done(Nfs4Status.NotSupp),     // 51 pNFS
+        Nfs4Op.SecInfoNoName => Done(SecInfo(c, named: false)), // 52
+        Nfs4Op.Sequence => Done(Sequence(c)),                // 53
+        Nfs4Op.SetSsv => Done(Nfs4Status.NotSupp),           // 54
+        Nfs4Op.TestStateId => Done(TestStateId(c)),          // 55
+        Nfs4Op.WantDelegation => Done(Nfs4Status.NotSupp),   // 56
+        Nfs4Op.DestroyClientId => Done(DestroyClientId(c)),  // 57
+        Nfs4Op.ReclaimComplete => Done(ReclaimComplete(c)),  // 58
+        _ => Done(Nfs4Status.OpIllegal),
+    };
+
+    private static ValueTask<Nfs4Status> Done(Nfs4Status status) => new(status);
+
+    // ---- helpers shared by the operations ---------------------------------------------------
+
+    public static Nfs4Status Map(FsStatus status) => status switch
+    {
+        FsStatus.Ok => Nfs4Status.Ok,
+        FsStatus.NotPermitted => Nfs4Status.Perm,
+        FsStatus.NotFound => Nfs4Status.NoEnt,
+        FsStatus.IoError => Nfs4Status.Io,
+        FsStatus.Access => Nfs4Status.Access,
+        FsStatus.Exists => Nfs4Status.Exist,
+        FsStatus.CrossDevice => Nfs4Status.XDev,
+        FsStatus.NotDirectory => Nfs4Status.NotDir,
+        FsStatus.IsDirectory => Nfs4Status.IsDir,
+        FsStatus.Invalid => Nfs4Status.Inval,
+        FsStatus.FileTooBig => Nfs4Status.FBig,
+        FsStatus.NoSpace => Nfs4Status.NoSpc,
+        FsStatus.ReadOnly => Nfs4Status.RoFs,
+        FsStatus.TooManyLinks => Nfs4Status.MLink,
+        FsStatus.NameTooLong => Nfs4Status.NameTooLong,
+        FsStatus.NotEmpty => Nfs4Status.NotEmpty,
+        FsStatus.Stale => Nfs4Status.Stale,
+        FsStatus.BadHandle => Nfs4Status.BadHandle,
+        FsStatus.NotSupported => Nfs4Status.NotSupp,
+        FsStatus.BadCookie => Nfs4Status.BadCookie,
+        FsStatus.NotSync => Nfs4Status.Inval,
+        FsStatus.Delay => Nfs4Status.Delay,
+        FsStatus.BadType => Nfs4Status.BadType,
+        _ => Nfs4Status.ServerFault,
+    };
+
+    /// <summary>Resolves a handle's bytes: a pseudo-fs node, or a file of an export as this client and caller may use it.</summary>
+    private Nfs4Status ResolveHandle(Compound c, ReadOnlySpan<byte> handle, out Fh fh)
+    {
+        fh = default;
+        if (!FileHandle.TryRead(handle, out FileId id)) return Nfs4Status.BadHandle;
+        if (id.Volume == PseudoFs.Volume)
+        {
+            if (Pseudo.Find(id.Inode) is null) return Nfs4Status.Stale;
+            fh = new Fh { Kind = FhKind.Pseudo, Id = id, Caller = c.Call.Caller };
+            return Nfs4Status.Ok;
+        }
+        Export? export = storage.Exports.FindByVolume(id.Volume);
+        if (export is null) return Nfs4Status.Stale;
+        return ToExportFh(c, export, id, out fh);
+    }
+
+    private static Nfs4Status ToExportFh(Compound c, Export export, FileId id, out Fh fh)
+    {
+        fh = default;
+        if (!export.IsClientAllowed(c.Call.Connection.RemoteEndPoint?.Address)) return Nfs4Status.Access;
+        if (!export.TryMapCaller(c.Call.Header.CredentialFlavor, c.Call.Caller, out Caller caller)) return Nfs4Status.WrongSec;
+        fh = new Fh { Kind = FhKind.File, Id = id, Export = export, Caller = caller };
+        return Nfs4Status.Ok;
+    }
+
+    /// <summary>NOFILEHANDLE without a current filehandle; ROFS for a change in the pseudo-fs or a read-only export.</summary>
+    private static Nfs4Status NeedFh(Compound c, bool write = false)
+    {
+        if (c.Current.IsNone) return Nfs4Status.NoFileHandle;
+        if (write && (c.Current.Kind == FhKind.Pseudo || c.Current.Export!.ReadOnly)) return Nfs4Status.RoFs;
+        return Nfs4Status.Ok;
+    }
+
+    /// <summary>RFC 8881 §18.*: component4 checks as knfsd's check_filename: empty → INVAL, too long → NAMETOOLONG, "." ".." or '/' → BADNAME.</summary>
+    private static Nfs4Status CheckName(ReadOnlySpan<byte> name)
+    {
+        if (name.Length == 0) return Nfs4Status.Inval;
+        if (name.Length > FsLimits.MaxNameLength) return Nfs4Status.NameTooLong;
+        if (name.SequenceEqual("."u8) || name.SequenceEqual(".."u8) || name.IndexOfAny((byte)'/', (byte)0) >= 0) return Nfs4Status.BadName;
+        return Nfs4Status.Ok;
+    }
+
+    /// <summary>The attributes of a filehandle plus what fattr4 needs besides (fsid, mounted-on fileid, statistics).</summary>
+    private async ValueTask<(Nfs4Status Status, AttrSource Source)> AttrSourceAsync(Fh fh, Bitmap4 requested)
+    {
+        var source = new AttrSource { LeaseSeconds = state.LeaseSeconds, MaxTransfer = (ulong)Options.MaxTransferSize };
+        if (fh.Kind == FhKind.Pseudo)
+        {
+            PseudoFs.Node node = Pseudo.Find(fh.Id.Inode)!;
+            source.File = Pseudo.Attributes(node);
+            source.MountedOnFileId = fh.Id.Inode;
+            return (Nfs4Status.Ok, source);
+        }
+        FsResult<FileAttributes> attributes = await Fs.GetAttributesAsync(fh.Id);
+        if (!attributes.Ok) return (Map(attributes.Status), source);
+        source.File = attributes.Value;
+        source.FsidMajor = fh.Id.Volume;
+        source.MountedOnFileId = fh.Id.Inode;
+        if (fh.Id == fh.Export!.Root && Pseudo.MountPoint(fh.Export) is { } mount) source.MountedOnFileId = mount.Entry.FileId;
+        if ((requested & Attr.NeedStats).IsEmpty) return (Nfs4Status.Ok, source);
+        FsResult<FsStats> stats = await Fs.GetStatsAsync(fh.Id);
+        if (stats.Ok) source.Stats = stats.Value;
+        return (Nfs4Status.Ok, source);
+    }
+
+    /// <summary>change_info4: we cannot promise atomicity (atomic = false), so the client revalidates the directory.</summary>
+    private static void WriteChangeInfo(ref XdrWriter writer, in Storage.WccData wcc)
+    {
+        ulong after = wcc.After?.ChangeId ?? 0;
+        writer.WriteBool(false);
+        writer.WriteUInt64(after == 0 ? 0 : after - 1);
+        writer.WriteUInt64(after);
+    }
+}

@@ -1,0 +1,124 @@
+using DittoFs.Server.Protocol.Nfs4.Attributes;
+using DittoFs.Server.Protocol.Nfs4.State;
+using DittoFs.Storage;
+using DittoFs.Xdr;
+
+namespace DittoFs.Server.Protocol.Nfs4;
+
+// RFC 8881 §18.1 ACCESS, §18.7 GETATTR, §18.30 SETATTR, §18.15/§18.31 VERIFY/NVERIFY.
+internal sealed partial class Nfs4Program
+{
+    // §18.7 GETATTR: the fattr4 is encoded straight into the reply.
+    private async ValueTask<Nfs4Status> GetAttrAsync(Compound c)
+    {
+        XdrReader r = c.Reader();
+        Bitmap4 requested = Bitmap4.Read(ref r);
+        c.Consumed(r);
+        Nfs4Status status = NeedFh(c);
+        if (status != Nfs4Status.Ok) return status;
+        var (attrStatus, source) = await AttrSourceAsync(c.Current, requested);
+        if (attrStatus != Nfs4Status.Ok) return attrStatus;
+        WriteAttrResult(c, requested, source);
+        return Nfs4Status.Ok;
+    }
+
+    private static void WriteAttrResult(Compound c, in Bitmap4 requested, in AttrSource source)
+    {
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        FAttr4.Write(ref w, requested, source);
+        w.Flush();
+    }
+
+    // §18.1 ACCESS: the pseudo-fs grants read and lookup; exports ask the filesystem (mode bits).
+    private async ValueTask<Nfs4Status> AccessAsync(Compound c)
+    {
+        XdrReader r = c.Reader();
+        uint requested = r.ReadUInt32();
+        c.Consumed(r);
+        Nfs4Status status = NeedFh(c);
+        if (status != Nfs4Status.Ok) return status;
+        uint supported = requested & (uint)AccessMask.All;
+        uint granted;
+        if (c.Current.Kind == FhKind.Pseudo)
+        {
+            granted = supported & (uint)(AccessMask.Read | AccessMask.Lookup | AccessMask.Execute);
+        }
+        else
+        {
+            AccessResult result = await Fs.AccessAsync(c.Current.Caller, c.Current.Id, (AccessMask)supported);
+            if (result.Status != FsStatus.Ok) return Map(result.Status);
+            granted = (uint)result.Granted & supported;
+            if (c.Current.Export!.ReadOnly) granted &= ~(uint)(AccessMask.Modify | AccessMask.Extend | AccessMask.Delete);
+        }
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        w.WriteUInt32(supported);
+        w.WriteUInt32(granted);
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    // §18.30 SETATTR: a size change needs an open for writing (or the anonymous stateid); attrsset is answered on error too.
+    private async ValueTask<Nfs4Status> SetAttrAsync(Compound c)
+    {
+        XdrReader r = c.Reader();
+        Stateid4 stateid = Stateid4.Read(ref r);
+        Nfs4Status status = ReadAttributes(c, ref r, out SetAttributes attributes, out Bitmap4 mask);
+        c.Consumed(r);
+        if (status == Nfs4Status.Ok) status = NeedFh(c, write: true);
+        if (status == Nfs4Status.Ok && attributes.Size is not null) status = CheckIoStateid(c, ref stateid, write: true);
+        if (status != Nfs4Status.Ok)
+        {
+            WriteSetAttrResult(c, status, default);
+            return status;
+        }
+        if (attributes.IsEmpty)
+        {
+            WriteSetAttrResult(c, Nfs4Status.Ok, default);
+            return Nfs4Status.Ok;
+        }
+        SetAttrResult result = await Fs.SetAttributesAsync(c.Current.Caller, c.Current.Id, attributes);
+        status = Map(result.Status);
+        WriteSetAttrResult(c, status, status == Nfs4Status.Ok ? mask : default);
+        return status;
+    }
+
+    private static void WriteSetAttrResult(Compound c, Nfs4Status status, in Bitmap4 set)
+    {
+        XdrWriter w = c.Begin(status);
+        set.Write(ref w);
+        w.Flush();
+    }
+
+    /// <summary>Decodes a fattr4 of settable attributes with the current export's anonymous ids for unknown owners.</summary>
+    private Nfs4Status ReadAttributes(Compound c, ref XdrReader r, out SetAttributes attributes, out Bitmap4 mask)
+    {
+        uint anonUid = c.Current.Export?.Options.AnonymousUid ?? 65534;
+        uint anonGid = c.Current.Export?.Options.AnonymousGid ?? 65534;
+        return FAttr4.ReadSettable(ref r, anonUid, anonGid, out attributes, out mask);
+    }
+
+    // §18.31 VERIFY / §18.15 NVERIFY: compare the client's fattr4 with ours, byte for byte.
+    private async ValueTask<Nfs4Status> VerifyAsync(Compound c, bool negate)
+    {
+        XdrReader r = c.Reader();
+        Bitmap4 mask = Bitmap4.Read(ref r);
+        ReadOnlyMemory<byte> values = r.ReadOpaqueMemory(64 * 1024);
+        c.Consumed(r);
+        Nfs4Status status = NeedFh(c);
+        if (status != Nfs4Status.Ok) return status;
+        if (!mask.IsSubsetOf(Attr.Supported)) return Nfs4Status.AttrNotSupp;
+        if (!(mask & (Attr.WriteOnly | new Bitmap4(1u << Attr.RdattrError, 0, 0))).IsEmpty) return Nfs4Status.Inval;
+        var (attrStatus, source) = await AttrSourceAsync(c.Current, mask);
+        if (attrStatus != Nfs4Status.Ok) return attrStatus;
+        bool same = SameAttributes(mask, source, values.Span);
+        if (negate) return same ? Nfs4Status.Same : Nfs4Status.Ok;
+        return same ? Nfs4Status.Ok : Nfs4Status.NotSame;
+    }
+
+    private static bool SameAttributes(in Bitmap4 mask, in AttrSource source, ReadOnlySpan<byte> theirs)
+    {
+        Span<byte> ours = stackalloc byte[FAttr4.MaxEncoded];
+        int length = FAttr4.Encode(mask, source, ours, out _);
+        return ours[..length].SequenceEqual(theirs);
+    }
+}

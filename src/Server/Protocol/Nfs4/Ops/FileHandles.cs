@@ -1,0 +1,138 @@
+using DittoFs.Server.Exports;
+using DittoFs.Storage;
+using DittoFs.Xdr;
+
+namespace DittoFs.Server.Protocol.Nfs4;
+
+// RFC 8881 §18.15-18.17, §18.19-18.23, §18.27-18.29, §18.45: filehandles and the namespace walk.
+internal sealed partial class Nfs4Program
+{
+    // §18.19 PUTFH
+    private Nfs4Status PutFh(Compound c)
+    {
+        XdrReader r = c.Reader();
+        ReadOnlyMemory<byte> handle = r.ReadOpaqueMemory(Nfs4Const.FhSize);
+        c.Consumed(r);
+        Nfs4Status status = ResolveHandle(c, handle.Span, out Fh fh);
+        if (status == Nfs4Status.Ok) c.Current = fh;
+        return status;
+    }
+
+    // §18.21 PUTROOTFH (and §18.20 PUTPUBFH: the public filehandle is the root here)
+    private Nfs4Status PutRootFh(Compound c)
+    {
+        if (Pseudo.RootExport is { } export)
+        {
+            Nfs4Status status = ToExportFh(c, export, export.Root, out Fh fh);
+            if (status == Nfs4Status.Ok) c.Current = fh;
+            return status;
+        }
+        c.Current = new Fh { Kind = FhKind.Pseudo, Id = Pseudo.RootId, Caller = c.Call.Caller };
+        return Nfs4Status.Ok;
+    }
+
+    // §18.8 GETFH
+    private Nfs4Status GetFh(Compound c)
+    {
+        Nfs4Status status = NeedFh(c);
+        if (status != Nfs4Status.Ok) return status;
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        Span<byte> handle = stackalloc byte[FileHandle.Size];
+        FileHandle.Write(c.Current.Id, handle);
+        w.WriteOpaque(handle);
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    // §18.31 SAVEFH
+    private static Nfs4Status SaveFh(Compound c)
+    {
+        Nfs4Status status = NeedFh(c);
+        if (status == Nfs4Status.Ok) c.Saved = c.Current;
+        return status;
+    }
+
+    // §18.27 RESTOREFH
+    private static Nfs4Status RestoreFh(Compound c)
+    {
+        if (c.Saved.IsNone) return Nfs4Status.RestoreFh;
+        c.Current = c.Saved;
+        return Nfs4Status.Ok;
+    }
+
+    // §18.15 LOOKUP: in the pseudo-fs by name to a pseudo directory or an export's root; in an export through the filesystem.
+    private async ValueTask<Nfs4Status> LookupAsync(Compound c)
+    {
+        XdrReader r = c.Reader();
+        ReadOnlyMemory<byte> name = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
+        c.Consumed(r);
+        Nfs4Status status = NeedFh(c);
+        if (status == Nfs4Status.Ok) status = CheckName(name.Span);
+        if (status != Nfs4Status.Ok) return status;
+        if (c.Current.Kind == FhKind.Pseudo)
+        {
+            PseudoFs.Child? child = Pseudo.Lookup(Pseudo.Find(c.Current.Id.Inode)!, name.Span);
+            if (child is null) return Nfs4Status.NoEnt;
+            if (child.Directory is { } dir)
+            {
+                c.Current = c.Current with { Id = new FileId(PseudoFs.Volume, dir.Inode, 0) };
+                return Nfs4Status.Ok;
+            }
+            status = ToExportFh(c, child.Export!, child.Export!.Root, out Fh fh);
+            if (status == Nfs4Status.Ok) c.Current = fh;
+            return status;
+        }
+        LookupResult result = await Fs.LookupAsync(c.Current.Caller, c.Current.Id, name);
+        if (result.Status != FsStatus.Ok)
+        {
+            if (result.Status == FsStatus.NotDirectory && result.Directory is { Type: FileType.Symlink }) return Nfs4Status.Symlink;
+            return Map(result.Status);
+        }
+        c.Current.Id = result.File.Id;
+        return Nfs4Status.Ok;
+    }
+
+    // §18.16 LOOKUPP: from an export's root back into the pseudo-fs.
+    private async ValueTask<Nfs4Status> LookupPAsync(Compound c)
+    {
+        Nfs4Status status = NeedFh(c);
+        if (status != Nfs4Status.Ok) return status;
+        if (c.Current.Kind == FhKind.Pseudo)
+        {
+            PseudoFs.Node node = Pseudo.Find(c.Current.Id.Inode)!;
+            if (node.Inode == 1) return Nfs4Status.NoEnt;
+            c.Current.Id = new FileId(PseudoFs.Volume, node.Parent, 0);
+            return Nfs4Status.Ok;
+        }
+        Export export = c.Current.Export!;
+        if (c.Current.Id == export.Root)
+        {
+            if (Pseudo.MountPoint(export) is not { } mount) return Nfs4Status.NoEnt;
+            c.Current = new Fh { Kind = FhKind.Pseudo, Id = new FileId(PseudoFs.Volume, mount.Parent.Inode, 0), Caller = c.Call.Caller };
+            return Nfs4Status.Ok;
+        }
+        LookupResult result = await Fs.LookupParentAsync(c.Current.Caller, c.Current.Id);
+        if (result.Status != FsStatus.Ok) return Map(result.Status);
+        c.Current.Id = result.File.Id;
+        return Nfs4Status.Ok;
+    }
+
+    // §18.29 SECINFO and §18.45 SECINFO_NO_NAME: AUTH_SYS only; both consume the current filehandle.
+    private static Nfs4Status SecInfo(Compound c, bool named)
+    {
+        XdrReader r = c.Reader();
+        ReadOnlyMemory<byte> name = default;
+        if (named) name = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
+        else if (r.ReadUInt32() > Nfs4Const.SecInfoStyleParent) return Nfs4Status.Inval;
+        c.Consumed(r);
+        Nfs4Status status = NeedFh(c);
+        if (status == Nfs4Status.Ok && named) status = CheckName(name.Span);
+        if (status != Nfs4Status.Ok) return status;
+        c.Current = default;
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        w.WriteInt32(1);
+        w.WriteUInt32(Nfs4Const.AuthSys);
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+}

@@ -1,0 +1,204 @@
+using DittoFs.Server.Protocol.Nfs4.State;
+using DittoFs.Xdr;
+
+namespace DittoFs.Server.Protocol.Nfs4;
+
+// RFC 8881 §18.10 LOCK, §18.11 LOCKT, §18.12 LOCKU, §18.38 FREE_STATEID, §18.48 TEST_STATEID.
+internal sealed partial class Nfs4Program
+{
+    /// <summary>[offset, offset+length) as [start, end); length all-ones means to the end of the file. INVAL for 0 or an overflow.</summary>
+    private static Nfs4Status ToRange(ulong offset, ulong length, out ulong start, out ulong end)
+    {
+        start = offset;
+        end = ulong.MaxValue;
+        if (length == 0) return Nfs4Status.Inval;
+        if (length == ulong.MaxValue) return Nfs4Status.Ok;
+        if (ulong.MaxValue - offset < length) return Nfs4Status.Inval;
+        end = offset + length;
+        return Nfs4Status.Ok;
+    }
+
+    private static void WriteDenied(Compound c, LockRange conflict)
+    {
+        XdrWriter w = c.Begin(Nfs4Status.Denied);
+        w.WriteUInt64(conflict.Start);
+        w.WriteUInt64(conflict.End == ulong.MaxValue ? ulong.MaxValue : conflict.End - conflict.Start);
+        w.WriteUInt32(conflict.Write ? Nfs4Const.WriteLt : Nfs4Const.ReadLt);
+        w.WriteUInt64(conflict.Owner.Client.Id);
+        w.WriteOpaque(conflict.Owner.LockOwner);
+        w.Flush();
+    }
+
+    // §18.10 LOCK: a new lock owner comes with its open stateid; an existing one with its lock stateid.
+    private Nfs4Status Lock(Compound c)
+    {
+        XdrReader r = c.Reader();
+        uint type = r.ReadUInt32();
+        bool reclaim = r.ReadBool();
+        ulong offset = r.ReadUInt64();
+        ulong length = r.ReadUInt64();
+        bool newOwner = r.ReadBool();
+        Stateid4 stateid;
+        byte[]? lockOwner = null;
+        if (newOwner)
+        {
+            _ = r.ReadUInt32();
+            stateid = Stateid4.Read(ref r);
+            _ = r.ReadUInt32();
+            _ = r.ReadUInt64();
+            lockOwner = r.ReadOpaqueArray(Nfs4Const.OpaqueLimit);
+        }
+        else
+        {
+            stateid = Stateid4.Read(ref r);
+            _ = r.ReadUInt32();
+        }
+        c.Consumed(r);
+        Nfs4Status status = NeedFh(c);
+        if (status != Nfs4Status.Ok) return status;
+        if (c.Current.Kind == FhKind.Pseudo) return Nfs4Status.IsDir;
+        if (type is < Nfs4Const.ReadLt or > Nfs4Const.WritewLt) return Nfs4Status.Inval;
+        status = ToRange(offset, length, out ulong start, out ulong end);
+        if (status != Nfs4Status.Ok) return status;
+        bool write = type is Nfs4Const.WriteLt or Nfs4Const.WritewLt;
+        ClientRecord client = c.Client!;
+        bool grace = state.InGrace;
+        if (reclaim && (!grace || client.ReclaimComplete)) return Nfs4Status.NoGrace;
+        if (!reclaim && grace) return Nfs4Status.Grace;
+
+        Stateid4 result;
+        lock (state.Sync)
+        {
+            status = FindState(c, stateid, out StateObject? found);
+            if (status != Nfs4Status.Ok) return status;
+            if (found!.File != c.Current.Id) return Nfs4Status.BadStateId;
+            LockState lockState;
+            if (newOwner)
+            {
+                if (found is not OpenState open) return Nfs4Status.BadStateId;
+                lockState = state.GetLockState(open, lockOwner!);
+            }
+            else
+            {
+                if (found is not LockState existing) return Nfs4Status.BadStateId;
+                lockState = existing;
+            }
+            if (write && (lockState.Open.Access & Nfs4Const.ShareAccessWrite) == 0) return Nfs4Status.OpenMode;
+            LockRange? conflict = state.FindConflict(lockState.File, client.Id, lockState.LockOwner, start, end, write);
+            if (conflict is not null)
+            {
+                WriteDenied(c, conflict);
+                return Nfs4Status.Denied;
+            }
+            state.SetRange(lockState, start, end, write, unlock: false);
+            lockState.Seqid++;
+            result = state.ToStateid(lockState);
+        }
+        c.CurrentStateid = result;
+        c.HasCurrentStateid = true;
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        result.Write(ref w);
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    // §18.11 LOCKT: would this owner's lock conflict?
+    private Nfs4Status LockT(Compound c)
+    {
+        XdrReader r = c.Reader();
+        uint type = r.ReadUInt32();
+        ulong offset = r.ReadUInt64();
+        ulong length = r.ReadUInt64();
+        _ = r.ReadUInt64();
+        ReadOnlyMemory<byte> owner = r.ReadOpaqueMemory(Nfs4Const.OpaqueLimit);
+        c.Consumed(r);
+        Nfs4Status status = NeedFh(c);
+        if (status != Nfs4Status.Ok) return status;
+        if (c.Current.Kind == FhKind.Pseudo) return Nfs4Status.IsDir;
+        if (type is < Nfs4Const.ReadLt or > Nfs4Const.WritewLt) return Nfs4Status.Inval;
+        status = ToRange(offset, length, out ulong start, out ulong end);
+        if (status != Nfs4Status.Ok) return status;
+        if (state.InGrace) return Nfs4Status.Grace;
+        bool write = type is Nfs4Const.WriteLt or Nfs4Const.WritewLt;
+        lock (state.Sync)
+        {
+            LockRange? conflict = state.FindConflict(c.Current.Id, c.Client!.Id, owner.Span, start, end, write);
+            if (conflict is not null)
+            {
+                WriteDenied(c, conflict);
+                return Nfs4Status.Denied;
+            }
+        }
+        return Nfs4Status.Ok;
+    }
+
+    // §18.12 LOCKU
+    private Nfs4Status LockU(Compound c)
+    {
+        XdrReader r = c.Reader();
+        _ = r.ReadUInt32();
+        _ = r.ReadUInt32();
+        Stateid4 stateid = Stateid4.Read(ref r);
+        ulong offset = r.ReadUInt64();
+        ulong length = r.ReadUInt64();
+        c.Consumed(r);
+        Nfs4Status status = NeedFh(c);
+        if (status != Nfs4Status.Ok) return status;
+        status = ToRange(offset, length, out ulong start, out ulong end);
+        if (status != Nfs4Status.Ok) return status;
+        Stateid4 result;
+        lock (state.Sync)
+        {
+            status = FindState(c, stateid, out StateObject? found);
+            if (status != Nfs4Status.Ok) return status;
+            if (found is not LockState lockState || lockState.File != c.Current.Id) return Nfs4Status.BadStateId;
+            state.SetRange(lockState, start, end, write: false, unlock: true);
+            lockState.Seqid++;
+            result = state.ToStateid(lockState);
+        }
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        result.Write(ref w);
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    // §18.38 FREE_STATEID: a lock stateid without locks; an open or a lock stateid with locks is LOCKS_HELD.
+    private Nfs4Status FreeStateId(Compound c)
+    {
+        XdrReader r = c.Reader();
+        Stateid4 stateid = Stateid4.Read(ref r);
+        c.Consumed(r);
+        lock (state.Sync)
+        {
+            Nfs4Status status = FindState(c, stateid with { Seqid = 0 }, out StateObject? found);
+            if (status != Nfs4Status.Ok) return status;
+            if (found is OpenState) return Nfs4Status.LocksHeld;
+            var lockState = (LockState)found!;
+            if (state.HoldsLocks(lockState)) return Nfs4Status.LocksHeld;
+            state.RemoveState(lockState);
+        }
+        return Nfs4Status.Ok;
+    }
+
+    // §18.48 TEST_STATEID: the status each stateid would get.
+    private Nfs4Status TestStateId(Compound c)
+    {
+        XdrReader r = c.Reader();
+        int count = r.ReadArrayLength(1024, Stateid4.Size);
+        Span<Stateid4> ids = count <= 64 ? stackalloc Stateid4[count] : new Stateid4[count];
+        for (int i = 0; i < count; i++) ids[i] = Stateid4.Read(ref r);
+        c.Consumed(r);
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        w.WriteInt32(count);
+        lock (state.Sync)
+        {
+            foreach (Stateid4 id in ids)
+            {
+                Nfs4Status status = id.IsSpecial ? Nfs4Status.BadStateId : state.Find(id, c.Client, out _);
+                w.WriteInt32((int)status);
+            }
+        }
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+}

@@ -1,0 +1,247 @@
+using System.Buffers;
+using DittoFs.Server.Protocol.Nfs4.Attributes;
+using DittoFs.Storage;
+using DittoFs.Xdr;
+
+namespace DittoFs.Server.Protocol.Nfs4;
+
+// RFC 8881 §18.4 CREATE, §18.9 LINK, §18.25 REMOVE, §18.26 RENAME, §18.24 READLINK, §18.23 READDIR.
+internal sealed partial class Nfs4Program
+{
+    // §18.4 CREATE: directories, symlinks, devices, sockets and fifos (regular files come from OPEN: BADTYPE).
+    private async ValueTask<Nfs4Status> CreateAsync(Compound c)
+    {
+        XdrReader r = c.Reader();
+        uint type = r.ReadUInt32();
+        ReadOnlyMemory<byte> target = default;
+        uint major = 0, minor = 0;
+        switch (type)
+        {
+            case Nfs4Const.Nf4Lnk:
+                target = r.ReadOpaqueMemory(FsLimits.MaxPathLength + 1);
+                break;
+            case Nfs4Const.Nf4Blk or Nfs4Const.Nf4Chr:
+                major = r.ReadUInt32();
+                minor = r.ReadUInt32();
+                break;
+            case Nfs4Const.Nf4Sock or Nfs4Const.Nf4Fifo or Nfs4Const.Nf4Dir:
+                break;
+            default:
+                return Nfs4Status.BadType;
+        }
+        ReadOnlyMemory<byte> name = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
+        Nfs4Status status = ReadAttributes(c, ref r, out SetAttributes attributes, out Bitmap4 mask);
+        c.Consumed(r);
+        if (status == Nfs4Status.Ok) status = NeedFh(c, write: true);
+        if (status == Nfs4Status.Ok) status = CheckName(name.Span);
+        if (status == Nfs4Status.Ok && type == Nfs4Const.Nf4Lnk && target.Length == 0) status = Nfs4Status.Inval;
+        if (status != Nfs4Status.Ok) return status;
+
+        FileType fileType = type switch
+        {
+            Nfs4Const.Nf4Lnk => FileType.Symlink,
+            Nfs4Const.Nf4Blk => FileType.BlockDevice,
+            Nfs4Const.Nf4Chr => FileType.CharDevice,
+            Nfs4Const.Nf4Sock => FileType.Socket,
+            Nfs4Const.Nf4Fifo => FileType.Fifo,
+            _ => FileType.Directory,
+        };
+        var request = new CreateRequest
+        {
+            Type = fileType,
+            Mode = CreateMode.Guarded,
+            Attributes = attributes with { Size = null },
+            LinkTarget = target,
+            RdevMajor = major,
+            RdevMinor = minor,
+        };
+        CreateResult result = await Fs.CreateAsync(c.Current.Caller, c.Current.Id, name, request);
+        if (result.Status != FsStatus.Ok) return Map(result.Status);
+        // Owner and group of a non-root creator stay the creator's: set them as a SETATTR would.
+        if ((attributes.Uid is not null || attributes.Gid is not null) && !c.Current.Caller.IsRoot)
+        {
+            _ = await Fs.SetAttributesAsync(c.Current.Caller, result.File.Id, new SetAttributes { Uid = attributes.Uid, Gid = attributes.Gid });
+        }
+        c.Current.Id = result.File.Id;
+        mask.W0 &= ~(1u << Attr.Size);
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        WriteChangeInfo(ref w, result.Directory);
+        mask.Write(ref w);
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    // §18.9 LINK: saved filehandle = the file, current = the directory.
+    private async ValueTask<Nfs4Status> LinkAsync(Compound c)
+    {
+        XdrReader r = c.Reader();
+        ReadOnlyMemory<byte> name = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
+        c.Consumed(r);
+        Nfs4Status status = c.Saved.IsNone ? Nfs4Status.NoFileHandle : NeedFh(c, write: true);
+        if (status == Nfs4Status.Ok && (c.Saved.Kind != FhKind.File || c.Saved.Export != c.Current.Export)) status = Nfs4Status.XDev;
+        if (status == Nfs4Status.Ok) status = CheckName(name.Span);
+        if (status != Nfs4Status.Ok) return status;
+        LinkResult result = await Fs.LinkAsync(c.Current.Caller, c.Saved.Id, c.Current.Id, name);
+        if (result.Status != FsStatus.Ok) return Map(result.Status);
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        WriteChangeInfo(ref w, result.Directory);
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    // §18.25 REMOVE: files and empty directories alike.
+    private async ValueTask<Nfs4Status> RemoveAsync(Compound c)
+    {
+        XdrReader r = c.Reader();
+        ReadOnlyMemory<byte> name = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
+        c.Consumed(r);
+        Nfs4Status status = NeedFh(c, write: true);
+        if (status == Nfs4Status.Ok) status = CheckName(name.Span);
+        if (status != Nfs4Status.Ok) return status;
+        RemoveResult result = await Fs.RemoveAsync(c.Current.Caller, c.Current.Id, name, directoryOnly: false);
+        if (result.Status == FsStatus.IsDirectory) result = await Fs.RemoveAsync(c.Current.Caller, c.Current.Id, name, directoryOnly: true);
+        if (result.Status != FsStatus.Ok) return Map(result.Status);
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        WriteChangeInfo(ref w, result.Directory);
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    // §18.26 RENAME: saved filehandle = source directory, current = target directory.
+    private async ValueTask<Nfs4Status> RenameAsync(Compound c)
+    {
+        XdrReader r = c.Reader();
+        ReadOnlyMemory<byte> oldName = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
+        ReadOnlyMemory<byte> newName = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
+        c.Consumed(r);
+        Nfs4Status status = c.Saved.IsNone ? Nfs4Status.NoFileHandle : NeedFh(c, write: true);
+        if (status == Nfs4Status.Ok && (c.Saved.Kind != FhKind.File || c.Saved.Export != c.Current.Export)) status = Nfs4Status.XDev;
+        if (status == Nfs4Status.Ok) status = CheckName(oldName.Span);
+        if (status == Nfs4Status.Ok) status = CheckName(newName.Span);
+        if (status != Nfs4Status.Ok) return status;
+        RenameResult result = await Fs.RenameAsync(c.Current.Caller, c.Saved.Id, oldName, c.Current.Id, newName);
+        if (result.Status != FsStatus.Ok) return Map(result.Status);
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        WriteChangeInfo(ref w, result.FromDirectory);
+        WriteChangeInfo(ref w, result.ToDirectory);
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    // §18.24 READLINK
+    private async ValueTask<Nfs4Status> ReadLinkAsync(Compound c)
+    {
+        Nfs4Status status = NeedFh(c);
+        if (status != Nfs4Status.Ok) return status;
+        if (c.Current.Kind == FhKind.Pseudo) return Nfs4Status.Inval;
+        ReadLinkResult result = await Fs.ReadLinkAsync(c.Current.Caller, c.Current.Id);
+        if (result.Status == FsStatus.NotSupported) return Nfs4Status.Inval;
+        if (result.Status != FsStatus.Ok) return Map(result.Status);
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        w.WriteOpaque(result.Target);
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    /// <summary>One entry to list: its cookie, name and attributes.</summary>
+    private readonly record struct Listed4(ulong Cookie, byte[] Name, AttrSource Source);
+
+    // §18.23 READDIR: no "." or ".." (cookies 1 and 2 are reserved); as many entries as fit in maxcount, names within dircount.
+    private async ValueTask<Nfs4Status> ReadDirAsync(Compound c)
+    {
+        XdrReader r = c.Reader();
+        ulong cookie = r.ReadUInt64();
+        ulong verifier = r.ReadUInt64();
+        uint dirCount = r.ReadUInt32();
+        uint maxCount = r.ReadUInt32();
+        Bitmap4 requested = Bitmap4.Read(ref r);
+        c.Consumed(r);
+        Nfs4Status status = NeedFh(c);
+        if (status != Nfs4Status.Ok) return status;
+        if (cookie is 1 or 2) return Nfs4Status.BadCookie;
+        int budget = (int)Math.Min(maxCount, (uint)Options.MaxTransferSize) - 24;
+        if (budget < 32) return Nfs4Status.TooSmall;
+
+        var listed = new List<Listed4>();
+        bool eof;
+        ulong newVerifier;
+        if (c.Current.Kind == FhKind.Pseudo)
+        {
+            PseudoFs.Node node = Pseudo.Find(c.Current.Id.Inode)!;
+            newVerifier = 1;
+            for (int i = 0; i < node.Children.Count; i++)
+            {
+                ulong childCookie = (ulong)i + 3;
+                if (childCookie <= cookie) continue;
+                PseudoFs.Child child = node.Children[i];
+                Fh childFh = child.Directory is { } dir
+                    ? new Fh { Kind = FhKind.Pseudo, Id = new FileId(PseudoFs.Volume, dir.Inode, 0) }
+                    : new Fh { Kind = FhKind.File, Id = child.Export!.Root, Export = child.Export };
+                var (attrStatus, source) = await AttrSourceAsync(childFh, requested);
+                if (attrStatus != Nfs4Status.Ok) continue;
+                listed.Add(new Listed4(childCookie, child.Name, source));
+            }
+            eof = true;
+        }
+        else
+        {
+            int wanted = Math.Clamp(budget / 64, 1, 1024);
+            ReadDirResult result = await Fs.ReadDirectoryAsync(c.Current.Caller, c.Current.Id, cookie, cookie == 0 ? 0 : verifier, wanted);
+            if (result.Status != FsStatus.Ok) return Map(result.Status);
+            newVerifier = result.Verifier;
+            eof = result.Eof;
+            foreach (DirEntry e in result.Entries)
+            {
+                var entryFh = new Fh { Kind = FhKind.File, Id = e.File, Export = c.Current.Export };
+                var (attrStatus, source) = await AttrSourceAsync(entryFh, requested);
+                if (attrStatus != Nfs4Status.Ok) continue; // removed meanwhile
+                listed.Add(new Listed4(e.Cookie, e.Name, source));
+            }
+        }
+        return WriteReadDir(c, requested, newVerifier, listed, eof, budget, (int)Math.Min(dirCount, int.MaxValue));
+    }
+
+    private static int Padded(int length) => (length + 3) & ~3;
+
+    private static Nfs4Status WriteReadDir(Compound c, in Bitmap4 requested, ulong verifier, List<Listed4> listed, bool eof, int budget, int dirCount)
+    {
+        int mark = c.Reply.BodyLength;
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(FAttr4.MaxEncoded);
+        try
+        {
+            XdrWriter w = c.Begin(Nfs4Status.Ok);
+            w.WriteUInt64(verifier);
+            int used = 0, dirUsed = 0, written = 0;
+            foreach (Listed4 entry in listed)
+            {
+                int length = FAttr4.Encode(requested, entry.Source, scratch, out Bitmap4 returned);
+                int nameSize = 8 + 4 + Padded(entry.Name.Length);
+                int size = 4 + nameSize + returned.EncodedSize + 4 + Padded(length);
+                if (used + size > budget || (written > 0 && dirCount > 0 && dirUsed + nameSize > dirCount)) break;
+                used += size;
+                dirUsed += nameSize;
+                w.WriteBool(true);
+                w.WriteUInt64(entry.Cookie);
+                w.WriteOpaque(entry.Name);
+                returned.Write(ref w);
+                w.WriteOpaque(scratch.AsSpan(0, length));
+                written++;
+            }
+            if (written == 0 && listed.Count > 0)
+            {
+                w.Flush();
+                c.Reply.Truncate(mark);
+                c.Written = false;
+                return Nfs4Status.TooSmall;
+            }
+            w.WriteBool(false);
+            w.WriteBool(eof && written == listed.Count);
+            w.Flush();
+            return Nfs4Status.Ok;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+}

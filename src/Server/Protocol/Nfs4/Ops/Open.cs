@@ -1,0 +1,280 @@
+using DittoFs.Server.Protocol.Nfs4.Attributes;
+using DittoFs.Server.Protocol.Nfs4.State;
+using DittoFs.Storage;
+using DittoFs.Xdr;
+
+namespace DittoFs.Server.Protocol.Nfs4;
+
+// RFC 8881 §18.16 OPEN, §18.18 OPEN_DOWNGRADE, §18.2 CLOSE, §18.6 DELEGRETURN. No delegations are handed out.
+internal sealed partial class Nfs4Program
+{
+    // §18.16 OPEN
+    private async ValueTask<Nfs4Status> OpenAsync(Compound c)
+    {
+        XdrReader r = c.Reader();
+        _ = r.ReadUInt32(); // seqid: unused in 4.1
+        uint shareAccess = r.ReadUInt32();
+        uint shareDeny = r.ReadUInt32();
+        _ = r.ReadUInt64(); // owner clientid: the session's client is the owner's
+        byte[] owner = r.ReadOpaqueArray(Nfs4Const.OpaqueLimit);
+        uint openType = r.ReadUInt32();
+        uint createMode = 0;
+        ulong verifier = 0;
+        SetAttributes attributes = default;
+        Bitmap4 mask = default;
+        Nfs4Status status = Nfs4Status.Ok;
+        if (openType == Nfs4Const.OpenCreate)
+        {
+            createMode = r.ReadUInt32();
+            switch (createMode)
+            {
+                case Nfs4Const.Unchecked4 or Nfs4Const.Guarded4:
+                    status = ReadAttributes(c, ref r, out attributes, out mask);
+                    break;
+                case Nfs4Const.Exclusive4:
+                    verifier = r.ReadUInt64();
+                    break;
+                case Nfs4Const.Exclusive4_1:
+                    verifier = r.ReadUInt64();
+                    status = ReadAttributes(c, ref r, out attributes, out mask);
+                    if (status == Nfs4Status.Ok && !mask.IsSubsetOf(Attr.ExclCreat)) status = Nfs4Status.Inval;
+                    break;
+                default:
+                    return Nfs4Status.Inval;
+            }
+        }
+        else if (openType != Nfs4Const.OpenNoCreate)
+        {
+            return Nfs4Status.Inval;
+        }
+        uint claim = r.ReadUInt32();
+        ReadOnlyMemory<byte> name = default;
+        switch (claim)
+        {
+            case Nfs4Const.ClaimNull or Nfs4Const.ClaimDelegatePrev:
+                name = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
+                break;
+            case Nfs4Const.ClaimPrevious:
+                _ = r.ReadUInt32(); // delegate_type
+                break;
+            case Nfs4Const.ClaimDelegateCur:
+                _ = Stateid4.Read(ref r);
+                name = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
+                break;
+            case Nfs4Const.ClaimDelegCurFh:
+                _ = Stateid4.Read(ref r);
+                break;
+            case Nfs4Const.ClaimFh or Nfs4Const.ClaimDelegPrevFh:
+                break;
+            default:
+                return Nfs4Status.Inval;
+        }
+        c.Consumed(r);
+        if (status != Nfs4Status.Ok) return status;
+
+        uint access = shareAccess & Nfs4Const.ShareAccessBoth;
+        if (access == 0 || (shareAccess & ~(Nfs4Const.ShareAccessBoth | Nfs4Const.ShareAccessWantMask | 0x30000u)) != 0 || shareDeny > Nfs4Const.ShareAccessBoth)
+        {
+            return Nfs4Status.Inval;
+        }
+        switch (claim)
+        {
+            case Nfs4Const.ClaimDelegateCur or Nfs4Const.ClaimDelegCurFh:
+                return Nfs4Status.BadStateId; // we never gave a delegation
+            case Nfs4Const.ClaimDelegatePrev or Nfs4Const.ClaimDelegPrevFh:
+                return Nfs4Status.NotSupp;
+        }
+        ClientRecord client = c.Client!;
+        bool grace = state.InGrace;
+        if (claim == Nfs4Const.ClaimPrevious)
+        {
+            if (!grace || client.ReclaimComplete) return Nfs4Status.NoGrace;
+        }
+        else if (grace)
+        {
+            return Nfs4Status.Grace;
+        }
+        bool write = (access & Nfs4Const.ShareAccessWrite) != 0 || openType == Nfs4Const.OpenCreate;
+        status = NeedFh(c, write && openType == Nfs4Const.OpenCreate && claim == Nfs4Const.ClaimNull);
+        if (status != Nfs4Status.Ok) return status;
+        if (c.Current.Kind == FhKind.Pseudo) return claim == Nfs4Const.ClaimNull ? Nfs4Status.RoFs : Nfs4Status.IsDir;
+
+        Storage.WccData dirWcc = default;
+        FileAttributes file;
+        bool created = false;
+        if (claim == Nfs4Const.ClaimNull)
+        {
+            status = CheckName(name.Span);
+            if (status != Nfs4Status.Ok) return status;
+            if (openType == Nfs4Const.OpenCreate)
+            {
+                var request = new CreateRequest
+                {
+                    Type = FileType.Regular,
+                    Mode = createMode switch
+                    {
+                        Nfs4Const.Unchecked4 => CreateMode.Unchecked,
+                        Nfs4Const.Guarded4 => CreateMode.Guarded,
+                        _ => CreateMode.Exclusive,
+                    },
+                    Attributes = attributes,
+                    Verifier = verifier,
+                };
+                CreateResult result = await Fs.CreateAsync(c.Current.Caller, c.Current.Id, name, request);
+                if (result.Status != FsStatus.Ok) return Map(result.Status);
+                file = result.File;
+                dirWcc = result.Directory;
+                created = result.Directory.After is { } after && result.Directory.Before is { } before && after.ChangeTime != before.ChangeTime;
+            }
+            else
+            {
+                LookupResult result = await Fs.LookupAsync(c.Current.Caller, c.Current.Id, name);
+                if (result.Status != FsStatus.Ok) return Map(result.Status);
+                file = result.File;
+                if (result.Directory is { } dir) dirWcc = new Storage.WccData(null, dir);
+            }
+        }
+        else
+        {
+            FsResult<FileAttributes> result = await Fs.GetAttributesAsync(c.Current.Id);
+            if (!result.Ok) return Map(result.Status);
+            file = result.Value;
+        }
+        switch (file.Type)
+        {
+            case FileType.Regular: break;
+            case FileType.Directory: return Nfs4Status.IsDir;
+            case FileType.Symlink: return Nfs4Status.Symlink;
+            default: return Nfs4Status.WrongType;
+        }
+        if (!created && claim != Nfs4Const.ClaimPrevious)
+        {
+            AccessMask wanted = ((access & Nfs4Const.ShareAccessRead) != 0 ? AccessMask.Read : 0)
+                | ((access & Nfs4Const.ShareAccessWrite) != 0 ? AccessMask.Modify : 0);
+            AccessResult allowed = await Fs.AccessAsync(c.Current.Caller, file.Id, wanted);
+            if (allowed.Status != FsStatus.Ok) return Map(allowed.Status);
+            if ((allowed.Granted & wanted) != wanted) return Nfs4Status.Access;
+        }
+        if ((access & Nfs4Const.ShareAccessWrite) != 0 && c.Current.Export!.ReadOnly) return Nfs4Status.RoFs;
+
+        Stateid4 stateid;
+        lock (state.Sync)
+        {
+            OpenState? open = state.FindOpen(client, file.Id, owner);
+            if (state.ShareConflicts(file.Id, open, access, shareDeny)) return Nfs4Status.ShareDenied;
+            if (open is null)
+            {
+                open = state.NewOpen(client, file.Id, owner, access, shareDeny);
+            }
+            else
+            {
+                open.Access |= access;
+                open.Deny |= shareDeny;
+                open.Seqid++;
+            }
+            stateid = state.ToStateid(open);
+        }
+        c.Current.Id = file.Id;
+        c.CurrentStateid = stateid;
+        c.HasCurrentStateid = true;
+
+        if (!created) mask = default;
+        mask.W0 &= Attr.Supported.W0;
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        stateid.Write(ref w);
+        WriteChangeInfo(ref w, dirWcc);
+        w.WriteUInt32(Nfs4Const.OpenResultLocktypePosix);
+        mask.Write(ref w);
+        w.WriteUInt32(0); // OPEN_DELEGATE_NONE
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    /// <summary>A stateid argument: "current" resolved, then found (with its seqid checked) for this client.</summary>
+    private Nfs4Status FindState(Compound c, Stateid4 stateid, out StateObject? found)
+    {
+        found = null;
+        if (stateid.IsCurrent)
+        {
+            if (!c.HasCurrentStateid) return Nfs4Status.BadStateId;
+            stateid = c.CurrentStateid;
+        }
+        if (stateid.IsSpecial) return Nfs4Status.BadStateId;
+        return state.Find(stateid, c.Client, out found);
+    }
+
+    // §18.2 CLOSE
+    private Nfs4Status Close(Compound c)
+    {
+        XdrReader r = c.Reader();
+        _ = r.ReadUInt32();
+        Stateid4 stateid = Stateid4.Read(ref r);
+        c.Consumed(r);
+        Nfs4Status status = NeedFh(c);
+        if (status != Nfs4Status.Ok) return status;
+        lock (state.Sync)
+        {
+            status = FindState(c, stateid, out StateObject? found);
+            if (status != Nfs4Status.Ok) return status;
+            if (found is not OpenState open || open.File != c.Current.Id) return Nfs4Status.BadStateId;
+            foreach (LockState l in open.Locks)
+            {
+                if (state.HoldsLocks(l)) return Nfs4Status.LocksHeld;
+            }
+            state.RemoveState(open);
+        }
+        c.CurrentStateid = Stateid4.Closed;
+        c.HasCurrentStateid = true;
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        Stateid4.Closed.Write(ref w);
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    // §18.18 OPEN_DOWNGRADE: access and deny may only shrink.
+    private Nfs4Status OpenDowngrade(Compound c)
+    {
+        XdrReader r = c.Reader();
+        Stateid4 stateid = Stateid4.Read(ref r);
+        _ = r.ReadUInt32();
+        uint access = r.ReadUInt32() & ~Nfs4Const.ShareAccessWantMask;
+        uint deny = r.ReadUInt32();
+        c.Consumed(r);
+        Nfs4Status status = NeedFh(c);
+        if (status != Nfs4Status.Ok) return status;
+        Stateid4 result;
+        lock (state.Sync)
+        {
+            status = FindState(c, stateid, out StateObject? found);
+            if (status != Nfs4Status.Ok) return status;
+            if (found is not OpenState open || open.File != c.Current.Id) return Nfs4Status.BadStateId;
+            if (access == 0 || access > Nfs4Const.ShareAccessBoth || deny > Nfs4Const.ShareAccessBoth) return Nfs4Status.Inval;
+            if ((access & ~open.Access) != 0 || (deny & ~open.Deny) != 0) return Nfs4Status.Inval;
+            open.Access = access;
+            open.Deny = deny;
+            open.Seqid++;
+            result = state.ToStateid(open);
+        }
+        c.CurrentStateid = result;
+        c.HasCurrentStateid = true;
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        result.Write(ref w);
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    // §18.6 DELEGRETURN: no delegation was ever handed out.
+    private Nfs4Status DelegReturn(Compound c)
+    {
+        XdrReader r = c.Reader();
+        Stateid4 stateid = Stateid4.Read(ref r);
+        c.Consumed(r);
+        Nfs4Status status = NeedFh(c);
+        if (status != Nfs4Status.Ok) return status;
+        lock (state.Sync)
+        {
+            status = FindState(c, stateid, out _);
+        }
+        return status == Nfs4Status.Ok ? Nfs4Status.BadStateId : status;
+    }
+}

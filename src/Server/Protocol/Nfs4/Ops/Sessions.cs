@@ -1,0 +1,349 @@
+using System.Buffers;
+using DittoFs.Server.Protocol.Nfs4.State;
+using DittoFs.Xdr;
+
+namespace DittoFs.Server.Protocol.Nfs4;
+
+// RFC 8881 §18.35-18.37, §18.46, §18.49-18.51: clients, sessions, slots.
+internal sealed partial class Nfs4Program
+{
+    private static readonly byte[] s_serverOwner = System.Text.Encoding.UTF8.GetBytes("dittofs:" + Environment.MachineName);
+
+    // §18.35 EXCHANGE_ID: one client record per owner; a new verifier (the client rebooted) makes a new, unconfirmed record.
+    private Nfs4Status ExchangeId(Compound c)
+    {
+        XdrReader r = c.Reader();
+        ulong verifier = r.ReadUInt64();
+        byte[] ownerId = r.ReadOpaqueArray(Nfs4Const.OpaqueLimit);
+        uint flags = r.ReadUInt32();
+        uint protect = r.ReadUInt32();
+        if (protect == Nfs4Const.Sp4MachCred)
+        {
+            _ = Attributes.Bitmap4.Read(ref r);
+            _ = Attributes.Bitmap4.Read(ref r);
+        }
+        else if (protect != Nfs4Const.Sp4None)
+        {
+            return Nfs4Status.EncrAlgUnsupp; // SP4_SSV is not offered
+        }
+        int impl = r.ReadArrayLength(1);
+        for (int i = 0; i < impl; i++)
+        {
+            _ = r.ReadOpaque(Nfs4Const.OpaqueLimit);
+            _ = r.ReadOpaque(Nfs4Const.OpaqueLimit);
+            _ = r.ReadInt64();
+            _ = r.ReadUInt32();
+        }
+        c.Consumed(r);
+        if (ownerId.Length == 0) return Nfs4Status.Inval;
+        if ((flags & ~(Nfs4Const.ExchgIdSuppMovedRefer | Nfs4Const.ExchgIdSuppMovedMigr | Nfs4Const.ExchgIdBindPrincStateid
+            | Nfs4Const.ExchgIdUseNonPnfs | Nfs4Const.ExchgIdUsePnfsMds | Nfs4Const.ExchgIdUsePnfsDs | Nfs4Const.ExchgIdUpdConfirmedRecA)) != 0)
+        {
+            return Nfs4Status.Inval;
+        }
+
+        ClientRecord client;
+        lock (state.Sync)
+        {
+            ClientRecord? confirmed = null;
+            var unconfirmed = new List<ClientRecord>();
+            foreach (ClientRecord existing in state.ClientsWithOwner(ownerId))
+            {
+                if (existing.Confirmed) confirmed = existing;
+                else unconfirmed.Add(existing);
+            }
+            if ((flags & Nfs4Const.ExchgIdUpdConfirmedRecA) != 0)
+            {
+                if (confirmed is null) return Nfs4Status.NoEnt;
+                if (confirmed.Verifier != verifier) return Nfs4Status.NotSame;
+                client = confirmed;
+            }
+            else if (confirmed is not null && confirmed.Verifier == verifier)
+            {
+                client = confirmed;
+            }
+            else
+            {
+                foreach (ClientRecord old in unconfirmed) state.RemoveClient(old);
+                client = state.NewClient(ownerId, verifier);
+            }
+            client.LastRenewed = Environment.TickCount64;
+        }
+
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        w.WriteUInt64(client.Id);
+        w.WriteUInt32(client.CreateSessionSeq + 1);
+        w.WriteUInt32(Nfs4Const.ExchgIdUseNonPnfs | (client.Confirmed ? Nfs4Const.ExchgIdConfirmedR : 0));
+        w.WriteUInt32(Nfs4Const.Sp4None);
+        w.WriteUInt64(0);                 // so_minor_id
+        w.WriteOpaque(s_serverOwner);     // so_major_id
+        w.WriteOpaque(s_serverOwner);     // eir_server_scope
+        w.WriteInt32(0);                  // eir_server_impl_id<1>: none
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    private static ChannelAttrs ReadChannelAttrs(ref XdrReader r)
+    {
+        var attrs = new ChannelAttrs(r.ReadUInt32(), r.ReadUInt32(), r.ReadUInt32(), r.ReadUInt32(), r.ReadUInt32(), r.ReadUInt32());
+        int ird = r.ReadArrayLength(1);
+        for (int i = 0; i < ird; i++) _ = r.ReadUInt32();
+        return attrs;
+    }
+
+    private static void WriteChannelAttrs(ref XdrWriter w, in ChannelAttrs a)
+    {
+        w.WriteUInt32(a.HeaderPadSize);
+        w.WriteUInt32(a.MaxRequestSize);
+        w.WriteUInt32(a.MaxResponseSize);
+        w.WriteUInt32(a.MaxResponseSizeCached);
+        w.WriteUInt32(a.MaxOperations);
+        w.WriteUInt32(a.MaxRequests);
+        w.WriteInt32(0); // ca_rdma_ird<1>: none
+    }
+
+    private static void SkipCallbackSecParms(ref XdrReader r)
+    {
+        int count = r.ReadArrayLength(64);
+        for (int i = 0; i < count; i++)
+        {
+            uint flavor = r.ReadUInt32();
+            switch (flavor)
+            {
+                case Nfs4Const.AuthNone:
+                    break;
+                case Nfs4Const.AuthSys:
+                    _ = r.ReadUInt32();
+                    _ = r.ReadOpaque(255);
+                    _ = r.ReadUInt32();
+                    _ = r.ReadUInt32();
+                    int gids = r.ReadArrayLength(16);
+                    for (int g = 0; g < gids; g++) _ = r.ReadUInt32();
+                    break;
+                case Nfs4Const.RpcSecGss:
+                    _ = r.ReadUInt32();
+                    _ = r.ReadOpaque(Nfs4Const.OpaqueLimit);
+                    _ = r.ReadOpaque(Nfs4Const.OpaqueLimit);
+                    break;
+                default:
+                    XdrException.Throw("unknown callback_sec_parms4 flavor");
+                    break;
+            }
+        }
+    }
+
+    // §18.36 CREATE_SESSION: confirms the client; a retry (same sequenceid) gets the cached reply.
+    private Nfs4Status CreateSession(Compound c)
+    {
+        XdrReader r = c.Reader();
+        ulong clientId = r.ReadUInt64();
+        uint sequence = r.ReadUInt32();
+        uint flags = r.ReadUInt32();
+        ChannelAttrs fore = ReadChannelAttrs(ref r);
+        ChannelAttrs back = ReadChannelAttrs(ref r);
+        uint callbackProgram = r.ReadUInt32();
+        SkipCallbackSecParms(ref r);
+        c.Consumed(r);
+
+        byte[] result;
+        lock (state.Sync)
+        {
+            ClientRecord? client = state.FindClient(clientId);
+            if (client is null) return Nfs4Status.StaleClientId;
+            if (sequence == client.CreateSessionSeq && client.CreateSessionReply is { } cached)
+            {
+                result = cached;
+            }
+            else if (sequence != client.CreateSessionSeq + 1)
+            {
+                return Nfs4Status.SeqMisordered;
+            }
+            else
+            {
+                if (fore.MaxRequests == 0 || fore.MaxOperations == 0) return Nfs4Status.Inval;
+                uint maxRecord = (uint)Options.MaxRecordSize;
+                var negotiated = new ChannelAttrs(
+                    0,
+                    Math.Min(fore.MaxRequestSize, maxRecord),
+                    Math.Min(fore.MaxResponseSize, maxRecord),
+                    Math.Min(fore.MaxResponseSizeCached, 64 * 1024),
+                    Math.Min(fore.MaxOperations, MaxOperations),
+                    Math.Clamp(fore.MaxRequests, 1, MaxSlots));
+                // We accept the back channel on this connection but never call back (no delegations).
+                var backChannel = back with { HeaderPadSize = 0 };
+                Session session = state.NewSession(client, negotiated, backChannel, callbackProgram);
+                state.Confirm(client);
+                client.CreateSessionSeq = sequence;
+                client.LastRenewed = Environment.TickCount64;
+
+                var buffer = new ArrayBufferWriter<byte>(128);
+                var w = new XdrWriter(buffer);
+                Span<byte> id = stackalloc byte[Nfs4Const.SessionIdSize];
+                session.Id.Write(id);
+                w.WriteFixedOpaque(id);
+                w.WriteUInt32(sequence);
+                w.WriteUInt32(flags & Nfs4Const.CreateSessionConnBackChan);
+                WriteChannelAttrs(ref w, negotiated);
+                WriteChannelAttrs(ref w, backChannel);
+                w.Flush();
+                result = buffer.WrittenSpan.ToArray();
+                client.CreateSessionReply = result;
+            }
+        }
+        XdrWriter reply = c.Begin(Nfs4Status.Ok);
+        reply.WriteFixedOpaque(result);
+        reply.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    private static SessionId ReadSessionId(ref XdrReader r)
+    {
+        // sessionid4 is opaque[16]: no length, no padding.
+        return new SessionId(r.ReadUInt64(), r.ReadUInt64());
+    }
+
+    // §18.46 SEQUENCE: the slot's seqid decides: +1 is a new request, equal is a retry (cached reply), anything else is misordered.
+    private Nfs4Status Sequence(Compound c)
+    {
+        XdrReader r = c.Reader();
+        SessionId id = ReadSessionId(ref r);
+        uint seqid = r.ReadUInt32();
+        uint slotId = r.ReadUInt32();
+        _ = r.ReadUInt32(); // sa_highest_slotid
+        _ = r.ReadBool();   // sa_cachethis: every reply that fits is cached
+        c.Consumed(r);
+
+        Session? session;
+        Slot slot;
+        lock (state.Sync)
+        {
+            session = state.FindSession(id);
+            if (session is null) return Nfs4Status.BadSession;
+            if (slotId >= session.Slots.Length) return Nfs4Status.BadSlot;
+            slot = session.Slots[slotId];
+            if (seqid == slot.Seqid)
+            {
+                if (slot.InUse) return Nfs4Status.Delay;
+                if (slot.CacheLength < 0) return Nfs4Status.RetryUncachedRep;
+                c.Replay = slot;
+                return Nfs4Status.Ok;
+            }
+            if (seqid != unchecked(slot.Seqid + 1)) return Nfs4Status.SeqMisordered;
+            if ((uint)c.OpCount > session.Fore.MaxOperations) return Nfs4Status.TooManyOps;
+            slot.Seqid = seqid;
+            slot.InUse = true;
+            slot.CacheLength = -1;
+            session.Client.LastRenewed = Environment.TickCount64;
+            session.Client.Busy++;
+        }
+        c.Session = session;
+        c.Slot = slot;
+        c.Client = session.Client;
+
+        uint highest = (uint)session.Slots.Length - 1;
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        Span<byte> sid = stackalloc byte[Nfs4Const.SessionIdSize];
+        id.Write(sid);
+        w.WriteFixedOpaque(sid);
+        w.WriteUInt32(seqid);
+        w.WriteUInt32(slotId);
+        w.WriteUInt32(highest);
+        w.WriteUInt32(highest);
+        w.WriteUInt32(0); // sr_status_flags: no callback path trouble reported (we never call back)
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    // §18.37 DESTROY_SESSION
+    private Nfs4Status DestroySession(Compound c)
+    {
+        XdrReader r = c.Reader();
+        SessionId id = ReadSessionId(ref r);
+        c.Consumed(r);
+        lock (state.Sync)
+        {
+            Session? session = state.FindSession(id);
+            if (session is null) return Nfs4Status.BadSession;
+            state.RemoveSession(session);
+        }
+        return Nfs4Status.Ok;
+    }
+
+    // §18.50 DESTROY_CLIENTID: only a client without sessions.
+    private Nfs4Status DestroyClientId(Compound c)
+    {
+        XdrReader r = c.Reader();
+        ulong clientId = r.ReadUInt64();
+        c.Consumed(r);
+        lock (state.Sync)
+        {
+            ClientRecord? client = state.FindClient(clientId);
+            if (client is null) return Nfs4Status.StaleClientId;
+            if (client.Sessions.Count > 0) return Nfs4Status.ClientIdBusy;
+            state.DestroyClient(client);
+        }
+        return Nfs4Status.Ok;
+    }
+
+    // §18.34 BIND_CONN_TO_SESSION: every connection may carry both channels.
+    private Nfs4Status BindConnToSession(Compound c)
+    {
+        XdrReader r = c.Reader();
+        SessionId id = ReadSessionId(ref r);
+        uint dir = r.ReadUInt32();
+        _ = r.ReadBool();
+        c.Consumed(r);
+        lock (state.Sync)
+        {
+            Session? session = state.FindSession(id);
+            if (session is null) return Nfs4Status.BadSession;
+            session.Client.LastRenewed = Environment.TickCount64;
+        }
+        uint answer = dir switch
+        {
+            Nfs4Const.CdfcFore => Nfs4Const.CdfsFore,
+            Nfs4Const.CdfcBack => Nfs4Const.CdfsBack,
+            Nfs4Const.CdfcForeOrBoth or Nfs4Const.CdfcBackOrBoth => Nfs4Const.CdfsBoth,
+            _ => 0,
+        };
+        if (answer == 0) return Nfs4Status.Inval;
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        Span<byte> sid = stackalloc byte[Nfs4Const.SessionIdSize];
+        id.Write(sid);
+        w.WriteFixedOpaque(sid);
+        w.WriteUInt32(answer);
+        w.WriteBool(false);
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    // §18.33 BACKCHANNEL_CTL: accepted; no callbacks are ever sent.
+    private Nfs4Status BackchannelCtl(Compound c)
+    {
+        XdrReader r = c.Reader();
+        uint program = r.ReadUInt32();
+        SkipCallbackSecParms(ref r);
+        c.Consumed(r);
+        if (c.Session is { } session)
+        {
+            lock (state.Sync) session.CallbackProgram = program;
+        }
+        return Nfs4Status.Ok;
+    }
+
+    // §18.51 RECLAIM_COMPLETE
+    private Nfs4Status ReclaimComplete(Compound c)
+    {
+        XdrReader r = c.Reader();
+        bool oneFs = r.ReadBool();
+        c.Consumed(r);
+        if (oneFs) return Nfs4Status.Ok;
+        lock (state.Sync)
+        {
+            ClientRecord client = c.Client!;
+            if (client.ReclaimComplete) return Nfs4Status.CompleteAlready;
+            state.ReclaimCompleted(client);
+        }
+        return Nfs4Status.Ok;
+    }
+}

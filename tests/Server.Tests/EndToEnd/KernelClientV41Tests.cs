@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using DittoFs.Server.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace DittoFs.Server.Tests.EndToEnd;
+
+/// <summary>The Linux kernel NFSv4.1 client, in QEMU, against the real server process.</summary>
+[Collection(KernelClientCollection.Name)]
+public sealed class KernelClientV41Tests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// Short lease and grace so restart tests do not wait 90 s: with a 10 s lease the client renews (and so
+    /// notices the restart) every ~7 s, inside the grace period.
+    /// </summary>
+    private static readonly Dictionary<string, string> s_settings = new()
+    {
+        ["DittoFs:Nfs4:LeaseSeconds"] = "10",
+        ["DittoFs:Nfs4:GraceSeconds"] = "10",
+    };
+
+    private static string E2e(string name) => Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", name);
+
+    [Fact]
+    public void SmokeScriptPassesEveryStep()
+    {
+        string? harness = KernelClient.RequireHarness();
+        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        using var server = new ServerProcess(settings: s_settings);
+        server.Start();
+        string smoke = Path.Combine(Path.GetDirectoryName(harness)!, "examples", "smoke.sh");
+        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", smoke);
+        output.WriteLine(result.Output);
+        Assert.DoesNotContain("FAIL", result.Output);
+        Assert.Contains("smoke: 15 passed, 0 failed", result.Output);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Fact]
+    public void SpecialFilesExclusiveCreateOwnersAndLongListings()
+    {
+        string? harness = KernelClient.RequireHarness();
+        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        using var server = new ServerProcess(settings: s_settings);
+        server.Start();
+        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", E2e("v4-extra.sh"));
+        output.WriteLine(result.Output);
+        Assert.DoesNotContain("FAIL", result.Output);
+        Assert.Contains("extra: 6 passed, 0 failed", result.Output);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Fact]
+    public void PosixSemanticsAndSigkillRestart()
+    {
+        string? harness = KernelClient.RequireHarness();
+        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        using var server = new ServerProcess(settings: s_settings);
+        server.Start();
+        bool restarted = false;
+        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", E2e("posix-restart.sh"), ["--mem", "1536"], line =>
+        {
+            if (line.Trim() != "KILL-NOW") return;
+            server.Kill();
+            server.Start();
+            restarted = true;
+        });
+        output.WriteLine(result.Output);
+        output.WriteLine(server.Log);
+        Assert.True(restarted, "the script never asked for the restart");
+        Assert.DoesNotContain("FAIL", result.Output);
+        Assert.Contains("PASS after-sigkill-restart", result.Output);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task TwoClientsConflictingFcntlAndFlockLocks()
+    {
+        string? harness = KernelClient.RequireHarness();
+        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        string plock = BuildPlock();
+        using var server = new ServerProcess(settings: s_settings);
+        server.Start();
+        string[] extra = ["--bin", plock, "--env", "PLOCK=" + plock, "--bin", "/usr/bin/flock", "--opts", "lookupcache=none,actimeo=1"];
+        var holder = Task.Run(() => KernelClient.Run(harness, server, "4.1", E2e("lock-holder.sh"), extra, timeoutSeconds: 400));
+        var contender = Task.Run(() => KernelClient.Run(harness, server, "4.1", E2e("lock-contender.sh"), extra, timeoutSeconds: 400));
+        KernelClient.Result h = await holder;
+        KernelClient.Result c = await contender;
+        output.WriteLine("--- holder\n" + h.Output);
+        output.WriteLine("--- contender\n" + c.Output);
+        output.WriteLine(server.Log);
+        Assert.DoesNotContain("FAIL", h.Output);
+        Assert.DoesNotContain("FAIL", c.Output);
+        Assert.Contains("locks: 7 passed, 0 failed", c.Output);
+        Assert.Equal(0, h.ExitCode);
+        Assert.Equal(0, c.ExitCode);
+    }
+
+    [Fact]
+    public void OpenFileAndLockSurviveSigkillRestart()
+    {
+        string? harness = KernelClient.RequireHarness();
+        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        string plock = BuildPlock();
+        using var server = new ServerProcess(settings: s_settings);
+        server.Start();
+        bool restarted = false;
+        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", E2e("v4-open-restart.sh"), ["--bin", plock, "--env", "PLOCK=" + plock], line =>
+        {
+            if (line.Trim() != "KILL-NOW") return;
+            server.Kill();
+            server.Start();
+            restarted = true;
+        }, timeoutSeconds: 400);
+        output.WriteLine(result.Output);
+        output.WriteLine(server.Log);
+        Assert.True(restarted, "the script never asked for the restart");
+        Assert.DoesNotContain("FAIL", result.Output);
+        Assert.Contains("restart: 9 passed, 0 failed", result.Output);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    /// <summary>
+    /// tests/e2e/plock.c (fcntl byte-range locks; busybox has none) built with the host's gcc. Dynamic, because the
+    /// harness copies a --bin's libraries with ldd, which fails on a static binary; and not under /tmp, which is a
+    /// tmpfs in the guest that hides it. The guest finds it at the same path (PLOCK).
+    /// </summary>
+    private static string BuildPlock()
+    {
+        string outputPath = Path.Combine(AppContext.BaseDirectory, "plock");
+        if (File.Exists(outputPath)) return outputPath;
+        var psi = new ProcessStartInfo("gcc", ["-O2", "-o", outputPath, E2e("plock.c")]) { RedirectStandardError = true };
+        using Process gcc = Process.Start(psi) ?? throw new InvalidOperationException("gcc not found: needed to build tests/e2e/plock.c");
+        string errors = gcc.StandardError.ReadToEnd();
+        gcc.WaitForExit();
+        if (gcc.ExitCode != 0) throw new InvalidOperationException("gcc failed on plock.c: " + errors);
+        return outputPath;
+    }
+}

@@ -1,0 +1,164 @@
+using System.Text;
+using DittoFs.Server.Protocol.Nfs4;
+using DittoFs.Server.Tests.Infrastructure;
+using Xunit;
+
+namespace DittoFs.Server.Tests.Protocol.Nfs4;
+
+/// <summary>One decoded COMPOUND4res: status, tag, and the (op, status) of each result with a reader positioned after the last one read.</summary>
+public sealed class CompoundReply
+{
+    public required byte[] Record { get; init; }
+    public required Nfs4Status Status { get; init; }
+    public required int Count { get; init; }
+    public required XdrReaderBox Reader { get; init; }
+
+    /// <summary>Reads the next resop header: its op number and status.</summary>
+    public (uint Op, Nfs4Status Status) Next() => (Reader.UInt32(), (Nfs4Status)Reader.Int32());
+}
+
+/// <summary>A raw NFSv4.1 client over <see cref="RpcClient"/>: builds COMPOUNDs by hand, with a session when asked.</summary>
+public sealed class Nfs4TestClient : IDisposable
+{
+    private const uint Program = 100003;
+
+    public Nfs4TestClient(int port, bool connect = true)
+    {
+        _rpc = connect ? new RpcClient(port) : null;
+    }
+
+    private readonly RpcClient? _rpc;
+
+    public RpcClient Rpc => _rpc ?? throw new InvalidOperationException("not connected");
+    public ulong ClientId { get; private set; }
+    public byte[] SessionId { get; private set; } = [];
+    public uint[] SlotSeq { get; } = new uint[64];
+
+    /// <summary>Builds the call bytes of a COMPOUND (for replays).</summary>
+    public byte[] BuildCompound(uint xid, uint minor, int opCount, Action<XdrWriterBox> ops, string tag = "t")
+    {
+        Action<XdrWriterBox> args = box =>
+        {
+            box.String(tag);
+            box.UInt32(minor);
+            box.UInt32((uint)opCount);
+            ops(box);
+        };
+        if (_rpc is not null) return _rpc.BuildCall(xid, Program, 4, 1, args);
+        // Offline (in-process tests): AUTH_SYS root.
+        var call = new XdrWriterBox();
+        foreach (uint v in new uint[] { xid, 0, 2, Program, 4, 1, 1 }) call.UInt32(v);
+        var cred = new XdrWriterBox();
+        cred.UInt32(0);
+        cred.String("test");
+        cred.UInt32(0);
+        cred.UInt32(0);
+        cred.UInt32(0);
+        call.Opaque(cred.Bytes);
+        call.UInt32(0);
+        call.UInt32(0);
+        args(call);
+        return call.Bytes.ToArray();
+    }
+
+    /// <summary>Uses a session made elsewhere (offline tests).</summary>
+    public void UseSession(byte[] sessionId)
+    {
+        SessionId = sessionId;
+        Array.Clear(SlotSeq);
+    }
+
+    public static CompoundReply Parse(byte[] record)
+    {
+        RpcReply reply = RpcReply.Parse(record);
+        Assert.True(reply.Accepted);
+        Assert.Equal(0, reply.Status);
+        XdrReaderBox reader = reply.Reader();
+        var status = (Nfs4Status)reader.Int32();
+        _ = reader.Opaque();
+        int count = (int)reader.UInt32();
+        return new CompoundReply { Record = record, Status = status, Count = count, Reader = reader };
+    }
+
+    public CompoundReply Compound(int opCount, Action<XdrWriterBox> ops, uint minor = 1)
+    {
+        byte[] call = BuildCompound(NextXid(), minor, opCount, ops);
+        Rpc.SendRecord(call);
+        return Parse(Rpc.ReceiveRecord());
+    }
+
+    private uint _xid = (uint)Random.Shared.Next(1, 1 << 30);
+
+    public uint NextXid() => ++_xid;
+
+    public static void ExchangeIdArgs(XdrWriterBox b, string owner, ulong verifier = 1)
+    {
+        b.UInt32((uint)Nfs4Op.ExchangeId);
+        b.UInt64(verifier);
+        b.Opaque(Encoding.UTF8.GetBytes(owner));
+        b.UInt32(0);            // flags
+        b.UInt32(0);            // SP4_NONE
+        b.UInt32(0);            // no impl id
+    }
+
+    public static void ChannelAttrs(XdrWriterBox b, uint maxOps, uint slots)
+    {
+        b.UInt32(0);
+        b.UInt32(1 << 20);
+        b.UInt32(1 << 20);
+        b.UInt32(8192);
+        b.UInt32(maxOps);
+        b.UInt32(slots);
+        b.UInt32(0);
+    }
+
+    /// <summary>EXCHANGE_ID then CREATE_SESSION; afterwards <see cref="Sequence"/> can start compounds.</summary>
+    public void Establish(string owner, uint maxOps = 16, uint slots = 4)
+    {
+        CompoundReply ex = Compound(1, b => ExchangeIdArgs(b, owner));
+        Assert.Equal(Nfs4Status.Ok, ex.Status);
+        Assert.Equal(((uint)Nfs4Op.ExchangeId, Nfs4Status.Ok), ex.Next());
+        ClientId = ex.Reader.UInt64();
+        uint seq = ex.Reader.UInt32();
+
+        CompoundReply cs = Compound(1, b => CreateSessionArgs(b, ClientId, seq, maxOps, slots));
+        Assert.Equal(Nfs4Status.Ok, cs.Status);
+        Assert.Equal(((uint)Nfs4Op.CreateSession, Nfs4Status.Ok), cs.Next());
+        SessionId = cs.Reader.Raw(16);
+        Array.Clear(SlotSeq);
+    }
+
+    public static void CreateSessionArgs(XdrWriterBox b, ulong clientId, uint seq, uint maxOps = 16, uint slots = 4)
+    {
+        b.UInt32((uint)Nfs4Op.CreateSession);
+        b.UInt64(clientId);
+        b.UInt32(seq);
+        b.UInt32(0x2);          // CONN_BACK_CHAN
+        ChannelAttrs(b, maxOps, slots);
+        ChannelAttrs(b, 2, 1);
+        b.UInt32(0x40000000);   // cb_program
+        b.UInt32(1);            // one sec parm: AUTH_NONE
+        b.UInt32(0);
+    }
+
+    /// <summary>SEQUENCE on <paramref name="slot"/> with the next seqid (or <paramref name="seqid"/>).</summary>
+    public void Sequence(XdrWriterBox b, uint slot = 0, uint? seqid = null)
+    {
+        b.UInt32((uint)Nfs4Op.Sequence);
+        b.Raw(SessionId);
+        b.UInt32(seqid ?? ++SlotSeq[slot]);
+        b.UInt32(slot);
+        b.UInt32(slot);
+        b.UInt32(1); // cachethis
+    }
+
+    public static void Op(XdrWriterBox b, Nfs4Op op) => b.UInt32((uint)op);
+
+    public static void Lookup(XdrWriterBox b, string name)
+    {
+        b.UInt32((uint)Nfs4Op.Lookup);
+        b.Opaque(Encoding.UTF8.GetBytes(name));
+    }
+
+    public void Dispose() => _rpc?.Dispose();
+}
