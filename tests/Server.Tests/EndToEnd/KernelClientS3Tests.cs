@@ -15,8 +15,9 @@ namespace DittoFs.Server.Tests.EndToEnd;
 [Collection(KernelClientCollection.Name)]
 public sealed class KernelClientS3V3Tests(ITestOutputHelper output) : KernelClientS3Tests(output, "3");
 
-// NFSv4.1, once the server speaks it:
-// [Collection(KernelClientCollection.Name)] public sealed class KernelClientS3V41Tests(ITestOutputHelper output) : KernelClientS3Tests(output, "4.1");
+/// <summary>NFSv4.1 through the kernel client on the S3 payload path.</summary>
+[Collection(KernelClientCollection.Name)]
+public sealed class KernelClientS3V41Tests(ITestOutputHelper output) : KernelClientS3Tests(output, "4.1");
 
 /// <summary>
 /// The S3 payload path end to end: the real server process with PayloadStore=S3 on moto_server
@@ -40,6 +41,9 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
         ["DittoFs:Cache:SizeBytes"] = cacheBytes.ToString(),
         ["DittoFs:Cache:BlockSize"] = BlockSize.ToString(),
         ["DittoFs:Cache:MaxRetryDelaySeconds"] = "2",
+        // v4.1 reclaims after the SIGKILL restart: keep the grace period short, as the v4.1 tests do.
+        ["DittoFs:Nfs4:LeaseSeconds"] = "10",
+        ["DittoFs:Nfs4:GraceSeconds"] = "10",
     };
 
     [Fact]

@@ -1,3 +1,6 @@
+using System.Diagnostics.Metrics;
+using DittoFs.Storage.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using System.Buffers;
 using System.Diagnostics;
 using System.Reflection;
@@ -44,7 +47,8 @@ public sealed class Nfs4AllocationTests(ITestOutputHelper output) : IAsyncLifeti
             DataDirectory = Path.Combine(Path.GetTempPath(), "dittofs-alloc-" + Guid.NewGuid().ToString("N")[..8]),
             Exports = [new ExportOptions { Path = "/export", Squash = SquashMode.None }],
         });
-        _storage = new StorageHost(options);
+        IMeterFactory meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+        _storage = new StorageHost(options, new StorageMetrics(meters));
         await _storage.OpenAsync(CancellationToken.None);
         _state = new Nfs4State(options, NullLogger<Nfs4State>.Instance);
         _program = new Nfs4Program(_storage, _state, options, NullLogger<Nfs4Program>.Instance);
