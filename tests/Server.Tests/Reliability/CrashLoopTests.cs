@@ -10,7 +10,7 @@ namespace DittoFs.Server.Tests.Reliability;
 /// kill -9 at random moments while a client writes: after every restart on the same data, every byte
 /// whose durability the server promised (COMMIT reply, or a WRITE reply saying DATA_SYNC/FILE_SYNC) reads
 /// back exactly, sizes cover it, every file whose CREATE was answered exists under the same handle, and
-/// the write verifier changed (so a real client would resend its uncommitted writes).
+/// removed names stay removed, created directories exist, the write verifier changed (so a real client would resend its uncommitted writes).
 /// </summary>
 [Trait("Category", "Reliability")]
 public sealed class CrashLoopTests(ITestOutputHelper output)
@@ -36,6 +36,8 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
         server.Start();
         var files = new List<TrackedFile>();
         var verifiers = new List<ulong>();
+        var removed = new List<string>();
+        var dirs = new List<string>();
         int durableWrites = 0, ackedWrites = 0, commits = 0;
 
         for (int round = 0; round < Rounds; round++)
@@ -57,6 +59,12 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
                     string name = $"r{round}";
                     byte[] fh = client.CreateFile(root, name);
                     lock (files) files.Add(new TrackedFile(name, fh));
+                    // ...and a REMOVE and a MKDIR: once answered, the name must be gone / present after the crash.
+                    client.CreateFile(root, $"tmp{round}");
+                    if (client.Remove(root, $"tmp{round}").Status != Nfs3Status.Ok) throw new InvalidOperationException("REMOVE");
+                    lock (files) removed.Add($"tmp{round}");
+                    if (client.MkDir(root, $"d{round}").Status != Nfs3Status.Ok) throw new InvalidOperationException("MKDIR");
+                    lock (files) dirs.Add($"d{round}");
                     for (int n = 0; n < MaxWritesPerRound; n++)
                     {
                         TrackedFile f;
@@ -115,6 +123,12 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
                 verifiers.Add(v);
             }
             int committedCount = Verify(server, files);
+            using (var check = new Nfs3Client(server.NfsPort))
+            {
+                byte[] root = check.Mount();
+                foreach (string gone in removed) Assert.Equal(Nfs3Status.NoEnt, check.Lookup(root, gone).Status);
+                foreach (string dir in dirs) Assert.Equal(Nfs3Status.Ok, check.Lookup(root, dir).Status);
+            }
             durableWrites += roundDurable;
             ackedWrites += roundAcked;
             commits += roundCommits;
