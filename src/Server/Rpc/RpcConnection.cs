@@ -130,11 +130,16 @@ internal sealed class RpcConnection : IRpcConnection
     {
         await Task.Yield(); // leave the read loop free to read the next record
         bool counted = false;
+        bool globalReleased = false;
         try
         {
             await _dispatcher.DispatchAsync(call);
             _dispatcher.Metrics.CallCompleted(call, started);
             counted = true;
+            // The server-wide slot bounds work, not delivery: a peer that never reads its replies
+            // blocks only its own connection (its per-connection slots), never everyone's calls.
+            _limits.Global.Release();
+            globalReleased = true;
             ReplyBuffer? reply = call.TakeReply();
             if (reply is not null) await SendAsync(reply);
         }
@@ -146,7 +151,7 @@ internal sealed class RpcConnection : IRpcConnection
         {
             if (!counted) _dispatcher.Metrics.CallCompleted(call, started);
             call.Dispose();
-            _limits.Global.Release();
+            if (!globalReleased) _limits.Global.Release();
             _perConnection.Release();
             if (Interlocked.Decrement(ref _inFlight) == 0) _drained.TrySetResult();
         }

@@ -47,6 +47,21 @@ public sealed class ServerProcess : IDisposable
     public string Log { get { lock (_log) return _log.ToString(); } }
     public bool HasExited => _process?.HasExited ?? true;
 
+    /// <summary>The running server's process id (the dotnet host runs the server in-process).</summary>
+    public int Pid => _process?.Id ?? throw new InvalidOperationException("not started");
+
+    /// <summary>A field of /proc/&lt;pid&gt;/status in bytes, e.g. "VmHWM" (peak RSS) or "VmRSS".</summary>
+    public long ProcStatusBytes(string field)
+    {
+        foreach (string line in File.ReadLines($"/proc/{Pid}/status"))
+        {
+            if (!line.StartsWith(field + ":", StringComparison.Ordinal)) continue;
+            string[] parts = line[(field.Length + 1)..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture) * 1024; // kB
+        }
+        throw new InvalidOperationException($"{field} not in /proc/{Pid}/status");
+    }
+
     public void Start()
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "DittoFs.Server.dll");
