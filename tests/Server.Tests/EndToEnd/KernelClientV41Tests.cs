@@ -127,7 +127,13 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
     /// </summary>
     private static string BuildPlock()
     {
-        string outputPath = Path.Combine(AppContext.BaseDirectory, "plock");
+        // Never under /tmp: the guest mounts a tmpfs on /tmp, which would hide a binary copied in from there
+        // (a checkout under /tmp puts AppContext.BaseDirectory there).
+        string directory = AppContext.BaseDirectory.StartsWith("/tmp/", StringComparison.Ordinal)
+            ? Path.Combine("/var/tmp", "dittofs-tests-" + Environment.UserName)
+            : AppContext.BaseDirectory;
+        Directory.CreateDirectory(directory);
+        string outputPath = Path.Combine(directory, "plock");
         if (File.Exists(outputPath)) return outputPath;
         var psi = new ProcessStartInfo("gcc", ["-O2", "-o", outputPath, E2e("plock.c")]) { RedirectStandardError = true };
         using Process gcc = Process.Start(psi) ?? throw new InvalidOperationException("gcc not found: needed to build tests/e2e/plock.c");
