@@ -32,7 +32,8 @@ wait_port() { for _ in $(seq 150); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/nul
 run() { # name url [exec-prefix...]
   local name=$1 url=$2; shift 2
   "$@" "$NFSLOAD_DIR/nfsload" --url "$url" --threads "$THREADS" --duration "$DURATION" \
-    --file-size "$FILE_SIZE" >"$OUT/$name.json" 2>"$OUT/$name.txt"
+    --file-size "$FILE_SIZE" >"$OUT/$name.json" 2>"$OUT/$name.txt" \
+    || echo "$name: nfsload reported errors (see $OUT/$name.txt)" >&2
 }
 
 dittofs() { # name extra-args...
