@@ -5,64 +5,22 @@ namespace DittoFs.Storage.Cache;
 // COMMIT: make written blocks durable on local disk, one round for every caller waiting (group commit).
 internal sealed partial class BlockCache
 {
-    private readonly Lock _flushLock = new();
-    private TaskCompletionSource? _nextRound;
-    private HashSet<ulong> _nextInodes = [];
-    private bool _flushing;
+    private readonly FlushRounds _rounds;
+
+    private FlushRounds CreateFlushRounds() => new(
+        async inodes =>
+        {
+            foreach (ulong inode in inodes) SyncInode(inode);
+            await _journal.CommitAsync().ConfigureAwait(false);
+        },
+        e => e is IOException ? e : new IOException("flush failed", e));
 
     /// <summary>
     /// Every write to the file so far survives a crash on return: its block files are fsynced (and
     /// the fan-out directories of new ones), then the journal records them dirty and is fsynced.
     /// Nothing is uploaded here.
     /// </summary>
-    public Task FlushAsync(ulong inode)
-    {
-        TaskCompletionSource round;
-        bool start = false;
-        lock (_flushLock)
-        {
-            round = _nextRound ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _nextInodes.Add(inode);
-            if (!_flushing)
-            {
-                _flushing = true;
-                start = true;
-            }
-        }
-        if (start) _ = Task.Run(FlushLoop);
-        return round.Task;
-    }
-
-    private async Task FlushLoop()
-    {
-        while (true)
-        {
-            TaskCompletionSource round;
-            HashSet<ulong> inodes;
-            lock (_flushLock)
-            {
-                if (_nextRound is null)
-                {
-                    _flushing = false;
-                    return;
-                }
-                round = _nextRound;
-                inodes = _nextInodes;
-                _nextRound = null;
-                _nextInodes = [];
-            }
-            try
-            {
-                foreach (ulong inode in inodes) SyncInode(inode);
-                await _journal.CommitAsync().ConfigureAwait(false);
-                round.SetResult();
-            }
-            catch (Exception e)
-            {
-                round.SetException(e is IOException ? e : new IOException("flush failed", e));
-            }
-        }
-    }
+    public Task FlushAsync(ulong inode) => _rounds.JoinAsync(inode);
 
     private void SyncInode(ulong inode)
     {

@@ -54,6 +54,7 @@ internal sealed partial class BlockCache : IDisposable
         _journalPath = Path.Combine(root, "blockmap.journal");
         _handles = new HandleCache(options.MaxOpenFiles);
         _buffers = ArrayPool<byte>.Create(options.BlockSize, options.UploadConcurrency + options.DownloadConcurrency + 4);
+        _rounds = CreateFlushRounds();
         _downloads = new SemaphoreSlim(options.DownloadConcurrency, options.DownloadConcurrency);
         _metrics = options.Metrics;
     }

@@ -9,61 +9,21 @@ public sealed partial class LocalPayloadStore
         public readonly HashSet<string> Directories = [];
     }
 
-    private readonly Lock _flushLock = new();
-    private TaskCompletionSource? _nextRound;
-    private HashSet<ulong> _nextInodes = [];
-    private bool _flushing;
+    private readonly FlushRounds _rounds;
 
-    public ValueTask FlushAsync(ulong inode, CancellationToken cancellationToken = default)
-    {
-        TaskCompletionSource round;
-        bool start = false;
-        lock (_flushLock)
+    // The dirty sets are snapshotted by each round after its callers joined, so their writes are covered.
+    private FlushRounds CreateFlushRounds() => new(
+        inodes =>
         {
-            round = _nextRound ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _nextInodes.Add(inode);
-            if (!_flushing)
-            {
-                _flushing = true;
-                start = true;
-            }
-        }
-        if (start) _ = Task.Run(FlushLoop, CancellationToken.None);
-        return new ValueTask(round.Task.WaitAsync(cancellationToken));
-    }
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            foreach (ulong inode in inodes) FlushInode(inode);
+            _metrics?.FsyncRound(inodes.Count, started);
+            return Task.CompletedTask;
+        },
+        Translate);
 
-    /// <summary>Runs rounds until no caller is waiting; the dirty sets are snapshotted after the callers joined, so their writes are covered.</summary>
-    private void FlushLoop()
-    {
-        while (true)
-        {
-            TaskCompletionSource round;
-            HashSet<ulong> inodes;
-            lock (_flushLock)
-            {
-                if (_nextRound is null)
-                {
-                    _flushing = false;
-                    return;
-                }
-                round = _nextRound;
-                inodes = _nextInodes;
-                _nextRound = null;
-                _nextInodes = [];
-            }
-            try
-            {
-                long started = System.Diagnostics.Stopwatch.GetTimestamp();
-                foreach (ulong inode in inodes) FlushInode(inode);
-                _metrics?.FsyncRound(inodes.Count, started);
-                round.SetResult();
-            }
-            catch (Exception e)
-            {
-                round.SetException(Translate(e));
-            }
-        }
-    }
+    public ValueTask FlushAsync(ulong inode, CancellationToken cancellationToken = default) =>
+        new(_rounds.JoinAsync(inode).WaitAsync(cancellationToken));
 
     private void FlushInode(ulong inode)
     {

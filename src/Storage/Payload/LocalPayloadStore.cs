@@ -33,6 +33,7 @@ public sealed partial class LocalPayloadStore : IPayloadStore
         _root = Path.GetFullPath(options.Root);
         BlockSize = options.BlockSize;
         _handles = new HandleCache(options.MaxOpenFiles);
+        _rounds = CreateFlushRounds();
         _metrics = options.Metrics;
         Directory.CreateDirectory(_root);
     }
