@@ -98,9 +98,18 @@ public sealed partial class FileSystem
             if (status != FsStatus.Ok) return new CommitResult(status, default);
             status = DataStatus(inode);
             if (status != FsStatus.Ok) return new CommitResult(status, Unchanged(inode));
-            // The whole file, whatever the range: one fsync round covers it anyway.
-            await _payload.FlushAsync(inode.Inode).ConfigureAwait(false);
-            await _store.WaitDurableAsync(Volatile.Read(ref _lastPosition)).ConfigureAwait(false);
+            // The whole file, whatever the range: one fsync round covers it anyway. The data fsync and
+            // the WAL commit (sizes, mtimes) run side by side; the reply waits for both. (The WAL never
+            // promised to follow the data: any other caller's commit may make a size durable first.)
+            ValueTask data = _payload.FlushAsync(inode.Inode);
+            try
+            {
+                await _store.WaitDurableAsync(Volatile.Read(ref _lastPosition)).ConfigureAwait(false);
+            }
+            finally
+            {
+                await data.ConfigureAwait(false);
+            }
             return new CommitResult(FsStatus.Ok, Unchanged(inode));
         }
         catch (IOException e)
