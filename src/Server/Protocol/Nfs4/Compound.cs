@@ -60,6 +60,17 @@ internal sealed class Compound
         return writer;
     }
 
+    /// <summary>OK with a stateid as the op's result, which also becomes the current stateid (RFC 8881 §16.2.3.1.2).</summary>
+    public Nfs4Status ReplyWithCurrentStateid(Stateid4 stateid)
+    {
+        CurrentStateid = stateid;
+        HasCurrentStateid = true;
+        XdrWriter w = Begin(Nfs4Status.Ok);
+        stateid.Write(ref w);
+        w.Flush();
+        return Nfs4Status.Ok;
+    }
+
     public void Reset()
     {
         Call = null!;

@@ -94,12 +94,7 @@ internal sealed partial class Nfs4Program
             lockState.Seqid++;
             result = state.ToStateid(lockState);
         }
-        c.CurrentStateid = result;
-        c.HasCurrentStateid = true;
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        result.Write(ref w);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyWithCurrentStateid(result);
     }
 
     // §18.11 LOCKT: would this owner's lock conflict?

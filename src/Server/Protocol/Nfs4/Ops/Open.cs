@@ -223,12 +223,7 @@ internal sealed partial class Nfs4Program
             }
             state.RemoveState(open);
         }
-        c.CurrentStateid = Stateid4.Closed;
-        c.HasCurrentStateid = true;
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        Stateid4.Closed.Write(ref w);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyWithCurrentStateid(Stateid4.Closed);
     }
 
     // §18.18 OPEN_DOWNGRADE: access and deny may only shrink.
@@ -255,12 +250,7 @@ internal sealed partial class Nfs4Program
             open.Seqid++;
             result = state.ToStateid(open);
         }
-        c.CurrentStateid = result;
-        c.HasCurrentStateid = true;
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        result.Write(ref w);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyWithCurrentStateid(result);
     }
 
     // §18.6 DELEGRETURN: no delegation was ever handed out.
