@@ -43,7 +43,12 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         IPayloadStore payload = o.PayloadStore.ToLowerInvariant() switch
         {
             "memory" => new InMemoryPayloadStore(),
-            "local" => new LocalPayloadStore(new LocalPayloadStoreOptions { Root = Path.Combine(dataDirectory, "blocks"), Metrics = metrics }),
+            "local" => new LocalPayloadStore(new LocalPayloadStoreOptions
+            {
+                Root = Path.Combine(dataDirectory, "blocks"),
+                JournalBytes = (long)o.DataJournalMiB << 20,
+                Metrics = metrics,
+            }),
             "s3" => OpenS3(o, dataDirectory, metrics),
             _ => throw new InvalidOperationException($"unknown PayloadStore '{o.PayloadStore}' (Local, S3 or Memory)"),
         };

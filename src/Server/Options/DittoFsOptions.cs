@@ -41,6 +41,13 @@ public sealed class DittoFsOptions
     /// <summary>The local block cache, for PayloadStore = "S3".</summary>
     public CacheOptions Cache { get; set; } = new();
 
+    /// <summary>
+    /// MiB of the data journal (preallocated under the data directory) that makes COMMIT of small
+    /// files one fdatasync; 0 = fsync every block file in place.
+    /// </summary>
+    [Range(0, 4096)]
+    public int DataJournalMiB { get; set; } = 64;
+
     /// <summary>Largest RPC record accepted; a bigger one closes the connection. 1 MiB of data + headers.</summary>
     [Range(64 * 1024, 64 * 1024 * 1024)]
     public int MaxRecordSize { get; set; } = 1024 * 1024 + 64 * 1024;

@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace DittoFs.Storage.Payload;
 
 // Group commit of fsyncs: a caller joins the next round; one round serves every caller that joined it.
@@ -10,6 +12,8 @@ public sealed partial class LocalPayloadStore
     }
 
     private readonly FlushRounds _rounds;
+    private readonly DataJournal? _journal;
+    private readonly byte[]? _image; // one round at a time reads block images into it
 
     // The dirty sets are snapshotted by each round after its callers joined, so their writes are covered.
     private FlushRounds CreateFlushRounds() => new(
@@ -17,6 +21,7 @@ public sealed partial class LocalPayloadStore
         {
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             foreach (ulong inode in inodes) FlushInode(inode);
+            _journal?.Sync();
             _metrics?.FsyncRound(inodes.Count, started);
             return Task.CompletedTask;
         },
@@ -34,14 +39,21 @@ public sealed partial class LocalPayloadStore
         }
         try
         {
+            bool inPlace = false;
             foreach (ulong block in state.Blocks)
             {
                 // A block truncated or deleted since has nothing left to flush.
                 if (!TryOpen(inode, block, create: false, out HandleCache.Lease lease)) continue;
-                using (lease) RandomAccess.FlushToDisk(lease.Handle);
+                using (lease)
+                {
+                    if (TryJournal(inode, block, lease.Handle)) continue;
+                    SyncInPlace(inode, block, lease.Handle);
+                    inPlace = true;
+                }
             }
+            // Names of journaled blocks wait for the journal's checkpoint (a replay recreates them).
             // Deepest first: the inode directory, then the fan-out levels that gained it.
-            foreach (string dir in state.Directories.OrderByDescending(d => d.Length)) DirectorySync.Fsync(dir);
+            if (inPlace) foreach (string dir in state.Directories.OrderByDescending(d => d.Length)) DirectorySync.Fsync(dir);
         }
         catch
         {
@@ -53,6 +65,44 @@ public sealed partial class LocalPayloadStore
             }
             throw;
         }
+    }
+
+    /// <summary>Appends the block file whole to the journal if it is small enough.</summary>
+    private bool TryJournal(ulong inode, ulong block, SafeFileHandle handle)
+    {
+        if (_journal is null || _image is null) return false;
+        long length = RandomAccess.GetLength(handle);
+        if (length > _image.Length) return false;
+        int read = 0;
+        while (read < length)
+        {
+            int got = RandomAccess.Read(handle, _image.AsSpan(read, (int)length - read), read);
+            if (got == 0) break;
+            read += got;
+        }
+        return _journal.TryAppendImage(inode, block, _image.AsSpan(0, read));
+    }
+
+    /// <summary>
+    /// fsync of the block file. If the file had blocks journaled this epoch, the directories they
+    /// created were never synced: sync the whole chain now, and void the block's image.
+    /// </summary>
+    private void SyncInPlace(ulong inode, ulong block, SafeFileHandle handle)
+    {
+        RandomAccess.FlushToDisk(handle);
+        if (_journal is null || !_journal.HasImages(inode)) return;
+        string dir = InodeDirectory(inode);
+        for (int level = 0; level < 4; level++, dir = Path.GetDirectoryName(dir)!) DirectorySync.Fsync(dir);
+        _journal.NoteSynced(inode, block);
+    }
+
+    /// <summary>Journal replay at start-up: the block file becomes the image (created with its directories if missing).</summary>
+    void DataJournal.ITarget.ReplayImage(ulong inode, ulong block, ReadOnlySpan<byte> image)
+    {
+        Directory.CreateDirectory(InodeDirectory(inode));
+        using SafeFileHandle handle = File.OpenHandle(BlockPath(inode, block), FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        RandomAccess.Write(handle, image, 0);
+        RandomAccess.SetLength(handle, image.Length);
     }
 
     private void MarkDirty(ulong inode, ulong? block, string? directory)

@@ -12,6 +12,15 @@ public sealed record LocalPayloadStoreOptions
     /// <summary>Open block-file handles kept cached (LRU).</summary>
     public int MaxOpenFiles { get; init; } = 256;
 
+    /// <summary>
+    /// Size of the data journal (<c>&lt;Root&gt;/data.journal</c>, preallocated) that makes small
+    /// blocks durable with one fdatasync per flush round; 0 = none (every block fsynced in place).
+    /// </summary>
+    public long JournalBytes { get; init; } = 64L << 20;
+
+    /// <summary>Blocks whose file is at most this long are journaled at a flush instead of fsynced.</summary>
+    public int JournalMaxImage { get; init; } = 64 * 1024;
+
     /// <summary>Where fsync rounds are measured; null = not measured.</summary>
     public Diagnostics.StorageMetrics? Metrics { get; init; }
 }

@@ -17,6 +17,9 @@ internal static partial class Nfs4Log
     [LoggerMessage(4005, LogLevel.Debug, "NFSv4 op {Op} failed: {Status}")]
     public static partial void OpFailed(ILogger logger, uint op, Nfs4Status status);
 
+    [LoggerMessage(4006, LogLevel.Error, "NFSv4 lease expiry pass failed")]
+    public static partial void ReaperFailed(ILogger logger, Exception ex);
+
     [LoggerMessage(4004, LogLevel.Warning, "cannot write the NFSv4 client list")]
     public static partial void OwnersFileFailed(ILogger logger, Exception ex);
 }

@@ -57,7 +57,7 @@ internal sealed class Nfs4State : IDisposable
         int grace = Math.Max(o.GraceSeconds, o.LeaseSeconds);
         _graceEnds = _previousOwners.Count == 0 || o.GraceSeconds == 0 ? 0 : Environment.TickCount64 + grace * 1000L;
         if (_graceEnds != 0) Nfs4Log.GraceStarted(_logger, grace, _previousOwners.Count);
-        _reaper = new Timer(_ => ExpireLeases(), null, 1000, 1000);
+        _reaper = new Timer(_ => ExpireLeasesSafely(), null, 1000, 1000);
     }
 
     public uint Boot { get; }
@@ -153,6 +153,19 @@ internal sealed class Nfs4State : IDisposable
         if (_graceEnds == 0) return;
         _previousOwners.Remove(Convert.ToHexString(client.OwnerId));
         if (_previousOwners.Count == 0) EndGrace();
+    }
+
+    /// <summary>A timer callback that throws ends the process: a failed pass is logged and the next one retries.</summary>
+    private void ExpireLeasesSafely()
+    {
+        try
+        {
+            ExpireLeases();
+        }
+        catch (Exception ex)
+        {
+            Nfs4Log.ReaperFailed(_logger, ex);
+        }
     }
 
     /// <summary>Clients that stopped renewing (no SEQUENCE for a lease period and a half) lose everything.</summary>
