@@ -22,7 +22,7 @@ namespace DittoFs.Fuzz
                 case "afl" when args.Length == 2:
                     {
                         FuzzTarget target = Targets.Create(args[1]);
-                        target.RunChecked([]); // builds what the target keeps (the NFSv4 host) before AFL starts timing
+                        // No warm-up call here: instrumented code writes to AFL's shared map, which exists only inside Fuzzer.Run.
                         var copy = new MemoryStream();
                         SharpFuzz.Fuzzer.Run(stream =>
                         {
