@@ -55,6 +55,11 @@ public sealed class AflRunTests(ITestOutputHelper output)
                     failures.AppendLine($"{target}: afl-fuzz exited {code} without stats:\n{Tail(log, 3000)}");
                     continue;
                 }
+                if (code != 0)
+                {
+                    // AFL stops early ("Unable to communicate with fork server") when the target process dies outside the harness's catch.
+                    failures.AppendLine($"{target}: afl-fuzz exited {code}, last input base64 {Base64Of(Path.Combine(findings, "default", ".cur_input"))}:\n{Tail(log, 2000)}");
+                }
                 Dictionary<string, string> stats = File.ReadLines(statsFile)
                     .Select(l => l.Split(':', 2))
                     .Where(p => p.Length == 2)
@@ -141,6 +146,8 @@ public sealed class AflRunTests(ITestOutputHelper output)
         process.WaitForExit();
         lock (log) return (process.ExitCode, log.ToString());
     }
+
+    private static string Base64Of(string file) => File.Exists(file) ? Convert.ToBase64String(File.ReadAllBytes(file)) : "(none)";
 
     private static string Tail(string text, int chars) => text.Length <= chars ? text : text[^chars..];
 

@@ -50,7 +50,8 @@ internal sealed class Nfs4Host : IDisposable
             PayloadStore = "Memory",
             DataDirectory = Path.Combine(Path.GetTempPath(), "dittofs-fuzz-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8]),
             Exports = [new ExportOptions { Path = "/export", Squash = SquashMode.None }],
-            Nfs4 = new Nfs4Options { GraceSeconds = 0 },
+            // DITTOFS_FUZZ_LEASE (seconds): a short lease makes the reaper expire the fuzzer's clients and their state within a run.
+            Nfs4 = new Nfs4Options { GraceSeconds = 0, LeaseSeconds = int.TryParse(Environment.GetEnvironmentVariable("DITTOFS_FUZZ_LEASE"), out int lease) ? lease : 90 },
         });
         IMeterFactory meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
         _storage = new StorageHost(options, new StorageMetrics(meters));
