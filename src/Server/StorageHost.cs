@@ -85,6 +85,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             DownloadConcurrency = o.Cache.DownloadConcurrency,
             ReadAheadBlocks = o.Cache.ReadAheadBlocks,
             MaxRetryDelay = TimeSpan.FromSeconds(o.Cache.MaxRetryDelaySeconds),
+            DataJournalBytes = (long)o.DataJournalMiB << 20,
             Metrics = metrics,
             Background = background,
         }, objects);

@@ -6,19 +6,22 @@ namespace DittoFs.Storage.Cache;
 internal sealed partial class BlockCache
 {
     private readonly FlushRounds _rounds;
+    private DataJournal? _dataJournal;
+    private byte[]? _image; // one round at a time reads block images into it
 
     private FlushRounds CreateFlushRounds() => new(
         async inodes =>
         {
             foreach (ulong inode in inodes) SyncInode(inode);
+            _dataJournal?.Sync(); // before the map: its dirty records claim the files are there
             await _journal.CommitAsync().ConfigureAwait(false);
         },
         e => e is IOException ? e : new IOException("flush failed", e));
 
     /// <summary>
-    /// Every write to the file so far survives a crash on return: its block files are fsynced (and
-    /// the fan-out directories of new ones), then the journal records them dirty and is fsynced.
-    /// Nothing is uploaded here.
+    /// Every write to the file so far survives a crash on return: its small block files are
+    /// appended to the data journal, bigger ones fsynced (and the fan-out directories of new ones),
+    /// then the block map records them dirty and is fsynced. Nothing is uploaded here.
     /// </summary>
     public Task FlushAsync(ulong inode) => _rounds.JoinAsync(inode);
 
@@ -33,20 +36,30 @@ internal sealed partial class BlockCache
             {
                 if (!st.Local || !st.Dirty || (!st.Unsynced && st.DirtyJournaled && !st.NewName)) continue;
                 todo.Add((st, st.Unsynced, st.NewName));
-                if (st.NewName) directories.Add(FanOutDirectory(st.Inode, st.Block));
                 st.Unsynced = false;
                 st.NewName = false;
             }
         }
         try
         {
-            foreach ((BlockState st, bool unsynced, _) in todo)
+            var voided = new List<BlockState>();
+            foreach ((BlockState st, bool unsynced, bool newName) in todo)
             {
-                if (!unsynced && st.DirtyJournaled) continue;
+                if (!unsynced && st.DirtyJournaled && !newName) continue;
                 if (!TryOpenExisting(st, out HandleCache.Lease lease)) continue; // dropped meanwhile
-                using (lease) RandomAccess.FlushToDisk(lease.Handle);
+                using (lease)
+                {
+                    // A journaled block's name waits for the journal's checkpoint (a replay recreates the file).
+                    if (unsynced && TryJournal(st, lease.Handle)) continue;
+                    RandomAccess.FlushToDisk(lease.Handle);
+                }
+                // Imaged earlier this epoch: its name may not be on disk yet, and the image must not be replayed over it.
+                bool imaged = _dataJournal?.HasImage(st.Inode, st.Block) == true;
+                if (imaged) voided.Add(st);
+                if (newName || imaged) directories.Add(FanOutDirectory(st.Inode, st.Block));
             }
             foreach (string directory in directories) DirectorySync.Fsync(directory);
+            foreach (BlockState st in voided) _dataJournal!.NoteSynced(st.Inode, st.Block);
         }
         catch
         {
@@ -70,6 +83,30 @@ internal sealed partial class BlockCache
                 st.DirtyJournaled = true;
             }
         }
+    }
+
+    /// <summary>Appends the block file whole to the data journal if it is small enough.</summary>
+    private bool TryJournal(BlockState st, Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        if (_dataJournal is null || _image is null) return false;
+        long length = RandomAccess.GetLength(handle);
+        if (length > _image.Length) return false;
+        int read = 0;
+        while (read < length)
+        {
+            int got = RandomAccess.Read(handle, _image.AsSpan(read, (int)length - read), read);
+            if (got == 0) break;
+            read += got;
+        }
+        return _dataJournal.TryAppendImage(st.Inode, st.Block, _image.AsSpan(0, read));
+    }
+
+    /// <summary>Journal replay at start-up (before the map is read): the block file becomes the image.</summary>
+    void DataJournal.ITarget.ReplayImage(ulong inode, ulong block, ReadOnlySpan<byte> image)
+    {
+        using var handle = File.OpenHandle(BlockPath(inode, block), FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        RandomAccess.Write(handle, image, 0);
+        RandomAccess.SetLength(handle, image.Length);
     }
 
     private static BlockJournal.Record StateRecord(BlockState st, bool dirty) =>

@@ -21,6 +21,12 @@ internal sealed partial class BlockCache
             created = true;
         }
         if (created) DirectorySync.Fsync(_blocksDirectory);
+        // Committed small blocks whose files a crash may have lost come back first.
+        if (_options.DataJournalBytes > 0)
+        {
+            _dataJournal = DataJournal.Open(Path.Combine(Path.GetDirectoryName(_blocksDirectory)!, "data.journal"), _blocksDirectory, this, _options.DataJournalBytes);
+            _image = _dataJournal is null ? null : new byte[_dataJournal.MaxImage];
+        }
 
         var byInode = new Dictionary<ulong, Dictionary<ulong, BlockJournal.Record>>();
         ulong maxVersion = 0;
@@ -44,7 +50,7 @@ internal sealed partial class BlockCache
             foreach (var (block, r) in blocks) map[(inode, block)] = r;
         }
 
-        var local = new HashSet<(ulong, ulong)>();
+        var local = new Dictionary<(ulong, ulong), long>(); // block → file length
         foreach (string dir in Directory.EnumerateDirectories(_blocksDirectory))
         {
             foreach (string path in Directory.EnumerateFiles(dir))
@@ -55,7 +61,7 @@ internal sealed partial class BlockCache
                     && ulong.TryParse(name.AsSpan(0, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong inode)
                     && ulong.TryParse(name.AsSpan(17), NumberStyles.None, CultureInfo.InvariantCulture, out ulong block)
                     && map.TryGetValue((inode, block), out BlockJournal.Record r) && r.Dirty
-                    && local.Add((inode, block));
+                    && local.TryAdd((inode, block), new FileInfo(path).Length);
                 // Clean copies may hold unsynced, uncommitted writes made after their upload: drop them, refetch on demand.
                 if (!keep) File.Delete(path);
             }
@@ -65,7 +71,7 @@ internal sealed partial class BlockCache
         {
             foreach (var ((inode, block), r) in map)
             {
-                bool isLocal = local.Contains((inode, block));
+                bool isLocal = local.TryGetValue((inode, block), out long fileLength);
                 if (!isLocal && r.Version == 0) continue; // dirty record whose file never reached the disk: uncommitted
                 BlockState st = GetOrAddLocked(inode, block);
                 st.Version = r.Version;
@@ -79,11 +85,13 @@ internal sealed partial class BlockCache
                     st.Recovered = true;
                     _dirty.Add(st);
                     _localBlocks++;
+                    st.Charged = Charge(fileLength);
+                    _localBytes += st.Charged;
                 }
             }
             RecoveredBlocks = _dirty.Count;
-            _metrics?.CacheSizeChanged(_localBlocks * BlockSize);
-            DirtyChangedLocked(_dirty.Count);
+            _metrics?.CacheSizeChanged(_localBytes);
+            DirtyChangedLocked(_dirty.Count, _localBytes); // every recovered block is dirty
             _journal = new BlockJournal(_journalPath, Snapshot());
         }
         BootVersion = Math.Max((ulong)DateTime.UtcNow.Ticks, maxVersion + 1);

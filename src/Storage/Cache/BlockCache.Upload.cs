@@ -17,7 +17,7 @@ internal sealed partial class BlockCache
         bool draining = Volatile.Read(ref _draining) > 0;
         lock (_lock)
         {
-            bool pressure = _dirty.Count * 2 >= _maxBlocks;
+            bool pressure = _dirtyBytes * 2 >= _maxBytes;
             BlockState? best = null;
             foreach (BlockState st in _dirty)
             {
@@ -111,7 +111,7 @@ internal sealed partial class BlockCache
                         st.DirtyJournaled = false;
                         st.Complete = false;
                         _dirty.Remove(st);
-                        DirtyChangedLocked(-1);
+                        DirtyChangedLocked(-1, -st.Charged);
                         st.Lru = _clean.AddFirst(st);
                     }
                     // Still dirty in the journal only if a flush already made the newer file durable.

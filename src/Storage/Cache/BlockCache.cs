@@ -14,13 +14,16 @@ namespace DittoFs.Storage.Cache;
 /// them durable locally (group commit of block fsyncs + the block-map journal); the
 /// <see cref="Flusher"/> uploads dirty blocks later. A miss downloads the whole block object once
 /// (concurrent readers share it), verifies its CRC-32C and keeps it as a clean block; clean blocks
-/// are evicted LRU past the size limit. When every cached block is dirty, writes needing a new
-/// block throw <see cref="StorageBusyException"/> (NFS: JUKEBOX) until uploads free some.
+/// are evicted LRU past the size limit, which counts each block file's extent (rounded up to
+/// 64 KiB), so ten thousand small files do not count as ten thousand whole blocks. When the limit
+/// is all dirty, writes needing room throw <see cref="StorageBusyException"/> (NFS: JUKEBOX)
+/// until uploads free some. Small blocks are made durable through a <see cref="DataJournal"/>.
 /// Transfers to and from the object store use pooled block buffers.
 /// </summary>
-internal sealed partial class BlockCache : IDisposable
+internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
 {
     private const int FanOut = 256;
+    private const int ChargeUnit = 64 * 1024;
     private readonly BlockCacheOptions _options;
     private readonly IObjectStore _objects;
     private readonly GarbageCollector _garbage;
@@ -32,11 +35,13 @@ internal sealed partial class BlockCache : IDisposable
     private readonly HashSet<BlockState> _dirty = [];
     private readonly LinkedList<BlockState> _clean = new(); // most recently used first
     private readonly Dictionary<ulong, ulong> _lastRead = []; // per inode: last block read, for read-ahead
-    private readonly long _maxBlocks;
+    private readonly long _maxBytes;
     private readonly ArrayPool<byte> _buffers;
     private readonly SemaphoreSlim _downloads;
     private readonly Diagnostics.StorageMetrics? _metrics;
     private long _localBlocks;
+    private long _localBytes;
+    private long _dirtyBytes;
     private long _nextVersion;
     private BlockJournal _journal = null!;
 
@@ -48,7 +53,7 @@ internal sealed partial class BlockCache : IDisposable
         _objects = objects;
         _garbage = garbage;
         BlockSize = options.BlockSize;
-        _maxBlocks = options.SizeBytes / options.BlockSize;
+        _maxBytes = options.SizeBytes;
         string root = Path.GetFullPath(options.Directory);
         _blocksDirectory = Path.Combine(root, "blocks");
         _journalPath = Path.Combine(root, "blockmap.journal");
@@ -116,6 +121,10 @@ internal sealed partial class BlockCache : IDisposable
                 st = GetOrAddLocked(inode, block);
                 if (st.Local)
                 {
+                    st.Readers++; // not its own eviction victim
+                    bool room = GrowChargeLocked(st, within + count);
+                    st.Readers--;
+                    if (!room) throw Busy();
                     MakeDirtyLocked(st);
                     return st;
                 }
@@ -129,11 +138,14 @@ internal sealed partial class BlockCache : IDisposable
                 }
                 else
                 {
-                    if (!ReserveLocked())
+                    long charge = Charge(within + count);
+                    if (!ReserveLocked(charge))
                     {
                         RemoveIfEmptyLocked(st);
                         throw Busy();
                     }
+                    st.Charged = charge;
+                    _localBlocks++;
                     st.Local = true;
                     st.NewName = true;
                     MakeDirtyLocked(st);
@@ -180,7 +192,7 @@ internal sealed partial class BlockCache : IDisposable
         st.DirtyJournaled = false;
         st.LastWrite = Environment.TickCount64; // a write is in progress: not idle (LastWrite was 0 for a new block)
         _dirty.Add(st);
-        DirtyChangedLocked(+1);
+        DirtyChangedLocked(+1, st.Charged);
         if (st.Lru is { } node)
         {
             _clean.Remove(node);
@@ -188,10 +200,13 @@ internal sealed partial class BlockCache : IDisposable
         }
     }
 
-    /// <summary>Takes one block of room in the disk tier, evicting the least recently used clean block if needed.</summary>
-    private bool ReserveLocked()
+    /// <summary>The room a block file whose extent ends at <paramref name="end"/> takes: 64 KiB steps, at most a block.</summary>
+    private long Charge(long end) => Math.Min(BlockSize, Math.Max(1, (end + ChargeUnit - 1) / ChargeUnit) * ChargeUnit);
+
+    /// <summary>Takes <paramref name="bytes"/> of room in the disk tier, evicting least recently used clean blocks if needed.</summary>
+    private bool ReserveLocked(long bytes)
     {
-        if (_localBlocks >= _maxBlocks)
+        while (_localBytes + bytes > _maxBytes)
         {
             LinkedListNode<BlockState>? node = _clean.Last;
             while (node is not null && (node.Value.Readers > 0 || node.Value.Loading is not null)) node = node.Previous;
@@ -201,8 +216,25 @@ internal sealed partial class BlockCache : IDisposable
             DropLocalLocked(victim);
             RemoveIfEmptyLocked(victim);
         }
-        _localBlocks++;
-        _metrics?.CacheSizeChanged(BlockSize);
+        _localBytes += bytes;
+        _metrics?.CacheSizeChanged(bytes);
+        return true;
+    }
+
+    /// <summary>A write reaching <paramref name="end"/> in a local block: charge the extra room (false: none to be had).</summary>
+    private bool GrowChargeLocked(BlockState st, long end)
+    {
+        long needed = Charge(end);
+        if (needed <= st.Charged) return true;
+        long extra = needed - st.Charged;
+        if (!ReserveLocked(extra)) return false;
+        st.Charged = needed;
+        if (st.Dirty)
+        {
+            _dirtyBytes += extra;
+            _metrics?.CacheDirtyChanged(extra);
+            _metrics?.FlushQueueChanged(0, extra);
+        }
         return true;
     }
 
@@ -212,7 +244,8 @@ internal sealed partial class BlockCache : IDisposable
         if (!st.Local) return;
         st.Local = false;
         _localBlocks--;
-        _metrics?.CacheSizeChanged(-BlockSize);
+        _localBytes -= st.Charged;
+        _metrics?.CacheSizeChanged(-st.Charged);
         if (st.Lru is { } node)
         {
             _clean.Remove(node);
@@ -222,8 +255,9 @@ internal sealed partial class BlockCache : IDisposable
         {
             st.Dirty = false;
             _dirty.Remove(st);
-            DirtyChangedLocked(-1);
+            DirtyChangedLocked(-1, -st.Charged);
         }
+        st.Charged = 0;
         _handles.RemoveOne(st.Inode, st.Block);
         try
         {
@@ -353,7 +387,7 @@ internal sealed partial class BlockCache : IDisposable
             {
                 BlockState? st = FindLocked(inode, b);
                 if (st is null || st.Local || st.Loading is not null || st.Version == 0) continue;
-                if (_localBlocks >= _maxBlocks && _clean.Count == 0) return; // no room: do not fight the writers
+                if (_localBytes + BlockSize > _maxBytes && _clean.Count == 0) return; // no room: do not fight the writers
                 _ = StartLoadLocked(st).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
             }
         }
@@ -380,7 +414,7 @@ internal sealed partial class BlockCache : IDisposable
             crc = st.Crc;
             length = st.Length;
         }
-        bool reserved = false;
+        long reserved = 0;
         byte[]? buffer = null;
         try
         {
@@ -392,8 +426,8 @@ internal sealed partial class BlockCache : IDisposable
                 lock (_lock)
                 {
                     if (st.Dropped || st.Local || st.Version != version) return;
-                    if (!ReserveLocked()) throw Busy();
-                    reserved = true;
+                    if (!ReserveLocked(Charge(length))) throw Busy();
+                    reserved = Charge(length);
                 }
                 _handles.RemoveOne(st.Inode, st.Block);
                 using (HandleCache.Lease lease = Open(st, FileMode.Create))
@@ -402,7 +436,9 @@ internal sealed partial class BlockCache : IDisposable
                 }
                 lock (_lock)
                 {
-                    reserved = false;
+                    st.Charged = reserved;
+                    _localBlocks++;
+                    reserved = 0;
                     st.Local = true;
                     st.NewName = true;
                     if (st.Dropped || st.Version != version)
@@ -429,10 +465,10 @@ internal sealed partial class BlockCache : IDisposable
         {
             lock (_lock)
             {
-                if (reserved)
+                if (reserved != 0)
                 {
-                    _localBlocks--;
-                    _metrics?.CacheSizeChanged(-BlockSize);
+                    _localBytes -= reserved;
+                    _metrics?.CacheSizeChanged(-reserved);
                 }
                 st.Loading = null;
                 RemoveIfEmptyLocked(st);
@@ -472,7 +508,7 @@ internal sealed partial class BlockCache : IDisposable
             if (st is null) return;
             if (!st.Local && st.Loading is null && st.Length <= within) return; // nothing past the cut
         }
-        BlockState cut = await PrepareWriteAsync(inode, block, within, BlockSize - within).ConfigureAwait(false);
+        BlockState cut = await PrepareWriteAsync(inode, block, within, 0).ConfigureAwait(false);
         try
         {
             using HandleCache.Lease lease = Open(cut, FileMode.OpenOrCreate);
@@ -567,12 +603,13 @@ internal sealed partial class BlockCache : IDisposable
         return new StorageBusyException("the block cache is full of data not yet uploaded");
     }
 
-    /// <summary>A block became dirty (+1) or clean/dropped (-1): the dirty bytes and the upload queue, counted in whole blocks as the size limit is.</summary>
-    private void DirtyChangedLocked(int blocks)
+    /// <summary>A block became dirty (+1) or clean/dropped (-1): the dirty bytes (as charged against the limit) and the upload queue.</summary>
+    private void DirtyChangedLocked(int blocks, long bytes)
     {
+        _dirtyBytes += bytes;
         if (_metrics is null) return;
-        _metrics.CacheDirtyChanged((long)blocks * BlockSize);
-        _metrics.FlushQueueChanged(blocks, (long)blocks * BlockSize);
+        _metrics.CacheDirtyChanged(bytes);
+        _metrics.FlushQueueChanged(blocks, bytes);
     }
 
     public void Dispose()
@@ -580,11 +617,13 @@ internal sealed partial class BlockCache : IDisposable
         lock (_lock)
         {
             // This cache's share of the gauges goes with it (the metrics outlive a store).
-            _metrics?.CacheSizeChanged(-_localBlocks * BlockSize);
-            DirtyChangedLocked(-_dirty.Count);
+            _metrics?.CacheSizeChanged(-_localBytes);
+            DirtyChangedLocked(-_dirty.Count, -_dirtyBytes);
             _localBlocks = 0;
+            _localBytes = 0;
             _dirty.Clear();
         }
+        _dataJournal?.Dispose();
         _journal?.Dispose();
         _handles.Dispose();
         _downloads.Dispose();

@@ -33,6 +33,9 @@ public sealed record BlockCacheOptions
     /// <summary>The block-map journal is rewritten compacted once it is this big and 4 times its live size.</summary>
     public long JournalCompactBytes { get; init; } = 64L << 20;
 
+    /// <summary>Size of the data journal (next to the block files) that makes small blocks durable with one fdatasync per flush round; 0 = none.</summary>
+    public long DataJournalBytes { get; init; } = 64L << 20;
+
     /// <summary>Open block-file handles kept (LRU).</summary>
     public int MaxOpenFiles { get; init; } = 256;
 

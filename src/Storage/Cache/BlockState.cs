@@ -13,6 +13,8 @@ internal sealed class BlockState(ulong inode, ulong block)
 
     /// <summary>A block file exists in the disk tier (and counts against the size limit).</summary>
     public bool Local;
+    /// <summary>Bytes the block file counts against the size limit while Local: its extent, rounded up.</summary>
+    public long Charged;
     /// <summary>The block file is newer than the object: it must be uploaded and is never evicted.</summary>
     public bool Dirty;
     /// <summary>The journal holds (or will hold at its next commit) a dirty record for this block, written after an fsync of the file.</summary>

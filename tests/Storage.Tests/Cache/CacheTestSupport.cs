@@ -54,5 +54,13 @@ internal static class CacheTestSupport
         UploadConcurrency = 4,
     };
 
+    /// <summary>A crash image: the files of a running store copied as they are.</summary>
+    public static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        foreach (string dir in Directory.GetDirectories(from)) CopyDirectory(dir, Path.Combine(to, Path.GetFileName(dir)));
+    }
+
     public static string TempDirectory() => Path.Combine(Path.GetTempPath(), "dittofs-tests", "cache-" + Guid.NewGuid().ToString("N")[..12]);
 }

@@ -68,18 +68,11 @@ public sealed class DataJournalTests : IAsyncLifetime
     private async Task RestartAsync(Action? lose = null)
     {
         string copy = Path.Combine(_base, (++_crashes).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        CopyDirectory(_root, copy);
+        Cache.CacheTestSupport.CopyDirectory(_root, copy);
         await _store.DisposeAsync();
         _root = copy;
         lose?.Invoke();
         _store = Open();
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (string file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        foreach (string dir in Directory.GetDirectories(from)) CopyDirectory(dir, Path.Combine(to, Path.GetFileName(dir)));
     }
 
     private string InodeDirectory(ulong inode) => Path.Combine(_root, $"{inode & 0xFF:x2}", $"{inode >> 8 & 0xFF:x2}", $"{inode:x16}");
