@@ -37,13 +37,13 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         IMetadataStore metadata = o.MetadataStore.ToLowerInvariant() switch
         {
             "memory" => new InMemoryMetadataStore(),
-            "faster" => new FasterMetadataStore(new FasterMetadataStoreOptions { DataDirectory = dataDirectory, Metrics = metrics }),
+            "faster" => new FasterMetadataStore(new FasterMetadataStoreOptions { DataDirectory = dataDirectory, Metrics = metrics, ReserveBytes = o.DiskReserveBytes / 4 }),
             _ => throw new InvalidOperationException($"unknown MetadataStore '{o.MetadataStore}' (Faster or Memory)"),
         };
         IPayloadStore payload = o.PayloadStore.ToLowerInvariant() switch
         {
             "memory" => new InMemoryPayloadStore(),
-            "local" => new LocalPayloadStore(new LocalPayloadStoreOptions { Root = Path.Combine(dataDirectory, "blocks"), Metrics = metrics }),
+            "local" => new LocalPayloadStore(new LocalPayloadStoreOptions { Root = Path.Combine(dataDirectory, "blocks"), Metrics = metrics, ReserveBytes = o.DiskReserveBytes }),
             "s3" => OpenS3(o, dataDirectory, metrics),
             _ => throw new InvalidOperationException($"unknown PayloadStore '{o.PayloadStore}' (Local, S3 or Memory)"),
         };

@@ -20,6 +20,8 @@ public sealed partial class LocalPayloadStore : IPayloadStore
     // Per inode: blocks written and directories that gained entries since the last flush.
     private readonly Dictionary<ulong, DirtyState> _dirty = [];
     private readonly Diagnostics.StorageMetrics? _metrics;
+    private readonly FreeSpaceGuard _space;
+    private readonly long _reserve;
 
     public LocalPayloadStore(string root)
         : this(new LocalPayloadStoreOptions { Root = root })
@@ -36,6 +38,8 @@ public sealed partial class LocalPayloadStore : IPayloadStore
         _rounds = CreateFlushRounds();
         _metrics = options.Metrics;
         Directory.CreateDirectory(_root);
+        _space = new FreeSpaceGuard(_root);
+        _reserve = options.ReserveBytes;
     }
 
     public int BlockSize { get; }
@@ -78,6 +82,10 @@ public sealed partial class LocalPayloadStore : IPayloadStore
     {
         try
         {
+            if (!_space.HasRoom(data.Length, _reserve))
+            {
+                throw new StorageFullException($"The payload store's disk is full (keeping {_reserve} bytes free for metadata).");
+            }
             foreach (ReadOnlyMemory<byte> segment in data)
             {
                 ReadOnlySpan<byte> src = segment.Span;

@@ -12,6 +12,13 @@ public sealed record LocalPayloadStoreOptions
     /// <summary>Open block-file handles kept cached (LRU).</summary>
     public int MaxOpenFiles { get; init; } = 256;
 
+    /// <summary>
+    /// Free space left alone on the disk: a write that would go below it fails with
+    /// <see cref="StorageFullException"/> (NOSPC), so metadata on the same disk (and the deletes
+    /// that free space) still have room. 0 = none.
+    /// </summary>
+    public long ReserveBytes { get; init; }
+
     /// <summary>Where fsync rounds are measured; null = not measured.</summary>
     public Diagnostics.StorageMetrics? Metrics { get; init; }
 }
