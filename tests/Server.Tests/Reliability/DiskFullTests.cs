@@ -1,5 +1,7 @@
 using DittoFs.Server.Protocol.Nfs3;
+using DittoFs.Server.Protocol.Nfs4;
 using DittoFs.Server.Tests.Infrastructure;
+using DittoFs.Server.Tests.Protocol.Nfs4;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -99,6 +101,24 @@ public sealed class DiskFullTests(ITestOutputHelper output)
             byte[] other = client.CreateFile(root, "other");
             Assert.Equal(Nfs3Status.NoSpc, client.Write(other, 0, Random(MiB, 3), StableHow.FileSync).Status);
             Assert.Equal(0ul, client.GetAttr(other).ResOk.ObjAttributes.Size);
+            // NFSv4.1 too: WRITE answers NFS4ERR_NOSPC.
+            using (var v4 = new Nfs4TestClient(server.NfsPort))
+            {
+                v4.Establish("disk-full");
+                (byte[] v4File, byte[] stateid) = Nfs4OperationTests.CreateOpen(v4, "v4file");
+                CompoundReply written = v4.Compound(3, b =>
+                {
+                    v4.Sequence(b);
+                    Nfs4TestClient.Op(b, Nfs4Op.PutFh);
+                    b.Opaque(v4File);
+                    Nfs4TestClient.Op(b, Nfs4Op.Write);
+                    b.Raw(stateid);
+                    b.UInt64(0);
+                    b.UInt32(2); // FILE_SYNC4
+                    b.Opaque(Random(MiB, 5));
+                });
+                Assert.Equal(Nfs4Status.NoSpc, written.Status);
+            }
             var fsstat = client.Call<FsStat3Args, FsStat3Res>(Nfs3Procedure.FsStat, new FsStat3Args { FsRoot = Nfs3Client.Fh(root) });
             Assert.Equal(Nfs3Status.Ok, fsstat.Status);
             Assert.True(fsstat.ResOk.FBytes < 2 * MiB, $"free {fsstat.ResOk.FBytes}");
