@@ -175,6 +175,22 @@ public sealed partial class MountAndPortmapTests
         Assert.Equal(Nfs3Status.Ok, client.GetAttr(root).Status);
     }
 
+    // NFSv4.1 says the same with NFS4ERR_WRONGSEC when the walk enters the export (RFC 8881 §2.6.3.1).
+    [Fact]
+    public void AuthNoneIsWrongSecForNfs4WhereTheExportWantsAuthSys()
+    {
+        using var client = new Nfs4.Nfs4TestClient(_server.NfsPort);
+        client.Establish(Unique("wrongsec"));
+        client.Rpc.Flavor = 0;
+        Nfs4.CompoundReply reply = client.Compound(3, b =>
+        {
+            client.Sequence(b);
+            Nfs4.Nfs4TestClient.Op(b, DittoFs.Server.Protocol.Nfs4.Nfs4Op.PutRootFh);
+            Nfs4.Nfs4TestClient.Lookup(b, "export");
+        });
+        Assert.Equal(DittoFs.Server.Protocol.Nfs4.Nfs4Status.WrongSec, reply.Status);
+    }
+
     // An export that allows AUTH_NONE maps it to its configured anonymous uid/gid.
     [Fact]
     public void AuthNoneWhereAllowedActsAsTheAnonymousUser()
