@@ -171,7 +171,8 @@ public sealed partial class LocalPayloadStore : IPayloadStore
     public (ulong Total, ulong Free) GetCapacity()
     {
         var drive = new DriveInfo(_root);
-        return ((ulong)drive.TotalSize, (ulong)drive.AvailableFreeSpace);
+        // The reserve is not for file data: FSSTAT (df) shows what a write can still use.
+        return ((ulong)drive.TotalSize, (ulong)Math.Max(0, drive.AvailableFreeSpace - _reserve));
     }
 
     public ValueTask DisposeAsync()

@@ -208,6 +208,9 @@ public sealed class DiskFullTests(ITestOutputHelper output)
             (byte[] acked, Nfs3Status failure) = FillUntilFull(client, fill, 200, 64);
             Assert.Equal(Nfs3Status.NoSpc, failure);
             Assert.Equal(Nfs3Status.Ok, client.Commit(fill).Status);
+            // FSSTAT (df) counts the reserve as used: what it shows free is what writes can still use.
+            var fsstat = client.Call<FsStat3Args, FsStat3Res>(Nfs3Procedure.FsStat, new FsStat3Args { FsRoot = Nfs3Client.Fh(root) });
+            Assert.True(fsstat.ResOk.FBytes < 2 * MiB, $"free {fsstat.ResOk.FBytes}");
             var created = new List<string>();
             for (int i = 0; i < 100; i++)
             {
