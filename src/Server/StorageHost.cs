@@ -37,7 +37,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         IMetadataStore metadata = o.MetadataStore.ToLowerInvariant() switch
         {
             "memory" => new InMemoryMetadataStore(),
-            "faster" => new FasterMetadataStore(new FasterMetadataStoreOptions { DataDirectory = dataDirectory, Metrics = metrics }),
+            "faster" => new FasterMetadataStore(new FasterMetadataStoreOptions { DataDirectory = dataDirectory, Metrics = metrics, ReserveBytes = o.DiskReserveBytes / 4 }),
             _ => throw new InvalidOperationException($"unknown MetadataStore '{o.MetadataStore}' (Faster or Memory)"),
         };
         IPayloadStore payload = o.PayloadStore.ToLowerInvariant() switch
@@ -48,6 +48,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
                 Root = Path.Combine(dataDirectory, "blocks"),
                 JournalBytes = (long)o.DataJournalMiB << 20,
                 Metrics = metrics,
+                ReserveBytes = o.DiskReserveBytes,
             }),
             "s3" => OpenS3(o, dataDirectory, metrics),
             _ => throw new InvalidOperationException($"unknown PayloadStore '{o.PayloadStore}' (Local, S3 or Memory)"),

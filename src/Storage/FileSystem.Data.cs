@@ -48,7 +48,15 @@ public sealed partial class FileSystem
                 if (status != FsStatus.Ok) return new WriteResult(status, 0, stable, Unchanged(inode));
                 if (length == 0) return new WriteResult(FsStatus.Ok, 0, StableHow.FileSync, Unchanged(inode));
 
-                await _payload.WriteAsync(inode.Inode, offset, data).ConfigureAwait(false);
+                try
+                {
+                    await _payload.WriteAsync(inode.Inode, offset, data).ConfigureAwait(false);
+                }
+                catch (IOException) when (offset + length > inode.Size)
+                {
+                    await DropPartialWriteAsync(inode.Inode, inode.Size).ConfigureAwait(false);
+                    throw;
+                }
                 _options.Metrics?.FileWritten((long)length);
 
                 await _mutex.WaitAsync().ConfigureAwait(false);
@@ -115,6 +123,24 @@ public sealed partial class FileSystem
         catch (IOException e)
         {
             return new CommitResult(MapException(e), default);
+        }
+    }
+
+    /// <summary>
+    /// A write past the end that failed part way (disk full, store error) may have left some of its
+    /// bytes in the payload beyond the size, where a later extension (a write further on, a SETATTR
+    /// size) would expose them instead of zeros: cut the payload back to the size. The size itself
+    /// never grew (it changes only after the payload write succeeded). Best effort: shrinking frees
+    /// space, so it works on a full disk; if it fails too, the next write there overwrites the bytes.
+    /// </summary>
+    private async ValueTask DropPartialWriteAsync(ulong inode, ulong size)
+    {
+        try
+        {
+            await _payload.TruncateAsync(inode, size).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
         }
     }
 

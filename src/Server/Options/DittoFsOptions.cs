@@ -29,6 +29,14 @@ public sealed class DittoFsOptions
     /// <summary>Metadata and file blocks live here.</summary>
     public string DataDirectory { get; set; } = "./data";
 
+    /// <summary>
+    /// Free space kept on the data directory's disk (default 16 MiB): file data gets NOSPC below it,
+    /// so metadata changes, and the deletes that free space, still have room; metadata changes stop
+    /// at a quarter of it (deletes at a 32nd) before a write could be torn. 0 = no reserve.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long DiskReserveBytes { get; set; } = 16L << 20;
+
     /// <summary>"Faster" (default, durable) or "Memory" (tests).</summary>
     public string MetadataStore { get; set; } = "Faster";
 

@@ -172,7 +172,15 @@ internal sealed class DataJournal : IDisposable
     {
         int length = RecordHeader + dataLength;
         if (_position + length > _capacity) CheckpointLocked();
-        PrepareLocked(_position + length);
+        try
+        {
+            PrepareLocked(_position + length);
+        }
+        catch (IOException) when (_position > HeaderSize && HeaderSize + length <= _prepared)
+        {
+            // No room to grow (a full disk): start over in the part already there.
+            CheckpointLocked();
+        }
         Span<byte> r = _record.AsSpan(0, length);
         BinaryPrimitives.WriteUInt32LittleEndian(r, (uint)length);
         BinaryPrimitives.WriteUInt64LittleEndian(r[8..], _epoch);

@@ -21,6 +21,8 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
     // Per inode: blocks written and directories that gained entries since the last flush.
     private readonly Dictionary<ulong, DirtyState> _dirty = [];
     private readonly Diagnostics.StorageMetrics? _metrics;
+    private readonly FreeSpaceGuard _space;
+    private readonly long _reserve;
 
     public LocalPayloadStore(string root)
         : this(new LocalPayloadStoreOptions { Root = root })
@@ -37,6 +39,8 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
         _rounds = CreateFlushRounds();
         _metrics = options.Metrics;
         Directory.CreateDirectory(_root);
+        _space = new FreeSpaceGuard(_root);
+        _reserve = options.ReserveBytes;
         if (options.JournalBytes > 0)
         {
             _journal = DataJournal.Open(Path.Combine(_root, "data.journal"), _root, this, options.JournalBytes, options.JournalMaxImage);
@@ -84,6 +88,10 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
     {
         try
         {
+            if (!_space.HasRoom(data.Length, _reserve))
+            {
+                throw new StorageFullException($"The payload store's disk is full (keeping {_reserve} bytes free for metadata).");
+            }
             foreach (ReadOnlyMemory<byte> segment in data)
             {
                 ReadOnlySpan<byte> src = segment.Span;
@@ -178,7 +186,8 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
     public (ulong Total, ulong Free) GetCapacity()
     {
         var drive = new DriveInfo(_root);
-        return ((ulong)drive.TotalSize, (ulong)drive.AvailableFreeSpace);
+        // The reserve is not for file data: FSSTAT (df) shows what a write can still use.
+        return ((ulong)drive.TotalSize, (ulong)Math.Max(0, drive.AvailableFreeSpace - _reserve));
     }
 
     public ValueTask DisposeAsync()

@@ -21,6 +21,13 @@ public sealed record LocalPayloadStoreOptions
     /// <summary>Blocks whose file is at most this long are journaled at a flush instead of fsynced.</summary>
     public int JournalMaxImage { get; init; } = 64 * 1024;
 
+    /// <summary>
+    /// Free space left alone on the disk: a write that would go below it fails with
+    /// <see cref="StorageFullException"/> (NOSPC), so metadata on the same disk (and the deletes
+    /// that free space) still have room. 0 = none.
+    /// </summary>
+    public long ReserveBytes { get; init; }
+
     /// <summary>Where fsync rounds are measured; null = not measured.</summary>
     public Diagnostics.StorageMetrics? Metrics { get; init; }
 }

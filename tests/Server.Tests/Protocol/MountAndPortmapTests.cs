@@ -6,13 +6,13 @@ using Xunit;
 namespace DittoFs.Server.Tests.Protocol;
 
 /// <summary>MOUNT and the portmapper over a real socket, with several exports and their rules.</summary>
-public sealed class MountAndPortmapTests : IClassFixture<MountAndPortmapTests.Fixture>
+public sealed partial class MountAndPortmapTests : IClassFixture<MountAndPortmapTests.Fixture>
 {
     public sealed class Fixture : IDisposable
     {
         public Fixture()
         {
-            Server = new ServerProcess(settings: new Dictionary<string, string>
+            var settings = new Dictionary<string, string>
             {
                 ["DittoFs:Exports:1:Path"] = "/ro",
                 ["DittoFs:Exports:1:ReadOnly"] = "true",
@@ -23,13 +23,44 @@ public sealed class MountAndPortmapTests : IClassFixture<MountAndPortmapTests.Fi
                 ["DittoFs:Exports:3:Squash"] = "All",
                 ["DittoFs:Exports:3:AnonymousUid"] = "4242",
                 ["DittoFs:Exports:3:AnonymousGid"] = "4343",
-            });
+                // Root squash to a configured anonymous user (the root directory is made 0777 below).
+                ["DittoFs:Exports:4:Path"] = "/rootsquash",
+                ["DittoFs:Exports:4:Squash"] = "None",
+                ["DittoFs:Exports:4:AnonymousUid"] = "5555",
+                ["DittoFs:Exports:4:AnonymousGid"] = "5556",
+                // AUTH_NONE accepted here (as the anonymous user); refused everywhere else.
+                ["DittoFs:Exports:5:Path"] = "/anon",
+                ["DittoFs:Exports:5:Squash"] = "None",
+                ["DittoFs:Exports:5:AllowAuthNone"] = "true",
+                ["DittoFs:Exports:5:AnonymousUid"] = "6001",
+                ["DittoFs:Exports:5:AnonymousGid"] = "6002",
+            };
+            // A squashed root cannot open up its own export: prepare the volumes unsquashed, then restart with root squash.
+            _setup = new ServerProcess(settings: settings);
+            _setup.Start();
+            using (var client = new Nfs3Client(_setup.NfsPort))
+            {
+                foreach (string path in new[] { "/rootsquash", "/anon" })
+                {
+                    var chmod = new SetAttr3Args { Object = Nfs3Client.Fh(client.Mount(path)), NewAttributes = new SAttr3 { Mode = new SetUInt32 { Set = true, Value = 0x1FF } } };
+                    if (client.Call<SetAttr3Args, SetAttr3Res>(Nfs3Procedure.SetAttr, chmod).Status != Nfs3Status.Ok) throw new InvalidOperationException("chmod " + path);
+                }
+            }
+            _setup.Stop();
+            settings["DittoFs:Exports:4:Squash"] = "Root";
+            Server = new ServerProcess(_setup.DataDirectory, settings);
             Server.Start();
         }
 
+        private readonly ServerProcess _setup;
+
         public ServerProcess Server { get; }
 
-        public void Dispose() => Server.Dispose();
+        public void Dispose()
+        {
+            Server.Dispose();
+            _setup.Dispose();
+        }
     }
 
     private readonly ServerProcess _server;
@@ -93,7 +124,7 @@ public sealed class MountAndPortmapTests : IClassFixture<MountAndPortmapTests.Fi
         ExportList list = client.Call(100005, 3, 5).Decode<ExportList>();
         var paths = new List<string>();
         for (ExportNode? n = list.Head; n is not null; n = n.Next) paths.Add(n.Dir);
-        Assert.Equal(["/elsewhere", "/export", "/ro", "/squashed"], paths.Order().ToArray());
+        Assert.Equal(["/anon", "/elsewhere", "/export", "/ro", "/rootsquash", "/squashed"], paths.Order().ToArray());
     }
 
     [Fact]

@@ -22,7 +22,40 @@ internal sealed partial class Nfs3Program(StorageHost storage, IOptions<DittoFsO
 
     private DittoFsOptions Options => options.Value;
 
-    public ValueTask HandleAsync(RpcCall call) => (Nfs3Procedure)call.Procedure switch
+    public ValueTask HandleAsync(RpcCall call)
+    {
+        if (call.Procedure != (uint)Nfs3Procedure.Null && IsFlavorTooWeak(call))
+        {
+            call.ReplyAuthError(AuthStatus.TooWeak);
+            return ValueTask.CompletedTask;
+        }
+        return Dispatch(call);
+    }
+
+    /// <summary>
+    /// RFC 2623 §2.3.2: a call whose flavor the export refuses (AUTH_NONE where only AUTH_SYS is
+    /// allowed) is answered AUTH_ERROR / AUTH_TOOWEAK, as ganesha does, rather than an NFS status.
+    /// Every procedure but NULL starts with the handle that names the export.
+    /// </summary>
+    private bool IsFlavorTooWeak(RpcCall call)
+    {
+        if (call.Header.CredentialFlavor != AuthFlavor.None) return false;
+        NfsFh3 handle;
+        try
+        {
+            var reader = new DittoFs.Xdr.XdrReader(call.Arguments);
+            handle = NfsFh3.Decode(ref reader);
+        }
+        catch (DittoFs.Xdr.XdrException)
+        {
+            return false; // GARBAGE_ARGS from the procedure
+        }
+        if (!FileHandle.TryRead(handle.Data.Span, out FileId id)) return false;
+        Export? export = storage.Exports.FindByVolume(id.Volume);
+        return export is not null && !export.TryMapCaller(call.Header.CredentialFlavor, call.Caller, out _);
+    }
+
+    private ValueTask Dispatch(RpcCall call) => (Nfs3Procedure)call.Procedure switch
     {
         Nfs3Procedure.Null => Null(call),               // 0
         Nfs3Procedure.GetAttr => GetAttrAsync(call),    // 1

@@ -50,7 +50,9 @@ public sealed partial class FasterMetadataStore
             }
             store.CommitCookie = EncodeCookie(covered);
 
-            bool full = _checkpointsTaken++ % FullCheckpointEvery == 0;
+            bool full = _checkpointsTaken % FullCheckpointEvery == 0;
+            EnsureRoomForCheckpoint(full);
+            _checkpointsTaken++;
             var (ok, _) = full
                 ? await store.TakeFullCheckpointAsync(CheckpointType.FoldOver).ConfigureAwait(false)
                 : await store.TakeHybridLogCheckpointAsync(CheckpointType.FoldOver).ConfigureAwait(false);
@@ -66,6 +68,33 @@ public sealed partial class FasterMetadataStore
         finally
         {
             _checkpointGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// FASTER does not fail a checkpoint whose writes fail (a full disk): it never completes, and
+    /// every later checkpoint and the shutdown wait on it. So a checkpoint starts only if the disk
+    /// has room for what it writes (the index for a full one, the unflushed log pages, a margin);
+    /// otherwise it is skipped with StorageFullException and retried later. Skipping loses
+    /// nothing: the WAL keeps every change since the last checkpoint.
+    /// </summary>
+    private void EnsureRoomForCheckpoint(bool full)
+    {
+        var log = Kv.Store.Log;
+        long needed = (full ? _options.KvIndexSize : 0) + (log.TailAddress - log.SafeReadOnlyAddress)
+            + _options.KvPageSize + _options.WalPageSize;
+        long free;
+        try
+        {
+            free = new DriveInfo(_options.CheckpointDirectory).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return; // cannot tell: try
+        }
+        if (free < needed)
+        {
+            throw new Payload.StorageFullException($"no room for a metadata checkpoint ({free} bytes free, {needed} needed): skipped");
         }
     }
 

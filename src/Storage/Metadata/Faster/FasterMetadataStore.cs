@@ -24,6 +24,7 @@ public sealed partial class FasterMetadataStore : IMetadataStore
     private FasterLog? _wal;
     private MetadataKv? _kv;
     private GroupCommit? _commit;
+    private Payload.FreeSpaceGuard? _space;
     private long _lastInode;
     private int _state; // 0 new, 1 open, 2 disposed
 
@@ -56,7 +57,12 @@ public sealed partial class FasterMetadataStore : IMetadataStore
     {
         ArgumentNullException.ThrowIfNull(ops);
         ThrowIfNotOpen();
+        _commit?.ThrowIfFailed(); // never apply what can no longer be made durable
         int size = BatchCodec.GetSize(ops);
+        if (_options.ReserveBytes > 0 && !_space!.HasRoom(size, FreesSpace(ops) ? _options.ReserveBytes / 8 : _options.ReserveBytes))
+        {
+            throw new Payload.StorageFullException("The metadata disk is full: change refused.");
+        }
         if (size > _options.WalPageSize - 64) throw new ArgumentException("Batch larger than a WAL page", nameof(ops));
 
         byte[]? rented = null;
@@ -68,7 +74,14 @@ public sealed partial class FasterMetadataStore : IMetadataStore
             long position;
             lock (_applyLock)
             {
-                Wal.Enqueue(record);
+                try
+                {
+                    Wal.Enqueue(record);
+                }
+                catch (Exception e) when (e is not IOException and not ObjectDisposedException)
+                {
+                    throw new IOException("The metadata log refused a record.", e); // e.g. a log canned by a failed commit
+                }
                 ApplyToKv(ops);
                 // The tail is at or past the end of our record: the address a commit must cover.
                 position = Wal.TailAddress;
@@ -79,6 +92,16 @@ public sealed partial class FasterMetadataStore : IMetadataStore
         {
             if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>A batch that deletes an inode (REMOVE, RMDIR, RENAME over a file) frees space.</summary>
+    private static bool FreesSpace(MetadataOp[] ops)
+    {
+        foreach (MetadataOp op in ops)
+        {
+            if (op.Kind == MetadataOpKind.DeleteInode) return true;
+        }
+        return false;
     }
 
     public ValueTask WaitDurableAsync(long position)

@@ -33,6 +33,14 @@ public sealed class FasterMetadataStoreOptions
     /// <summary>Entries per directory page; fixed once a store has data (it decides page keys).</summary>
     public int DirectoryPageSize { get; init; } = 128;
 
+    /// <summary>
+    /// Free space the WAL keeps on its disk: a change that would go below it fails with
+    /// StorageFullException (NOSPC) before anything is applied, so a full disk never tears a WAL
+    /// write (FASTER cannot recover past a torn commit record). Changes that only remove (which
+    /// free space) may use all but an eighth of it. 0 = none.
+    /// </summary>
+    public long ReserveBytes { get; init; }
+
     /// <summary>Where WAL commits, checkpoints and log sizes are measured; null = not measured.</summary>
     public Diagnostics.StorageMetrics? Metrics { get; init; }
 

@@ -23,17 +23,33 @@ internal sealed class GroupCommit : IAsyncDisposable
     private long _commits;
 
     private readonly Diagnostics.StorageMetrics? _metrics;
+    private readonly string? _directory;
+    private readonly long _fullBelow;
 
-    public GroupCommit(FasterLog log, TimeSpan interval, Diagnostics.StorageMetrics? metrics = null)
+    /// <param name="directory">Where the WAL lives: a commit failure with less than <paramref name="fullBelow"/> bytes free there is "disk full".</param>
+    public GroupCommit(FasterLog log, TimeSpan interval, Diagnostics.StorageMetrics? metrics = null, string? directory = null, long fullBelow = 0)
     {
         _log = log;
         _interval = interval;
         _metrics = metrics;
+        _directory = directory;
+        _fullBelow = fullBelow;
         _loop = Task.Run(LoopAsync);
     }
 
     /// <summary>Number of WAL commits (flush + fsync) issued by the loop.</summary>
     public long Commits => Interlocked.Read(ref _commits);
+
+    /// <summary>
+    /// After a failed commit the log's state past the last commit is unknown: every later change is
+    /// refused with the same error (an IOException: NOSPC or IO to clients) until a restart recovers
+    /// the WAL up to its last commit. Reads go on.
+    /// </summary>
+    public void ThrowIfFailed()
+    {
+        Exception? failure = Volatile.Read(ref _failure);
+        if (failure is not null) throw failure;
+    }
 
     public ValueTask WaitAsync(long position)
     {
@@ -124,11 +140,35 @@ internal sealed class GroupCommit : IAsyncDisposable
         List<(long, TaskCompletionSource Done)> failed;
         lock (_gate)
         {
-            _failure ??= ex;
+            _failure ??= Translate(ex);
+            ex = _failure;
             failed = _waiters;
             _waiters = [];
         }
         foreach (var w in failed) w.Done.TrySetException(ex);
+    }
+
+    /// <summary>
+    /// FASTER reports a failed write as CommitFailureException (error code -1, no errno): make it an
+    /// IOException the filesystem maps, StorageFullException when the WAL's disk has no room left.
+    /// </summary>
+    private Exception Translate(Exception ex)
+    {
+        if (ex is IOException or ObjectDisposedException) return ex;
+        if (_directory is not null)
+        {
+            try
+            {
+                if (new DriveInfo(_directory).AvailableFreeSpace < _fullBelow)
+                {
+                    return new Payload.StorageFullException("The metadata disk is full: changes are refused until a restart.", ex);
+                }
+            }
+            catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return new IOException("The metadata log failed to commit: changes are refused until a restart.", ex);
     }
 
     /// <summary>Stops the loop. If <paramref name="finalCommit"/>, commits once more and releases covered waiters.</summary>

@@ -11,6 +11,7 @@ public sealed partial class FasterMetadataStore
         try
         {
             Directory.CreateDirectory(_options.WalDirectory);
+            _space = new Payload.FreeSpaceGuard(_options.WalDirectory);
             _walDevice = Devices.CreateLogDevice(Path.Combine(_options.WalDirectory, "wal"), recoverDevice: true);
             // No AutoCommit: only what group commit made durable is recovered (FasterLog restores to its last commit).
             _wal = await FasterLog.CreateAsync(new FasterLogSettings
@@ -34,10 +35,19 @@ public sealed partial class FasterMetadataStore
             _kv.Store.UnsafeRegisterCallback(new CommitWalBeforePersist(this));
             await RecoverAsync(cancellationToken).ConfigureAwait(false);
 
-            _commit = new GroupCommit(_wal, _options.CommitInterval, _options.Metrics);
+            _commit = new GroupCommit(_wal, _options.CommitInterval, _options.Metrics, _options.WalDirectory, 2 * _options.WalPageSize + (1L << 20));
             Volatile.Write(ref _state, 1);
             // A full checkpoint right away gives the next recovery an index and an empty WAL to start from.
-            await CheckpointCoreAsync().ConfigureAwait(false);
+            try
+            {
+                await CheckpointCoreAsync().ConfigureAwait(false);
+            }
+            catch (Payload.StorageFullException ex)
+            {
+                // A full disk: start anyway (reads work, the WAL still holds everything); the loop retries.
+                LastCheckpointError = ex;
+                _options.Metrics?.CheckpointFailed();
+            }
             StartCheckpointLoop();
             _options.Metrics?.ObserveMetadataLog(
                 () => WalTailAddress - WalBeginAddress,

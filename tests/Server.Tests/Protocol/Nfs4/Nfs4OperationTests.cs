@@ -77,7 +77,7 @@ public sealed class Nfs4OperationTests(ServerFixture fixture) : IClassFixture<Se
     }
 
     /// <summary>Creates and opens a file in the export; returns its handle and open stateid.</summary>
-    private static (byte[] Handle, byte[] Stateid) CreateOpen(Nfs4TestClient client, string name, string owner = "owner1")
+    internal static (byte[] Handle, byte[] Stateid) CreateOpen(Nfs4TestClient client, string name, string owner = "owner1")
     {
         CompoundReply reply = client.Compound(5, b =>
         {

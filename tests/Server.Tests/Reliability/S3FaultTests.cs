@@ -1,0 +1,154 @@
+using System.Net.Http;
+using System.Text.Json.Nodes;
+using DittoFs.Server.Protocol.Nfs3;
+using DittoFs.Server.Tests.Infrastructure;
+using DittoFs.Storage.Tests.S3;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace DittoFs.Server.Tests.Reliability;
+
+/// <summary>
+/// The server with PayloadStore=S3 behind a bucket that fails: 503 SlowDown for everything, then 500
+/// InternalError for half the requests, then answers two seconds late (<see cref="FaultProxy"/> in
+/// front of moto). Writes and COMMITs go on (the block cache holds the data); once S3 heals the
+/// flusher uploads every block; after kill -9 the cold cache reads every committed byte back from
+/// the bucket, and <c>dittofs check</c> finds every block's object.
+/// </summary>
+[Trait("Category", "Reliability")]
+public sealed class S3FaultTests(ITestOutputHelper output)
+{
+    private const int BlockSize = 256 * 1024;
+    private const string Prefix = "dfs/";
+
+    private static byte[] Random(int length, int seed)
+    {
+        byte[] data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    /// <summary>Writes and COMMITs, retrying JUKEBOX (the cache full of blocks not yet uploaded) as a client does.</summary>
+    private static void WriteCommitted(Nfs3Client client, byte[] fh, byte[] data)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        const int piece = 100_000;
+        for (int at = 0; at < data.Length;)
+        {
+            int n = Math.Min(piece, data.Length - at);
+            Nfs3Status s = client.Write(fh, (ulong)at, data[at..(at + n)]).Status;
+            if (s == Nfs3Status.Jukebox && DateTime.UtcNow < deadline) { Thread.Sleep(50); continue; }
+            Assert.Equal(Nfs3Status.Ok, s);
+            at += n;
+        }
+        Assert.Equal(Nfs3Status.Ok, client.Commit(fh).Status);
+    }
+
+    private static byte[] ReadAll(Nfs3Client client, byte[] fh, int length)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var all = new MemoryStream();
+        while (all.Length < length)
+        {
+            Read3Res r = client.Read(fh, (ulong)all.Length, (uint)Math.Min(BlockSize, length - all.Length));
+            if (r.Status == Nfs3Status.Jukebox && DateTime.UtcNow < deadline) { Thread.Sleep(50); continue; }
+            Assert.Equal(Nfs3Status.Ok, r.Status);
+            all.Write(r.ResOk.Data.Span);
+            if (r.ResOk.Eof) break;
+        }
+        return all.ToArray();
+    }
+
+    [Fact]
+    public async Task CommittedDataSurvivesS3ErrorsAndSlownessAndUploadsOnceHealed()
+    {
+        using var moto = new MotoServer();
+        using var proxy = new FaultProxy(moto.Port);
+        string bucket = moto.CreateBucket();
+        var settings = new Dictionary<string, string>
+        {
+            ["DittoFs:PayloadStore"] = "S3",
+            ["DittoFs:S3:Endpoint"] = proxy.Endpoint,
+            ["DittoFs:S3:Region"] = MotoServer.Region,
+            ["DittoFs:S3:Bucket"] = bucket,
+            ["DittoFs:S3:Prefix"] = Prefix,
+            ["DittoFs:S3:AccessKey"] = MotoServer.AccessKey,
+            ["DittoFs:S3:SecretKey"] = MotoServer.SecretKey,
+            ["DittoFs:Cache:SizeBytes"] = (32 * BlockSize).ToString(),
+            ["DittoFs:Cache:BlockSize"] = BlockSize.ToString(),
+            ["DittoFs:Cache:FlushIdleSeconds"] = "0.3",
+            ["DittoFs:Cache:MaxRetryDelaySeconds"] = "0.5",
+        };
+        using var server = new ServerProcess(settings: settings);
+        proxy.Inject(S3Fault.SlowDown); // down from the start
+        server.Start();
+
+        var files = new List<(string Name, byte[] Handle, byte[] Data)>();
+        using (var client = new Nfs3Client(server.NfsPort))
+        {
+            byte[] root = client.Mount();
+            void Phase(string name, int length, int seed)
+            {
+                byte[] data = Random(length, seed);
+                byte[] fh = client.CreateFile(root, name);
+                WriteCommitted(client, fh, data);
+                files.Add((name, fh, data));
+                Assert.Equal(data, ReadAll(client, fh, data.Length)); // served by the cache meanwhile
+                int before = proxy.Requests;
+                Thread.Sleep(1500); // the flusher tries meanwhile
+                output.WriteLine($"{name}: {proxy.Requests - before} requests while waiting");
+            }
+
+            Phase("during-503", 5 * BlockSize + 1234, 1);
+            Assert.Empty(moto.ListKeys(bucket, Prefix));
+            proxy.Inject(S3Fault.InternalError, fraction: 0.5);
+            Phase("during-500", 4 * BlockSize, 2);
+            proxy.Delay = TimeSpan.FromSeconds(2);
+            proxy.Inject(S3Fault.Slow);
+            Phase("during-slow", 3 * BlockSize - 7, 3);
+            output.WriteLine($"requests {proxy.Requests}, faulted {proxy.Faulted}");
+            Assert.True(proxy.Faulted > 10, $"faulted {proxy.Faulted}");
+        }
+
+        // Healed: the flusher drains everything on its own.
+        proxy.Heal();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.HttpPort}/") };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        long backlog;
+        while (true)
+        {
+            JsonNode status = JsonNode.Parse(await http.GetStringAsync("admin/status"))!;
+            backlog = status["flushBacklog"]!["blocks"]!.GetValue<long>();
+            if (backlog == 0 || DateTime.UtcNow > deadline) break;
+            await Task.Delay(200);
+        }
+        Assert.Equal(0, backlog);
+        int expectedBlocks = files.Sum(f => (f.Data.Length + BlockSize - 1) / BlockSize);
+        var blocks = moto.ListKeys(bucket, Prefix).Select(k => string.Join('/', k.Split('/')[1..3])).Distinct().ToList();
+        Assert.Equal(expectedBlocks, blocks.Count);
+
+        // kill -9: the restart drops clean cached copies, so reads come from the bucket, through faults.
+        server.Kill();
+        proxy.Inject(S3Fault.SlowDown, fraction: 0.3);
+        server.Start();
+        using (var client = new Nfs3Client(server.NfsPort))
+        {
+            byte[] root = client.Mount();
+            foreach (var (name, handle, data) in files)
+            {
+                Lookup3Res found = client.Lookup(root, name);
+                Assert.Equal(Nfs3Status.Ok, found.Status);
+                Assert.Equal(handle, found.ResOk.Object.Data.ToArray());
+                Assert.Equal(data, ReadAll(client, handle, data.Length));
+            }
+        }
+        server.Stop();
+
+        proxy.Heal();
+        var environment = settings.ToDictionary(kv => kv.Key.Replace(":", "__"), kv => kv.Value);
+        CliRunner.Result check = CliRunner.Run(["check", "--data-directory", Path.Combine(server.DataDirectory, "data")], environment);
+        output.WriteLine(check.Output);
+        Assert.True(check.ExitCode == 0, check.Output + check.Error);
+        Assert.Contains($"3 files, {expectedBlocks} blocks; no damage", check.Output);
+    }
+}
