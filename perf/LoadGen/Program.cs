@@ -62,6 +62,12 @@ namespace DittoFs.LoadGen
             {
                 sb.AppendLine(CultureInfo.InvariantCulture, $"{w.Workload,-12} {w.OpsPerSec,10:F0} {w.MbPerSec,8:F1} {w.P50Ms,8:F3} {w.P95Ms,8:F3} {w.P99Ms,8:F3} {w.TotalOps,9} {w.Errors,6} {w.Retries,7} {w.VerifyFailures,6} {w.DurationSec,6:F2} {w.CommitMs,9:F1}");
             }
+            foreach (WorkloadResult w in r.Workloads.Where(w => w.Steps is not null))
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"  {w.Workload} steps:");
+                foreach (StepResult st in w.Steps!) sb.Append(CultureInfo.InvariantCulture, $"  {st.Step} {st.Ops} ops p50 {st.P50Ms:F3} p99 {st.P99Ms:F3} ms;");
+                sb.AppendLine();
+            }
             return sb.ToString();
         }
     }

@@ -61,9 +61,23 @@ public sealed class WorkloadResult
     /// <summary>seq-write / rand-write: the slowest thread's final COMMIT, ms (not in the op latencies).</summary>
     public double CommitMs { get; set; }
     public bool TruncatedByCap { get; set; }
+    /// <summary>CPU time of the load generator process per op (µs), warm-up and preparation included: the client's own cost.</summary>
+    public double ClientCpuUsPerOp { get; set; }
     /// <summary>True when the workload ended inside the warm-up and was measured whole.</summary>
     public bool WarmupIncluded { get; set; }
     public string? FirstError { get; set; }
+    /// <summary>metadata / small-files: the measured ops and latencies of each step.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<StepResult>? Steps { get; set; }
+}
+
+public sealed class StepResult
+{
+    public string Step { get; set; } = "";
+    public long Ops { get; set; }
+    public double P50Ms { get; set; }
+    public double P99Ms { get; set; }
+    public double MeanMs { get; set; }
 }
 
 public sealed class MachineInfo

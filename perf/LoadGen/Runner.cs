@@ -12,6 +12,8 @@ internal sealed class Worker(int id, NfsClient client, int bufferSize)
     public readonly byte[] WriteBuf = GC.AllocateUninitializedArray<byte>(bufferSize, pinned: true);
     public readonly byte[] ReadBuf = GC.AllocateUninitializedArray<byte>(bufferSize, pinned: true);
     public LatencyRecorder Latencies = new();
+    /// <summary>Measured latencies per step of metadata / small-files (create, stat, ...).</summary>
+    public LatencyRecorder[] Steps = [new(), new(), new(), new()];
     /// <summary>Latencies of the warm-up ops: used only when the workload ended before the warm-up did.</summary>
     public LatencyRecorder WarmupLatencies = new();
     public long Ops, WarmupOps, Bytes, WarmupBytes, Errors, VerifyFailures, ConsecutiveErrors, RetriesAtStart, CommitNs, EndTimestamp;
@@ -25,6 +27,7 @@ internal sealed class Worker(int id, NfsClient client, int bufferSize)
     {
         Latencies = new LatencyRecorder();
         WarmupLatencies = new LatencyRecorder();
+        Steps = [new(), new(), new(), new()];
         Ops = WarmupOps = Bytes = WarmupBytes = Errors = VerifyFailures = ConsecutiveErrors = CommitNs = EndTimestamp = 0;
         Truncated = Stop = false;
         FirstError = null;
@@ -116,8 +119,10 @@ public sealed class Runner : IDisposable
             }
             if (w.EndTimestamp == 0) w.EndTimestamp = Stopwatch.GetTimestamp();
         }) { Name = $"{name}-{w.Id}", IsBackground = true }).ToList();
+        TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
+        double clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
 
         long end = _workers.Max(w => w.EndTimestamp);
         long ops = _workers.Sum(w => w.Ops), bytes = _workers.Sum(w => w.Bytes);
@@ -152,9 +157,29 @@ public sealed class Runner : IDisposable
             DurationSec = window,
             CommitMs = Ms(_workers.Max(w => w.CommitNs)),
             TruncatedByCap = _workers.Any(w => w.Truncated),
+            ClientCpuUsPerOp = ops + _workers.Sum(w => w.WarmupOps) is > 0 and var all ? clientCpu * 1e6 / (whole ? ops : all) : 0,
             FirstError = _workers.Select(w => w.FirstError).FirstOrDefault(e => e is not null),
+            Steps = StepNames(name) is { } steps && !whole
+                ? [.. steps.Select((s, i) => Step(s, LatencyRecorder.MergeSorted(_workers.Select(w => w.Steps[i])), window))]
+                : null,
         };
     }
+
+    private static string[]? StepNames(string workload) => workload switch
+    {
+        "metadata" => ["create", "stat", "delete"],
+        "small-files" => WorkloadPlan.SmallFilePhases,
+        _ => null,
+    };
+
+    private static StepResult Step(string name, long[] sorted, double window) => new()
+    {
+        Step = name,
+        Ops = sorted.Length,
+        P50Ms = Percentiles.NearestRank(sorted, 50) / 1e6,
+        P99Ms = Percentiles.NearestRank(sorted, 99) / 1e6,
+        MeanMs = sorted.Length == 0 ? 0 : sorted.Average() / 1e6,
+    };
 
     // ---- op accounting ------------------------------------------------------------------------
 
@@ -169,7 +194,7 @@ public sealed class Runner : IDisposable
     }
 
     /// <summary>Records one successful op that started at <paramref name="t0"/>.</summary>
-    private void Done(Worker w, long t0, long bytes = 0)
+    private void Done(Worker w, long t0, long bytes = 0, int step = -1)
     {
         long t1 = Stopwatch.GetTimestamp();
         w.ConsecutiveErrors = 0;
@@ -184,6 +209,7 @@ public sealed class Runner : IDisposable
         w.Ops++;
         w.Bytes += bytes;
         w.Latencies.Add(ns);
+        if (step >= 0) w.Steps[step].Add(ns);
     }
 
     private void Fail(Worker w, Exception e, string? what = null)
@@ -345,7 +371,7 @@ public sealed class Runner : IDisposable
                     live[i] = true;
                     FileRef f = w.Client.Create(_dir, names[i]);
                     w.Client.Close(f);
-                    Done(w, t0);
+                    Done(w, t0, 0, 0);
                 }
                 catch (Exception e) when (IsOpFailure(e)) { Fail(w, e, $"create md.t{w.Id}.{i}"); }
             }
@@ -355,7 +381,7 @@ public sealed class Runner : IDisposable
                 try
                 {
                     ulong size = w.Client.Stat(_dir, names[i]);
-                    Done(w, t0);
+                    Done(w, t0, 0, 1);
                     if (_o.Verify && size != 0) VerifyFailed(w, $"stat md.t{w.Id}.{i}: size {size}");
                 }
                 catch (Exception e) when (IsOpFailure(e)) { Fail(w, e, $"stat md.t{w.Id}.{i}"); }
@@ -366,7 +392,7 @@ public sealed class Runner : IDisposable
                 try
                 {
                     w.Client.Remove(_dir, names[i]);
-                    Done(w, t0);
+                    Done(w, t0, 0, 2);
                     live[i] = false;
                 }
                 catch (Exception e) when (IsOpFailure(e)) { Fail(w, e, $"delete md.t{w.Id}.{i}"); }
@@ -401,7 +427,7 @@ public sealed class Runner : IDisposable
                 w.Client.Write(f, 0, w.WriteBuf.AsMemory(0, sizes[i]));
                 w.Client.Commit(f);
                 w.Client.Close(f);
-                Done(w, t0);
+                Done(w, t0, 0, 0);
             }
             catch (Exception e) when (IsOpFailure(e)) { Fail(w, e, $"create+write sf.t{w.Id}.{i}"); }
         }
@@ -420,7 +446,7 @@ public sealed class Runner : IDisposable
                     got += n;
                 }
                 w.Client.Close(f);
-                Done(w, t0);
+                Done(w, t0, 0, 1);
                 if (got != sizes[i]) VerifyFailed(w, $"sf.t{w.Id}.{i}: read {got} of {sizes[i]} bytes");
                 else if (_o.Verify && !Pattern.Check(w.ReadBuf.AsSpan(0, got), WorkloadPlan.SmallFileId(w.Id, i), 0)) VerifyFailed(w, $"sf.t{w.Id}.{i}: data");
             }
@@ -433,7 +459,7 @@ public sealed class Runner : IDisposable
             try
             {
                 ulong size = w.Client.Stat(_dir, names[i]);
-                Done(w, t0);
+                Done(w, t0, 0, 2);
                 if (_o.Verify && size != (ulong)sizes[i]) VerifyFailed(w, $"stat sf.t{w.Id}.{i}: size {size} != {sizes[i]}");
             }
             catch (Exception e) when (IsOpFailure(e)) { Fail(w, e, $"stat sf.t{w.Id}.{i}"); }
@@ -445,7 +471,7 @@ public sealed class Runner : IDisposable
             try
             {
                 w.Client.Remove(_dir, names[i]);
-                Done(w, t0);
+                Done(w, t0, 0, 3);
                 live[i] = false;
             }
             catch (Exception e) when (IsOpFailure(e)) { Fail(w, e, $"delete sf.t{w.Id}.{i}"); }
