@@ -12,6 +12,7 @@ public static partial class Report
     public static void Write(string dir, string baseline)
     {
         List<RunResult> runs = [.. Directory.GetFiles(dir, "*.json").Order(StringComparer.Ordinal)
+            .Where(f => !Path.GetFileName(f).StartsWith("crosscheck", StringComparison.Ordinal))
             .Select(f => { try { return RunResult.FromJson(File.ReadAllText(f)); } catch (System.Text.Json.JsonException) { return null; } })
             .Where(r => r is { Tool: "dittofs-loadgen" }).Cast<RunResult>()];
         if (runs.Count == 0) throw new InvalidOperationException($"no loadgen results in {dir}");
