@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Runs the six workloads of perf/LoadGen over NFSv3 and NFSv4.1 against
+#   dittofs-local  DittoFs on the local-disk block store (fresh data dir)
+#   dittofs-s3     DittoFs on S3 (moto_server on loopback, bucket "bench", fresh data dir)
+#   ganesha        nfs-ganesha 4.3, FSAL VFS on the same disk, in its own network
+#                  namespace (../shared/bench/nfsload/ganesha-netns.sh, conf perf/ganesha.conf)
+# and writes perf/results/ROUND/{SYSTEM}-{v3,v41}.json, chart-*.png, summary-ratio.png
+# and summary.md (ratios DittoFs / ganesha). Logs go to perf/results/ROUND/raw/ (not committed).
+#
+#   perf/run-bench.sh ROUND
+#   env: THREADS=4 DURATION=20 FILE_SIZE=256M SMALL_FILES=10000 WARMUP=1
+#        SYSTEMS="dittofs-local dittofs-s3 ganesha" PROTOCOLS="v3 v41"
+#
+# Needs root (ganesha's namespace), nfs-ganesha + nfs-ganesha-vfs + rpcbind, moto_server.
+# Stops every process it started, by PID (trap on exit).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+ROUND=${1:?usage: perf/run-bench.sh ROUND}
+OUT=$ROOT/perf/results/$ROUND
+RAW=$OUT/raw
+THREADS=${THREADS:-4} DURATION=${DURATION:-20} FILE_SIZE=${FILE_SIZE:-256M} SMALL_FILES=${SMALL_FILES:-10000} WARMUP=${WARMUP:-1}
+SYSTEMS=${SYSTEMS:-"dittofs-local dittofs-s3 ganesha"} PROTOCOLS=${PROTOCOLS:-"v3 v41"}
+NETNS=$(cd ../shared/bench/nfsload && pwd)/ganesha-netns.sh
+# Our own ganesha state / export dirs (see perf/ganesha.conf), not the shared ones.
+export STATE=/tmp/dittofs-lg-ganesha EXPORT=/tmp/dittofs-lg-ganesha-export CONF=$ROOT/perf/ganesha.conf
+mkdir -p "$RAW"
+
+echo "building (Release)..."
+dotnet build perf/LoadGen -c Release -v q -nologo >"$RAW/build.log" 2>&1 || { tail -30 "$RAW/build.log"; exit 1; }
+SERVER_DLL=$ROOT/src/Server/bin/Release/net10.0/DittoFs.Server.dll
+LOADGEN_DLL=$ROOT/perf/LoadGen/bin/Release/net10.0/DittoFs.LoadGen.dll
+
+DFS_PID="" MOTO_PID="" DATA="" GANESHA_STARTED=0
+cleanup() {
+  if [ -n "$DFS_PID" ]; then kill -TERM "$DFS_PID" 2>/dev/null || true; wait "$DFS_PID" 2>/dev/null || true; fi
+  if [ -n "$MOTO_PID" ]; then kill -TERM "$MOTO_PID" 2>/dev/null || true; wait "$MOTO_PID" 2>/dev/null || true; fi
+  if [ -n "$DATA" ]; then rm -rf "$DATA"; fi
+  if [ "$GANESHA_STARTED" = 1 ]; then "$NETNS" stop >/dev/null || true; rm -rf "$EXPORT"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.2; done; return 1; }
+
+loadgen() { # system protocol port mount-port [exec-prefix...]
+  local system=$1 proto=$2 port=$3 mport=$4; shift 4
+  echo "== $system $proto"
+  "$@" dotnet "$LOADGEN_DLL" --host 127.0.0.1 --port "$port" --mount-port "$mport" --protocol "$proto" \
+    --export /export --threads "$THREADS" --duration "$DURATION" --warmup "$WARMUP" --file-size "$FILE_SIZE" \
+    --small-files "$SMALL_FILES" --workloads all --system "$system" --out "$OUT/$system-$proto.json" \
+    2> >(tee "$RAW/$system-$proto.txt" >&2) \
+    || echo "$system $proto: the load generator reported errors (see $RAW/$system-$proto.txt)" >&2
+}
+
+dittofs() { # system extra-server-args...
+  local system=$1; shift
+  for proto in $PROTOCOLS; do
+    # A fresh server and data directory per protocol run: both protocols start from the same state.
+    local port; port=$(free_port)
+    DATA=$(mktemp -d /tmp/dittofs-bench.XXXXXX)
+    dotnet "$SERVER_DLL" --DittoFs:DataDirectory="$DATA" --DittoFs:ListenAddress=127.0.0.1 \
+      --DittoFs:NfsPort="$port" --DittoFs:MountPort=0 --DittoFs:HttpPort=0 \
+      --DittoFs:Exports:0:Path=/export --DittoFs:Exports:0:Squash=None \
+      --Logging:LogLevel:Default=Warning "$@" >"$RAW/$system-$proto.server.log" 2>&1 &
+    DFS_PID=$!
+    wait_port "$port" || { echo "DittoFs did not start"; tail -20 "$RAW/$system-$proto.server.log"; exit 1; }
+    loadgen "$system" "$proto" "$port" "$port"
+    kill -TERM "$DFS_PID"; wait "$DFS_PID" 2>/dev/null || true
+    DFS_PID=""; rm -rf "$DATA"; DATA=""
+  done
+}
+
+for system in $SYSTEMS; do
+  case $system in
+    dittofs-local) dittofs dittofs-local ;;
+    dittofs-s3)
+      MOTO_PORT=$(free_port)
+      moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$RAW/moto.log" 2>&1 &
+      MOTO_PID=$!
+      wait_port "$MOTO_PORT"
+      python3 -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$MOTO_PORT/bench', method='PUT'))"
+      dittofs dittofs-s3 --DittoFs:PayloadStore=S3 --DittoFs:S3:Endpoint="http://127.0.0.1:$MOTO_PORT" \
+        --DittoFs:S3:Bucket=bench --DittoFs:S3:AccessKey=test --DittoFs:S3:SecretKey=test
+      kill -TERM "$MOTO_PID"; wait "$MOTO_PID" 2>/dev/null || true; MOTO_PID=""
+      ;;
+    ganesha)
+      for proto in $PROTOCOLS; do
+        rm -rf "$EXPORT"
+        "$NETNS" start >"$RAW/ganesha-$proto.start.log" || { cat "$RAW/ganesha-$proto.start.log"; exit 1; }
+        GANESHA_STARTED=1
+        loadgen ganesha "$proto" 20491 20492 "$NETNS" exec
+        "$NETNS" stop >/dev/null; GANESHA_STARTED=0; rm -rf "$EXPORT"
+      done
+      ;;
+    *) echo "unknown system $system" >&2; exit 2 ;;
+  esac
+done
+
+dotnet "$LOADGEN_DLL" report --dir "$OUT" --baseline ganesha
+echo "results: $OUT (summary.md, chart-*.png, summary-ratio.png)"
