@@ -75,14 +75,18 @@ for system in $SYSTEMS; do
   case $system in
     dittofs-local) dittofs dittofs-local ;;
     dittofs-s3)
-      MOTO_PORT=$(free_port)
-      moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$RAW/moto.log" 2>&1 &
-      MOTO_PID=$!
-      wait_port "$MOTO_PORT"
-      python3 -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$MOTO_PORT/bench', method='PUT'))"
-      dittofs dittofs-s3 --DittoFs:PayloadStore=S3 --DittoFs:S3:Endpoint="http://127.0.0.1:$MOTO_PORT" \
-        --DittoFs:S3:Bucket=bench --DittoFs:S3:AccessKey=test --DittoFs:S3:SecretKey=test
-      kill -TERM "$MOTO_PID"; wait "$MOTO_PID" 2>/dev/null || true; MOTO_PID=""
+      for proto in $PROTOCOLS; do
+        # A fresh moto (empty bucket) per run: the server's start-up sweep would otherwise spend
+        # moto's CPU, on this same machine, deleting the previous run's objects during this one.
+        MOTO_PORT=$(free_port)
+        moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$RAW/moto-$proto.log" 2>&1 &
+        MOTO_PID=$!
+        wait_port "$MOTO_PORT"
+        python3 -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$MOTO_PORT/bench', method='PUT'))"
+        PROTOCOLS=$proto dittofs dittofs-s3 --DittoFs:PayloadStore=S3 --DittoFs:S3:Endpoint="http://127.0.0.1:$MOTO_PORT" \
+          --DittoFs:S3:Bucket=bench --DittoFs:S3:AccessKey=test --DittoFs:S3:SecretKey=test
+        kill -TERM "$MOTO_PID"; wait "$MOTO_PID" 2>/dev/null || true; MOTO_PID=""
+      done
       ;;
     ganesha)
       for proto in $PROTOCOLS; do

@@ -13,8 +13,19 @@ internal sealed partial class BlockCache
         async inodes =>
         {
             foreach (ulong inode in inodes) SyncInode(inode);
-            _dataJournal?.Sync(); // before the map: its dirty records claim the files are there
-            await _journal.CommitAsync().ConfigureAwait(false);
+            // The two syncs run side by side: a dirty record durable without its image is a block
+            // whose last COMMIT never answered; recovery keeps whatever the file holds (the previous
+            // image is replayed into it) or, if the file is gone, skips it.
+            DataJournal? data = _dataJournal;
+            Task images = data is null ? Task.CompletedTask : Task.Run(data.Sync);
+            try
+            {
+                await _journal.CommitAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                await images.ConfigureAwait(false);
+            }
         },
         e => e is IOException ? e : new IOException("flush failed", e));
 
