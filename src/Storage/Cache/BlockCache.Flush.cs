@@ -7,7 +7,6 @@ internal sealed partial class BlockCache
 {
     private readonly FlushRounds _rounds;
     private DataJournal? _dataJournal;
-    private byte[]? _image; // one round at a time reads block images into it
 
     private FlushRounds CreateFlushRounds() => new(
         async inodes =>
@@ -61,7 +60,7 @@ internal sealed partial class BlockCache
                 using (lease)
                 {
                     // A journaled block's name waits for the journal's checkpoint (a replay recreates the file).
-                    if (unsynced && TryJournal(st, lease.Handle)) continue;
+                    if (unsynced && _dataJournal?.TryAppendFile(st.Inode, st.Block, lease.Handle) == true) continue;
                     RandomAccess.FlushToDisk(lease.Handle);
                 }
                 // Imaged earlier this epoch: its name may not be on disk yet, and the image must not be replayed over it.
@@ -94,22 +93,6 @@ internal sealed partial class BlockCache
                 st.DirtyJournaled = true;
             }
         }
-    }
-
-    /// <summary>Appends the block file whole to the data journal if it is small enough.</summary>
-    private bool TryJournal(BlockState st, Microsoft.Win32.SafeHandles.SafeFileHandle handle)
-    {
-        if (_dataJournal is null || _image is null) return false;
-        long length = RandomAccess.GetLength(handle);
-        if (length > _image.Length) return false;
-        int read = 0;
-        while (read < length)
-        {
-            int got = RandomAccess.Read(handle, _image.AsSpan(read, (int)length - read), read);
-            if (got == 0) break;
-            read += got;
-        }
-        return _dataJournal.TryAppendImage(st.Inode, st.Block, _image.AsSpan(0, read));
     }
 
     /// <summary>Journal replay at start-up (before the map is read): the block file becomes the image.</summary>

@@ -25,7 +25,6 @@ internal sealed partial class BlockCache
         if (_options.DataJournalBytes > 0)
         {
             _dataJournal = DataJournal.Open(Path.Combine(Path.GetDirectoryName(_blocksDirectory)!, "data.journal"), _blocksDirectory, this, _options.DataJournalBytes);
-            _image = _dataJournal is null ? null : new byte[_dataJournal.MaxImage];
         }
 
         var byInode = new Dictionary<ulong, Dictionary<ulong, BlockJournal.Record>>();

@@ -114,17 +114,30 @@ internal sealed class DataJournal : IDisposable
         _prepared = target;
     }
 
-    /// <summary>Appends the whole content of a block file; false if it is bigger than <see cref="MaxImage"/>.</summary>
-    public bool TryAppendImage(ulong inode, ulong block, ReadOnlySpan<byte> image)
+    private void NoteImagedLocked(ulong inode, ulong block)
     {
-        if (image.Length > MaxImage) return false;
+        if (!_imaged.TryGetValue(inode, out HashSet<ulong>? blocks)) _imaged[inode] = blocks = [];
+        blocks.Add(block);
+        _imagedInodes.Add(inode);
+    }
+
+    /// <summary>Appends the whole content of an open block file if it is at most <see cref="MaxImage"/> long (read straight into the record).</summary>
+    public bool TryAppendFile(ulong inode, ulong block, SafeFileHandle file)
+    {
+        if (RandomAccess.GetLength(file) > MaxImage) return false;
         lock (_lock)
         {
-            image.CopyTo(_record.AsSpan(RecordHeader));
-            AppendLocked(Kind.Image, inode, block, image.Length);
-            if (!_imaged.TryGetValue(inode, out HashSet<ulong>? blocks)) _imaged[inode] = blocks = [];
-            blocks.Add(block);
-            _imagedInodes.Add(inode);
+            Span<byte> data = _record.AsSpan(RecordHeader, MaxImage);
+            int read = 0;
+            while (read < data.Length)
+            {
+                int got = RandomAccess.Read(file, data[read..], read);
+                if (got == 0) break; // the end of the file
+                read += got;
+            }
+            if (read == data.Length && RandomAccess.GetLength(file) > read) return false; // grew meanwhile: fsync it in place
+            AppendLocked(Kind.Image, inode, block, read);
+            NoteImagedLocked(inode, block);
         }
         return true;
     }

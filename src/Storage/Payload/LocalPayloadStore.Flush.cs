@@ -13,7 +13,6 @@ public sealed partial class LocalPayloadStore
 
     private readonly FlushRounds _rounds;
     private readonly DataJournal? _journal;
-    private readonly byte[]? _image; // one round at a time reads block images into it
 
     // The dirty sets are snapshotted by each round after its callers joined, so their writes are covered.
     private FlushRounds CreateFlushRounds() => new(
@@ -46,7 +45,7 @@ public sealed partial class LocalPayloadStore
                 if (!TryOpen(inode, block, create: false, out HandleCache.Lease lease)) continue;
                 using (lease)
                 {
-                    if (TryJournal(inode, block, lease.Handle)) continue;
+                    if (_journal?.TryAppendFile(inode, block, lease.Handle) == true) continue;
                     SyncInPlace(inode, block, lease.Handle);
                     inPlace = true;
                 }
@@ -65,22 +64,6 @@ public sealed partial class LocalPayloadStore
             }
             throw;
         }
-    }
-
-    /// <summary>Appends the block file whole to the journal if it is small enough.</summary>
-    private bool TryJournal(ulong inode, ulong block, SafeFileHandle handle)
-    {
-        if (_journal is null || _image is null) return false;
-        long length = RandomAccess.GetLength(handle);
-        if (length > _image.Length) return false;
-        int read = 0;
-        while (read < length)
-        {
-            int got = RandomAccess.Read(handle, _image.AsSpan(read, (int)length - read), read);
-            if (got == 0) break;
-            read += got;
-        }
-        return _journal.TryAppendImage(inode, block, _image.AsSpan(0, read));
     }
 
     /// <summary>

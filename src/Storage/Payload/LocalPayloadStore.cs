@@ -44,7 +44,6 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
         if (options.JournalBytes > 0)
         {
             _journal = DataJournal.Open(Path.Combine(_root, "data.journal"), _root, this, options.JournalBytes, options.JournalMaxImage);
-            _image = _journal is null ? null : new byte[_journal.MaxImage];
         }
     }
 
