@@ -34,10 +34,12 @@ public sealed class MetricsAllocationTests
             Assert.True(instrument.Enabled, field);
         }
 
-        for (int i = 0; i < 100; i++) RecordEverything(); // first measurements create the metric points
+        for (int i = 0; i < 1_000; i++) RecordEverything(); // first measurements create the metric points
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10_000; i++) RecordEverything();
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        // Nothing per call: the smallest object is 24 B, so one per call would be 240,000 B. A few
+        // one-off bytes (runtime lazy state, seen once: 2,720 B on a loaded machine) are not the hot path.
+        Assert.True(allocated < 10_000, $"{allocated} B for 10,000 recordings");
     }
 }
