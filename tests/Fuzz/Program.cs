@@ -22,6 +22,12 @@ namespace DittoFs.Fuzz
                 case "afl" when args.Length == 2:
                     {
                         FuzzTarget target = Targets.Create(args[1]);
+                        // A process that dies between inputs shows in AFL only as a lost fork server: say why.
+                        if (Environment.GetEnvironmentVariable("DITTOFS_FUZZ_DEATH_LOG") is { Length: > 0 } deathLog)
+                        {
+                            AppDomain.CurrentDomain.UnhandledException += (_, e) => File.AppendAllText(deathLog, $"{DateTime.UtcNow:O} unhandled: {e.ExceptionObject}\n");
+                            AppDomain.CurrentDomain.ProcessExit += (_, _) => File.AppendAllText(deathLog, $"{DateTime.UtcNow:O} exit {Environment.ExitCode}\n");
+                        }
                         // No warm-up call here: instrumented code writes to AFL's shared map, which exists only inside Fuzzer.Run.
                         var copy = new MemoryStream();
                         SharpFuzz.Fuzzer.Run(stream =>
