@@ -68,7 +68,7 @@ internal sealed partial class BlockCache
                 if (imaged) voided.Add(st);
                 if (newName || imaged) directories.Add(FanOutDirectory(st.Inode, st.Block));
             }
-            foreach (string directory in directories) DirectorySync.Fsync(directory);
+            foreach (string directory in directories) FileSync.Directory(directory);
             foreach (BlockState st in voided) _dataJournal!.NoteSynced(st.Inode, st.Block);
         }
         catch
@@ -93,14 +93,6 @@ internal sealed partial class BlockCache
                 st.DirtyJournaled = true;
             }
         }
-    }
-
-    /// <summary>Journal replay at start-up (before the map is read): the block file becomes the image.</summary>
-    void DataJournal.ITarget.ReplayImage(ulong inode, ulong block, ReadOnlySpan<byte> image)
-    {
-        using var handle = File.OpenHandle(BlockPath(inode, block), FileMode.OpenOrCreate, FileAccess.ReadWrite);
-        RandomAccess.Write(handle, image, 0);
-        RandomAccess.SetLength(handle, image.Length);
     }
 
     private static BlockJournal.Record StateRecord(BlockState st, bool dirty) =>

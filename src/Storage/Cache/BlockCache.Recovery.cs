@@ -20,7 +20,7 @@ internal sealed partial class BlockCache
             Directory.CreateDirectory(dir);
             created = true;
         }
-        if (created) DirectorySync.Fsync(_blocksDirectory);
+        if (created) FileSync.Directory(_blocksDirectory);
         // Committed small blocks whose files a crash may have lost come back first.
         if (_options.DataJournalBytes > 0)
         {

@@ -566,6 +566,8 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
     private string FanOutDirectory(ulong inode, ulong block) =>
         Path.Combine(_blocksDirectory, ((inode * 31 + block) % FanOut).ToString("x2", CultureInfo.InvariantCulture));
 
+    string DataJournal.ITarget.BlockPath(ulong inode, ulong block) => BlockPath(inode, block);
+
     private string BlockPath(ulong inode, ulong block) =>
         Path.Combine(FanOutDirectory(inode, block), string.Create(CultureInfo.InvariantCulture, $"{inode:x16}.{block}"));
 

@@ -91,7 +91,7 @@ internal sealed class BlockJournal : IDisposable
             RandomAccess.FlushToDisk(h);
         }
         File.Move(tmp, path, overwrite: true);
-        DirectorySync.Fsync(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        FileSync.Directory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         return File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
     }
 

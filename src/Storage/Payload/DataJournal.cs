@@ -34,10 +34,10 @@ internal sealed class DataJournal : IDisposable
         Synced = 3,
     }
 
-    /// <summary>What a replay writes into: the store that owns the block files.</summary>
+    /// <summary>The store that owns the block files: where a replayed image goes.</summary>
     public interface ITarget
     {
-        void ReplayImage(ulong inode, ulong block, ReadOnlySpan<byte> image);
+        string BlockPath(ulong inode, ulong block);
     }
 
     public const int HeaderSize = 4096;
@@ -278,10 +278,19 @@ internal sealed class DataJournal : IDisposable
             {
                 Span<byte> image = buffer.AsSpan(0, length);
                 if (RandomAccess.Read(_file, image, data) < length) throw new IOException($"data journal: image of {inode}/{block} is short");
-                target.ReplayImage(inode, block, image);
+                WriteImage(target.BlockPath(inode, block), image);
             }
         }
         CheckpointLocked();
+    }
+
+    /// <summary>The block file becomes the image: created (with its directories) if a crash lost it, cut to the image's length.</summary>
+    private static void WriteImage(string path, ReadOnlySpan<byte> image)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using SafeFileHandle file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        RandomAccess.Write(file, image, 0);
+        RandomAccess.SetLength(file, image.Length);
     }
 
     /// <summary>

@@ -52,7 +52,7 @@ public sealed partial class LocalPayloadStore
             }
             // Names of journaled blocks wait for the journal's checkpoint (a replay recreates them).
             // Deepest first: the inode directory, then the fan-out levels that gained it.
-            if (inPlace) foreach (string dir in state.Directories.OrderByDescending(d => d.Length)) DirectorySync.Fsync(dir);
+            if (inPlace) foreach (string dir in state.Directories.OrderByDescending(d => d.Length)) FileSync.Directory(dir);
         }
         catch
         {
@@ -75,17 +75,8 @@ public sealed partial class LocalPayloadStore
         RandomAccess.FlushToDisk(handle);
         if (_journal is null || !_journal.HasImages(inode)) return;
         string dir = InodeDirectory(inode);
-        for (int level = 0; level < 4; level++, dir = Path.GetDirectoryName(dir)!) DirectorySync.Fsync(dir);
+        for (int level = 0; level < 4; level++, dir = Path.GetDirectoryName(dir)!) FileSync.Directory(dir);
         _journal.NoteSynced(inode, block);
-    }
-
-    /// <summary>Journal replay at start-up: the block file becomes the image (created with its directories if missing).</summary>
-    void DataJournal.ITarget.ReplayImage(ulong inode, ulong block, ReadOnlySpan<byte> image)
-    {
-        Directory.CreateDirectory(InodeDirectory(inode));
-        using SafeFileHandle handle = File.OpenHandle(BlockPath(inode, block), FileMode.OpenOrCreate, FileAccess.ReadWrite);
-        RandomAccess.Write(handle, image, 0);
-        RandomAccess.SetLength(handle, image.Length);
     }
 
     private void MarkDirty(ulong inode, ulong? block, string? directory)

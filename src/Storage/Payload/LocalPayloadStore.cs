@@ -155,7 +155,7 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
                 }
             }
             // Removed names must stay removed, or a crash could resurrect old bytes past the new size.
-            if (removedAny) DirectorySync.Fsync(dir);
+            if (removedAny) FileSync.Directory(dir);
             return ValueTask.CompletedTask;
         }
         catch (Exception e)
@@ -201,6 +201,8 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
         (inode & 0xFF).ToString("x2", CultureInfo.InvariantCulture),
         (inode >> 8 & 0xFF).ToString("x2", CultureInfo.InvariantCulture),
         inode.ToString("x16", CultureInfo.InvariantCulture));
+
+    string DataJournal.ITarget.BlockPath(ulong inode, ulong block) => BlockPath(inode, block);
 
     private string BlockPath(ulong inode, ulong block) =>
         Path.Combine(InodeDirectory(inode), block.ToString(CultureInfo.InvariantCulture));
