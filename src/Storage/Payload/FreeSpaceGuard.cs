@@ -23,7 +23,7 @@ internal sealed class FreeSpaceGuard(string path)
             long now = Environment.TickCount64;
             if (_free < 0 || _free - _spent < 4 * reserve || now - _readAt > 1000)
             {
-                _free = Read();
+                _free = FreeBytes(path) ?? long.MaxValue / 4; // cannot tell: do not refuse
                 _spent = bytes;
                 _readAt = now;
             }
@@ -31,7 +31,8 @@ internal sealed class FreeSpaceGuard(string path)
         }
     }
 
-    private long Read()
+    /// <summary>Bytes free to this process on the disk holding <paramref name="path"/> (statvfs); null when it cannot be told.</summary>
+    public static long? FreeBytes(string path)
     {
         try
         {
@@ -39,7 +40,7 @@ internal sealed class FreeSpaceGuard(string path)
         }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
         {
-            return long.MaxValue / 4; // cannot tell: do not refuse
+            return null;
         }
     }
 }

@@ -83,15 +83,7 @@ public sealed partial class FasterMetadataStore
         var log = Kv.Store.Log;
         long needed = (full ? _options.KvIndexSize : 0) + (log.TailAddress - log.SafeReadOnlyAddress)
             + _options.KvPageSize + _options.WalPageSize;
-        long free;
-        try
-        {
-            free = new DriveInfo(_options.CheckpointDirectory).AvailableFreeSpace;
-        }
-        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
-        {
-            return; // cannot tell: try
-        }
+        long? free = Payload.FreeSpaceGuard.FreeBytes(_options.CheckpointDirectory); // null: cannot tell, try
         if (free < needed)
         {
             throw new Payload.StorageFullException($"no room for a metadata checkpoint ({free} bytes free, {needed} needed): skipped");

@@ -155,18 +155,9 @@ internal sealed class GroupCommit : IAsyncDisposable
     private Exception Translate(Exception ex)
     {
         if (ex is IOException or ObjectDisposedException) return ex;
-        if (_directory is not null)
+        if (_directory is not null && Payload.FreeSpaceGuard.FreeBytes(_directory) < _fullBelow)
         {
-            try
-            {
-                if (new DriveInfo(_directory).AvailableFreeSpace < _fullBelow)
-                {
-                    return new Payload.StorageFullException("The metadata disk is full: changes are refused until a restart.", ex);
-                }
-            }
-            catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
-            {
-            }
+            return new Payload.StorageFullException("The metadata disk is full: changes are refused until a restart.", ex);
         }
         return new IOException("The metadata log failed to commit: changes are refused until a restart.", ex);
     }
