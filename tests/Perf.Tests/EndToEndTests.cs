@@ -34,9 +34,13 @@ public sealed class EndToEndTests : IDisposable
             Assert.True(w.TotalOps > 0, $"{w.Workload}: no ops");
             Assert.True(w.OpsPerSec > 0 && w.P50Ms > 0 && w.P50Ms <= w.P95Ms && w.P95Ms <= w.P99Ms, w.Workload);
         });
-        // 1 MiB per thread in 4 KiB blocks: seq-write and seq-read each do all 256 blocks per thread.
-        Assert.Equal(2 * 256, result.Workloads[0].TotalOps + result.Workloads[0].WarmupOps);
-        Assert.Equal(2 * 256, result.Workloads[1].TotalOps + result.Workloads[1].WarmupOps);
+        // 1 MiB per thread in 4 KiB blocks: seq-write and seq-read each do all 256 blocks per thread,
+        // unless the 1 s cap stopped them (test projects share the 2 cores: seen once, 495 of 512).
+        foreach (WorkloadResult seq in result.Workloads.Take(2))
+        {
+            long done = seq.TotalOps + seq.WarmupOps;
+            Assert.True(seq.TruncatedByCap ? done < 2 * 256 : done == 2 * 256, $"{seq.Workload}: {done} ops, truncated {seq.TruncatedByCap}");
+        }
         Assert.True(result.Workloads[0].MbPerSec > 0);
         // 50 small files, 4 steps each, unless the 1 s cap cut it short.
         WorkloadResult sf = result.Workloads[5];
