@@ -45,10 +45,20 @@ public sealed class AflRunTests(ITestOutputHelper output)
                 string corpus = Path.Combine(FuzzPaths.RepoRoot, "tests", "Fuzz", "corpus", target);
                 string findings = Path.Combine(work, target);
                 string timeoutMs = target == "nfs4-compound" ? "2000" : "1000";
-                var started = Stopwatch.StartNew();
-                (int code, string log) = Run(afl,
+                (int, string) RunAfl() => Run(afl,
                     ["-i", corpus, "-o", findings, "-t", timeoutMs, "-m", "none", "-V", seconds.ToString(), "--", "dotnet", Path.Combine(bin, "DittoFs.Fuzz.dll"), "afl", target],
                     TimeSpan.FromSeconds(seconds + 120));
+                var started = Stopwatch.StartNew();
+                (int code, string log) = RunAfl();
+                // A start-up race, not a finding: on a loaded machine AFL's very first dry run now and then
+                // sees an empty coverage map ("No instrumentation detected"; twice in CI, each time another
+                // target, each time on the first seed). One more start; a second such answer fails as before.
+                if (code != 0 && log.Contains("No instrumentation detected", StringComparison.Ordinal))
+                {
+                    output.WriteLine($"{target}: AFL saw no instrumentation on its dry run; starting it once more");
+                    if (Directory.Exists(findings)) Directory.Delete(findings, recursive: true);
+                    (code, log) = RunAfl();
+                }
                 string statsFile = Path.Combine(findings, "default", "fuzzer_stats");
                 if (!File.Exists(statsFile))
                 {
