@@ -26,7 +26,7 @@ public class BlockCacheBenchmarks
     {
         _dir = Path.Combine(Path.GetTempPath(), "dittofs-bench-cache-" + Guid.NewGuid().ToString("N")[..12]);
         Random.Shared.NextBytes(_data);
-        _store = CachedPayloadStore.Open(new BlockCacheOptions { Directory = _dir, SizeBytes = 256L << 20 }, new MemoryObjectStore());
+        _store = CachedPayloadStore.OpenAsync(new BlockCacheOptions { Directory = _dir, SizeBytes = 256L << 20 }, new MemoryObjectStore(), new DittoFs.Storage.Metadata.InMemoryMetadataStore()).GetAwaiter().GetResult();
         // Fill the first 4 MiB block so that both benchmarks hit a cached block.
         for (ulong off = 0; off < 4 << 20; off += 4096) _store.WriteAsync(1, off, new ReadOnlySequence<byte>(_data)).AsTask().GetAwaiter().GetResult();
     }

@@ -47,7 +47,16 @@ WebApplication app = builder.Build();
 app.UseDittoFsTelemetry(); // /metrics; meters listened to before storage opens
 StorageHost storage = app.Services.GetRequiredService<StorageHost>();
 // Recover metadata before the listeners start, so no client sees a half-open store.
-await storage.OpenAsync(app.Lifetime.ApplicationStopping);
+try
+{
+    await storage.OpenAsync(app.Lifetime.ApplicationStopping);
+}
+catch (DittoFs.Storage.StorageRefusedException refused)
+{
+    // An operator's decision, not a crash: one line that says what and how, no stack trace.
+    Console.Error.WriteLine($"dittofs: refusing to start: {refused.Message}");
+    return 1;
+}
 app.MapDittoFsAdmin(); // /healthz, /readyz, /admin/*
 await app.RunAsync();
 await storage.DisposeAsync();

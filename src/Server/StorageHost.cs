@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace DittoFs.Server;
 
 /// <summary>Opens the configured stores and the filesystem on them, and resolves the exports to volumes.</summary>
-internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetrics metrics) : IAsyncDisposable
+internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetrics metrics, ILoggerFactory? loggers = null) : IAsyncDisposable
 {
     private FileSystem? _fileSystem;
     private ExportTable? _exports;
@@ -40,29 +40,41 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             "faster" => new FasterMetadataStore(new FasterMetadataStoreOptions { DataDirectory = dataDirectory, Metrics = metrics, ReserveBytes = o.DiskReserveBytes / 4 }),
             _ => throw new InvalidOperationException($"unknown MetadataStore '{o.MetadataStore}' (Faster or Memory)"),
         };
-        IPayloadStore payload = o.PayloadStore.ToLowerInvariant() switch
+        // Metadata first: the S3 payload store's block map lives in it.
+        await metadata.OpenAsync(cancellationToken);
+        IPayloadStore payload;
+        try
         {
-            "memory" => new InMemoryPayloadStore(),
-            "local" => new LocalPayloadStore(new LocalPayloadStoreOptions
+            payload = o.PayloadStore.ToLowerInvariant() switch
             {
-                Root = Path.Combine(dataDirectory, "blocks"),
-                JournalBytes = (long)o.DataJournalMiB << 20,
-                Metrics = metrics,
-                ReserveBytes = o.DiskReserveBytes,
-            }),
-            "s3" => OpenS3(o, dataDirectory, metrics),
-            _ => throw new InvalidOperationException($"unknown PayloadStore '{o.PayloadStore}' (Local, S3 or Memory)"),
-        };
+                "memory" => new InMemoryPayloadStore(),
+                "local" => new LocalPayloadStore(new LocalPayloadStoreOptions
+                {
+                    Root = Path.Combine(dataDirectory, "blocks"),
+                    JournalBytes = (long)o.DataJournalMiB << 20,
+                    Metrics = metrics,
+                    ReserveBytes = o.DiskReserveBytes,
+                }),
+                "s3" => await OpenS3Async(o, dataDirectory, metadata, metrics, loggers?.CreateLogger("DittoFs.Storage.Cache"), cancellationToken: cancellationToken),
+                _ => throw new InvalidOperationException($"unknown PayloadStore '{o.PayloadStore}' (Local, S3 or Memory)"),
+            };
+        }
+        catch
+        {
+            await metadata.DisposeAsync();
+            throw;
+        }
         Payload = payload;
-        _fileSystem = await Storage.FileSystem.OpenAsync(metadata, payload, new FileSystemOptions { OwnerOverride = true, Metrics = metrics });
+        _fileSystem = new Storage.FileSystem(metadata, payload, new FileSystemOptions { OwnerOverride = true, Metrics = metrics });
         _exports = await ExportTable.CreateAsync(_fileSystem, o.Exports);
     }
 
     /// <summary>
-    /// The block cache under &lt;DataDirectory&gt;/cache in front of the bucket; recovers what a crash left dirty.
+    /// The block cache under &lt;DataDirectory&gt;/cache in front of the bucket, over the block map in
+    /// <paramref name="metadata"/> (open); recovers what a crash left dirty.
     /// <paramref name="background"/> false (<c>dittofs check</c>): no flusher, no sweep.
     /// </summary>
-    internal static CachedPayloadStore OpenS3(DittoFsOptions o, string dataDirectory, StorageMetrics? metrics, bool background = true)
+    internal static Task<CachedPayloadStore> OpenS3Async(DittoFsOptions o, string dataDirectory, IMetadataStore metadata, StorageMetrics? metrics, ILogger? logger, bool background = true, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(o.S3.Bucket)) throw new InvalidOperationException("PayloadStore S3 needs DittoFs:S3:Bucket");
         var objects = new S3ObjectStore(new S3ObjectStoreOptions
@@ -76,7 +88,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             ForcePathStyle = o.S3.ForcePathStyle,
             Metrics = metrics,
         });
-        return CachedPayloadStore.Open(new BlockCacheOptions
+        return CachedPayloadStore.OpenAsync(new BlockCacheOptions
         {
             Directory = string.IsNullOrEmpty(o.Cache.Directory) ? Path.Combine(dataDirectory, "cache") : o.Cache.Directory,
             SizeBytes = o.Cache.SizeBytes,
@@ -88,8 +100,9 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             MaxRetryDelay = TimeSpan.FromSeconds(o.Cache.MaxRetryDelaySeconds),
             DataJournalBytes = (long)o.DataJournalMiB << 20,
             Metrics = metrics,
+            Logger = logger,
             Background = background,
-        }, objects);
+        }, objects, metadata, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

@@ -47,7 +47,7 @@ internal static class CheckCommand
             await metadata.OpenAsync(ct);
             // S3: the block map says which object holds each block; a block is present if that object is listed (or it is dirty in the cache).
             await using IPayloadStore payload = s3
-                ? StorageHost.OpenS3(options, dataDirectory, metrics: null, background: false)
+                ? await StorageHost.OpenS3Async(options, dataDirectory, metadata, metrics: null, logger: null, background: false, cancellationToken: ct)
                 : new LocalPayloadStore(new LocalPayloadStoreOptions { Root = Path.Combine(dataDirectory, "blocks") });
 
             ProgressBar bar = ProgressBar.ForStandardError();

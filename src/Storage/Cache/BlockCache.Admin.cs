@@ -1,3 +1,5 @@
+using DittoFs.Storage.Metadata;
+
 namespace DittoFs.Storage.Cache;
 
 // What the operator hooks of CachedPayloadStore need: a forced drain of the dirty blocks, and a GC pass at run time.
@@ -33,26 +35,39 @@ internal sealed partial class BlockCache
 
     /// <summary>
     /// An object the map does not reference, allocated before <paramref name="below"/> and not being uploaded:
-    /// garbage once the journal is committed (<see cref="CommitJournalAsync"/>), since the map stopped
-    /// referencing it by a record appended under the same lock.
+    /// garbage once the metadata WAL holding the record that stopped referencing it is durable
+    /// (<see cref="WaitMapDurableAsync"/>: that record was applied under the same lock, before now).
     /// </summary>
     public bool IsGarbage(ulong inode, ulong block, ulong version, ulong below)
     {
         if (version >= below) return false;
-        lock (_lock) return !_uploadingVersions.Contains(version) && !(FindLocked(inode, block) is { } st && st.Version == version);
+        lock (_lock) return !_uploadingVersions.Contains(version) && !IsReferencedLocked(inode, block, version);
     }
 
-    public Task CommitJournalAsync() => _journal.CommitAsync();
+    private bool IsReferencedLocked(ulong inode, ulong block, ulong version) =>
+        FindLocked(inode, block) is { } st ? st.Version == version : _map.Get(inode, block) is { } record && record.Version == version;
 
-    /// <summary>The blocks the map knows for an inode: uploaded version (0: none) and whether a local dirty copy exists.</summary>
-    public List<(ulong Block, ulong Version, bool LocalDirty)> MapOf(ulong inode)
+    /// <summary>Completes once every block-map change applied so far is durable (an empty batch is the WAL's barrier).</summary>
+    public ValueTask WaitMapDurableAsync() => _map.WaitDurableAsync(_map.Apply());
+
+    /// <summary>
+    /// The blocks of an inode as the block map and the cache know them: uploaded version (0: none),
+    /// whether a local dirty copy exists, and whether the map names a committed copy that is gone (lost).
+    /// </summary>
+    public List<(ulong Block, ulong Version, bool LocalDirty, bool Lost)> MapOf(ulong inode)
     {
         lock (_lock)
         {
-            var list = new List<(ulong, ulong, bool)>();
-            if (_inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks))
+            var list = new List<(ulong, ulong, bool, bool)>();
+            _inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? held);
+            foreach (BlockEntry e in _map.List(inode, 0))
             {
-                foreach (BlockState st in blocks.Values) list.Add((st.Block, st.Version, st.Local && st.Dirty));
+                if (held?.ContainsKey(e.Block) == true) continue;
+                list.Add((e.Block, e.Record.Version, false, e.Record.Dirty));
+            }
+            if (held is not null)
+            {
+                foreach (BlockState st in held.Values) list.Add((st.Block, st.Version, st.Local && st.Dirty, st.Lost));
             }
             return list;
         }

@@ -1,3 +1,4 @@
+using DittoFs.Storage.Metadata;
 using DittoFs.Storage.Payload;
 
 namespace DittoFs.Storage.Cache;
@@ -11,15 +12,16 @@ internal sealed partial class BlockCache
     private FlushRounds CreateFlushRounds() => new(
         async inodes =>
         {
-            foreach (ulong inode in inodes) SyncInode(inode);
+            long position = 0;
+            foreach (ulong inode in inodes) position = Math.Max(position, SyncInode(inode));
             // The two syncs run side by side: a dirty record durable without its image is a block
             // whose last COMMIT never answered; recovery keeps whatever the file holds (the previous
-            // image is replayed into it) or, if the file is gone, skips it.
+            // image is replayed into it) or, if the file is gone, the block reads as lost.
             DataJournal? data = _dataJournal;
             Task images = data is null ? Task.CompletedTask : Task.Run(data.Sync);
             try
             {
-                await _journal.CommitAsync().ConfigureAwait(false);
+                await _map.WaitDurableAsync(position).ConfigureAwait(false);
             }
             finally
             {
@@ -31,17 +33,18 @@ internal sealed partial class BlockCache
     /// <summary>
     /// Every write to the file so far survives a crash on return: its small block files are
     /// appended to the data journal, bigger ones fsynced (and the fan-out directories of new ones),
-    /// then the block map records them dirty and is fsynced. Nothing is uploaded here.
+    /// then the block map (in the metadata WAL) records them dirty. Nothing is uploaded here.
     /// </summary>
     public Task FlushAsync(ulong inode) => _rounds.JoinAsync(inode);
 
-    private void SyncInode(ulong inode)
+    /// <summary>Makes the inode's written blocks durable locally; returns the WAL position of their dirty records (0: none).</summary>
+    private long SyncInode(ulong inode)
     {
         var todo = new List<(BlockState St, bool Unsynced, bool NewName)>();
         var directories = new HashSet<string>();
         lock (_lock)
         {
-            if (!_inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks)) return;
+            if (!_inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks)) return 0;
             foreach (BlockState st in blocks.Values)
             {
                 if (!st.Local || !st.Dirty || (!st.Unsynced && st.DirtyJournaled && !st.NewName)) continue;
@@ -85,16 +88,15 @@ internal sealed partial class BlockCache
         }
         lock (_lock)
         {
+            List<MetadataOp>? ops = null;
             foreach ((BlockState st, _, _) in todo)
             {
                 // The file is on disk now: recovery may upload it.
                 if (st.Dropped || !st.Dirty || st.DirtyJournaled) continue;
-                _journal.Append(StateRecord(st, dirty: true));
+                (ops ??= []).Add(BlockMap.Put(st, dirty: true));
                 st.DirtyJournaled = true;
             }
+            return ops is null ? 0 : _map.Apply([.. ops]);
         }
     }
-
-    private static BlockJournal.Record StateRecord(BlockState st, bool dirty) =>
-        new(BlockJournal.Kind.State, st.Inode, st.Block, st.Version, st.Crc, st.Length, dirty);
 }

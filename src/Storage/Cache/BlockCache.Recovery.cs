@@ -1,14 +1,24 @@
 using System.Globalization;
+using DittoFs.Storage.Metadata;
 using DittoFs.Storage.Payload;
 
 namespace DittoFs.Storage.Cache;
 
-// Start-up: replay the block map, keep the block files it says are dirty (they are uploaded first), delete the rest.
+// Start-up: keep the block files the block map says are dirty (they are uploaded first), delete the rest.
 internal sealed partial class BlockCache
 {
     /// <summary>Number of dirty blocks found at the last start-up.</summary>
     public int RecoveredBlocks { get; private set; }
 
+    /// <summary>Block records moved from a pre-metadata block-map journal at this start-up.</summary>
+    public int MigratedRecords { get; private set; }
+
+    /// <summary>
+    /// The block map lives in the metadata store, so the cache directory may be empty or gone:
+    /// files the map does not name dirty are dropped (clean copies may hold unsynced writes made
+    /// after their upload, and are refetched on demand); a dirty record whose file is gone reads
+    /// as lost, never as zeros or as the older object.
+    /// </summary>
     public void Recover()
     {
         Directory.CreateDirectory(_blocksDirectory);
@@ -21,87 +31,84 @@ internal sealed partial class BlockCache
             created = true;
         }
         if (created) FileSync.Directory(_blocksDirectory);
+        MigrateLegacyJournal();
         // Committed small blocks whose files a crash may have lost come back first.
         if (_options.DataJournalBytes > 0)
         {
             _dataJournal = DataJournal.Open(Path.Combine(Path.GetDirectoryName(_blocksDirectory)!, "data.journal"), _blocksDirectory, this, _options.DataJournalBytes);
         }
 
-        var byInode = new Dictionary<ulong, Dictionary<ulong, BlockJournal.Record>>();
-        ulong maxVersion = 0;
-        foreach (BlockJournal.Record r in BlockJournal.Load(_journalPath))
-        {
-            maxVersion = Math.Max(maxVersion, r.Version);
-            if (r.Kind == BlockJournal.Kind.State)
-            {
-                if (!byInode.TryGetValue(r.Inode, out Dictionary<ulong, BlockJournal.Record>? blocks)) byInode[r.Inode] = blocks = [];
-                blocks[r.Block] = r;
-            }
-            else if (byInode.TryGetValue(r.Inode, out Dictionary<ulong, BlockJournal.Record>? blocks))
-            {
-                if (r.Block == 0) byInode.Remove(r.Inode);
-                else foreach (ulong block in blocks.Keys.Where(b => b >= r.Block).ToList()) blocks.Remove(block);
-            }
-        }
-        var map = new Dictionary<(ulong Inode, ulong Block), BlockJournal.Record>();
-        foreach (var (inode, blocks) in byInode)
-        {
-            foreach (var (block, r) in blocks) map[(inode, block)] = r;
-        }
-
-        var local = new Dictionary<(ulong, ulong), long>(); // block → file length
+        var local = new List<(ulong Inode, ulong Block, BlockRecord Record, long Length)>();
         foreach (string dir in Directory.EnumerateDirectories(_blocksDirectory))
         {
             foreach (string path in Directory.EnumerateFiles(dir))
             {
                 string name = Path.GetFileName(path);
                 int dot = name.IndexOf('.');
-                bool keep = dot == 16
+                if (dot == 16
                     && ulong.TryParse(name.AsSpan(0, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong inode)
                     && ulong.TryParse(name.AsSpan(17), NumberStyles.None, CultureInfo.InvariantCulture, out ulong block)
-                    && map.TryGetValue((inode, block), out BlockJournal.Record r) && r.Dirty
-                    && local.TryAdd((inode, block), new FileInfo(path).Length);
-                // Clean copies may hold unsynced, uncommitted writes made after their upload: drop them, refetch on demand.
-                if (!keep) File.Delete(path);
+                    && _map.Get(inode, block) is { Dirty: true } record)
+                {
+                    local.Add((inode, block, record, new FileInfo(path).Length));
+                    continue;
+                }
+                File.Delete(path);
             }
         }
 
         lock (_lock)
         {
-            foreach (var ((inode, block), r) in map)
+            foreach ((ulong inode, ulong block, BlockRecord record, long fileLength) in local)
             {
-                bool isLocal = local.TryGetValue((inode, block), out long fileLength);
-                if (!isLocal && r.Version == 0) continue; // dirty record whose file never reached the disk: uncommitted
-                BlockState st = GetOrAddLocked(inode, block);
-                st.Version = r.Version;
-                st.Crc = r.Crc;
-                st.Length = r.Length;
-                if (isLocal)
-                {
-                    st.Local = true;
-                    st.Dirty = true;
-                    st.DirtyJournaled = true;
-                    st.Recovered = true;
-                    _dirty.Add(st);
-                    _localBlocks++;
-                    st.Charged = Charge(fileLength);
-                    _localBytes += st.Charged;
-                }
+                BlockState st = AddLocked(inode, block, record);
+                st.Lost = false;
+                st.Local = true;
+                st.Dirty = true;
+                st.DirtyJournaled = true;
+                st.Recovered = true;
+                _dirty.Add(st);
+                _localBlocks++;
+                st.Charged = Charge(fileLength);
+                _localBytes += st.Charged;
             }
             RecoveredBlocks = _dirty.Count;
             _metrics?.CacheSizeChanged(_localBytes);
             DirtyChangedLocked(_dirty.Count, _localBytes); // every recovered block is dirty
-            _journal = new BlockJournal(_journalPath, Snapshot());
         }
-        BootVersion = Math.Max((ulong)DateTime.UtcNow.Ticks, maxVersion + 1);
+        // Versions only grow, across restarts and clock steps: never reuse one the map has named.
+        BootVersion = Math.Max((ulong)DateTime.UtcNow.Ticks, _map.MaxVersion + 1);
         _nextVersion = (long)BootVersion - 1;
     }
 
-    private IEnumerable<BlockJournal.Record> Snapshot()
+    /// <summary>
+    /// A cache directory from before the block map moved into the metadata store keeps its map in
+    /// <c>blockmap.journal</c>: its last state per block is applied to the metadata store (durably)
+    /// and the journal renamed, so the move happens once and nothing it knew is lost.
+    /// </summary>
+    private void MigrateLegacyJournal()
     {
-        foreach (Dictionary<ulong, BlockState> blocks in _inodes.Values)
+        if (!File.Exists(_legacyJournalPath)) return;
+        var last = new Dictionary<(ulong Inode, ulong Block), LegacyBlockJournal.Record>();
+        foreach (LegacyBlockJournal.Record r in LegacyBlockJournal.Load(_legacyJournalPath))
         {
-            foreach (BlockState st in blocks.Values) yield return StateRecord(st, st.Dirty && st.DirtyJournaled);
+            if (r.Kind == LegacyBlockJournal.Kind.State)
+            {
+                last[(r.Inode, r.Block)] = r;
+            }
+            else
+            {
+                foreach (var key in last.Keys.Where(k => k.Inode == r.Inode && k.Block >= r.Block).ToList()) last.Remove(key);
+            }
         }
+        var ops = last
+            .Where(kv => kv.Value.Version != 0 || kv.Value.Dirty)
+            .Select(kv => MetadataOp.PutBlock(kv.Key.Inode, kv.Key.Block, new BlockRecord(kv.Value.Version, kv.Value.Crc, kv.Value.Length, kv.Value.Dirty)))
+            .ToList();
+        long position = 0;
+        foreach (MetadataOp[] batch in ops.Chunk(1000)) position = _map.Apply(batch);
+        _map.WaitDurableAsync(position).AsTask().GetAwaiter().GetResult();
+        File.Move(_legacyJournalPath, _legacyJournalPath + ".migrated", overwrite: true);
+        MigratedRecords = ops.Count;
     }
 }

@@ -11,6 +11,11 @@ internal sealed partial class BlockCache
     /// </summary>
     public BlockState? TakeUploadCandidate(out long generation)
     {
+        if (!Volatile.Read(ref _uploadsEnabled))
+        {
+            generation = 0;
+            return null;
+        }
         long now = Environment.TickCount64;
         long idle = (long)_options.FlushIdle.TotalMilliseconds;
         long settle = (long)_options.CompleteSettle.TotalMilliseconds;
@@ -88,6 +93,7 @@ internal sealed partial class BlockCache
             }
 
             string? garbage = null;
+            long position = 0;
             lock (_lock)
             {
                 st.Uploading = false;
@@ -114,14 +120,13 @@ internal sealed partial class BlockCache
                         DirtyChangedLocked(-1, -st.Charged);
                         st.Lru = _clean.AddFirst(st);
                     }
-                    // Still dirty in the journal only if a flush already made the newer file durable.
-                    _journal.Append(StateRecord(st, dirty: writtenSince && st.DirtyJournaled));
+                    // Still dirty in the map only if a flush already made the newer file durable.
+                    position = _map.Apply(BlockMap.Put(st, dirty: writtenSince && st.DirtyJournaled));
                 }
             }
             // The old object may go only once the map naming the new one is durable.
-            await _journal.CommitAsync().ConfigureAwait(false);
+            await _map.WaitDurableAsync(position).ConfigureAwait(false);
             if (garbage is not null) _garbage.Enqueue([garbage]);
-            CompactJournalIfLarge();
         }
         finally
         {
@@ -129,27 +134,18 @@ internal sealed partial class BlockCache
         }
     }
 
-    /// <summary>Rewrites the journal as a snapshot of the map once it is mostly superseded records.</summary>
-    private void CompactJournalIfLarge()
+    private bool _uploadsEnabled;
+
+    /// <summary>Uploads start once the bucket is known to hold this filesystem.</summary>
+    public void EnableUploads()
     {
-        long length = _journal.Length;
-        if (length < _options.JournalCompactBytes) return;
-        lock (_lock)
-        {
-            long live = 0;
-            foreach (Dictionary<ulong, BlockState> blocks in _inodes.Values) live += blocks.Count;
-            if (length < 4 * live * BlockJournal.RecordSize) return;
-            _journal.Rewrite(Snapshot());
-            JournalCompactions++;
-        }
+        Volatile.Write(ref _uploadsEnabled, true);
+        Wake?.Invoke();
     }
 
-    /// <summary>Runtime rewrites of the journal (tests).</summary>
-    public int JournalCompactions { get; private set; }
-
-    /// <summary>True if the map references this object (for the start-up sweep).</summary>
+    /// <summary>True if the block map references this object (for the start-up sweep).</summary>
     public bool IsReferenced(ulong inode, ulong block, ulong version)
     {
-        lock (_lock) return FindLocked(inode, block) is { } st && st.Version == version;
+        lock (_lock) return IsReferencedLocked(inode, block, version);
     }
 }

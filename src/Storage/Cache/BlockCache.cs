@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using DittoFs.Storage.Flush;
+using DittoFs.Storage.Metadata;
 using DittoFs.Storage.Payload;
 using DittoFs.Storage.Payload.S3;
 using Microsoft.Win32.SafeHandles;
@@ -11,7 +12,8 @@ namespace DittoFs.Storage.Cache;
 /// Fixed-size blocks of files in a disk tier (<c>&lt;dir&gt;/blocks/&lt;xx&gt;/&lt;inode hex&gt;.&lt;block&gt;</c>,
 /// read and written positionally, the OS page cache being the memory tier) in front of an
 /// <see cref="IObjectStore"/>. Writes land in block files and return; <see cref="FlushAsync"/> makes
-/// them durable locally (group commit of block fsyncs + the block-map journal); the
+/// them durable locally (group commit of block fsyncs, then dirty records in the block map, which
+/// lives in the metadata store: the cache directory holds only bytes); the
 /// <see cref="Flusher"/> uploads dirty blocks later. A miss downloads the whole block object once
 /// (concurrent readers share it), verifies its CRC-32C and keeps it as a clean block; clean blocks
 /// are evicted LRU past the size limit, which counts each block file's extent (rounded up to
@@ -28,7 +30,8 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
     private readonly IObjectStore _objects;
     private readonly GarbageCollector _garbage;
     private readonly string _blocksDirectory;
-    private readonly string _journalPath;
+    private readonly string _legacyJournalPath;
+    private readonly BlockMap _map;
     private readonly HandleCache _handles;
     private readonly Lock _lock = new();
     private readonly Dictionary<ulong, Dictionary<ulong, BlockState>> _inodes = [];
@@ -43,9 +46,8 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
     private long _localBytes;
     private long _dirtyBytes;
     private long _nextVersion;
-    private BlockJournal _journal = null!;
 
-    public BlockCache(BlockCacheOptions options, IObjectStore objects, GarbageCollector garbage)
+    public BlockCache(BlockCacheOptions options, IObjectStore objects, GarbageCollector garbage, IMetadataStore metadata)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BlockSize, 4096);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.SizeBytes, 4L * options.BlockSize);
@@ -56,7 +58,8 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         _maxBytes = options.SizeBytes;
         string root = Path.GetFullPath(options.Directory);
         _blocksDirectory = Path.Combine(root, "blocks");
-        _journalPath = Path.Combine(root, "blockmap.journal");
+        _legacyJournalPath = Path.Combine(root, "blockmap.journal");
+        _map = new BlockMap(metadata);
         _handles = new HandleCache(options.MaxOpenFiles);
         _buffers = ArrayPool<byte>.Create(options.BlockSize, options.UploadConcurrency + options.DownloadConcurrency + 4);
         _rounds = CreateFlushRounds();
@@ -128,11 +131,17 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
                     MakeDirtyLocked(st);
                     return st;
                 }
+                bool whole = within == 0 && count == BlockSize;
+                if (st.Lost && !whole)
+                {
+                    RemoveIfEmptyLocked(st);
+                    throw LostBlock(st);
+                }
                 if (st.Loading is { } loading)
                 {
                     wait = loading;
                 }
-                else if (st.Version != 0 && !(within == 0 && count == BlockSize))
+                else if (st.Version != 0 && !whole)
                 {
                     wait = StartLoadLocked(st);
                 }
@@ -148,6 +157,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
                     _localBlocks++;
                     st.Local = true;
                     st.NewName = true;
+                    st.Lost = false; // overwritten whole: what was lost no longer matters
                     MakeDirtyLocked(st);
                     create = true;
                     wait = Task.CompletedTask;
@@ -269,9 +279,10 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         }
     }
 
+    /// <summary>Forgets a block's state once nothing is in flight for it: the block map has the rest.</summary>
     private void RemoveIfEmptyLocked(BlockState st)
     {
-        if (st.Local || st.Version != 0 || st.Loading is not null || st.Uploading) return;
+        if (st.Local || st.Loading is not null || st.Uploading) return;
         if (_inodes.TryGetValue(st.Inode, out Dictionary<ulong, BlockState>? blocks) && blocks.TryGetValue(st.Block, out BlockState? current) && current == st)
         {
             blocks.Remove(st.Block);
@@ -279,15 +290,46 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         }
     }
 
-    private BlockState GetOrAddLocked(ulong inode, ulong block)
+    /// <summary>The block's state, loaded from the block map if the cache holds nothing for it.</summary>
+    private BlockState GetOrAddLocked(ulong inode, ulong block) =>
+        FindLocked(inode, block) ?? AddLocked(inode, block, _map.Get(inode, block));
+
+    /// <summary>The block's state if the cache or the block map knows the block; null for a hole.</summary>
+    private BlockState? LookupLocked(ulong inode, ulong block) =>
+        FindLocked(inode, block) ?? (_map.Get(inode, block) is { } record ? AddLocked(inode, block, record) : null);
+
+    private BlockState AddLocked(ulong inode, ulong block, BlockRecord? record)
     {
         if (!_inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks)) _inodes[inode] = blocks = [];
-        if (!blocks.TryGetValue(block, out BlockState? st)) blocks[block] = st = new BlockState(inode, block);
+        var st = new BlockState(inode, block);
+        if (record is { } r)
+        {
+            st.Version = r.Version;
+            st.Crc = r.Crc;
+            st.Length = r.Length;
+            // A dirty record names a copy in this cache; every such copy is in memory since start-up.
+            st.Lost = r.Dirty;
+        }
+        blocks[block] = st;
         return st;
     }
 
+    /// <summary>The state the cache holds now (in memory only).</summary>
     private BlockState? FindLocked(ulong inode, ulong block) =>
         _inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks) && blocks.TryGetValue(block, out BlockState? st) ? st : null;
+
+    private IOException Unreadable(BlockState st, string reason, Exception? inner)
+    {
+        if (_options.Logger is { } logger) CacheLog.BlockUnreadable(logger, st.Inode, st.Block, reason);
+        return new IOException(reason, inner);
+    }
+
+    private IOException LostBlock(BlockState st)
+    {
+        string message = $"block {st.Block} of inode {st.Inode} is lost: the block map names a committed copy in the cache that is gone, never uploaded";
+        if (_options.Logger is { } logger) CacheLog.BlockLost(logger, st.Inode, st.Block);
+        return new IOException(message);
+    }
 
     // ---------------------------------------------------------------- read
 
@@ -315,9 +357,15 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
             BlockState? st;
             lock (_lock)
             {
-                st = FindLocked(inode, block);
+                st = LookupLocked(inode, block);
+                if (st is not null && st.Lost)
+                {
+                    RemoveIfEmptyLocked(st);
+                    throw LostBlock(st);
+                }
                 if (st is null || (!st.Local && st.Loading is null && st.Version == 0))
                 {
+                    if (st is not null) RemoveIfEmptyLocked(st);
                     destination.Span.Clear(); // a hole
                     return;
                 }
@@ -385,8 +433,8 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
             if (!sequential) return;
             for (ulong b = last + 1; b <= last + (ulong)_options.ReadAheadBlocks; b++)
             {
-                BlockState? st = FindLocked(inode, b);
-                if (st is null || st.Local || st.Loading is not null || st.Version == 0) continue;
+                BlockState? st = LookupLocked(inode, b);
+                if (st is null || st.Local || st.Loading is not null || st.Version == 0 || st.Lost) continue;
                 if (_localBytes + BlockSize > _maxBytes && _clean.Count == 0) return; // no room: do not fight the writers
                 _ = StartLoadLocked(st).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
             }
@@ -481,11 +529,20 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         string key = ObjectKeys.Format(st.Inode, st.Block, version);
         for (int attempt = 1; ; attempt++)
         {
-            int got = await _objects.GetAsync(key, 0, buffer.AsMemory(0, length)).ConfigureAwait(false);
+            int got;
+            try
+            {
+                got = await _objects.GetAsync(key, 0, buffer.AsMemory(0, length)).ConfigureAwait(false);
+            }
+            catch (ObjectNotFoundException e)
+            {
+                // The block map names it, the bucket does not have it: an IO error, never zeros.
+                throw Unreadable(st, $"object {key} is missing", e);
+            }
             if (got == length && Crc32C.Compute(buffer.AsSpan(0, length)) == crc) return;
             if (attempt == 2)
             {
-                throw new IOException($"object {key} is corrupt: {got} of {length} bytes, crc32c {Crc32C.Compute(buffer.AsSpan(0, got)):x8}, want {crc:x8}");
+                throw Unreadable(st, $"object {key} is corrupt: {got} of {length} bytes, crc32c {Crc32C.Compute(buffer.AsSpan(0, got)):x8}, want {crc:x8}", null);
             }
         }
     }
@@ -504,9 +561,13 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         int within = (int)(size % bs);
         lock (_lock)
         {
-            BlockState? st = FindLocked(inode, block);
+            BlockState? st = LookupLocked(inode, block);
             if (st is null) return;
-            if (!st.Local && st.Loading is null && st.Length <= within) return; // nothing past the cut
+            if (!st.Local && st.Loading is null && !st.Lost && st.Length <= within)
+            {
+                RemoveIfEmptyLocked(st);
+                return; // nothing past the cut
+            }
         }
         BlockState cut = await PrepareWriteAsync(inode, block, within, 0).ConfigureAwait(false);
         try
@@ -527,26 +588,37 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         return DropAsync(inode, 0);
     }
 
-    /// <summary>Forgets blocks from <paramref name="fromBlock"/> on: durable Drop record first, then their objects become garbage.</summary>
+    /// <summary>Forgets blocks from <paramref name="fromBlock"/> on: a durable DropBlocks in the block map first, then their objects become garbage.</summary>
     private async ValueTask DropAsync(ulong inode, ulong fromBlock)
     {
-        var garbage = new List<string>();
+        var garbage = new HashSet<string>(StringComparer.Ordinal);
         var loads = new List<Task>();
+        long position;
         lock (_lock)
         {
-            if (!_inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks)) return;
-            foreach (BlockState st in blocks.Values.Where(s => s.Block >= fromBlock).ToList())
+            IReadOnlyList<BlockEntry> recorded = _map.List(inode, fromBlock);
+            foreach (BlockEntry e in recorded)
             {
-                st.Dropped = true;
-                blocks.Remove(st.Block);
-                DropLocalLocked(st);
-                if (st.Version != 0) garbage.Add(ObjectKeys.Format(inode, st.Block, st.Version));
-                if (st.Loading is { } loading) loads.Add(loading);
+                if (e.Record.Version != 0) garbage.Add(ObjectKeys.Format(inode, e.Block, e.Record.Version));
             }
-            if (blocks.Count == 0) _inodes.Remove(inode);
-            _journal.Append(new BlockJournal.Record(BlockJournal.Kind.Drop, inode, fromBlock));
+            bool held = false;
+            if (_inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks))
+            {
+                foreach (BlockState st in blocks.Values.Where(s => s.Block >= fromBlock).ToList())
+                {
+                    held = true;
+                    st.Dropped = true;
+                    blocks.Remove(st.Block);
+                    DropLocalLocked(st);
+                    if (st.Version != 0) garbage.Add(ObjectKeys.Format(inode, st.Block, st.Version));
+                    if (st.Loading is { } loading) loads.Add(loading);
+                }
+                if (blocks.Count == 0) _inodes.Remove(inode);
+            }
+            // Nothing recorded and nothing held (a file that never had data): no record to write.
+            position = recorded.Count > 0 || held ? _map.Apply(MetadataOp.DropBlocks(inode, fromBlock)) : 0;
         }
-        await _journal.CommitAsync().ConfigureAwait(false);
+        await _map.WaitDurableAsync(position).ConfigureAwait(false);
         _garbage.Enqueue(garbage);
         foreach (Task load in loads)
         {
@@ -626,7 +698,6 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
             _dirty.Clear();
         }
         _dataJournal?.Dispose();
-        _journal?.Dispose();
         _handles.Dispose();
         _downloads.Dispose();
     }

@@ -3,7 +3,7 @@ namespace DittoFs.Storage.Cache;
 /// <summary>Settings of the block cache in front of an object store.</summary>
 public sealed record BlockCacheOptions
 {
-    /// <summary>The disk tier: block files and the block-map journal.</summary>
+    /// <summary>The disk tier: block files only (the block map is in the metadata store), so it may be lost or emptied.</summary>
     public required string Directory { get; init; }
 
     /// <summary>Disk-tier limit; clean blocks are evicted past it, and writes are delayed when it is all dirty.</summary>
@@ -30,9 +30,6 @@ public sealed record BlockCacheOptions
     /// <summary>Longest wait between two upload attempts while the object store fails.</summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>The block-map journal is rewritten compacted once it is this big and 4 times its live size.</summary>
-    public long JournalCompactBytes { get; init; } = 64L << 20;
-
     /// <summary>Size of the data journal (next to the block files) that makes small blocks durable with one fdatasync per flush round; 0 = none.</summary>
     public long DataJournalBytes { get; init; } = 64L << 20;
 
@@ -41,6 +38,9 @@ public sealed record BlockCacheOptions
 
     /// <summary>Where cache, flusher and upload activity is measured; null = not measured.</summary>
     public Diagnostics.StorageMetrics? Metrics { get; init; }
+
+    /// <summary>Where lost blocks, unreadable objects and the filesystem id are logged; null = not logged.</summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
 
     /// <summary>Start the flusher and the start-up sweep (false: an offline inspection such as <c>dittofs check</c>).</summary>
     public bool Background { get; init; } = true;

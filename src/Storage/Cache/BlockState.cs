@@ -17,7 +17,7 @@ internal sealed class BlockState(ulong inode, ulong block)
     public long Charged;
     /// <summary>The block file is newer than the object: it must be uploaded and is never evicted.</summary>
     public bool Dirty;
-    /// <summary>The journal holds (or will hold at its next commit) a dirty record for this block, written after an fsync of the file.</summary>
+    /// <summary>The block map holds a dirty record for this block, applied after an fsync of the file.</summary>
     public bool DirtyJournaled;
     /// <summary>Written since the last fsync of the block file.</summary>
     public bool Unsynced;
@@ -30,6 +30,8 @@ internal sealed class BlockState(ulong inode, ulong block)
     public bool Dropped;
     /// <summary>Found dirty at start-up: upload without waiting.</summary>
     public bool Recovered;
+    /// <summary>The block map says a newer, committed copy was in the cache, and it is gone: the block's bytes are lost.</summary>
+    public bool Lost;
 
     /// <summary>Bumped by every write; an upload that saw an older value leaves the block dirty.</summary>
     public long Gen;

@@ -59,6 +59,7 @@ public sealed partial class CachedPayloadStore : IFlushControl, IGarbageCollecto
     /// </summary>
     public async Task<GcResult> CollectAsync(CancellationToken cancellationToken)
     {
+        await EnsureSameFilesystemAsync(cancellationToken).ConfigureAwait(false);
         ulong below = _cache.NextVersion;
         var garbage = new List<string>();
         long scanned = 0, bytes = 0;
@@ -71,7 +72,7 @@ public sealed partial class CachedPayloadStore : IFlushControl, IGarbageCollecto
             bytes += o.Size;
         }
         // The map records that stopped referencing these must be durable before they go.
-        await _cache.CommitJournalAsync().ConfigureAwait(false);
+        await _cache.WaitMapDurableAsync().ConfigureAwait(false);
         if (garbage.Count > 0) await _objects.DeleteAsync(garbage, cancellationToken).ConfigureAwait(false);
         return new GcResult(scanned, garbage.Count, bytes);
     }
@@ -79,12 +80,13 @@ public sealed partial class CachedPayloadStore : IFlushControl, IGarbageCollecto
     /// <summary>One LIST of an empty prefix, within <see cref="ProbeTimeout"/>.</summary>
     public async ValueTask<string?> ProbeAsync(CancellationToken cancellationToken)
     {
+        if (Refusal is { } refusal) return refusal;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ProbeTimeout);
         try
         {
             await foreach (ObjectInfo _ in _objects.ListAsync(ProbePrefix, timeout.Token).ConfigureAwait(false)) break;
-            return null;
+            return _identity.IsCompletedSuccessfully ? null : Refusal ?? "bucket not confirmed yet: it has not said which filesystem it holds";
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -104,10 +106,10 @@ public sealed partial class CachedPayloadStore : IFlushControl, IGarbageCollecto
     {
         var present = new List<ulong>();
         var uploaded = new Dictionary<string, ulong>(StringComparer.Ordinal);
-        foreach ((ulong block, ulong version, bool localDirty) in _cache.MapOf(inode))
+        foreach ((ulong block, ulong version, bool localDirty, bool lost) in _cache.MapOf(inode))
         {
             if (localDirty) present.Add(block);
-            else if (version != 0) uploaded[ObjectKeys.Format(inode, block, version)] = block;
+            else if (version != 0 && !lost) uploaded[ObjectKeys.Format(inode, block, version)] = block;
         }
         if (uploaded.Count > 0)
         {
@@ -121,9 +123,10 @@ public sealed partial class CachedPayloadStore : IFlushControl, IGarbageCollecto
 
     public string DescribeBlock(ulong inode, ulong block)
     {
-        foreach ((ulong b, ulong version, bool localDirty) in _cache.MapOf(inode))
+        foreach ((ulong b, ulong version, bool localDirty, bool lost) in _cache.MapOf(inode))
         {
             if (b != block) continue;
+            if (lost) return "lost: committed to the cache, which no longer has it, and never uploaded";
             if (localDirty) return "dirty in the cache, not uploaded";
             return version == 0 ? "in the block map, never uploaded" : "object " + ObjectKeys.Format(inode, block, version);
         }

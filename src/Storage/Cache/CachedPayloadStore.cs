@@ -1,5 +1,6 @@
 using System.Buffers;
 using DittoFs.Storage.Flush;
+using DittoFs.Storage.Metadata;
 using DittoFs.Storage.Payload;
 using DittoFs.Storage.Payload.S3;
 
@@ -19,17 +20,27 @@ public sealed partial class CachedPayloadStore : IPayloadStore
     private readonly Flusher? _flusher;
     private readonly GarbageCollector _garbage;
     private readonly CancellationTokenSource _stop = new();
+    private readonly Microsoft.Extensions.Logging.ILogger? _logger;
 
-    private CachedPayloadStore(BlockCacheOptions options, IObjectStore objects)
+    private CachedPayloadStore(BlockCacheOptions options, IObjectStore objects, IMetadataStore metadata)
     {
         _objects = objects;
+        _logger = options.Logger;
+        bool legacy = File.Exists(Path.Combine(Path.GetFullPath(options.Directory), "blockmap.journal"));
         _garbage = new GarbageCollector(objects, options.MaxRetryDelay);
-        _cache = new BlockCache(options, objects, _garbage);
+        _cache = new BlockCache(options, objects, _garbage, metadata);
         _cache.Recover();
+        if (_logger is not null && _cache.MigratedRecords > 0) CacheLog.JournalMigrated(_logger, _cache.MigratedRecords);
+        // Nothing is uploaded or deleted before the bucket is known to be this filesystem's.
+        _identity = VerifyIdentityAsync(metadata, legacy, options.MaxRetryDelay, _stop.Token);
         if (options.Background)
         {
             _flusher = new Flusher(_cache, options.UploadConcurrency, options.MaxRetryDelay);
-            Sweep = Task.Run(() => _garbage.SweepAsync(_cache, _stop.Token));
+            Sweep = Task.Run(async () =>
+            {
+                await _identity.ConfigureAwait(false);
+                await _garbage.SweepAsync(_cache, _stop.Token).ConfigureAwait(false);
+            });
         }
         else
         {
@@ -38,11 +49,39 @@ public sealed partial class CachedPayloadStore : IPayloadStore
     }
 
     /// <summary>
-    /// Opens the cache on <paramref name="options"/>.Directory: replays the block map, keeps the
-    /// dirty blocks a crash left (the flusher uploads them first), and starts the background work.
-    /// Takes ownership of <paramref name="objects"/>.
+    /// Opens the cache on <paramref name="options"/>.Directory over the block map of
+    /// <paramref name="metadata"/> (open already): checks that the metadata and the bucket belong to
+    /// the same filesystem (<see cref="StorageRefusedException"/> otherwise, before anything is
+    /// read or deleted), keeps the dirty blocks a crash left (the flusher uploads them first), and
+    /// starts the background work. Takes ownership of <paramref name="objects"/>, not of the metadata.
     /// </summary>
-    public static CachedPayloadStore Open(BlockCacheOptions options, IObjectStore objects) => new(options, objects);
+    public static async Task<CachedPayloadStore> OpenAsync(BlockCacheOptions options, IObjectStore objects, IMetadataStore metadata, CancellationToken cancellationToken = default)
+    {
+        CachedPayloadStore store;
+        try
+        {
+            store = new CachedPayloadStore(options, objects, metadata);
+        }
+        catch
+        {
+            await objects.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        try
+        {
+            // A bucket that answers says now whether it is ours; one that does not is checked in the background.
+            await store._identity.WaitAsync(ProbeTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return store;
+    }
 
     public int BlockSize => _cache.BlockSize;
 
@@ -58,9 +97,6 @@ public sealed partial class CachedPayloadStore : IPayloadStore
     public long UploadedBlocks => _flusher?.Uploaded ?? 0;
 
     public long FailedUploads => _flusher?.Failed ?? 0;
-
-    /// <summary>Runtime compactions of the block-map journal.</summary>
-    public int JournalCompactions => _cache.JournalCompactions;
 
     /// <summary>Objects waiting for deletion.</summary>
     public long PendingGarbage => _garbage.Pending;

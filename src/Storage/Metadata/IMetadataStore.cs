@@ -34,6 +34,18 @@ public interface IMetadataStore : IAsyncDisposable
     /// </summary>
     ValueTask<IReadOnlyList<DirEntryRecord>> ListEntriesAsync(ulong directory, ulong afterCookie, int max);
 
+    /// <summary>Where block <paramref name="block"/> of a file lives; null if the block map has no record (a hole).</summary>
+    ValueTask<BlockRecord?> GetBlockAsync(ulong inode, ulong block);
+
+    /// <summary>The block-map records of a file from block <paramref name="fromBlock"/> on, in block order (point reads, no scan).</summary>
+    ValueTask<IReadOnlyList<BlockEntry>> ListBlocksAsync(ulong inode, ulong fromBlock);
+
+    /// <summary>The highest object version any block record ever named (0: none), so new versions never reuse one.</summary>
+    ulong MaxBlockVersion { get; }
+
+    /// <summary>The filesystem id recorded by <see cref="MetadataOpKind.PutFilesystemId"/>; null for a new store.</summary>
+    ValueTask<Guid?> GetFilesystemIdAsync();
+
     /// <summary>Applies a mutation; returns its WAL position for <see cref="WaitDurableAsync"/>.</summary>
     ValueTask<long> ApplyAsync(MetadataOp[] ops);
 

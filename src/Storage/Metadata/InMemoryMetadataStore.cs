@@ -16,6 +16,9 @@ public sealed class InMemoryMetadataStore : IMetadataStore
     private readonly Dictionary<ulong, SortedList<ulong, DirEntryRecord>> _pages = [];
     private readonly Dictionary<ulong, byte[]> _symlinks = [];
     private readonly Dictionary<string, VolumeRecord> _volumes = [];
+    private readonly Dictionary<ulong, SortedDictionary<ulong, BlockRecord>> _blocks = [];
+    private Guid? _filesystemId;
+    private ulong _maxBlockVersion;
     private long _nextInode;
     private long _position;
 
@@ -60,6 +63,37 @@ public sealed class InMemoryMetadataStore : IMetadataStore
             for (int i = lo; i < cookies.Count && result.Count < max; i++) result.Add(page.Values[i]);
         }
         return new(result);
+    }
+
+    public ValueTask<BlockRecord?> GetBlockAsync(ulong inode, ulong block)
+    {
+        lock (_lock) return new(_blocks.TryGetValue(inode, out var blocks) && blocks.TryGetValue(block, out BlockRecord r) ? r : null);
+    }
+
+    public ValueTask<IReadOnlyList<BlockEntry>> ListBlocksAsync(ulong inode, ulong fromBlock)
+    {
+        lock (_lock)
+        {
+            var list = new List<BlockEntry>();
+            if (_blocks.TryGetValue(inode, out var blocks))
+            {
+                foreach (var (block, record) in blocks)
+                {
+                    if (block >= fromBlock) list.Add(new BlockEntry(block, record));
+                }
+            }
+            return new(list);
+        }
+    }
+
+    public ulong MaxBlockVersion
+    {
+        get { lock (_lock) return _maxBlockVersion; }
+    }
+
+    public ValueTask<Guid?> GetFilesystemIdAsync()
+    {
+        lock (_lock) return new(_filesystemId);
     }
 
     public ValueTask<long> ApplyAsync(MetadataOp[] ops)
@@ -115,6 +149,22 @@ public sealed class InMemoryMetadataStore : IMetadataStore
                 break;
             case MetadataOpKind.PutVolume:
                 _volumes[Key(op.Name)] = new VolumeRecord(op.Volume, op.Inode);
+                break;
+            case MetadataOpKind.PutBlock:
+                if (!_blocks.TryGetValue(op.Inode, out var blocks)) _blocks[op.Inode] = blocks = [];
+                blocks[op.Block] = op.BlockRecord;
+                _maxBlockVersion = Math.Max(_maxBlockVersion, op.BlockRecord.Version);
+                break;
+            case MetadataOpKind.DropBlocks:
+                if (_blocks.TryGetValue(op.Inode, out var dropped))
+                {
+                    ulong from = op.Block;
+                    foreach (ulong block in dropped.Keys.Where(b => b >= from).ToList()) dropped.Remove(block);
+                    if (dropped.Count == 0) _blocks.Remove(op.Inode);
+                }
+                break;
+            case MetadataOpKind.PutFilesystemId:
+                _filesystemId = new Guid(op.Data);
                 break;
             default:
                 throw new InvalidOperationException($"Unknown metadata op {op.Kind}");

@@ -14,6 +14,12 @@ public enum MetadataOpKind : byte
     PutSymlink = 5,
     /// <summary>Record that volume Name has id Volume and root Inode.</summary>
     PutVolume = 6,
+    /// <summary>Record where block Block of Inode lives (the block map): BlockRecord.</summary>
+    PutBlock = 7,
+    /// <summary>Forget the blocks of Inode from index Block on (truncate, delete).</summary>
+    DropBlocks = 8,
+    /// <summary>Record the filesystem id (Data: 16 bytes) that ties this metadata to its bucket.</summary>
+    PutFilesystemId = 9,
 }
 
 /// <summary>
@@ -25,18 +31,23 @@ public readonly record struct MetadataOp
 {
     public MetadataOpKind Kind { get; init; }
     public InodeRecord Record { get; init; }      // PutInode
-    public ulong Inode { get; init; }             // DeleteInode, PutEntry, PutSymlink, PutVolume (root)
+    public ulong Inode { get; init; }             // DeleteInode, PutEntry, PutSymlink, PutVolume (root), PutBlock, DropBlocks
     public ulong Directory { get; init; }         // PutEntry, DeleteEntry
     public ulong Cookie { get; init; }            // PutEntry, DeleteEntry
     public uint Volume { get; init; }             // PutVolume
     public byte[] Name { get; init; }             // PutEntry, DeleteEntry, PutVolume (UTF-8)
-    public byte[] Data { get; init; }             // PutSymlink
+    public byte[] Data { get; init; }             // PutSymlink, PutFilesystemId
+    public ulong Block { get; init; }             // PutBlock, DropBlocks
+    public BlockRecord BlockRecord { get; init; } // PutBlock
 
     public static MetadataOp PutInode(in InodeRecord record) => new() { Kind = MetadataOpKind.PutInode, Record = record, Name = [], Data = [] };
     public static MetadataOp DeleteInode(ulong inode) => new() { Kind = MetadataOpKind.DeleteInode, Inode = inode, Name = [], Data = [] };
     public static MetadataOp PutEntry(ulong directory, byte[] name, ulong inode, ulong cookie) => new() { Kind = MetadataOpKind.PutEntry, Directory = directory, Name = name, Inode = inode, Cookie = cookie, Data = [] };
     public static MetadataOp DeleteEntry(ulong directory, byte[] name, ulong cookie) => new() { Kind = MetadataOpKind.DeleteEntry, Directory = directory, Name = name, Cookie = cookie, Data = [] };
     public static MetadataOp PutSymlink(ulong inode, byte[] target) => new() { Kind = MetadataOpKind.PutSymlink, Inode = inode, Data = target, Name = [] };
+    public static MetadataOp PutBlock(ulong inode, ulong block, in BlockRecord record) => new() { Kind = MetadataOpKind.PutBlock, Inode = inode, Block = block, BlockRecord = record, Name = [], Data = [] };
+    public static MetadataOp DropBlocks(ulong inode, ulong fromBlock) => new() { Kind = MetadataOpKind.DropBlocks, Inode = inode, Block = fromBlock, Name = [], Data = [] };
+    public static MetadataOp PutFilesystemId(Guid id) => new() { Kind = MetadataOpKind.PutFilesystemId, Data = id.ToByteArray(), Name = [] };
     public static MetadataOp PutVolume(byte[] name, uint volume, ulong rootInode) => new() { Kind = MetadataOpKind.PutVolume, Name = name, Volume = volume, Inode = rootInode, Data = [] };
 }
 

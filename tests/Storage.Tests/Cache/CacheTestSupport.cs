@@ -1,4 +1,5 @@
 using DittoFs.Storage.Cache;
+using DittoFs.Storage.Metadata;
 using DittoFs.Storage.Payload.S3;
 using DittoFs.Storage.Tests.S3;
 
@@ -31,6 +32,10 @@ internal sealed class CountingObjectStore(IObjectStore inner) : IObjectStore
 
 internal static class CacheTestSupport
 {
+    /// <summary>Opens a cache over <paramref name="metadata"/> (which outlives it, as the metadata store outlives a server's cache).</summary>
+    public static CachedPayloadStore Open(BlockCacheOptions options, IObjectStore objects, IMetadataStore metadata) =>
+        CachedPayloadStore.OpenAsync(options, objects, metadata).GetAwaiter().GetResult();
+
     public static S3ObjectStore ObjectStore(string endpoint, string bucket, string prefix = "fs/") => new(new S3ObjectStoreOptions
     {
         Endpoint = endpoint,

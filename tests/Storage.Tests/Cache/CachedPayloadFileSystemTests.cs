@@ -12,7 +12,7 @@ public sealed class CachedPayloadReadWriteTests(MotoServer moto) : ReadWriteTest
 {
     protected override IMetadataStore CreateStore(string directory) => new InMemoryMetadataStore();
     protected override IPayloadStore CreatePayload(string directory) =>
-        CachedPayloadStore.Open(CacheTestSupport.Options(directory, 8192), CacheTestSupport.ObjectStore(moto.Endpoint, moto.CreateBucket()));
+        CacheTestSupport.Open(CacheTestSupport.Options(directory, 8192), CacheTestSupport.ObjectStore(moto.Endpoint, moto.CreateBucket()), Store);
 }
 
 [Collection(MotoCollection.Name)]
@@ -20,7 +20,7 @@ public sealed class CachedPayloadSetAttrTests(MotoServer moto) : SetAttrTests
 {
     protected override IMetadataStore CreateStore(string directory) => new InMemoryMetadataStore();
     protected override IPayloadStore CreatePayload(string directory) =>
-        CachedPayloadStore.Open(CacheTestSupport.Options(directory, 8192), CacheTestSupport.ObjectStore(moto.Endpoint, moto.CreateBucket()));
+        CacheTestSupport.Open(CacheTestSupport.Options(directory, 8192), CacheTestSupport.ObjectStore(moto.Endpoint, moto.CreateBucket()), Store);
 }
 
 /// <summary>A cache full of dirty data with S3 unreachable: WRITE answers Delay (NFS3ERR_JUKEBOX), never an error.</summary>
@@ -34,7 +34,7 @@ public sealed class CachedPayloadBackPressureTests(MotoServer moto) : FileSystem
     protected override IPayloadStore CreatePayload(string directory)
     {
         _proxy.Cut();
-        return CachedPayloadStore.Open(CacheTestSupport.Options(directory, 8192, blocks: 4), CacheTestSupport.ObjectStore(_proxy.Endpoint, moto.CreateBucket()));
+        return CacheTestSupport.Open(CacheTestSupport.Options(directory, 8192, blocks: 4), CacheTestSupport.ObjectStore(_proxy.Endpoint, moto.CreateBucket()), Store);
     }
 
     public void Dispose() => _proxy.Dispose();

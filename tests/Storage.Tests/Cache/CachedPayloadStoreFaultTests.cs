@@ -17,6 +17,7 @@ public sealed class CachedPayloadStoreFaultTests(MotoServer moto) : IDisposable
 {
     private const int Bs = 64 * 1024;
     private readonly string _directory = CacheTestSupport.TempDirectory();
+    private readonly Metadata.InMemoryMetadataStore _metadata = new();
     private readonly string _bucket = moto.CreateBucket();
     private readonly FaultProxy _proxy = new(moto.Port);
 
@@ -39,7 +40,7 @@ public sealed class CachedPayloadStoreFaultTests(MotoServer moto) : IDisposable
             MaxErrorRetry = 0, // the flusher's own retries are under test
             Timeout = timeout ?? TimeSpan.FromSeconds(10),
         });
-        return CachedPayloadStore.Open(CacheTestSupport.Options(_directory, Bs, blocks), objects);
+        return CacheTestSupport.Open(CacheTestSupport.Options(_directory, Bs, blocks), objects, _metadata);
     }
 
     private static byte[] Random(int length, int seed)

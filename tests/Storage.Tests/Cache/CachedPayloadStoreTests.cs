@@ -12,6 +12,7 @@ public sealed class CachedPayloadStoreTests(MotoServer moto) : IDisposable
 {
     private const int Bs = 64 * 1024;
     private readonly string _directory = CacheTestSupport.TempDirectory();
+    private readonly Metadata.InMemoryMetadataStore _metadata = new();
     private readonly string _bucket = moto.CreateBucket();
 
     public void Dispose()
@@ -22,7 +23,7 @@ public sealed class CachedPayloadStoreTests(MotoServer moto) : IDisposable
     private CachedPayloadStore Open(int blocks = 64, string? endpoint = null, Func<Payload.S3.IObjectStore, Payload.S3.IObjectStore>? wrap = null)
     {
         Payload.S3.IObjectStore objects = CacheTestSupport.ObjectStore(endpoint ?? moto.Endpoint, _bucket);
-        return CachedPayloadStore.Open(CacheTestSupport.Options(_directory, Bs, blocks), wrap?.Invoke(objects) ?? objects);
+        return CacheTestSupport.Open(CacheTestSupport.Options(_directory, Bs, blocks), wrap?.Invoke(objects) ?? objects, _metadata);
     }
 
     private static byte[] Random(int length, int seed)
@@ -138,7 +139,7 @@ public sealed class CachedPayloadStoreTests(MotoServer moto) : IDisposable
                 return got;
             }));
             for (int i = 0; i < 16; i++) Assert.Equal(data.AsSpan(i * 1000, 1000).ToArray(), results[i]);
-            Assert.Equal(1, counting!.Gets);
+            Assert.Equal(2, counting!.Gets); // one for the block, one for the filesystem id checked at open
         }
     }
 
@@ -252,7 +253,7 @@ public sealed class CachedPayloadStoreTests(MotoServer moto) : IDisposable
         proxy.Cut(); // nothing uploads: everything stays dirty
         const int Mib = 1 << 20;
         Payload.S3.IObjectStore objects = CacheTestSupport.ObjectStore(proxy.Endpoint, _bucket);
-        await using CachedPayloadStore store = CachedPayloadStore.Open(CacheTestSupport.Options(_directory, Mib, blocks: 4), objects);
+        await using CachedPayloadStore store = CacheTestSupport.Open(CacheTestSupport.Options(_directory, Mib, blocks: 4), objects, _metadata);
         for (ulong inode = 100; inode < 140; inode++)
         {
             await store.WriteAsync(inode, 0, new ReadOnlySequence<byte>(Random(20_000, (int)inode)));
@@ -285,7 +286,7 @@ public sealed class CachedPayloadStoreTests(MotoServer moto) : IDisposable
             foreach (string file in Directory.GetFiles(Path.Combine(crash, "blocks"), "*", SearchOption.AllDirectories)) File.Delete(file);
             proxy.Restore();
             Payload.S3.IObjectStore objects = CacheTestSupport.ObjectStore(proxy.Endpoint, _bucket);
-            await using CachedPayloadStore recovered = CachedPayloadStore.Open(CacheTestSupport.Options(crash, Bs), objects);
+            await using CachedPayloadStore recovered = CacheTestSupport.Open(CacheTestSupport.Options(crash, Bs), objects, _metadata);
             Assert.Equal(3, recovered.RecoveredBlocks);
             for (ulong inode = 30; inode < 33; inode++) Assert.Equal(Random(5000 + (int)inode, (int)inode), await ReadAll(recovered, inode, 5000 + (int)inode));
             Assert.True(await recovered.WaitIdleAsync(TimeSpan.FromSeconds(30)));
@@ -299,33 +300,135 @@ public sealed class CachedPayloadStoreTests(MotoServer moto) : IDisposable
     }
 
     [Fact]
-    public async Task JournalIsCompactedWhileRunningAndStillRecovers()
+    public async Task DeletingTheCacheDirectoryLosesNothingUploaded()
     {
-        var options = CacheTestSupport.Options(_directory, Bs) with { JournalCompactBytes = 2000 };
-        byte[] last = [];
-        await using (var store = CachedPayloadStore.Open(options, CacheTestSupport.ObjectStore(moto.Endpoint, _bucket)))
-        {
-            for (int i = 0; i < 30; i++)
-            {
-                last = Random(Bs, 100 + i);
-                await store.WriteAsync(21, 0, new ReadOnlySequence<byte>(last));
-                await store.WriteAsync(22, (ulong)(i % 5 * Bs), new ReadOnlySequence<byte>(last));
-                await store.FlushAsync(21);
-                Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
-            }
-            Assert.True(store.JournalCompactions > 0);
-        }
-        Assert.True(new FileInfo(Path.Combine(_directory, "blockmap.journal")).Length < 2200);
+        // The reproduction: a 10-block file and a 17-byte file uploaded, the cache directory removed, a restart.
+        byte[] big = Random(10 * Bs + 123, 7);
+        byte[] small = Random(17, 8);
         await using (CachedPayloadStore store = Open())
         {
-            Assert.Equal(last, await ReadAll(store, 21, Bs));
-            byte[] got = new byte[Bs];
-            await store.ReadAsync(22, 4 * Bs, got);
-            Assert.Equal(last, got);
+            await store.WriteAsync(21, 0, new ReadOnlySequence<byte>(big));
+            await store.WriteAsync(22, 0, new ReadOnlySequence<byte>(small));
+            await store.FlushAsync(21);
+            await store.FlushAsync(22);
             Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
         }
-        Assert.Single(Keys(21));
-        Assert.Equal(5, Keys(22).Count);
+        List<string> before = moto.ListKeys(_bucket);
+        Directory.Delete(_directory, recursive: true);
+        await using (CachedPayloadStore store = Open())
+        {
+            Assert.Equal(big, await ReadAll(store, 21, big.Length));
+            Assert.Equal(small, await ReadAll(store, 22, small.Length));
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30))); // the start-up sweep ran
+        }
+        Assert.Equal(before, moto.ListKeys(_bucket));
+        Assert.Equal(11, Keys(21).Count);
+        Assert.Single(Keys(22));
+    }
+
+    [Fact]
+    public async Task ALostCommittedBlockReadsAsAnIoErrorNeverAsZerosOrOlderBytes()
+    {
+        using var proxy = new TcpProxy(moto.Port);
+        byte[] first = Random(Bs, 1);
+        byte[] second = Random(Bs, 2);
+        await using (CachedPayloadStore store = Open(endpoint: proxy.Endpoint))
+        {
+            await store.WriteAsync(40, 0, new ReadOnlySequence<byte>(first));
+            await store.FlushAsync(40);
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+            proxy.Cut(); // the newer copy is committed locally and never uploaded
+            await store.WriteAsync(40, 0, new ReadOnlySequence<byte>(second));
+            await store.WriteAsync(41, 0, new ReadOnlySequence<byte>(second));
+            await store.FlushAsync(40);
+            await store.FlushAsync(41);
+        }
+        Directory.Delete(_directory, recursive: true);
+        proxy.Restore();
+        await using (CachedPayloadStore store = Open(endpoint: proxy.Endpoint))
+        {
+            byte[] got = new byte[Bs];
+            await Assert.ThrowsAsync<IOException>(async () => await store.ReadAsync(40, 0, got));
+            await Assert.ThrowsAsync<IOException>(async () => await store.ReadAsync(41, 100, got.AsMemory(0, 10)));
+            // A partial write cannot build on what was lost; a whole-block overwrite replaces it.
+            await Assert.ThrowsAsync<IOException>(async () => await store.WriteAsync(40, 10, new ReadOnlySequence<byte>(new byte[5])));
+            await store.WriteAsync(41, 0, new ReadOnlySequence<byte>(first));
+            Assert.Equal(first, await ReadAll(store, 41, Bs));
+            Assert.Contains("lost", store.DescribeBlock(40, 0));
+            Assert.DoesNotContain(0UL, await store.ListBlocksAsync(40, CancellationToken.None));
+        }
+    }
+
+    [Fact]
+    public async Task AnObjectMissingFromTheBucketReadsAsAnIoError()
+    {
+        await using (CachedPayloadStore store = Open())
+        {
+            await store.WriteAsync(50, 0, new ReadOnlySequence<byte>(Random(5000, 3)));
+            await store.FlushAsync(50);
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        }
+        using (var client = moto.Client())
+        {
+            foreach (string key in Keys(50)) await client.DeleteObjectAsync(_bucket, key);
+        }
+        Directory.Delete(_directory, recursive: true);
+        await using (CachedPayloadStore store = Open())
+        {
+            IOException e = await Assert.ThrowsAnyAsync<IOException>(async () => await store.ReadAsync(50, 0, new byte[100]));
+            Assert.Contains("is missing", e.Message);
+            Assert.IsType<Payload.S3.ObjectNotFoundException>(e.InnerException);
+        }
+    }
+
+    [Fact]
+    public async Task NewMetadataOverABucketWithObjectsIsRefusedAndNothingIsDeleted()
+    {
+        await using (CachedPayloadStore store = Open())
+        {
+            await store.WriteAsync(60, 0, new ReadOnlySequence<byte>(Random(5000, 4)));
+            await store.FlushAsync(60);
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        }
+        List<string> before = moto.ListKeys(_bucket);
+        Assert.Contains("fs/" + "meta/filesystem-id", before);
+
+        // A wiped data directory: empty metadata over the populated bucket.
+        var empty = new Metadata.InMemoryMetadataStore();
+        var refused = await Assert.ThrowsAsync<StorageRefusedException>(() =>
+            CachedPayloadStore.OpenAsync(CacheTestSupport.Options(_directory, Bs), CacheTestSupport.ObjectStore(moto.Endpoint, _bucket), empty));
+        Assert.Contains("restore", refused.Message);
+        Assert.DoesNotContain('\n', refused.Message);
+
+        // Metadata of another filesystem over this bucket.
+        var other = new Metadata.InMemoryMetadataStore();
+        await other.ApplyAsync([Metadata.MetadataOp.PutFilesystemId(Guid.NewGuid())]);
+        refused = await Assert.ThrowsAsync<StorageRefusedException>(() =>
+            CachedPayloadStore.OpenAsync(CacheTestSupport.Options(_directory, Bs), CacheTestSupport.ObjectStore(moto.Endpoint, _bucket), other));
+        Assert.Contains("belongs to filesystem", refused.Message);
+
+        // Objects but no id (a bucket of an unknown filesystem): refused too.
+        using (var client = moto.Client()) await client.DeleteObjectAsync(_bucket, "fs/meta/filesystem-id");
+        await Assert.ThrowsAsync<StorageRefusedException>(() =>
+            CachedPayloadStore.OpenAsync(CacheTestSupport.Options(_directory, Bs), CacheTestSupport.ObjectStore(moto.Endpoint, _bucket), new Metadata.InMemoryMetadataStore()));
+        Assert.Equal(before.Where(k => !k.EndsWith("filesystem-id", StringComparison.Ordinal)), moto.ListKeys(_bucket));
+    }
+
+    [Fact]
+    public async Task GcRefusesWhenTheBucketChangedHands()
+    {
+        await using CachedPayloadStore store = Open();
+        await store.WriteAsync(70, 0, new ReadOnlySequence<byte>(Random(5000, 5)));
+        await store.FlushAsync(70);
+        Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        using (var client = moto.Client())
+        {
+            await client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = "fs/meta/filesystem-id", ContentBody = Guid.NewGuid().ToString("D") });
+        }
+        List<string> before = moto.ListKeys(_bucket);
+        await Assert.ThrowsAsync<StorageRefusedException>(() => store.CollectAsync(CancellationToken.None));
+        Assert.NotNull(await store.ProbeAsync(CancellationToken.None)); // /readyz says why
+        Assert.Equal(before, moto.ListKeys(_bucket));
     }
 
     [Fact]

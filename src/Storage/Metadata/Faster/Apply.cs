@@ -65,6 +65,18 @@ public sealed partial class FasterMetadataStore
                     kv.Upsert(Keys.Volume(key, op.Name), value[..12]);
                     break;
 
+                case MetadataOpKind.PutBlock:
+                    ApplyPutBlock(op.Inode, op.Block, op.BlockRecord);
+                    break;
+
+                case MetadataOpKind.DropBlocks:
+                    ApplyDropBlocks(op.Inode, op.Block);
+                    break;
+
+                case MetadataOpKind.PutFilesystemId:
+                    kv.Upsert(Keys.Slot(key, Keys.FilesystemIdSlot), op.Data);
+                    break;
+
                 default:
                     throw new ArgumentException($"Unknown op kind {op.Kind}");
             }

@@ -30,6 +30,9 @@ internal static class BatchCodec
                 MetadataOpKind.DeleteEntry => 8 + 8 + 2 + op.Name.Length,
                 MetadataOpKind.PutSymlink => 8 + 4 + op.Data.Length,
                 MetadataOpKind.PutVolume => 4 + 8 + 2 + op.Name.Length,
+                MetadataOpKind.PutBlock => 8 + 8 + BlockRecord.Size,
+                MetadataOpKind.DropBlocks => 8 + 8,
+                MetadataOpKind.PutFilesystemId => 16,
                 _ => throw new ArgumentException($"Unknown op kind {op.Kind}"),
             };
             // Bounded so every key can be built on the stack (NFS names are at most 255 bytes anyway).
@@ -69,6 +72,17 @@ internal static class BatchCodec
                 case MetadataOpKind.PutVolume:
                     w.U32(op.Volume); w.U64(op.Inode); w.Name(op.Name);
                     break;
+                case MetadataOpKind.PutBlock:
+                    w.U64(op.Inode); w.U64(op.Block);
+                    BlockValue.Write(w.Take(BlockRecord.Size), op.BlockRecord);
+                    break;
+                case MetadataOpKind.DropBlocks:
+                    w.U64(op.Inode); w.U64(op.Block);
+                    break;
+                case MetadataOpKind.PutFilesystemId:
+                    if (op.Data.Length != 16) throw new ArgumentException("A filesystem id is 16 bytes");
+                    w.Bytes(op.Data);
+                    break;
             }
         }
     }
@@ -94,6 +108,9 @@ internal static class BatchCodec
                 MetadataOpKind.DeleteEntry => ReadDeleteEntry(ref r),
                 MetadataOpKind.PutSymlink => ReadPutSymlink(ref r),
                 MetadataOpKind.PutVolume => ReadPutVolume(ref r),
+                MetadataOpKind.PutBlock => ReadPutBlock(ref r),
+                MetadataOpKind.DropBlocks => ReadDropBlocks(ref r),
+                MetadataOpKind.PutFilesystemId => MetadataOp.PutFilesystemId(new Guid(r.Bytes(16))),
                 _ => throw new InvalidDataException($"Unknown op kind {kind}"),
             };
         }
@@ -128,6 +145,18 @@ internal static class BatchCodec
         return MetadataOp.PutVolume(r.Name(), volume, root);
     }
 
+    private static MetadataOp ReadPutBlock(ref Reader r)
+    {
+        ulong inode = r.U64(), block = r.U64();
+        return MetadataOp.PutBlock(inode, block, BlockValue.Read(r.Bytes(BlockRecord.Size)));
+    }
+
+    private static MetadataOp ReadDropBlocks(ref Reader r)
+    {
+        ulong inode = r.U64(), fromBlock = r.U64();
+        return MetadataOp.DropBlocks(inode, fromBlock);
+    }
+
     private ref struct Writer(Span<byte> dst)
     {
         private readonly Span<byte> _dst = dst;
@@ -138,6 +167,13 @@ internal static class BatchCodec
         public void U64(ulong v) { BinaryPrimitives.WriteUInt64LittleEndian(_dst[_pos..], v); _pos += 8; }
         public void Bytes(scoped ReadOnlySpan<byte> v) { v.CopyTo(_dst[_pos..]); _pos += v.Length; }
         public void Name(byte[] v) { BinaryPrimitives.WriteUInt16LittleEndian(_dst[_pos..], (ushort)v.Length); _pos += 2; Bytes(v); }
+
+        public Span<byte> Take(int n)
+        {
+            Span<byte> s = _dst.Slice(_pos, n);
+            _pos += n;
+            return s;
+        }
     }
 
     private ref struct Reader(ReadOnlySpan<byte> src)

@@ -15,10 +15,20 @@ internal static class Keys
     public const byte SymlinkTag = 4;
     public const byte VolumeTag = 5;
     public const byte SuperblockTag = 6;
+    /// <summary>[7][inode][block] → BlockRecord: the block map, one fixed-size value per block (updated in place).</summary>
+    public const byte BlockTag = 7;
+    /// <summary>[8][inode] → one past the highest block recorded, so a drop visits only blocks that may exist.</summary>
+    public const byte BlockExtentTag = 8;
+
+    // Single values under the superblock tag, told apart by a second byte.
+    public const byte FilesystemIdSlot = 1;
+    public const byte MaxBlockVersionSlot = 2;
 
     public const int InodeKeySize = 9;
     public const int PageKeySize = 17;
     public const int SuperblockKeySize = 1;
+    public const int BlockKeySize = 17;
+    public const int SlotKeySize = 2;
     /// <summary>Names up to this length get stack-built keys; longer ones use a pooled buffer.</summary>
     public const int MaxStackName = 1024;
 
@@ -53,6 +63,24 @@ internal static class Keys
     {
         dst[0] = SuperblockTag;
         return dst[..1];
+    }
+
+    public static Span<byte> Block(Span<byte> dst, ulong inode, ulong block)
+    {
+        dst[0] = BlockTag;
+        BinaryPrimitives.WriteUInt64BigEndian(dst[1..], inode);
+        BinaryPrimitives.WriteUInt64BigEndian(dst[9..], block);
+        return dst[..BlockKeySize];
+    }
+
+    public static Span<byte> BlockExtent(Span<byte> dst, ulong inode) => Tagged(dst, BlockExtentTag, inode);
+
+    /// <summary>A single store-wide value (filesystem id, highest block version).</summary>
+    public static Span<byte> Slot(Span<byte> dst, byte slot)
+    {
+        dst[0] = SuperblockTag;
+        dst[1] = slot;
+        return dst[..SlotKeySize];
     }
 
     private static Span<byte> Tagged(Span<byte> dst, byte tag, ulong value)

@@ -27,6 +27,7 @@ public sealed partial class FasterMetadataStore
             replayFrom = Math.Max(covered, Wal.BeginAddress);
             _walAtLastCheckpoint = covered;
             BumpInodeCounter(ReadSuperblock());
+            RecoverMaxBlockVersion();
         }
 
         long replayed = 0;

@@ -1,0 +1,104 @@
+using System.Buffers.Binary;
+
+namespace DittoFs.Storage.Metadata.Faster;
+
+// The block map: one fixed-size record per (inode, block), plus a per-inode extent (one past the
+// highest block recorded) so a truncate or a listing visits only blocks that may exist, by point
+// reads. The highest object version ever recorded is kept too, so versions are never reused.
+public sealed partial class FasterMetadataStore
+{
+    private ulong _maxBlockVersion; // written under _applyLock (or during recovery)
+
+    public ulong MaxBlockVersion => Volatile.Read(ref _maxBlockVersion);
+
+    public ValueTask<BlockRecord?> GetBlockAsync(ulong inode, ulong block)
+    {
+        ThrowIfNotOpen();
+        return ValueTask.FromResult(ReadBlock(inode, block));
+    }
+
+    public ValueTask<IReadOnlyList<BlockEntry>> ListBlocksAsync(ulong inode, ulong fromBlock)
+    {
+        ThrowIfNotOpen();
+        var list = new List<BlockEntry>();
+        ulong end = ReadBlockExtent(inode);
+        for (ulong b = fromBlock; b < end; b++)
+        {
+            if (ReadBlock(inode, b) is { } record) list.Add(new BlockEntry(b, record));
+        }
+        return ValueTask.FromResult<IReadOnlyList<BlockEntry>>(list);
+    }
+
+    public ValueTask<Guid?> GetFilesystemIdAsync()
+    {
+        ThrowIfNotOpen();
+        Span<byte> key = stackalloc byte[Keys.SlotKeySize];
+        Span<byte> value = stackalloc byte[16];
+        return ValueTask.FromResult<Guid?>(Kv.Read(Keys.Slot(key, Keys.FilesystemIdSlot), value) == 16 ? new Guid(value) : null);
+    }
+
+    private BlockRecord? ReadBlock(ulong inode, ulong block)
+    {
+        Span<byte> key = stackalloc byte[Keys.BlockKeySize];
+        Span<byte> value = stackalloc byte[BlockRecord.Size];
+        int n = Kv.Read(Keys.Block(key, inode, block), value);
+        if (n < 0) return null;
+        if (n != BlockRecord.Size) throw new InvalidDataException($"Corrupt block record {inode}/{block}");
+        return BlockValue.Read(value);
+    }
+
+    private ulong ReadBlockExtent(ulong inode)
+    {
+        Span<byte> key = stackalloc byte[Keys.InodeKeySize];
+        Span<byte> value = stackalloc byte[8];
+        return Kv.Read(Keys.BlockExtent(key, inode), value) == 8 ? BinaryPrimitives.ReadUInt64LittleEndian(value) : 0;
+    }
+
+    private void WriteBlockExtent(ulong inode, ulong end)
+    {
+        Span<byte> key = stackalloc byte[Keys.InodeKeySize];
+        Span<byte> value = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(value, end);
+        if (end == 0) Kv.Delete(Keys.BlockExtent(key, inode));
+        else Kv.Upsert(Keys.BlockExtent(key, inode), value);
+    }
+
+    private void ApplyPutBlock(ulong inode, ulong block, in BlockRecord record)
+    {
+        Span<byte> key = stackalloc byte[Keys.BlockKeySize];
+        Span<byte> value = stackalloc byte[BlockRecord.Size];
+        BlockValue.Write(value, record);
+        Kv.Upsert(Keys.Block(key, inode, block), value);
+        if (block >= ReadBlockExtent(inode)) WriteBlockExtent(inode, block + 1);
+        if (record.Version > _maxBlockVersion)
+        {
+            Volatile.Write(ref _maxBlockVersion, record.Version);
+            Span<byte> slotKey = stackalloc byte[Keys.SlotKeySize];
+            Span<byte> version = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(version, record.Version);
+            Kv.Upsert(Keys.Slot(slotKey, Keys.MaxBlockVersionSlot), version);
+        }
+    }
+
+    private void ApplyDropBlocks(ulong inode, ulong fromBlock)
+    {
+        ulong end = ReadBlockExtent(inode);
+        if (fromBlock >= end) return;
+        Span<byte> key = stackalloc byte[Keys.BlockKeySize];
+        Span<byte> value = stackalloc byte[BlockRecord.Size];
+        for (ulong b = fromBlock; b < end; b++)
+        {
+            // Deleting a key that is not there would still append a tombstone: read first.
+            if (Kv.Read(Keys.Block(key, inode, b), value) >= 0) Kv.Delete(Keys.Block(key, inode, b));
+        }
+        // Blocks first, extent last: a checkpoint cut between them leaves an extent too large, never too small.
+        WriteBlockExtent(inode, fromBlock);
+    }
+
+    private void RecoverMaxBlockVersion()
+    {
+        Span<byte> key = stackalloc byte[Keys.SlotKeySize];
+        Span<byte> value = stackalloc byte[8];
+        _maxBlockVersion = Kv.Read(Keys.Slot(key, Keys.MaxBlockVersionSlot), value) == 8 ? BinaryPrimitives.ReadUInt64LittleEndian(value) : 0;
+    }
+}
