@@ -432,6 +432,37 @@ public sealed class CachedPayloadStoreTests(MotoServer moto) : IDisposable
     }
 
     [Fact]
+    public async Task ABlockMapJournalFromBeforeTheMoveIsMigratedIntoTheMetadata()
+    {
+        byte[] data = Random(3000, 9);
+        await using (CachedPayloadStore store = Open())
+        {
+            await store.WriteAsync(80, 0, new ReadOnlySequence<byte>(data));
+            await store.FlushAsync(80);
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        }
+        Assert.True(ObjectKeys.TryParse(Keys(80).Single()["fs/".Length..], out _, out _, out ulong version));
+        // What an older server left: its own journal in the cache directory, no filesystem id anywhere.
+        using (var client = moto.Client()) await client.DeleteObjectAsync(_bucket, "fs/meta/filesystem-id");
+        Directory.Delete(_directory, recursive: true);
+        Directory.CreateDirectory(_directory);
+        byte[] record = new byte[LegacyBlockJournal.RecordSize];
+        LegacyBlockJournal.Encode(new LegacyBlockJournal.Record(LegacyBlockJournal.Kind.State, 80, 0, version, Crc32C.Compute(data), data.Length), record);
+        File.WriteAllBytes(Path.Combine(_directory, "blockmap.journal"), record);
+
+        var fresh = new Metadata.InMemoryMetadataStore();
+        await using (CachedPayloadStore store = CacheTestSupport.Open(CacheTestSupport.Options(_directory, Bs), CacheTestSupport.ObjectStore(moto.Endpoint, _bucket), fresh))
+        {
+            Assert.Equal(data, await ReadAll(store, 80, data.Length));
+            Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+            Assert.NotNull(store.FilesystemId);
+        }
+        Assert.Equal(new Metadata.BlockRecord(version, Crc32C.Compute(data), data.Length, false), await fresh.GetBlockAsync(80, 0));
+        Assert.False(File.Exists(Path.Combine(_directory, "blockmap.journal")));
+        Assert.Single(Keys(80)); // the sweep kept the migrated object
+    }
+
+    [Fact]
     public async Task StartUpSweepDeletesObjectsTheMapDoesNotReference()
     {
         await using (CachedPayloadStore store = Open())
