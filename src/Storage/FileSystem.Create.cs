@@ -42,6 +42,8 @@ public sealed partial class FileSystem
                 }
                 else
                 {
+                    // vfs_mknod: a device file needs CAP_MKNOD, i.e. (unsquashed) root; FIFOs and sockets do not.
+                    if (request.Type is FileType.CharDevice or FileType.BlockDevice && !caller.IsRoot) return new CreateResult(FsStatus.NotPermitted, default, Unchanged(dir));
                     if (request.Type == FileType.Directory && dir.LinkCount >= _options.MaxLinkCount) return new CreateResult(FsStatus.TooManyLinks, default, Unchanged(dir));
                     Timestamp now = Timestamp.Now();
                     created = NewChild(caller, dir, request, now);

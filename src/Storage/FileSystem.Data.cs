@@ -68,11 +68,7 @@ public sealed partial class FileSystem
                     InodeRecord updated = inode;
                     updated.Size = Math.Max(inode.Size, offset + length);
                     // A write by anyone but root strips setuid, and setgid if g+x (the VFS's file_remove_privs).
-                    if (!caller.IsRoot)
-                    {
-                        updated.Mode &= ~Permissions.SetUid;
-                        if ((updated.Mode & Permissions.GroupExec) != 0) updated.Mode &= ~Permissions.SetGid;
-                    }
+                    if (!caller.IsRoot) updated.Mode = Permissions.WithoutPrivileges(updated.Mode);
                     TouchContent(ref updated, Timestamp.Now());
                     position = await ApplyAsync([MetadataOp.PutInode(updated)]).ConfigureAwait(false);
                     wcc = Wcc(inode, updated);

@@ -97,11 +97,11 @@ public sealed partial class FileSystem
             || !MayChangeTime(caller, inode, a.ModifyTime.How, ownerOrRoot, out timeStatus)) return timeStatus;
 
         // A change of owner or group strips setuid, and setgid when it means "executes as group" (g+x).
-        if ((uid != inode.Uid || gid != inode.Gid) && inode.Type != FileType.Directory)
-        {
-            mode &= ~Permissions.SetUid;
-            if ((mode & Permissions.GroupExec) != 0) mode &= ~Permissions.SetGid;
-        }
+        if ((uid != inode.Uid || gid != inode.Gid) && inode.Type != FileType.Directory) mode = Permissions.WithoutPrivileges(mode);
+
+        // So does a size change by anyone but root, even to the same size (do_truncate's
+        // dentry_needs_remove_privs), unless this SETATTR sets the mode itself. Size applies to regular files only.
+        if (a.Size is not null && a.Mode is null && !caller.IsRoot) mode = Permissions.WithoutPrivileges(mode);
 
         updated.Uid = uid;
         updated.Gid = gid;

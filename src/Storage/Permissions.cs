@@ -35,6 +35,18 @@ internal static class Permissions
     public static bool AllowsData(in Caller caller, in InodeRecord inode, uint want, bool ownerOverride) =>
         (ownerOverride && caller.Uid == inode.Uid) || Allows(caller, inode, want);
 
+    /// <summary>
+    /// <paramref name="mode"/> without setuid, and without setgid when it means "executes as the
+    /// group" (g+x): what the VFS strips (should_remove_suid) when anyone but root writes,
+    /// truncates or changes the owner of a file.
+    /// </summary>
+    public static uint WithoutPrivileges(uint mode)
+    {
+        mode &= ~SetUid;
+        if ((mode & GroupExec) != 0) mode &= ~SetGid;
+        return mode;
+    }
+
     public static bool IsOwnerOrRoot(in Caller caller, in InodeRecord inode) => caller.IsRoot || caller.Uid == inode.Uid;
 
     /// <summary>Sticky directory: only the file's owner, the directory's owner or root may unlink or rename an entry.</summary>

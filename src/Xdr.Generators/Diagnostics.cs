@@ -80,11 +80,19 @@ namespace DittoFs.Xdr.Generators
             "DFXDR014", "Generic XDR types are not supported",
             "Type '{0}' is generic or nested in a generic type; XDR code generation does not support that");
 
+        /// <summary>
+        /// DFXDR015: the type contains itself other than through a last '<c>T? Next</c>' link; the
+        /// generated code would recurse as deep as the input says (a remote stack overflow).
+        /// </summary>
+        public static readonly DiagnosticDescriptor Recursive = Error(
+            "DFXDR015", "XDR type contains itself",
+            "Member '{0}' makes '{1}' contain itself; only a last member of type '{1}?' (a linked list) is allowed, because any other recursion is as deep as the input makes it");
+
         private static readonly DiagnosticDescriptor[] All =
         {
             NotPartial, UnsupportedType, NoDiscriminant, TwoDiscriminants, ArmWithoutCase, DuplicateCase,
             TwoDefaults, BadDiscriminantType, BadLength, NoParameterlessConstructor, ReadOnlyMember,
-            UnionAttributeMisuse, BadCaseValue, GenericType,
+            UnionAttributeMisuse, BadCaseValue, GenericType, Recursive,
         };
 
         public static DiagnosticDescriptor ById(string id)

@@ -55,6 +55,12 @@ namespace DittoFs.Xdr.Generators
                 _temp = 0;
                 Line($"public static {_model.FullName} Decode(ref {Reader} reader)");
                 Open();
+                if (Link() is { } link)
+                {
+                    EmitListDecode(link);
+                    Close();
+                    return;
+                }
                 Line(_model.IsValueType ? $"{_model.FullName} value = default;" : $"{_model.FullName} value = new {_model.FullName}();");
                 if (_model.IsUnion)
                 {
@@ -74,7 +80,11 @@ namespace DittoFs.Xdr.Generators
                 string modifiers = _model.ReadOnlyEncode ? "public readonly void" : "public void";
                 Line($"{modifiers} Encode(ref {Writer} writer)");
                 Open();
-                if (_model.IsUnion)
+                if (Link() is { } link)
+                {
+                    EmitListEncode(link);
+                }
+                else if (_model.IsUnion)
                 {
                     EmitUnionEncode();
                 }
@@ -82,6 +92,57 @@ namespace DittoFs.Xdr.Generators
                 {
                     foreach (MemberModel member in _model.Members) Encode(member.Codec, "this." + member.Name, _model.Name + "." + member.Name);
                 }
+                Close();
+            }
+
+            /// <summary>The member linking to the next node when the type is a linked list.</summary>
+            private MemberModel? Link() =>
+                _model.Members.Count > 0 && _model.Members[_model.Members.Count - 1].Role == MemberRole.Link
+                    ? _model.Members[_model.Members.Count - 1]
+                    : null;
+
+            // A list decodes node after node in a loop: its length is bounded by the record
+            // (each node takes at least its 4-byte link flag), never by the stack.
+            private void EmitListDecode(MemberModel link)
+            {
+                string type = _model.FullName;
+                Line($"{type} value = new {type}();");
+                Line($"{type} __head = value;");
+                Line("while (true)");
+                Open();
+                foreach (MemberModel member in _model.Members)
+                {
+                    if (member.Role != MemberRole.Link) Decode(member.Codec, "value." + member.Name);
+                }
+                Line("if (!reader.ReadBool())");
+                Open();
+                Line($"value.{link.Name} = null;");
+                Line("return __head;");
+                Close();
+                Line($"{type} __next = new {type}();");
+                Line($"value.{link.Name} = __next;");
+                Line("value = __next;");
+                Close();
+            }
+
+            private void EmitListEncode(MemberModel link)
+            {
+                string type = _model.FullName;
+                Line($"{type} __node = this;");
+                Line("while (true)");
+                Open();
+                foreach (MemberModel member in _model.Members)
+                {
+                    if (member.Role != MemberRole.Link) Encode(member.Codec, "__node." + member.Name, _model.Name + "." + member.Name);
+                }
+                Line($"{type}? __next = __node.{link.Name};");
+                Line("if (__next is null)");
+                Open();
+                Line("writer.WriteBool(false);");
+                Line("return;");
+                Close();
+                Line("writer.WriteBool(true);");
+                Line("__node = __next;");
                 Close();
             }
 

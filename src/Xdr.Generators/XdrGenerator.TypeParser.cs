@@ -109,6 +109,14 @@ namespace DittoFs.Xdr.Generators
                     members.Add(new MemberModel(name, codec, MemberRole.Arm, EquatableArray<CaseValue>.Empty, isDefault));
                 }
 
+                List<WireMember> wires = WireMember.Of(_type, _known);
+                CheckRecursion(wires);
+                // Each wire member became one model member when nothing was reported.
+                if (!_isUnion && _diagnostics.Count == 0 && members.Count == wires.Count && IsLink(_type, wires, wires.Count - 1))
+                {
+                    members[members.Count - 1] = members[members.Count - 1] with { Role = MemberRole.Link };
+                }
+
                 EquatableArray<CaseValue> voidCases = EquatableArray<CaseValue>.Empty;
                 DiscriminantKind kind = DiscriminantKind.Int32;
                 if (_isUnion)
@@ -192,6 +200,48 @@ namespace DittoFs.Xdr.Generators
                     Report(Diagnostics.UnionAttributeMisuse, _typeLocation, _type.Name, "[XdrType] together with [XdrUnion]");
                 }
             }
+
+            /// <summary>
+            /// A type may contain itself only as a linked list (see <see cref="IsLink"/>): any other
+            /// path back to it (a non-last or array member, a member of a member, a union arm) makes
+            /// the generated code recurse once per level of input, and a hostile peer picks the depth.
+            /// </summary>
+            private void CheckRecursion(List<WireMember> wires)
+            {
+                var visited = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
+                for (int i = 0; i < wires.Count; i++)
+                {
+                    if (IsLink(_type, wires, i) || !Reaches(wires[i].Type, visited)) continue;
+                    Report(Diagnostics.Recursive, wires[i].Symbol.Locations, wires[i].Symbol.Name, _type.Name);
+                    return;
+                }
+            }
+
+            /// <summary>Whether a value of <paramref name="type"/> can hold a value of the type being parsed.</summary>
+            private bool Reaches(ITypeSymbol type, HashSet<ITypeSymbol> visited)
+            {
+                if (type is IArrayTypeSymbol array) type = array.ElementType;
+                if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable) type = nullable.TypeArguments[0];
+                if (type is not INamedTypeSymbol named || !(_known.Has(named, _known.XdrType) || _known.Has(named, _known.XdrUnion))) return false;
+                if (SymbolEqualityComparer.Default.Equals(named, _type)) return true;
+                if (!visited.Add(named)) return false;
+
+                List<WireMember> wires = WireMember.Of(named, _known);
+                for (int i = 0; i < wires.Count; i++)
+                {
+                    if (!IsLink(named, wires, i) && Reaches(wires[i].Type, visited)) return true;
+                }
+                return false;
+            }
+
+            /// <summary>The last member of an [XdrType] class, of that class's own optional type: XDR's <c>T *next</c>.</summary>
+            private bool IsLink(INamedTypeSymbol owner, List<WireMember> wires, int index) =>
+                owner.TypeKind == TypeKind.Class
+                && !_known.Has(owner, _known.XdrUnion)
+                && index >= 0 && index == wires.Count - 1
+                && wires[index].Type.IsReferenceType
+                && wires[index].Type.NullableAnnotation == NullableAnnotation.Annotated
+                && SymbolEqualityComparer.Default.Equals(wires[index].Type, owner);
 
             private bool HasParameterlessConstructor()
             {

@@ -45,6 +45,11 @@ public class DiagnosticTests
         { "DFXDR013", "public enum E1 { A } public enum E2 { B } [XdrUnion] public partial struct U { [XdrDiscriminant] public E1 D; [XdrCase(E2.B)] public int A; }" },
         { "DFXDR013", "[XdrUnion] public partial struct U { [XdrDiscriminant] public bool D; [XdrCase(2)] public int A; }" },
         { "DFXDR014", "[XdrType] public partial struct S<T> { public int A; }" },
+        // Recursion other than a last "T? Next" link: the input would choose the stack depth.
+        { "DFXDR015", "[XdrType] public partial class C { public C? Next; public int A; }" },
+        { "DFXDR015", "[XdrType] public partial class C { public int A; public C[] Kids = []; }" },
+        { "DFXDR015", "[XdrType] public partial class C { public int A; public C Child = null!; }" },
+        { "DFXDR015", "[XdrUnion] public partial class U { [XdrDiscriminant] public int D; [XdrCase(1)] public U? Next; }" },
     };
 
     [Theory]
@@ -58,6 +63,16 @@ public class DiagnosticTests
         Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
         Assert.Equal("Source0.cs", diagnostic.Location.GetLineSpan().Path);
         Assert.Equal(1, diagnostic.Location.GetLineSpan().StartLinePosition.Line);
+        Assert.Empty(result.Sources);
+    }
+
+    [Fact]
+    public void MutualRecursion_ReportedOnBothTypes()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run(Usings + "[XdrType] public partial class C { public D? Other; }\n[XdrType] public partial class D { public int A; public C? Back; }");
+        Assert.Equal(["DFXDR015", "DFXDR015"], result.GeneratorDiagnostics.Select(d => d.Id));
+        Assert.Contains(result.GeneratorDiagnostics, d => d.GetMessage().Contains("'Other'", StringComparison.Ordinal));
+        Assert.Contains(result.GeneratorDiagnostics, d => d.GetMessage().Contains("'Back'", StringComparison.Ordinal));
         Assert.Empty(result.Sources);
     }
 
@@ -87,7 +102,7 @@ public class DiagnosticTests
     public void GlobalNamespaceAndNestedTypes_Compile()
     {
         const string source = Usings + """
-            [XdrType] public partial class Root { public int A; public Root.Child[] Children = []; public Root? Next; public Root[] Kids = [];
+            [XdrType] public partial class Root { public int A; public Root.Child[] Children = []; public Root? Next;
                 [XdrType] public partial struct Child { public long B; } }
             namespace N1.N2 { public partial class Holder { public partial struct Mid { [XdrType] internal partial struct Leaf { public bool On; } } } }
             """;

@@ -38,6 +38,31 @@ public class EmitterBaselineTests
         }
         """;
 
+    // RFC 1813 entry3: a linked list, coded in loops rather than one call per node.
+    private const string ListSource = """
+        using DittoFs.Xdr;
+        namespace Sample;
+        [XdrType]
+        public partial class Entry
+        {
+            public ulong FileId;
+            [XdrMaxLength(255)] public string Name = "";
+            public Entry? Next;
+        }
+        """;
+
+    [Fact]
+    public void List_MatchesBaseline() => AssertBaseline(ListSource, "Sample.Entry.Xdr.g.cs", "Entry.g.txt");
+
+    [Fact]
+    public void List_NeitherMethodCallsItself()
+    {
+        string code = GeneratorHarness.Run(ListSource).Sources["Sample.Entry.Xdr.g.cs"];
+        Assert.Contains("while (true)", code);
+        Assert.DoesNotContain("Entry.Decode(ref reader)", code);
+        Assert.DoesNotContain(".Encode(ref writer)", code);
+    }
+
     [Fact]
     public void Struct_MatchesBaseline() => AssertBaseline(StructSource, "Sample.Lookup.Xdr.g.cs", "Lookup.g.txt");
 

@@ -112,3 +112,20 @@ public static partial class Outer
         [XdrType] internal partial record struct Inner(int A) { public int B; public string @class = ""; }
     }
 }
+
+/// <summary>The smallest XDR linked list: struct node { int value; node *next; } (8 bytes a node).</summary>
+[XdrType]
+public partial class Node
+{
+    public int Value;
+    public Node? Next;
+}
+
+/// <summary>A list whose nodes hold a list (RFC 1813 exportnode holds groups), and an optional head.</summary>
+[XdrType]
+public partial class Group
+{
+    [XdrMaxLength(16)] public string Name = "";
+    public Node? Members;
+    public Group? Next;
+}

@@ -7,6 +7,11 @@ namespace DittoFs.Xdr.Generators.Model
         Discriminant,
         /// <summary>Union arm, with case values and/or default.</summary>
         Arm,
+        /// <summary>
+        /// The last member of a class, of the class's own optional type (XDR's <c>T *next</c>):
+        /// the type is a linked list, coded in a loop so its length never becomes stack depth.
+        /// </summary>
+        Link,
     }
 
     /// <summary>One union case value and how it was written (for a comment in the output).</summary>

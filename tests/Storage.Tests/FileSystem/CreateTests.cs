@@ -153,6 +153,24 @@ public abstract class CreateTests : FileSystemTestBase
     }
 
     [Theory]
+    [InlineData(FileType.BlockDevice)]
+    [InlineData(FileType.CharDevice)]
+    public async Task Device_ByNonRoot_IsNotPermitted(FileType type)
+    {
+        // What CAP_MKNOD guards: a user's 1:1 (/dev/mem), mode 0666, on a share a root client mounts.
+        var request = new CreateRequest { Type = type, RdevMajor = 1, RdevMinor = 1, Attributes = new SetAttributes { Mode = 0x1B6 } };
+        CreateResult r = await Fs.CreateAsync(User(1000, 1000), Root, N("mem"), request);
+        Assert.Equal(FsStatus.NotPermitted, r.Status);
+        Assert.Equal(FsStatus.NotFound, await LookupStatusAsync(Root, "mem"));
+
+        // An existing name is still EEXIST, and a directory without write access still EACCES, as in Linux.
+        await CreateAsync(Root, "taken");
+        Assert.Equal(FsStatus.Exists, (await Fs.CreateAsync(User(1000, 1000), Root, N("taken"), request)).Status);
+        FileAttributes closed = await MkdirAsync(Root, "closed", 0x1ED);
+        Assert.Equal(FsStatus.Access, (await Fs.CreateAsync(User(1000, 1000), closed.Id, N("mem"), request)).Status);
+    }
+
+    [Theory]
     [InlineData(FileType.Fifo)]
     [InlineData(FileType.Socket)]
     public async Task SpecialFiles_CanBeCreated(FileType type)
@@ -160,6 +178,9 @@ public abstract class CreateTests : FileSystemTestBase
         FileAttributes f = await CreateAsync(Root, "special", type);
         Assert.Equal(type, f.Type);
         Assert.Equal(1u, f.LinkCount);
+
+        FileAttributes mine = await CreateAsync(Root, "user-special", type, caller: User(1000, 1000));
+        Assert.Equal(1000u, mine.Uid);
     }
 
     [Fact]

@@ -78,6 +78,44 @@ public abstract class SetAttrTests : FileSystemTestBase
     }
 
     [Fact]
+    public async Task Truncate_ByNonOwnerWithWriteAccess_ClearsSetuid_AndSetgidWithGroupExec()
+    {
+        FileAttributes f = await OwnedFileAsync(0xDFF); // 06777
+        Caller stranger = User(2000, 2000);
+        Assert.Equal(FsStatus.Ok, await SetAttrAsync(f.Id, new SetAttributes { Size = 0 }, stranger)); // to the size it has: still a truncate
+        Assert.Equal(0x1FFu, (await AttrAsync(f.Id)).Mode);
+
+        FileAttributes g = await CreateAsync(Root, "g", mode: 0xDF7, caller: Owner); // 06767: setgid without g+x stays (mandatory-locking marker)
+        Assert.Equal(FsStatus.Ok, await SetAttrAsync(g.Id, new SetAttributes { Size = 10 }, Owner));
+        Assert.Equal(0x5F7u, (await AttrAsync(g.Id)).Mode);
+    }
+
+    [Fact]
+    public async Task Truncate_ByRoot_KeepsSetuid_AnExplicitModeWins()
+    {
+        FileAttributes f = await OwnedFileAsync(0x9FF); // 04777
+        Assert.Equal(FsStatus.Ok, await SetAttrAsync(f.Id, new SetAttributes { Size = 5 }));
+        Assert.Equal(0x9FFu, (await AttrAsync(f.Id)).Mode);
+        Assert.Equal(FsStatus.Ok, await SetAttrAsync(f.Id, new SetAttributes { Size = 0, Mode = 0x9FF }, Owner));
+        Assert.Equal(0x9FFu, (await AttrAsync(f.Id)).Mode);
+    }
+
+    [Fact]
+    public async Task UncheckedCreateTruncating_ByNonRoot_ClearsSetuid()
+    {
+        FileAttributes f = await OwnedFileAsync(0x9FF); // 04777
+        await WriteAsync(f.Id, 0, [1, 2, 3], RootCaller);
+        CreateResult r = await Fs.CreateAsync(User(2000, 2000), Root, N("f"), new CreateRequest
+        {
+            Type = FileType.Regular,
+            Mode = CreateMode.Unchecked,
+            Attributes = new SetAttributes { Size = 0 },
+        });
+        Assert.Equal(FsStatus.Ok, r.Status);
+        Assert.Equal(0x1FFu, r.File.Mode);
+    }
+
+    [Fact]
     public async Task Mode_OnSymlink_IsIgnored()
     {
         FileAttributes l = await CreateAsync(Root, "l", FileType.Symlink);

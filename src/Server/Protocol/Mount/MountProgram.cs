@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using DittoFs.Server.Exports;
 using DittoFs.Server.Rpc;
@@ -15,8 +14,7 @@ internal sealed class MountProgram(StorageHost storage) : IRpcProgram
 {
     private const int V1HandleSize = 32;
 
-    /// <summary>Who mounted what, for DUMP (advisory, as in every implementation).</summary>
-    private readonly ConcurrentDictionary<(string Host, string Path), byte> _mounts = new();
+    private readonly MountTable _mounts = new();
 
     public uint Program => RpcPrograms.Mount;
     public uint LowVersion => 1;
@@ -53,7 +51,7 @@ internal sealed class MountProgram(StorageHost storage) : IRpcProgram
     {
         if (!call.TryDecode(out DirPathArgs args)) return;
         (MountStatus status, FileId root) = await ResolveAsync(call, args.DirPath ?? "");
-        if (status == MountStatus.Ok) _mounts[(Host(call), args.DirPath!)] = 0;
+        if (status == MountStatus.Ok) _mounts.Add(Host(call), args.DirPath!);
         if (call.Version < 3)
         {
             // fhstatus: status, then (on success) a fixed 32-byte fhandle.
@@ -71,7 +69,7 @@ internal sealed class MountProgram(StorageHost storage) : IRpcProgram
     /// <summary>The export whose path is the longest prefix of <paramref name="path"/>, then the rest looked up inside it.</summary>
     private async ValueTask<(MountStatus, FileId)> ResolveAsync(RpcCall call, string path)
     {
-        string normalized = ExportTable.NormalizePath(path);
+        string normalized = MountTable.Canonical(path); // "//export///m/" is "/export/m"
         Export? export = null;
         string rest = "";
         for (string candidate = normalized; ; candidate = ExportTable.NormalizePath(candidate[..candidate.LastIndexOf('/')]))
@@ -111,30 +109,18 @@ internal sealed class MountProgram(StorageHost storage) : IRpcProgram
         _ => MountStatus.Io,
     };
 
-    private void Dump(RpcCall call)
-    {
-        MountBody? head = null;
-        foreach (var (host, path) in _mounts.Keys)
-        {
-            head = new MountBody { Hostname = host, Directory = path, Next = head };
-        }
-        call.ReplySuccess(new MountList { Head = head });
-    }
+    private void Dump(RpcCall call) => call.ReplySuccess(new MountList { Head = _mounts.Dump() });
 
     private void Umnt(RpcCall call)
     {
         if (!call.TryDecode(out DirPathArgs args)) return;
-        _mounts.TryRemove((Host(call), args.DirPath ?? ""), out _);
+        _mounts.Remove(Host(call), args.DirPath ?? "");
         call.ReplyVoid();
     }
 
     private void UmntAll(RpcCall call)
     {
-        string host = Host(call);
-        foreach (var key in _mounts.Keys)
-        {
-            if (key.Host == host) _mounts.TryRemove(key, out _);
-        }
+        _mounts.RemoveAll(Host(call));
         call.ReplyVoid();
     }
 

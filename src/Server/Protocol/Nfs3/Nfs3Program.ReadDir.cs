@@ -102,7 +102,8 @@ internal sealed partial class Nfs3Program
             return;
         }
         int budget = (int)Math.Min(args.MaxCount, (uint)Options.MaxTransferSize) - PostOpAttrSize - 8 - ListTrailerSize;
-        int dirBudget = (int)Math.Max(args.DirCount, 1u);
+        // dircount and maxcount are unsigned: 0x80000000 and up are "as much as you like", clamped to our limit.
+        int dirBudget = (int)Math.Clamp(args.DirCount, 1u, (uint)Options.MaxTransferSize);
         int wanted = Math.Clamp(budget / (EntryFixedSize + 8 + PostOpAttrSize + PostOpHandleSize), 1, MaxEntriesPerCall);
         var (listStatus, names, eof, verifier, dir) = await ListAsync(target, args.Cookie, args.CookieVerf, wanted);
         if (listStatus != Nfs3Status.Ok)

@@ -198,7 +198,8 @@ internal sealed partial class Nfs4Program
                 listed.Add(new Listed4(e.Cookie, e.Name, source));
             }
         }
-        return WriteReadDir(c, requested, newVerifier, listed, eof, budget, (int)Math.Min(dirCount, int.MaxValue));
+        // dircount is unsigned (0 is "no limit"): clamped to our limit, never cast into a negative int.
+        return WriteReadDir(c, requested, newVerifier, listed, eof, budget, (int)Math.Min(dirCount, (uint)Options.MaxTransferSize));
     }
 
     private static int Padded(int length) => (length + 3) & ~3;
