@@ -56,6 +56,22 @@ public sealed class Nfs3Client(int port) : IDisposable
     public Read3Res Read(byte[] fh, ulong offset, uint count) =>
         Call<Read3Args, Read3Res>(Nfs3Procedure.Read, new Read3Args { File = Fh(fh), Offset = offset, Count = count });
 
+    /// <summary>Reads <paramref name="length"/> bytes (or to EOF) in chunks, waiting out JUKEBOX (a block still coming from the bucket); any other status fails.</summary>
+    public byte[] ReadAll(byte[] fh, int length, uint chunk = 1 << 20)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var all = new MemoryStream();
+        while (all.Length < length)
+        {
+            Read3Res r = Read(fh, (ulong)all.Length, (uint)Math.Min(chunk, length - all.Length));
+            if (r.Status == Nfs3Status.Jukebox && DateTime.UtcNow < deadline) { Thread.Sleep(50); continue; }
+            Xunit.Assert.Equal(Nfs3Status.Ok, r.Status);
+            all.Write(r.ResOk.Data.Span);
+            if (r.ResOk.Eof) break;
+        }
+        return all.ToArray();
+    }
+
     public Commit3Res Commit(byte[] fh) => Call<Commit3Args, Commit3Res>(Nfs3Procedure.Commit, new Commit3Args { File = Fh(fh) });
 
     public Remove3Res Remove(byte[] dir, string name) => Call<Remove3Args, Remove3Res>(Nfs3Procedure.Remove, new Remove3Args { Object = Where(dir, name) });

@@ -108,7 +108,11 @@ public sealed class ServerProcess : IDisposable
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < timeout)
         {
-            if (_process!.HasExited) throw new InvalidOperationException($"server exited ({_process.ExitCode}):\n{Log}");
+            if (_process!.HasExited)
+            {
+                _process.WaitForExit(); // drains the redirected output, so Log holds its last words
+                throw new InvalidOperationException($"server exited ({_process.ExitCode}):\n{Log}");
+            }
             try
             {
                 using var c = new TcpClient();

@@ -44,21 +44,6 @@ public sealed class S3FaultTests(ITestOutputHelper output)
         Assert.Equal(Nfs3Status.Ok, client.Commit(fh).Status);
     }
 
-    private static byte[] ReadAll(Nfs3Client client, byte[] fh, int length)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        var all = new MemoryStream();
-        while (all.Length < length)
-        {
-            Read3Res r = client.Read(fh, (ulong)all.Length, (uint)Math.Min(BlockSize, length - all.Length));
-            if (r.Status == Nfs3Status.Jukebox && DateTime.UtcNow < deadline) { Thread.Sleep(50); continue; }
-            Assert.Equal(Nfs3Status.Ok, r.Status);
-            all.Write(r.ResOk.Data.Span);
-            if (r.ResOk.Eof) break;
-        }
-        return all.ToArray();
-    }
-
     [Fact]
     public async Task CommittedDataSurvivesS3ErrorsAndSlownessAndUploadsOnceHealed()
     {
@@ -93,7 +78,7 @@ public sealed class S3FaultTests(ITestOutputHelper output)
                 byte[] fh = client.CreateFile(root, name);
                 WriteCommitted(client, fh, data);
                 files.Add((name, fh, data));
-                Assert.Equal(data, ReadAll(client, fh, data.Length)); // served by the cache meanwhile
+                Assert.Equal(data, client.ReadAll(fh, data.Length, BlockSize)); // served by the cache meanwhile
                 int before = proxy.Requests;
                 Thread.Sleep(1500); // the flusher tries meanwhile
                 output.WriteLine($"{name}: {proxy.Requests - before} requests while waiting");
@@ -139,7 +124,7 @@ public sealed class S3FaultTests(ITestOutputHelper output)
                 Lookup3Res found = client.Lookup(root, name);
                 Assert.Equal(Nfs3Status.Ok, found.Status);
                 Assert.Equal(handle, found.ResOk.Object.Data.ToArray());
-                Assert.Equal(data, ReadAll(client, handle, data.Length));
+                Assert.Equal(data, client.ReadAll(handle, data.Length, BlockSize));
             }
         }
         server.Stop();
