@@ -101,6 +101,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             DataJournalBytes = (long)o.DataJournalMiB << 20,
             Metrics = metrics,
             Logger = logger,
+            UploadOnFlush = o.Durability.Equals("Bucket", StringComparison.OrdinalIgnoreCase),
             Background = background,
         }, objects, metadata, cancellationToken);
     }

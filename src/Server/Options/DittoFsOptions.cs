@@ -43,6 +43,14 @@ public sealed class DittoFsOptions
     /// <summary>"Local" (default: blocks on disk under DataDirectory), "S3" (block cache + bucket) or "Memory" (tests).</summary>
     public string PayloadStore { get; set; } = "Local";
 
+    /// <summary>
+    /// "Local" (default): COMMIT is durable on this instance's disk, uploads follow in the background.
+    /// "Bucket" (PayloadStore = "S3"): COMMIT and FILE_SYNC return once the file's blocks (and, with
+    /// metadata shipping, the metadata naming them) are in the bucket: survives losing the instance.
+    /// </summary>
+    [RegularExpression("(?i)^(Local|Bucket)$", ErrorMessage = "Durability must be Local or Bucket")]
+    public string Durability { get; set; } = "Local";
+
     /// <summary>The bucket, for PayloadStore = "S3".</summary>
     public S3Options S3 { get; set; } = new();
 

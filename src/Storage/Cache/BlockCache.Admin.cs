@@ -24,6 +24,45 @@ internal sealed partial class BlockCache
         }
     }
 
+    private TaskCompletionSource _uploadProgress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes at the next upload (or failed upload, or drop): a waiter then looks again.</summary>
+    private Task UploadProgress => Volatile.Read(ref _uploadProgress).Task;
+
+    private void SignalUploadProgress() =>
+        Interlocked.Exchange(ref _uploadProgress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    /// <summary>
+    /// Uploads the file's dirty blocks now (no idle wait) and completes once what each held at the
+    /// call is in the object store (Durability=Bucket: COMMIT returns only then). Retries while the
+    /// store fails, until <paramref name="cancellationToken"/>.
+    /// </summary>
+    public async Task UploadNowAsync(ulong inode, CancellationToken cancellationToken)
+    {
+        var pending = new List<(BlockState Block, long Generation)>();
+        lock (_lock)
+        {
+            if (_inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks))
+            {
+                foreach (BlockState st in blocks.Values)
+                {
+                    if (!st.Dirty) continue;
+                    st.UploadNow = true;
+                    pending.Add((st, st.Gen));
+                }
+            }
+        }
+        if (pending.Count == 0) return;
+        Wake?.Invoke();
+        while (true)
+        {
+            Task progress = UploadProgress;
+            pending.RemoveAll(p => IsDrained(p.Block, p.Generation));
+            if (pending.Count == 0) return;
+            await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>True once what the block held at <paramref name="generation"/> is in the object store (or no longer matters).</summary>
     public bool IsDrained(BlockState st, long generation)
     {
@@ -47,8 +86,11 @@ internal sealed partial class BlockCache
     private bool IsReferencedLocked(ulong inode, ulong block, ulong version) =>
         FindLocked(inode, block) is { } st ? st.Version == version : _map.Get(inode, block) is { } record && record.Version == version;
 
-    /// <summary>Completes once every block-map change applied so far is durable (an empty batch is the WAL's barrier).</summary>
-    public ValueTask WaitMapDurableAsync() => _map.WaitDurableAsync(_map.Apply());
+    /// <summary>Completes once every block-map change applied so far is durable.</summary>
+    public ValueTask WaitMapDurableAsync() => _map.WaitDurableAsync(MetadataBarrier());
+
+    /// <summary>A WAL position after every metadata change applied so far (an empty batch is the WAL's barrier).</summary>
+    public long MetadataBarrier() => _map.Apply();
 
     /// <summary>
     /// The blocks of an inode as the block map and the cache know them: uploaded version (0: none),

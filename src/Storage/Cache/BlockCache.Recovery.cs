@@ -66,7 +66,7 @@ internal sealed partial class BlockCache
                 st.Local = true;
                 st.Dirty = true;
                 st.DirtyJournaled = true;
-                st.Recovered = true;
+                st.UploadNow = true;
                 _dirty.Add(st);
                 _localBlocks++;
                 st.Charged = Charge(fileLength);

@@ -28,7 +28,7 @@ internal sealed partial class BlockCache
             {
                 if (st.Uploading || !st.Local) continue;
                 long quiet = now - st.LastWrite;
-                bool eligible = draining || st.Recovered || quiet >= idle || (st.Complete && quiet >= settle) || (pressure && quiet >= settle);
+                bool eligible = draining || st.UploadNow || quiet >= idle || (st.Complete && quiet >= settle) || (pressure && quiet >= settle);
                 if (!eligible) continue;
                 // Oldest write first, so a backlog drains in order.
                 if (best is null || st.LastWrite < best.LastWrite) best = st;
@@ -89,6 +89,7 @@ internal sealed partial class BlockCache
                     st.Uploading = false;
                     _uploadingVersions.Remove(version);
                 }
+                SignalUploadProgress();
                 throw;
             }
 
@@ -109,7 +110,7 @@ internal sealed partial class BlockCache
                     st.Version = version;
                     st.Crc = crc;
                     st.Length = length;
-                    st.Recovered = false;
+                    st.UploadNow = false;
                     bool writtenSince = st.Gen != generation;
                     if (!writtenSince)
                     {
@@ -127,6 +128,7 @@ internal sealed partial class BlockCache
             // The old object may go only once the map naming the new one is durable.
             await _map.WaitDurableAsync(position).ConfigureAwait(false);
             if (garbage is not null) _garbage.Enqueue([garbage]);
+            SignalUploadProgress();
         }
         finally
         {

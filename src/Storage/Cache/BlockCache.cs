@@ -620,6 +620,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         }
         await _map.WaitDurableAsync(position).ConfigureAwait(false);
         _garbage.Enqueue(garbage);
+        SignalUploadProgress(); // a COMMIT waiting for a dropped block is done with it
         foreach (Task load in loads)
         {
             try

@@ -39,6 +39,16 @@ public sealed record BlockCacheOptions
     /// <summary>Where cache, flusher and upload activity is measured; null = not measured.</summary>
     public Diagnostics.StorageMetrics? Metrics { get; init; }
 
+    /// <summary>
+    /// Durability=Bucket: a flush (COMMIT, FILE_SYNC) uploads the file's dirty blocks and returns
+    /// once they are in the object store and <see cref="WaitMetadataShipped"/> covers the block map
+    /// naming them, so a COMMITted byte survives the loss of the instance.
+    /// </summary>
+    public bool UploadOnFlush { get; init; }
+
+    /// <summary>Completes once the metadata WAL up to the given position is in the bucket (null: metadata is not shipped).</summary>
+    public Func<long, CancellationToken, ValueTask>? WaitMetadataShipped { get; init; }
+
     /// <summary>Where lost blocks, unreadable objects and the filesystem id are logged; null = not logged.</summary>
     public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
 

@@ -28,8 +28,8 @@ internal sealed class BlockState(ulong inode, ulong block)
     public bool Uploading;
     /// <summary>Truncated or deleted: whatever is in flight for it is garbage.</summary>
     public bool Dropped;
-    /// <summary>Found dirty at start-up: upload without waiting.</summary>
-    public bool Recovered;
+    /// <summary>Upload without waiting for it to settle: found dirty at start-up, or a COMMIT (Durability=Bucket) waits for it.</summary>
+    public bool UploadNow;
     /// <summary>The block map says a newer, committed copy was in the cache, and it is gone: the block's bytes are lost.</summary>
     public bool Lost;
 

@@ -21,10 +21,12 @@ public sealed partial class CachedPayloadStore : IPayloadStore
     private readonly GarbageCollector _garbage;
     private readonly CancellationTokenSource _stop = new();
     private readonly Microsoft.Extensions.Logging.ILogger? _logger;
+    private readonly BlockCacheOptions _options;
 
     private CachedPayloadStore(BlockCacheOptions options, IObjectStore objects, IMetadataStore metadata)
     {
         _objects = objects;
+        _options = options;
         _logger = options.Logger;
         bool legacy = File.Exists(Path.Combine(Path.GetFullPath(options.Directory), "blockmap.journal"));
         _garbage = new GarbageCollector(objects, options.MaxRetryDelay);
@@ -130,7 +132,19 @@ public sealed partial class CachedPayloadStore : IPayloadStore
     public ValueTask DeleteAsync(ulong inode, CancellationToken cancellationToken = default) => _cache.DeleteAsync(inode);
 
     public ValueTask FlushAsync(ulong inode, CancellationToken cancellationToken = default) =>
-        new(_cache.FlushAsync(inode).WaitAsync(cancellationToken));
+        _options.UploadOnFlush ? FlushToBucketAsync(inode, cancellationToken) : new(_cache.FlushAsync(inode).WaitAsync(cancellationToken));
+
+    /// <summary>Durability=Bucket: durable locally first (a crash of the process loses nothing), then in the bucket.</summary>
+    private async ValueTask FlushToBucketAsync(ulong inode, CancellationToken cancellationToken)
+    {
+        await _cache.FlushAsync(inode).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _cache.UploadNowAsync(inode, cancellationToken).ConfigureAwait(false);
+        if (_options.WaitMetadataShipped is { } shipped)
+        {
+            // Everything applied so far — the file's inode, its entries, the map naming the uploads — must be shipped.
+            await shipped(_cache.MetadataBarrier(), cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>The object store has no fixed capacity: report a large constant.</summary>
     public (ulong Total, ulong Free) GetCapacity() => (1UL << 50, 1UL << 49);
