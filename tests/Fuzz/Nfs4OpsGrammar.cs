@@ -8,6 +8,9 @@ namespace DittoFs.Fuzz;
 /// Keeps what the server handed out (stateids, file handles, the slot's sequence id) from each reply, as a
 /// client would, so a later COMPOUND of the same input can use it, stale or mutated.
 /// </summary>
+/// <summary>What one COMPOUND of the nfs4-ops target answered: its status and how many results the walker read.</summary>
+internal sealed record CompoundOutcome(uint Status, int ResultsRead, string Summary);
+
 internal sealed class Nfs4OpsGrammar(Nfs4Host host, Choices choices)
 {
     private readonly Nfs4Host _host = host;
@@ -249,8 +252,8 @@ internal sealed class Nfs4OpsGrammar(Nfs4Host host, Choices choices)
 
     // --- running a COMPOUND and reading what the server handed out ---
 
-    /// <summary>SEQUENCE (per the next choice) and the selected operations as one COMPOUND; returns a one-line summary.</summary>
-    public string RunCompound(ReadOnlySpan<byte> selectors)
+    /// <summary>SEQUENCE (per the next choice) and the selected operations as one COMPOUND.</summary>
+    public CompoundOutcome RunCompound(ReadOnlySpan<byte> selectors)
     {
         var ops = new List<Nfs4Op>();
         var body = new XdrBuilder();
@@ -292,7 +295,7 @@ internal sealed class Nfs4OpsGrammar(Nfs4Host host, Choices choices)
     /// Walks the results as far as it can read them (an OK result of a known shape; the failed one is the
     /// last), keeping stateids and handles, and moves slot 0 on, or starts a new session if this one is gone.
     /// </summary>
-    private string Absorb(byte[] reply, List<Nfs4Op> ops, bool sequenced, uint seq)
+    private CompoundOutcome Absorb(byte[] reply, List<Nfs4Op> ops, bool sequenced, uint seq)
     {
         var r = new ReplyReader(reply);
         bool ok = r.CompoundOk(out uint status);
@@ -319,7 +322,7 @@ internal sealed class Nfs4OpsGrammar(Nfs4Host host, Choices choices)
             // A reply shorter than its shape: the COMPOUND status and count are checked by the server's own tests; stop reading here.
         }
         if (sessionGone) _host.Establish();
-        return $"{string.Join(",", ops)} -> {status}{(ok ? "" : " (failed)")}, {read} results read";
+        return new CompoundOutcome(status, read, $"{string.Join(",", ops)} -> {status}{(ok ? "" : " (failed)")}, {read} results read");
     }
 
     private static void SkipOpaque(ref ReplyReader r) => r.Skip((int)((r.UInt32() + 3) & ~3u));

@@ -47,8 +47,8 @@ internal sealed class Nfs4OpsTarget : FuzzTarget
             ReadOnlySpan<byte> these = end < 0 ? ops : ops[..end];
             ops = end < 0 ? [] : ops[(end + 1)..];
             if (these.Length > MaxOps) these = these[..MaxOps];
-            string summary = session.RunCompound(these);
-            if (Verbose) Console.WriteLine("  " + summary);
+            CompoundOutcome outcome = session.RunCompound(these);
+            if (Verbose) Console.WriteLine("  " + outcome.Summary);
         }
     }
 }
