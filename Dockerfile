@@ -1,8 +1,9 @@
 # DittoFs container: `dotnet publish` in the SDK image, run on the ASP.NET Core runtime image as a non-root user.
 #   docker build -t dittofs .
-#   docker run -d -p 2049:2049 -p 20048:20048 -p 9464:9464 -v dittofs-data:/var/lib/dittofs dittofs
+#   docker run -d -p 127.0.0.1:2049:2049 -p 127.0.0.1:20048:20048 -p 127.0.0.1:9464:9464 -v dittofs-data:/var/lib/dittofs dittofs
+#   (loopback only; another address is a deliberate choice, see README "Container"). Root is squashed by default.
 # Configuration: DittoFs__* environment variables (see README), e.g. -e DittoFs__Exports__0__ReadOnly=true.
-# Admin: docker exec <container> dittofs status | exports | flush | gc
+# Admin: docker exec <container> dittofs status | exports | flush | gc (flush/gc: -e DittoFs__Admin__Token=... or __TokenFile=/run/secrets/...)
 # tests/Server.Tests/Operations/DockerfileTests.cs runs this file's publish command and starts its output with its ENV.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build

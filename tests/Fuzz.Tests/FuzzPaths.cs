@@ -4,6 +4,9 @@ namespace DittoFs.Fuzz.Tests;
 
 internal static class FuzzPaths
 {
+    /// <summary>The classes that run targets in this process, one at a time (a test looks for servers left behind).</summary>
+    public const string InProcessTargets = "in-process fuzz targets";
+
     public static string RepoRoot { get; } = FindRoot();
 
     /// <summary>tests/Fuzz/bin/&lt;Configuration&gt;/net10.0/: the harness as built for this test run.</summary>

@@ -8,6 +8,7 @@ namespace DittoFs.Fuzz.Tests;
 /// its target in-process, without AFL: only the documented decode failures may be thrown, nothing may
 /// allocate past the target's bound, and each input must finish within the timeout.
 /// </summary>
+[Collection(FuzzPaths.InProcessTargets)]
 public sealed class RegressionReplayTests
 {
     public static TheoryData<string> TargetNames() => new(Targets.Names);

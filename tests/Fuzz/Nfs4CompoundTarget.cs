@@ -16,11 +16,13 @@ namespace DittoFs.Fuzz;
 /// File handles carry the store's boot generation, which differs from run to run: the harness writes
 /// this run's generation into every handle-looking 20 bytes ("Df" 1 0 ...) so saved inputs stay valid.
 /// Nothing may escape the program: it answers BADXDR (or GARBAGE_ARGS) to what it cannot read.
+/// Every input gets a fresh server and session: one process kept for a whole AFL session (100k+ inputs)
+/// used to pile up clients, sessions, opens and files until, after ~120 s, one input ran past AFL's
+/// timeout and AFL's kill of it took the harness (SharpFuzz's fork server is the same process) down with it.
+/// A fresh server also makes a saved input replay exactly as it ran.
 /// </summary>
 internal sealed class Nfs4CompoundTarget : FuzzTarget
 {
-    private static Nfs4Host? s_host;
-
     public override string Name => "nfs4-compound";
 
     /// <summary>Runs real operations (the in-memory store keeps written data): a wider bound, still far below what a lying length would cost.</summary>
@@ -46,12 +48,10 @@ internal sealed class Nfs4CompoundTarget : FuzzTarget
         }
     }
 
-    internal static Nfs4Host Host => s_host ??= new Nfs4Host();
-
     public override void Run(ReadOnlySpan<byte> input)
     {
         if (input.IsEmpty) return;
-        Nfs4Host host = Host;
+        using var host = new Nfs4Host();
         byte[] copy = input[1..].ToArray();
         FixHandles(copy, host.ExportRootHandle.AsSpan(16, 4));
         ReadOnlySpan<byte> body = copy;

@@ -28,6 +28,16 @@ internal sealed class Nfs4Host : IDisposable
         public string ConnectionId => "fuzz";
     }
 
+    /// <summary>One meter factory for every host of the process (a host per fuzz input).</summary>
+    private static readonly IMeterFactory s_meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+
+    /// <summary>
+    /// The data directory, deleted with the host. Nfs4State keeps the confirmed client owners there (rewritten
+    /// and fsynced at every new owner): on tmpfs when there is one, so an input costs no disk flush.
+    /// </summary>
+    private readonly string _directory = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(),
+        "dittofs-fuzz-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8]);
+
     private readonly StorageHost _storage;
     private readonly Nfs4State _state;
     private readonly Nfs4Program _program;
@@ -36,6 +46,9 @@ internal sealed class Nfs4Host : IDisposable
     private int _owners;
 
     public byte[] SessionId { get; private set; } = new byte[16];
+
+    /// <summary>The client id of the session kept open for the fuzzer.</summary>
+    public ulong ClientId { get; private set; }
 
     /// <summary>The last seqid used on slot 0.</summary>
     public uint SlotSeq { get; set; }
@@ -48,13 +61,12 @@ internal sealed class Nfs4Host : IDisposable
         {
             MetadataStore = "Memory",
             PayloadStore = "Memory",
-            DataDirectory = Path.Combine(Path.GetTempPath(), "dittofs-fuzz-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8]),
+            DataDirectory = _directory,
             Exports = [new ExportOptions { Path = "/export", Squash = SquashMode.None }],
             // DITTOFS_FUZZ_LEASE (seconds): a short lease makes the reaper expire the fuzzer's clients and their state within a run.
             Nfs4 = new Nfs4Options { GraceSeconds = 0, LeaseSeconds = int.TryParse(Environment.GetEnvironmentVariable("DITTOFS_FUZZ_LEASE"), out int lease) ? lease : 90 },
         });
-        IMeterFactory meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
-        _storage = new StorageHost(options, new StorageMetrics(meters));
+        _storage = new StorageHost(options, new StorageMetrics(s_meters));
         _storage.OpenAsync(CancellationToken.None).GetAwaiter().GetResult();
         _state = new Nfs4State(options, NullLogger<Nfs4State>.Instance);
         _program = new Nfs4Program(_storage, _state, options, NullLogger<Nfs4Program>.Instance);
@@ -78,6 +90,7 @@ internal sealed class Nfs4Host : IDisposable
         r.Skip(8);
         SessionId = r.Bytes(16);
         SlotSeq = 0;
+        ClientId = clientId;
     }
 
     /// <summary>COMPOUND4args with an empty tag, minor version 1, in an RPC call with AUTH_SYS root.</summary>
@@ -131,6 +144,7 @@ internal sealed class Nfs4Host : IDisposable
     {
         _state.Dispose();
         _storage.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
     }
 }
 
@@ -156,6 +170,7 @@ internal ref struct ReplyReader(ReadOnlySpan<byte> reply)
 
     public byte[] Bytes(int n)
     {
+        if (!Has(n)) throw new FuzzFindingException($"reply of {_reply.Length} bytes ends early");
         byte[] b = _reply.Slice(_at, n).ToArray();
         _at += n;
         return b;

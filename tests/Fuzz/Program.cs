@@ -44,8 +44,11 @@ namespace DittoFs.Fuzz
                         int findings = 0;
                         foreach (string file in Replay.Files(args[2..]))
                         {
+                            var watch = System.Diagnostics.Stopwatch.StartNew();
                             string? finding = Replay.RunOne(target, File.ReadAllBytes(file), TimeSpan.FromSeconds(10));
-                            Console.WriteLine($"{file}: {finding ?? "ok"}");
+                            // AFL kills the whole harness (its fork server) at -t: show what comes near.
+                            string slow = watch.ElapsedMilliseconds >= 100 ? $" ({watch.ElapsedMilliseconds} ms)" : "";
+                            Console.WriteLine($"{file}: {finding ?? "ok"}{slow}");
                             if (finding is not null) findings++;
                         }
                         return findings == 0 ? 0 : 1;

@@ -47,6 +47,36 @@ public static class Seeds
         ]);
 
         Save(corpus, "nfs4-compound", Nfs4(host, root));
+        Save(corpus, "nfs4-ops", Nfs4Ops());
+    }
+
+    /// <summary>
+    /// nfs4-ops seeds: operation lists only (every argument takes its common case: name "f0", the current
+    /// stateid, offset 0, 4 KiB), COMPOUNDs split at null. The fuzzer mutates both the list and the arguments after it.
+    /// </summary>
+    private static List<(string, byte[])> Nfs4Ops()
+    {
+        static byte[] Seed(params Nfs4Op?[] ops)
+        {
+            byte[] selectors = [.. ops.Select(op => op is { } o ? (byte)Array.FindIndex(Nfs4OpsGrammar.Ops, x => x.Op == o) : Nfs4OpsTarget.NextCompound)];
+            return [(byte)selectors.Length, .. selectors];
+        }
+        const Nfs4Op PutRoot = Nfs4Op.PutRootFh, PutFh = Nfs4Op.PutFh, Open = Nfs4Op.Open, Write = Nfs4Op.Write, Read = Nfs4Op.Read, Close = Nfs4Op.Close;
+        const Nfs4Op Lock = Nfs4Op.Lock, LockU = Nfs4Op.LockU, LockT = Nfs4Op.LockT, GetFh = Nfs4Op.GetFh, GetAttr = Nfs4Op.GetAttr, SaveFh = Nfs4Op.SaveFh;
+        return
+        [
+            ("open-write-close", Seed(PutFh, Open, Write, GetFh, Close)),
+            ("open-then-read-in-next-compound", Seed(PutFh, Open, GetFh, null, PutFh, Read, Nfs4Op.Commit, null, PutFh, Close)),
+            ("lock-locku-lockt", Seed(PutFh, Open, Lock, LockT, LockU, Close)),
+            ("two-opens-downgrade", Seed(PutFh, Open, null, PutFh, Open, Nfs4Op.OpenDowngrade, null, PutFh, Close, Close)),
+            ("setattr-getattr", Seed(PutFh, Open, Nfs4Op.SetAttr, GetAttr, Nfs4Op.Verify, Nfs4Op.NVerify)),
+            ("create-readdir-remove", Seed(PutFh, Nfs4Op.Create, GetFh, Nfs4Op.LookupP, Nfs4Op.ReadDir, Nfs4Op.Remove)),
+            ("rename-link", Seed(PutFh, Open, Close, PutFh, SaveFh, Nfs4Op.Rename, PutFh, Nfs4Op.Lookup, SaveFh, PutFh, Nfs4Op.Link)),
+            ("stateids", Seed(PutFh, Open, null, Nfs4Op.TestStateId, Nfs4Op.FreeStateId, Nfs4Op.DelegReturn)),
+            ("destroy-session-then-use", Seed(PutRoot, Nfs4Op.DestroySession, null, PutRoot, GetAttr)),
+            ("exchange-id-destroy-clientid", Seed(Nfs4Op.ExchangeId, null, Nfs4Op.DestroyClientId, Nfs4Op.ReclaimComplete)),
+            ("sequence-twice-secinfo", Seed(Nfs4Op.Sequence, PutRoot, Nfs4Op.SecInfoNoName, Nfs4Op.Access, Nfs4Op.ReadLink, Nfs4Op.Illegal)),
+        ];
     }
 
     private static byte[] Arg(string name, List<(string Name, byte[] Args)> xdr) => xdr.First(s => s.Name == name).Args;

@@ -47,7 +47,7 @@ public abstract class FuzzTarget
 
 public static class Targets
 {
-    public static readonly string[] Names = ["record", "rpc-header", "xdr-args", "nfs4-compound"];
+    public static readonly string[] Names = ["record", "rpc-header", "xdr-args", "nfs4-compound", "nfs4-ops"];
 
     public static FuzzTarget Create(string name) => name switch
     {
@@ -55,6 +55,7 @@ public static class Targets
         "rpc-header" => new RpcHeaderTarget(),
         "xdr-args" => new XdrArgsTarget(),
         "nfs4-compound" => new Nfs4CompoundTarget(),
+        "nfs4-ops" => new Nfs4OpsTarget(),
         _ => throw new ArgumentException($"unknown target '{name}' (one of {string.Join(", ", Names)})"),
     };
 }

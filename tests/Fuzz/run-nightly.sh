@@ -27,7 +27,7 @@ TARGETS=$(dotnet "$OUT/bin/DittoFs.Fuzz.dll" list)
 
 run_target() {
   local t=$1 timeout=1000
-  [ "$t" = nfs4-compound ] && timeout=2000
+  case $t in nfs4-*) timeout=2000 ;; esac
   afl-fuzz -i "$HERE/corpus/$t" -o "$OUT/$t" -t "$timeout" -m none -V "$SECONDS_PER_TARGET" \
     -- dotnet "$OUT/bin/DittoFs.Fuzz.dll" afl "$t" > "$OUT/$t.log" 2>&1 < /dev/null || echo "afl-fuzz $t exited $?" >&2
 }

@@ -16,7 +16,10 @@ namespace DittoFs.Server.Admin;
 /// <item><c>POST /admin/flush</c>: waits for the payload store's write-back to drain, streaming the backlog as JSON lines.</item>
 /// <item><c>POST /admin/gc</c>: collects unreferenced payload; JSON result.</item>
 /// </list>
-/// No authentication: keep the HTTP port on a private network.
+/// Flush and gc go through <see cref="AdminAuthorization"/> (a bearer token, or a loopback-only listener).
+/// The GETs stay open, like /metrics: they change nothing, and what they show (exports, their options, the
+/// data directory) is what an NFS client learns anyway (MOUNT's EXPORT procedure, showmount -e), so
+/// monitoring and <c>dittofs status</c> need no secret.
 /// </summary>
 internal static class AdminEndpoints
 {
@@ -29,8 +32,12 @@ internal static class AdminEndpoints
         app.MapGet("/readyz", ReadyAsync);
         app.MapGet("/admin/status", StatusAsync);
         app.MapGet("/admin/exports", (StorageHost storage) => storage.IsReady ? Results.Json(Exports(storage), s_json) : NotReady());
-        app.MapPost("/admin/flush", FlushAsync);
-        app.MapPost("/admin/gc", GcAsync);
+        // Everything that changes state goes in this group, behind the token.
+        var authorization = new AdminAuthorization(app.Services.GetRequiredService<IOptions<DittoFsOptions>>(), app.Services.GetRequiredService<ILogger<AdminAuthorization>>());
+        RouteGroupBuilder changes = app.MapGroup("/admin")
+            .AddEndpointFilter(async (context, next) => authorization.Check(context.HttpContext) ?? await next(context));
+        changes.MapPost("/flush", FlushAsync);
+        changes.MapPost("/gc", GcAsync);
         return app;
     }
 

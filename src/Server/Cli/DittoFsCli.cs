@@ -37,10 +37,16 @@ internal static class DittoFsCli
             Description = "The server's HTTP base address (default: DITTOFS_SERVER, else http://127.0.0.1:<DittoFs:HttpPort>)",
             Recursive = true,
         };
+        var token = new Option<string?>("--token")
+        {
+            Description = "The admin bearer token for flush and gc (default: DITTOFS_ADMIN_TOKEN, else DittoFs:Admin:Token or :TokenFile from the configuration)",
+            Recursive = true,
+        };
         var json = new Option<bool>("--json") { Description = "Print the server's JSON as is" };
 
         var root = new RootCommand("DittoFs: a userspace NFS server. Without a verb, runs the server (same as `serve`).");
         root.Add(server);
+        root.Add(token);
 
         var serve = new Command("serve", "Run the server (the default). Settings: appsettings.json, DittoFs__* environment variables, --DittoFs:Key=value arguments.");
         serve.TreatUnmatchedTokensAsErrors = false;
@@ -56,11 +62,11 @@ internal static class DittoFsCli
         root.Add(exports);
 
         var flush = new Command("flush", "Wait until the payload store's write-back backlog is drained (POST /admin/flush), with a progress bar");
-        flush.SetAction((parse, ct) => FlushAsync(BaseAddress(parse.GetValue(server)), ct));
+        flush.SetAction((parse, ct) => FlushAsync(BaseAddress(parse.GetValue(server)), Token(parse.GetValue(token)), ct));
         root.Add(flush);
 
         var gc = new Command("gc", "Delete payload no file references any more (POST /admin/gc)");
-        gc.SetAction((parse, ct) => GcAsync(BaseAddress(parse.GetValue(server)), ct));
+        gc.SetAction((parse, ct) => GcAsync(BaseAddress(parse.GetValue(server)), Token(parse.GetValue(token)), ct));
         root.Add(gc);
 
         var dataDirectory = new Option<string?>("--data-directory", "-d") { Description = "The data directory (default: DittoFs:DataDirectory from the configuration)" };
@@ -90,7 +96,29 @@ internal static class DittoFsCli
         return new Uri(server.EndsWith('/') ? server : server + "/");
     }
 
-    private static HttpClient Client(Uri baseAddress, TimeSpan timeout) => new() { BaseAddress = baseAddress, Timeout = timeout };
+    /// <summary>--token, else DITTOFS_ADMIN_TOKEN, else the server's own setting (so `docker exec ... dittofs gc` finds the container's token or secret).</summary>
+    private static string? Token(string? option)
+    {
+        if (!string.IsNullOrWhiteSpace(option)) return option.Trim();
+        string? variable = Environment.GetEnvironmentVariable("DITTOFS_ADMIN_TOKEN");
+        if (!string.IsNullOrWhiteSpace(variable)) return variable.Trim();
+        try
+        {
+            return Configuration().Admin.ResolveToken();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"dittofs: cannot read DittoFs:Admin:TokenFile: {e.Message}");
+            return null;
+        }
+    }
+
+    private static HttpClient Client(Uri baseAddress, TimeSpan timeout, string? token = null)
+    {
+        var http = new HttpClient { BaseAddress = baseAddress, Timeout = timeout };
+        if (token is not null) http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return http;
+    }
 
     private static async Task<int> StatusAsync(Uri baseAddress, bool healthzOnly, bool json, CancellationToken ct)
     {
@@ -158,9 +186,9 @@ internal static class DittoFsCli
         }
     }
 
-    private static async Task<int> FlushAsync(Uri baseAddress, CancellationToken ct)
+    private static async Task<int> FlushAsync(Uri baseAddress, string? token, CancellationToken ct)
     {
-        using HttpClient http = Client(baseAddress, Timeout.InfiniteTimeSpan);
+        using HttpClient http = Client(baseAddress, Timeout.InfiniteTimeSpan, token);
         ProgressBar bar = ProgressBar.ForStandardError();
         try
         {
@@ -201,15 +229,15 @@ internal static class DittoFsCli
         }
     }
 
-    private static async Task<int> GcAsync(Uri baseAddress, CancellationToken ct)
+    private static async Task<int> GcAsync(Uri baseAddress, string? token, CancellationToken ct)
     {
-        using HttpClient http = Client(baseAddress, Timeout.InfiniteTimeSpan);
+        using HttpClient http = Client(baseAddress, Timeout.InfiniteTimeSpan, token);
         try
         {
             using HttpResponseMessage response = await http.PostAsync("admin/gc", null, ct);
             if (!response.IsSuccessStatusCode)
             {
-                Console.Error.WriteLine($"dittofs: gc refused ({(int)response.StatusCode})");
+                Console.Error.WriteLine($"dittofs: gc refused ({(int)response.StatusCode}): {(await response.Content.ReadAsStringAsync(ct)).Trim()}");
                 return 1;
             }
             JsonNode result = (await response.Content.ReadFromJsonAsync<JsonNode>(ct))!;

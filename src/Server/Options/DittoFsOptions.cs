@@ -82,6 +82,9 @@ public sealed class DittoFsOptions
 
     /// <summary>NFSv4.1 settings (DittoFs:Nfs4:*).</summary>
     public Nfs4Options Nfs4 { get; set; } = new();
+
+    /// <summary>The admin endpoints' token (DittoFs:Admin:*).</summary>
+    public AdminOptions Admin { get; set; } = new();
 }
 
 /// <summary>NFSv4.1: lease and grace periods.</summary>
