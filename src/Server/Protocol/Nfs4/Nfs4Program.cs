@@ -31,12 +31,6 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
     /// <summary>The most operations a session may negotiate per COMPOUND (ca_maxoperations).</summary>
     public const uint MaxOperations = 256;
 
-    /// <summary>Replies up to this size are kept for retries; a retry of a bigger one gets RETRY_UNCACHED_REP (READs, mostly).</summary>
-    public const int MaxCachedReply = 64 * 1024;
-
-    /// <summary>The most slots a session gets (ca_maxrequests).</summary>
-    public const uint MaxSlots = 64;
-
     private static readonly ConcurrentBag<Compound> s_pool = new();
     private PseudoFs? _pseudo;
 
@@ -114,6 +108,7 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
                 }
                 uint op = BinaryPrimitives.ReadUInt32BigEndian(args.Span[c.Position..]);
                 c.Position += 4;
+                int opStart = reply.BodyLength;
                 bool legal = IsLegal(op);
                 WriteWord(reply, legal ? op : (uint)Nfs4Op.Illegal);
                 c.Written = false;
@@ -139,6 +134,14 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
                     return;
                 }
                 if (!c.Written) WriteWord(reply, (uint)status);
+                if (c.CacheThis && reply.BodyLength - start > c.Session!.Fore.MaxResponseSizeCached)
+                {
+                    // §2.10.6.4: the client asked for this reply to be cached and it does not fit: this op fails instead.
+                    reply.Truncate(opStart);
+                    WriteWord(reply, op);
+                    status = Nfs4Status.RepTooBigToCache;
+                    WriteWord(reply, (uint)status);
+                }
                 results++;
                 if (status != Nfs4Status.Ok)
                 {
@@ -194,7 +197,11 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
         BinaryPrimitives.WriteInt32BigEndian(body[countOffset..], count);
     }
 
-    /// <summary>Stores the reply in the slot (for retries) and frees the slot. The slot is ours while InUse: copy outside the lock.</summary>
+    /// <summary>
+    /// Stores the reply in the slot (for retries) when it fits the negotiated ca_maxresponsesize_cached
+    /// (a retry of a bigger one gets RETRY_UNCACHED_REP), then frees the slot. The slot is ours while
+    /// in use: the copy is made outside the state lock.
+    /// </summary>
     private void FinishSlot(Compound c, Buffers.ReplyBuffer reply, int start, bool completed)
     {
         Slot? slot = c.Slot;
@@ -203,22 +210,14 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
         if (completed && c.Replay is null)
         {
             ReadOnlySpan<byte> body = reply.WrittenBody[start..];
-            if (body.Length <= MaxCachedReply)
+            if (body.Length <= c.Session!.Fore.MaxResponseSizeCached)
             {
-                if (slot.Cache.Length < body.Length) slot.Cache = new byte[Math.Max(body.Length, 512)];
+                if (slot.Cache.Length < body.Length) slot.Cache = new byte[Math.Min(Math.Max(body.Length, 512), (int)c.Session.Fore.MaxResponseSizeCached)];
                 body.CopyTo(slot.Cache);
                 slot.CacheLength = body.Length;
             }
         }
-        lock (state.Sync)
-        {
-            slot.InUse = false;
-            if (c.Client is { } client)
-            {
-                client.Busy--;
-                client.LastRenewed = Environment.TickCount64;
-            }
-        }
+        state.EndSequence(c.Session!, slot);
     }
 
     private static bool IsLegal(uint op) => op is >= (uint)Nfs4Op.Access and <= (uint)Nfs4Op.ReclaimComplete;
@@ -281,7 +280,7 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
         Nfs4Op.BackchannelCtl => Done(BackchannelCtl(c)),    // 40
         Nfs4Op.BindConnToSession => Done(BindConnToSession(c)), // 41
         Nfs4Op.ExchangeId => Done(ExchangeId(c)),            // 42
-        Nfs4Op.CreateSession => Done(CreateSession(c)),      // 43
+        Nfs4Op.CreateSession => CreateSessionAsync(c),       // 43
         Nfs4Op.DestroySession => Done(DestroySession(c)),    // 44
         Nfs4Op.FreeStateId => Done(FreeStateId(c)),          // 45
         Nfs4Op.GetDirDelegation => Done(Nfs4Status.NotSupp), // 46
