@@ -197,27 +197,12 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
         BinaryPrimitives.WriteInt32BigEndian(body[countOffset..], count);
     }
 
-    /// <summary>
-    /// Stores the reply in the slot (for retries) when it fits the negotiated ca_maxresponsesize_cached
-    /// (a retry of a bigger one gets RETRY_UNCACHED_REP), then frees the slot. The slot is ours while
-    /// in use: the copy is made outside the state lock.
-    /// </summary>
+    /// <summary>Hands the reply to the slot (kept for retries when it fits) and frees the slot; nothing for a replay or an aborted compound.</summary>
     private void FinishSlot(Compound c, Buffers.ReplyBuffer reply, int start, bool completed)
     {
-        Slot? slot = c.Slot;
-        if (slot is null) return;
-        slot.CacheLength = -1;
-        if (completed && c.Replay is null)
-        {
-            ReadOnlySpan<byte> body = reply.WrittenBody[start..];
-            if (body.Length <= c.Session!.Fore.MaxResponseSizeCached)
-            {
-                if (slot.Cache.Length < body.Length) slot.Cache = new byte[Math.Min(Math.Max(body.Length, 512), (int)c.Session.Fore.MaxResponseSizeCached)];
-                body.CopyTo(slot.Cache);
-                slot.CacheLength = body.Length;
-            }
-        }
-        state.EndSequence(c.Session!, slot);
+        if (c.Slot is not { } slot) return;
+        ReadOnlySpan<byte> body = completed && c.Replay is null ? reply.WrittenBody[start..] : default;
+        state.EndSequence(c.Session!, slot, body, cache: completed && c.Replay is null);
     }
 
     private static bool IsLegal(uint op) => op is >= (uint)Nfs4Op.Access and <= (uint)Nfs4Op.ReclaimComplete;

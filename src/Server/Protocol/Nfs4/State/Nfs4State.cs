@@ -439,9 +439,21 @@ internal sealed partial class Nfs4State : IDisposable
         }
     }
 
-    /// <summary>The compound is done: the slot is free again (its cache was filled by the caller, who owned it).</summary>
-    public void EndSequence(Session session, Slot slot)
+    /// <summary>
+    /// The compound is done: its reply is kept for a retry when it fits the negotiated
+    /// ca_maxresponsesize_cached (a retry of a bigger one gets RETRY_UNCACHED_REP), and the
+    /// slot is free again. The slot is the caller's until then, so the copy is made before
+    /// taking the lock.
+    /// </summary>
+    public void EndSequence(Session session, Slot slot, ReadOnlySpan<byte> reply, bool cache)
     {
+        slot.CacheLength = -1;
+        if (cache && reply.Length <= session.Fore.MaxResponseSizeCached)
+        {
+            if (slot.Cache.Length < reply.Length) slot.Cache = new byte[Math.Min(Math.Max(reply.Length, 512), (int)session.Fore.MaxResponseSizeCached)];
+            reply.CopyTo(slot.Cache);
+            slot.CacheLength = reply.Length;
+        }
         lock (_lock)
         {
             slot.InUse = false;
