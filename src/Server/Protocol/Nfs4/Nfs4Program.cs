@@ -130,6 +130,7 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
                     // A retry of the slot's last request: the cached reply, byte for byte.
                     reply.Truncate(start);
                     WriteRaw(reply, replay.Cache.AsSpan(0, replay.CacheLength));
+                    state.EndReplay(replay);
                     completed = true;
                     return;
                 }

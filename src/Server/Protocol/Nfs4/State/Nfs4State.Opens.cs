@@ -12,7 +12,7 @@ internal sealed partial class Nfs4State
     private readonly Dictionary<FileId, List<OpenState>> _opensByFile = new();
     private readonly Dictionary<FileId, List<LockRange>> _locksByFile = new();
 
-    public Stateid4 ToStateid(StateObject state) => new(state.Seqid, Boot, state.Id);
+    private Stateid4 ToStateid(StateObject state) => new(state.Seqid, Boot, state.Id);
 
     private ulong NewStateId()
     {

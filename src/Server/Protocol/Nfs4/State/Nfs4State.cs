@@ -423,6 +423,8 @@ internal sealed partial class Nfs4State : IDisposable
             {
                 if (s.InUse) return Nfs4Status.Delay;
                 if (s.CacheLength < 0) return Nfs4Status.RetryUncachedRep;
+                // Held while the cached reply is copied out, so a next request on the slot cannot overwrite it meanwhile.
+                s.InUse = true;
                 slot = s;
                 replay = true;
                 return Nfs4Status.Ok;
@@ -462,13 +464,10 @@ internal sealed partial class Nfs4State : IDisposable
         }
     }
 
-    /// <summary>Bytes of reply cache all sessions together reserve now.</summary>
-    public long CachedReplyBytesReserved
+    /// <summary>A retry was answered from the slot's cache: the slot is free again, its cache kept.</summary>
+    public void EndReplay(Slot slot)
     {
-        get
-        {
-            lock (_lock) return _cacheReserved;
-        }
+        lock (_lock) slot.InUse = false;
     }
 
     public void Dispose()
