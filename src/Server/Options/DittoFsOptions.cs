@@ -97,11 +97,11 @@ public sealed class Nfs4Options
 
     /// <summary>The largest reply a slot keeps for a retry (ca_maxresponsesize_cached is negotiated down to it).</summary>
     [Range(512, 1024 * 1024)]
-    public int MaxCachedReplySize { get; set; } = 64 * 1024;
+    public int MaxCachedReplySize { get; set; } = 16 * 1024;
 
     /// <summary>
     /// Bytes of slot reply caches all sessions together may reserve (slots × cached size each).
-    /// A session that does not fit gets fewer slots; with no room for one slot CREATE_SESSION answers NFS4ERR_DELAY.
+    /// A session gets at most an eighth of what is left (fewer slots); with no room for one slot CREATE_SESSION answers NFS4ERR_DELAY.
     /// </summary>
     [Range(64L * 1024, long.MaxValue)]
     public long MaxCachedReplyBytes { get; set; } = 64L * 1024 * 1024;

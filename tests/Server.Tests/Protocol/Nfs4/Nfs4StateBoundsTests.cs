@@ -72,16 +72,44 @@ public sealed class Nfs4StateBoundsTests(ITestOutputHelper output)
         Assert.Equal(Nfs4Status.Ok, created.Status);
         var (sessionA, cached, slots) = ReadCreateSession(created);
         Assert.Equal(4096u, cached);  // MaxCachedReplySize
-        Assert.Equal(16u, slots);     // 65536 / 4096, below MaxSlotsPerSession
+        Assert.Equal(2u, slots);      // an eighth of 65536 is 8192: two slots of 4096
 
-        // The budget is spent: another client's session must wait (DELAY, its sequenceid not used).
+        // Each next session gets an eighth of what is left (one slot while one fits), until the budget or the per-client cap ends it.
+        var sessions = new List<byte[]> { sessionA };
+        var granted = new List<uint> { slots };
+        uint seq = 1;
+        Nfs4Status last;
+        while (true)
+        {
+            CompoundReply next = a.Compound(1, b => Nfs4TestClient.CreateSessionArgs(b, clientA, seq + 1, slots: 64, cached: 4096));
+            last = next.Status;
+            if (last != Nfs4Status.Ok) break;
+            seq++;
+            var (s, _, n) = ReadCreateSession(next);
+            Assert.InRange(n, 1u, 2u);
+            sessions.Add(s);
+            granted.Add(n);
+        }
+        output.WriteLine($"slots granted: {string.Join(", ", granted)}, then {last}");
+        Assert.True(last is Nfs4Status.Delay or Nfs4Status.NoSpc, last.ToString());
+        Assert.True(granted.Sum(n => (long)n) * 4096 <= 65536, "the budget holds");
+
+        // Another client takes what is left, then must wait (DELAY, its sequenceid not used).
         using var b2 = new Nfs4TestClient(server.NfsPort);
         CompoundReply exB = b2.Compound(1, b => Nfs4TestClient.ExchangeIdArgs(b, Owner()));
         exB.Next();
         ulong clientB = exB.Reader.UInt64();
-        Assert.Equal(Nfs4Status.Delay, b2.Compound(1, b => Nfs4TestClient.CreateSessionArgs(b, clientB, 1, slots: 4, cached: 1024)).Status);
-        Assert.Equal(Nfs4Status.Ok, DestroySession(a, sessionA));
-        CompoundReply createdB = b2.Compound(1, b => Nfs4TestClient.CreateSessionArgs(b, clientB, 1, slots: 4, cached: 1024));
+        uint seqB = 0;
+        while (true)
+        {
+            CompoundReply next = b2.Compound(1, b => Nfs4TestClient.CreateSessionArgs(b, clientB, seqB + 1, slots: 4, cached: 4096));
+            if (next.Status == Nfs4Status.Delay) break;
+            Assert.Equal(Nfs4Status.Ok, next.Status);
+            seqB++;
+            Assert.True(seqB < 16, "the budget must run out first");
+        }
+        foreach (byte[] s in sessions) Assert.Equal(Nfs4Status.Ok, DestroySession(a, s));
+        CompoundReply createdB = b2.Compound(1, b => Nfs4TestClient.CreateSessionArgs(b, clientB, seqB + 1, slots: 4, cached: 1024));
         Assert.Equal(Nfs4Status.Ok, createdB.Status);
         var (_, cachedB, slotsB) = ReadCreateSession(createdB);
         Assert.Equal((1024u, 4u), (cachedB, slotsB));

@@ -320,7 +320,10 @@ internal sealed partial class Nfs4State : IDisposable
             {
                 uint cached = Math.Min(fore.MaxResponseSizeCached, (uint)_options.MaxCachedReplySize);
                 uint slots = Math.Clamp(fore.MaxRequests, 1, (uint)_options.MaxSlotsPerSession);
-                long room = _options.MaxCachedReplyBytes - _cacheReserved;
+                // One session takes at most an eighth of what is left (but one slot if that is all there is),
+                // so a client cannot take the whole budget (knfsd scales its share down the same way).
+                long left = _options.MaxCachedReplyBytes - _cacheReserved;
+                long room = left < cached ? left : Math.Max(cached, left / 8);
                 if (cached > 0 && (long)slots * cached > room) slots = (uint)Math.Max(0, room / cached);
                 // No room for even one slot: another client's sessions may go soon (knfsd: jukebox). Not cached, not consumed.
                 if (slots == 0) return Nfs4Status.Delay;
