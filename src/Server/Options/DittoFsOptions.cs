@@ -87,7 +87,7 @@ public sealed class DittoFsOptions
     public AdminOptions Admin { get; set; } = new();
 }
 
-/// <summary>NFSv4.1: lease and grace periods.</summary>
+/// <summary>NFSv4.1: lease and grace periods, and the bounds of session state.</summary>
 public sealed class Nfs4Options
 {
     /// <summary>Lease time in seconds: a client that does not renew (SEQUENCE) for longer loses its state.</summary>
@@ -97,6 +97,25 @@ public sealed class Nfs4Options
     /// <summary>Grace period after a restart in which clients reclaim opens and locks (ends early once every previous client is back).</summary>
     [Range(0, 3600)]
     public int GraceSeconds { get; set; } = 90;
+
+    /// <summary>Sessions one client may hold at once; CREATE_SESSION beyond it answers NFS4ERR_NOSPC.</summary>
+    [Range(1, 1024)]
+    public int MaxSessionsPerClient { get; set; } = 16;
+
+    /// <summary>The most slots (ca_maxrequests) a session gets.</summary>
+    [Range(1, 1024)]
+    public int MaxSlotsPerSession { get; set; } = 64;
+
+    /// <summary>The largest reply a slot keeps for a retry (ca_maxresponsesize_cached is negotiated down to it).</summary>
+    [Range(512, 1024 * 1024)]
+    public int MaxCachedReplySize { get; set; } = 16 * 1024;
+
+    /// <summary>
+    /// Bytes of slot reply caches all sessions together may reserve (slots × cached size each).
+    /// A session gets at most an eighth of what is left (fewer slots); with no room for one slot CREATE_SESSION answers NFS4ERR_DELAY.
+    /// </summary>
+    [Range(64L * 1024, long.MaxValue)]
+    public long MaxCachedReplyBytes { get; set; } = 64L * 1024 * 1024;
 }
 
 public enum SquashMode { None, Root, All }

@@ -40,6 +40,8 @@ internal sealed class Compound
     public Session? Session;
     public Slot? Slot;
     public ClientRecord? Client;
+    /// <summary>SEQUENCE's sa_cachethis: a reply too big for the slot's cache is REP_TOO_BIG_TO_CACHE (§2.10.6.4).</summary>
+    public bool CacheThis;
     public Stateid4 CurrentStateid;
     public bool HasCurrentStateid;
     /// <summary>The op wrote its status (and result) itself.</summary>
@@ -81,6 +83,7 @@ internal sealed class Compound
         Session = null;
         Slot = null;
         Client = null;
+        CacheThis = false;
         CurrentStateid = default;
         HasCurrentStateid = false;
         Written = false;

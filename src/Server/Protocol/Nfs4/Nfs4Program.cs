@@ -31,12 +31,6 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
     /// <summary>The most operations a session may negotiate per COMPOUND (ca_maxoperations).</summary>
     public const uint MaxOperations = 256;
 
-    /// <summary>Replies up to this size are kept for retries; a retry of a bigger one gets RETRY_UNCACHED_REP (READs, mostly).</summary>
-    public const int MaxCachedReply = 64 * 1024;
-
-    /// <summary>The most slots a session gets (ca_maxrequests).</summary>
-    public const uint MaxSlots = 64;
-
     private static readonly ConcurrentBag<Compound> s_pool = new();
     private PseudoFs? _pseudo;
 
@@ -114,6 +108,7 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
                 }
                 uint op = BinaryPrimitives.ReadUInt32BigEndian(args.Span[c.Position..]);
                 c.Position += 4;
+                int opStart = reply.BodyLength;
                 bool legal = IsLegal(op);
                 WriteWord(reply, legal ? op : (uint)Nfs4Op.Illegal);
                 c.Written = false;
@@ -135,10 +130,19 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
                     // A retry of the slot's last request: the cached reply, byte for byte.
                     reply.Truncate(start);
                     WriteRaw(reply, replay.Cache.AsSpan(0, replay.CacheLength));
+                    state.EndReplay(replay);
                     completed = true;
                     return;
                 }
                 if (!c.Written) WriteWord(reply, (uint)status);
+                if (c.CacheThis && reply.BodyLength - start > c.Session!.Fore.MaxResponseSizeCached)
+                {
+                    // §2.10.6.4: the client asked for this reply to be cached and it does not fit: this op fails instead.
+                    reply.Truncate(opStart);
+                    WriteWord(reply, op);
+                    status = Nfs4Status.RepTooBigToCache;
+                    WriteWord(reply, (uint)status);
+                }
                 results++;
                 if (status != Nfs4Status.Ok)
                 {
@@ -194,31 +198,12 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
         BinaryPrimitives.WriteInt32BigEndian(body[countOffset..], count);
     }
 
-    /// <summary>Stores the reply in the slot (for retries) and frees the slot. The slot is ours while InUse: copy outside the lock.</summary>
+    /// <summary>Hands the reply to the slot (kept for retries when it fits) and frees the slot; nothing for a replay or an aborted compound.</summary>
     private void FinishSlot(Compound c, Buffers.ReplyBuffer reply, int start, bool completed)
     {
-        Slot? slot = c.Slot;
-        if (slot is null) return;
-        slot.CacheLength = -1;
-        if (completed && c.Replay is null)
-        {
-            ReadOnlySpan<byte> body = reply.WrittenBody[start..];
-            if (body.Length <= MaxCachedReply)
-            {
-                if (slot.Cache.Length < body.Length) slot.Cache = new byte[Math.Max(body.Length, 512)];
-                body.CopyTo(slot.Cache);
-                slot.CacheLength = body.Length;
-            }
-        }
-        lock (state.Sync)
-        {
-            slot.InUse = false;
-            if (c.Client is { } client)
-            {
-                client.Busy--;
-                client.LastRenewed = Environment.TickCount64;
-            }
-        }
+        if (c.Slot is not { } slot) return;
+        ReadOnlySpan<byte> body = completed && c.Replay is null ? reply.WrittenBody[start..] : default;
+        state.EndSequence(c.Session!, slot, body, cache: completed && c.Replay is null);
     }
 
     private static bool IsLegal(uint op) => op is >= (uint)Nfs4Op.Access and <= (uint)Nfs4Op.ReclaimComplete;
@@ -281,7 +266,7 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
         Nfs4Op.BackchannelCtl => Done(BackchannelCtl(c)),    // 40
         Nfs4Op.BindConnToSession => Done(BindConnToSession(c)), // 41
         Nfs4Op.ExchangeId => Done(ExchangeId(c)),            // 42
-        Nfs4Op.CreateSession => Done(CreateSession(c)),      // 43
+        Nfs4Op.CreateSession => CreateSessionAsync(c),       // 43
         Nfs4Op.DestroySession => Done(DestroySession(c)),    // 44
         Nfs4Op.FreeStateId => Done(FreeStateId(c)),          // 45
         Nfs4Op.GetDirDelegation => Done(Nfs4Status.NotSupp), // 46

@@ -89,12 +89,12 @@ public sealed class Nfs4LeaseAndGraceTests
         server.Start();
         string owner = Unique("grace-a-");
         string name = Unique("kept-");
-        byte[] handle, oldSession;
+        byte[] handle, oldSession, oldStateid;
         ulong oldClient;
         using (var a = new Nfs4TestClient(server.NfsPort))
         {
             a.Establish(owner);
-            (handle, _) = OpenResult(OpenIn(a, "oa", name));
+            (handle, oldStateid) = OpenResult(OpenIn(a, "oa", name));
             oldSession = a.SessionId;
             oldClient = a.ClientId;
         }
@@ -116,6 +116,18 @@ public sealed class Nfs4LeaseAndGraceTests
         Assert.Equal(Nfs4Status.BadSession, badSession.Status);
         Assert.Equal(Nfs4Status.StaleClientId, again.Compound(1, x => Nfs4TestClient.CreateSessionArgs(x, oldClient, 2)).Status);
         again.Establish(owner);
+        // A stateid of the previous instance is stale (its per-boot tag is not this one's), not merely bad.
+        CompoundReply staleRead = again.Compound(3, x =>
+        {
+            again.Sequence(x);
+            x.UInt32((uint)Nfs4Op.PutFh);
+            x.Opaque(handle);
+            x.UInt32((uint)Nfs4Op.Read);
+            x.Raw(oldStateid);
+            x.UInt64(0);
+            x.UInt32(10);
+        });
+        Assert.Equal(Nfs4Status.StaleStateId, staleRead.Status);
 
         // A newcomer must wait for the grace period.
         using var other = new Nfs4TestClient(server.NfsPort);

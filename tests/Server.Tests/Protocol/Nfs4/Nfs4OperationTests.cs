@@ -32,12 +32,12 @@ public sealed class Nfs4OperationTests(ServerFixture fixture) : IClassFixture<Se
     }
 
     /// <summary>OPEN (CLAIM_NULL, create UNCHECKED4 when <paramref name="create"/>) by open owner <paramref name="owner"/>.</summary>
-    internal static void Open(XdrWriterBox b, ulong clientId, string owner, string name, uint access = 3, bool create = true)
+    internal static void Open(XdrWriterBox b, ulong clientId, string owner, string name, uint access = 3, bool create = true, uint deny = 0)
     {
         b.UInt32((uint)Nfs4Op.Open);
         b.UInt32(0);
         b.UInt32(access);
-        b.UInt32(0);
+        b.UInt32(deny);
         b.UInt64(clientId);
         b.Opaque(Encoding.UTF8.GetBytes(owner));
         b.UInt32(create ? 1u : 0u);

@@ -31,6 +31,8 @@ public sealed class Nfs4TestClient : IDisposable
 
     public RpcClient Rpc => _rpc ?? throw new InvalidOperationException("not connected");
     public ulong ClientId { get; private set; }
+    /// <summary>The sequenceid of the last CREATE_SESSION <see cref="Establish"/> sent.</summary>
+    public uint CreateSessionSeq { get; private set; }
     public byte[] SessionId { get; private set; } = [];
     public uint[] SlotSeq { get; } = new uint[64];
 
@@ -101,25 +103,26 @@ public sealed class Nfs4TestClient : IDisposable
         b.UInt32(0);            // no impl id
     }
 
-    public static void ChannelAttrs(XdrWriterBox b, uint maxOps, uint slots)
+    public static void ChannelAttrs(XdrWriterBox b, uint maxOps, uint slots, uint cached = 8192)
     {
         b.UInt32(0);
         b.UInt32(1 << 20);
         b.UInt32(1 << 20);
-        b.UInt32(8192);
+        b.UInt32(cached);
         b.UInt32(maxOps);
         b.UInt32(slots);
         b.UInt32(0);
     }
 
     /// <summary>EXCHANGE_ID then CREATE_SESSION; afterwards <see cref="Sequence"/> can start compounds.</summary>
-    public void Establish(string owner, uint maxOps = 16, uint slots = 4)
+    public void Establish(string owner, uint maxOps = 16, uint slots = 4, ulong verifier = 1)
     {
-        CompoundReply ex = Compound(1, b => ExchangeIdArgs(b, owner));
+        CompoundReply ex = Compound(1, b => ExchangeIdArgs(b, owner, verifier));
         Assert.Equal(Nfs4Status.Ok, ex.Status);
         Assert.Equal(((uint)Nfs4Op.ExchangeId, Nfs4Status.Ok), ex.Next());
         ClientId = ex.Reader.UInt64();
         uint seq = ex.Reader.UInt32();
+        CreateSessionSeq = seq;
 
         CompoundReply cs = Compound(1, b => CreateSessionArgs(b, ClientId, seq, maxOps, slots));
         Assert.Equal(Nfs4Status.Ok, cs.Status);
@@ -128,13 +131,13 @@ public sealed class Nfs4TestClient : IDisposable
         Array.Clear(SlotSeq);
     }
 
-    public static void CreateSessionArgs(XdrWriterBox b, ulong clientId, uint seq, uint maxOps = 16, uint slots = 4)
+    public static void CreateSessionArgs(XdrWriterBox b, ulong clientId, uint seq, uint maxOps = 16, uint slots = 4, uint cached = 8192)
     {
         b.UInt32((uint)Nfs4Op.CreateSession);
         b.UInt64(clientId);
         b.UInt32(seq);
         b.UInt32(0x2);          // CONN_BACK_CHAN
-        ChannelAttrs(b, maxOps, slots);
+        ChannelAttrs(b, maxOps, slots, cached);
         ChannelAttrs(b, 2, 1);
         b.UInt32(0x40000000);   // cb_program
         b.UInt32(1);            // one sec parm: AUTH_NONE
@@ -142,14 +145,14 @@ public sealed class Nfs4TestClient : IDisposable
     }
 
     /// <summary>SEQUENCE on <paramref name="slot"/> with the next seqid (or <paramref name="seqid"/>).</summary>
-    public void Sequence(XdrWriterBox b, uint slot = 0, uint? seqid = null)
+    public void Sequence(XdrWriterBox b, uint slot = 0, uint? seqid = null, bool cacheThis = true)
     {
         b.UInt32((uint)Nfs4Op.Sequence);
         b.Raw(SessionId);
         b.UInt32(seqid ?? ++SlotSeq[slot]);
         b.UInt32(slot);
         b.UInt32(slot);
-        b.UInt32(1); // cachethis
+        b.UInt32(cacheThis ? 1u : 0u);
     }
 
     public static void Op(XdrWriterBox b, Nfs4Op op) => b.UInt32((uint)op);

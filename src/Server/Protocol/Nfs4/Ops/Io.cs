@@ -8,10 +8,7 @@ namespace DittoFs.Server.Protocol.Nfs4;
 // RFC 8881 §18.22 READ, §18.32 WRITE, §18.3 COMMIT.
 internal sealed partial class Nfs4Program
 {
-    /// <summary>
-    /// The stateid of a READ, WRITE or SETATTR(size): the anonymous and bypass stateids pass;
-    /// others must name an open (or a lock of an open) of this file, opened for writing to write.
-    /// </summary>
+    /// <summary>The stateid of a READ, WRITE or SETATTR(size), "current" resolved, checked by the state (share denials included).</summary>
     private Nfs4Status CheckIoStateid(Compound c, ref Stateid4 stateid, bool write)
     {
         if (stateid.IsCurrent)
@@ -19,16 +16,7 @@ internal sealed partial class Nfs4Program
             if (!c.HasCurrentStateid) return Nfs4Status.BadStateId;
             stateid = c.CurrentStateid;
         }
-        if (stateid.IsAnonymous || stateid.IsBypass) return Nfs4Status.Ok;
-        lock (state.Sync)
-        {
-            Nfs4Status status = state.Find(stateid, c.Client, out StateObject? found);
-            if (status != Nfs4Status.Ok) return status;
-            if (found!.File != c.Current.Id) return Nfs4Status.BadStateId;
-            OpenState open = found as OpenState ?? ((LockState)found).Open;
-            if (write && (open.Access & Nfs4Const.ShareAccessWrite) == 0) return Nfs4Status.OpenMode;
-        }
-        return Nfs4Status.Ok;
+        return state.CheckIo(c.Client!, stateid, c.Current.Id, write);
     }
 
     // §18.22 READ: into a pooled buffer, then into the reply.

@@ -18,14 +18,14 @@ internal sealed partial class Nfs4Program
         return Nfs4Status.Ok;
     }
 
-    private static void WriteDenied(Compound c, LockRange conflict)
+    private static void WriteDenied(Compound c, in LockDenied conflict)
     {
         XdrWriter w = c.Begin(Nfs4Status.Denied);
         w.WriteUInt64(conflict.Start);
         w.WriteUInt64(conflict.End == ulong.MaxValue ? ulong.MaxValue : conflict.End - conflict.Start);
         w.WriteUInt32(conflict.Write ? Nfs4Const.WriteLt : Nfs4Const.ReadLt);
-        w.WriteUInt64(conflict.Owner.Client.Id);
-        w.WriteOpaque(conflict.Owner.LockOwner);
+        w.WriteUInt64(conflict.ClientId);
+        w.WriteOpaque(conflict.Owner);
         w.Flush();
     }
 
@@ -62,38 +62,14 @@ internal sealed partial class Nfs4Program
         if (status != Nfs4Status.Ok) return status;
         bool write = type is Nfs4Const.WriteLt or Nfs4Const.WritewLt;
         ClientRecord client = c.Client!;
-        bool grace = state.InGrace;
-        if (reclaim && (!grace || client.ReclaimComplete)) return Nfs4Status.NoGrace;
-        if (!reclaim && grace) return Nfs4Status.Grace;
+        if (reclaim && !state.MayReclaim(client)) return Nfs4Status.NoGrace;
+        if (!reclaim && state.InGrace) return Nfs4Status.Grace;
 
-        Stateid4 result;
-        lock (state.Sync)
-        {
-            status = FindState(c, stateid, out StateObject? found);
-            if (status != Nfs4Status.Ok) return status;
-            if (found!.File != c.Current.Id) return Nfs4Status.BadStateId;
-            LockState lockState;
-            if (newOwner)
-            {
-                if (found is not OpenState open) return Nfs4Status.BadStateId;
-                lockState = state.GetLockState(open, lockOwner!);
-            }
-            else
-            {
-                if (found is not LockState existing) return Nfs4Status.BadStateId;
-                lockState = existing;
-            }
-            if (write && (lockState.Open.Access & Nfs4Const.ShareAccessWrite) == 0) return Nfs4Status.OpenMode;
-            LockRange? conflict = state.FindConflict(lockState.File, client.Id, lockState.LockOwner, start, end, write);
-            if (conflict is not null)
-            {
-                WriteDenied(c, conflict);
-                return Nfs4Status.Denied;
-            }
-            state.SetRange(lockState, start, end, write, unlock: false);
-            lockState.Seqid++;
-            result = state.ToStateid(lockState);
-        }
+        status = Resolve(c, ref stateid);
+        if (status != Nfs4Status.Ok) return status;
+        status = state.Lock(client, stateid, c.Current.Id, newOwner ? lockOwner : null, start, end, write, out Stateid4 result, out LockDenied denied);
+        if (status == Nfs4Status.Denied) WriteDenied(c, denied);
+        if (status != Nfs4Status.Ok) return status;
         return c.ReplyWithCurrentStateid(result);
     }
 
@@ -115,16 +91,9 @@ internal sealed partial class Nfs4Program
         if (status != Nfs4Status.Ok) return status;
         if (state.InGrace) return Nfs4Status.Grace;
         bool write = type is Nfs4Const.WriteLt or Nfs4Const.WritewLt;
-        lock (state.Sync)
-        {
-            LockRange? conflict = state.FindConflict(c.Current.Id, c.Client!.Id, owner.Span, start, end, write);
-            if (conflict is not null)
-            {
-                WriteDenied(c, conflict);
-                return Nfs4Status.Denied;
-            }
-        }
-        return Nfs4Status.Ok;
+        status = state.TestLock(c.Client!, c.Current.Id, owner.Span, start, end, write, out LockDenied denied);
+        if (status == Nfs4Status.Denied) WriteDenied(c, denied);
+        return status;
     }
 
     // §18.12 LOCKU
@@ -141,16 +110,10 @@ internal sealed partial class Nfs4Program
         if (status != Nfs4Status.Ok) return status;
         status = ToRange(offset, length, out ulong start, out ulong end);
         if (status != Nfs4Status.Ok) return status;
-        Stateid4 result;
-        lock (state.Sync)
-        {
-            status = FindState(c, stateid, out StateObject? found);
-            if (status != Nfs4Status.Ok) return status;
-            if (found is not LockState lockState || lockState.File != c.Current.Id) return Nfs4Status.BadStateId;
-            state.SetRange(lockState, start, end, write: false, unlock: true);
-            lockState.Seqid++;
-            result = state.ToStateid(lockState);
-        }
+        status = Resolve(c, ref stateid);
+        if (status != Nfs4Status.Ok) return status;
+        status = state.Unlock(c.Client!, stateid, c.Current.Id, start, end, out Stateid4 result);
+        if (status != Nfs4Status.Ok) return status;
         XdrWriter w = c.Begin(Nfs4Status.Ok);
         result.Write(ref w);
         w.Flush();
@@ -163,16 +126,8 @@ internal sealed partial class Nfs4Program
         XdrReader r = c.Reader();
         Stateid4 stateid = Stateid4.Read(ref r);
         c.Consumed(r);
-        lock (state.Sync)
-        {
-            Nfs4Status status = FindState(c, stateid with { Seqid = 0 }, out StateObject? found);
-            if (status != Nfs4Status.Ok) return status;
-            if (found is OpenState) return Nfs4Status.LocksHeld;
-            var lockState = (LockState)found!;
-            if (state.HoldsLocks(lockState)) return Nfs4Status.LocksHeld;
-            state.RemoveState(lockState);
-        }
-        return Nfs4Status.Ok;
+        Nfs4Status status = Resolve(c, ref stateid);
+        return status != Nfs4Status.Ok ? status : state.Free(c.Client!, stateid);
     }
 
     // §18.48 TEST_STATEID: the status each stateid would get.
@@ -183,16 +138,11 @@ internal sealed partial class Nfs4Program
         Span<Stateid4> ids = count <= 64 ? stackalloc Stateid4[count] : new Stateid4[count];
         for (int i = 0; i < count; i++) ids[i] = Stateid4.Read(ref r);
         c.Consumed(r);
+        Span<Nfs4Status> statuses = count <= 64 ? stackalloc Nfs4Status[count] : new Nfs4Status[count];
+        state.Test(c.Client!, ids, statuses);
         XdrWriter w = c.Begin(Nfs4Status.Ok);
         w.WriteInt32(count);
-        lock (state.Sync)
-        {
-            foreach (Stateid4 id in ids)
-            {
-                Nfs4Status status = id.IsSpecial ? Nfs4Status.BadStateId : state.Find(id, c.Client, out _);
-                w.WriteInt32((int)status);
-            }
-        }
+        foreach (Nfs4Status status in statuses) w.WriteInt32((int)status);
         w.Flush();
         return Nfs4Status.Ok;
     }

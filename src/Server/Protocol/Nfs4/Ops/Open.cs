@@ -85,12 +85,11 @@ internal sealed partial class Nfs4Program
                 return Nfs4Status.NotSupp;
         }
         ClientRecord client = c.Client!;
-        bool grace = state.InGrace;
         if (claim == Nfs4Const.ClaimPrevious)
         {
-            if (!grace || client.ReclaimComplete) return Nfs4Status.NoGrace;
+            if (!state.MayReclaim(client)) return Nfs4Status.NoGrace;
         }
-        else if (grace)
+        else if (state.InGrace)
         {
             return Nfs4Status.Grace;
         }
@@ -157,23 +156,8 @@ internal sealed partial class Nfs4Program
         }
         if ((access & Nfs4Const.ShareAccessWrite) != 0 && c.Current.Export!.ReadOnly) return Nfs4Status.RoFs;
 
-        Stateid4 stateid;
-        lock (state.Sync)
-        {
-            OpenState? open = state.FindOpen(client, file.Id, owner);
-            if (state.ShareConflicts(file.Id, open, access, shareDeny)) return Nfs4Status.ShareDenied;
-            if (open is null)
-            {
-                open = state.NewOpen(client, file.Id, owner, access, shareDeny);
-            }
-            else
-            {
-                open.Access |= access;
-                open.Deny |= shareDeny;
-                open.Seqid++;
-            }
-            stateid = state.ToStateid(open);
-        }
+        status = state.Open(client, file.Id, owner, access, shareDeny, out Stateid4 stateid);
+        if (status != Nfs4Status.Ok) return status;
         c.Current.Id = file.Id;
         c.CurrentStateid = stateid;
         c.HasCurrentStateid = true;
@@ -190,17 +174,15 @@ internal sealed partial class Nfs4Program
         return Nfs4Status.Ok;
     }
 
-    /// <summary>A stateid argument: "current" resolved, then found (with its seqid checked) for this client.</summary>
-    private Nfs4Status FindState(Compound c, Stateid4 stateid, out StateObject? found)
+    /// <summary>A stateid argument with "current" resolved (§16.2.3.1.2); BAD_STATEID for none or a special one.</summary>
+    private static Nfs4Status Resolve(Compound c, ref Stateid4 stateid)
     {
-        found = null;
         if (stateid.IsCurrent)
         {
             if (!c.HasCurrentStateid) return Nfs4Status.BadStateId;
             stateid = c.CurrentStateid;
         }
-        if (stateid.IsSpecial) return Nfs4Status.BadStateId;
-        return state.Find(stateid, c.Client, out found);
+        return stateid.IsSpecial ? Nfs4Status.BadStateId : Nfs4Status.Ok;
     }
 
     // §18.2 CLOSE
@@ -212,17 +194,9 @@ internal sealed partial class Nfs4Program
         c.Consumed(r);
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
-        lock (state.Sync)
-        {
-            status = FindState(c, stateid, out StateObject? found);
-            if (status != Nfs4Status.Ok) return status;
-            if (found is not OpenState open || open.File != c.Current.Id) return Nfs4Status.BadStateId;
-            foreach (LockState l in open.Locks)
-            {
-                if (state.HoldsLocks(l)) return Nfs4Status.LocksHeld;
-            }
-            state.RemoveState(open);
-        }
+        if (status == Nfs4Status.Ok) status = Resolve(c, ref stateid);
+        if (status == Nfs4Status.Ok) status = state.Close(c.Client!, stateid, c.Current.Id);
+        if (status != Nfs4Status.Ok) return status;
         return c.ReplyWithCurrentStateid(Stateid4.Closed);
     }
 
@@ -237,19 +211,10 @@ internal sealed partial class Nfs4Program
         c.Consumed(r);
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
-        Stateid4 result;
-        lock (state.Sync)
-        {
-            status = FindState(c, stateid, out StateObject? found);
-            if (status != Nfs4Status.Ok) return status;
-            if (found is not OpenState open || open.File != c.Current.Id) return Nfs4Status.BadStateId;
-            if (access == 0 || access > Nfs4Const.ShareAccessBoth || deny > Nfs4Const.ShareAccessBoth) return Nfs4Status.Inval;
-            if ((access & ~open.Access) != 0 || (deny & ~open.Deny) != 0) return Nfs4Status.Inval;
-            open.Access = access;
-            open.Deny = deny;
-            open.Seqid++;
-            result = state.ToStateid(open);
-        }
+        if (status == Nfs4Status.Ok) status = Resolve(c, ref stateid);
+        if (status != Nfs4Status.Ok) return status;
+        status = state.Downgrade(c.Client!, stateid, c.Current.Id, access, deny, out Stateid4 result);
+        if (status != Nfs4Status.Ok) return status;
         return c.ReplyWithCurrentStateid(result);
     }
 
@@ -261,10 +226,8 @@ internal sealed partial class Nfs4Program
         c.Consumed(r);
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
-        lock (state.Sync)
-        {
-            status = FindState(c, stateid, out _);
-        }
+        if (status == Nfs4Status.Ok) status = Resolve(c, ref stateid);
+        if (status == Nfs4Status.Ok) status = state.Check(c.Client!, stateid);
         return status == Nfs4Status.Ok ? Nfs4Status.BadStateId : status;
     }
 }

@@ -9,7 +9,7 @@ internal sealed partial class Nfs4Program
 {
     private static readonly byte[] s_serverOwner = System.Text.Encoding.UTF8.GetBytes("dittofs:" + Environment.MachineName);
 
-    // §18.35 EXCHANGE_ID: one client record per owner; a new verifier (the client rebooted) makes a new, unconfirmed record.
+    // §18.35 EXCHANGE_ID: one client record per owner and principal; a new verifier (the client rebooted) makes a new, unconfirmed record.
     private Nfs4Status ExchangeId(Compound c)
     {
         XdrReader r = c.Reader();
@@ -42,37 +42,13 @@ internal sealed partial class Nfs4Program
             return Nfs4Status.Inval;
         }
 
-        ClientRecord client;
-        lock (state.Sync)
-        {
-            ClientRecord? confirmed = null;
-            var unconfirmed = new List<ClientRecord>();
-            foreach (ClientRecord existing in state.ClientsWithOwner(ownerId))
-            {
-                if (existing.Confirmed) confirmed = existing;
-                else unconfirmed.Add(existing);
-            }
-            if ((flags & Nfs4Const.ExchgIdUpdConfirmedRecA) != 0)
-            {
-                if (confirmed is null) return Nfs4Status.NoEnt;
-                if (confirmed.Verifier != verifier) return Nfs4Status.NotSame;
-                client = confirmed;
-            }
-            else if (confirmed is not null && confirmed.Verifier == verifier)
-            {
-                client = confirmed;
-            }
-            else
-            {
-                foreach (ClientRecord old in unconfirmed) state.RemoveClient(old);
-                client = state.NewClient(ownerId, verifier);
-            }
-            client.LastRenewed = Environment.TickCount64;
-        }
+        bool update = (flags & Nfs4Const.ExchgIdUpdConfirmedRecA) != 0;
+        Nfs4Status status = state.ExchangeId(ownerId, Convert.ToHexString(ownerId), verifier, update, Principal.Of(c.Call), out ExchangeIdResult client);
+        if (status != Nfs4Status.Ok) return status;
 
         XdrWriter w = c.Begin(Nfs4Status.Ok);
-        w.WriteUInt64(client.Id);
-        w.WriteUInt32(client.CreateSessionSeq + 1);
+        w.WriteUInt64(client.ClientId);
+        w.WriteUInt32(client.Sequence);
         w.WriteUInt32(Nfs4Const.ExchgIdUseNonPnfs | (client.Confirmed ? Nfs4Const.ExchgIdConfirmedR : 0));
         w.WriteUInt32(Nfs4Const.Sp4None);
         w.WriteUInt64(0);                 // so_minor_id
@@ -133,7 +109,19 @@ internal sealed partial class Nfs4Program
     }
 
     // §18.36 CREATE_SESSION: confirms the client; a retry (same sequenceid) gets the cached reply.
-    private Nfs4Status CreateSession(Compound c)
+    private async ValueTask<Nfs4Status> CreateSessionAsync(Compound c)
+    {
+        Nfs4Status status = CreateSession(c, out byte[]? result, out Task persisted);
+        if (status != Nfs4Status.Ok) return status;
+        // A newly confirmed owner is on disk before the client may build state it will want to reclaim.
+        await persisted;
+        XdrWriter reply = c.Begin(Nfs4Status.Ok);
+        reply.WriteFixedOpaque(result!);
+        reply.Flush();
+        return Nfs4Status.Ok;
+    }
+
+    private Nfs4Status CreateSession(Compound c, out byte[]? result, out Task persisted)
     {
         XdrReader r = c.Reader();
         ulong clientId = r.ReadUInt64();
@@ -145,55 +133,33 @@ internal sealed partial class Nfs4Program
         SkipCallbackSecParms(ref r);
         c.Consumed(r);
 
-        byte[] result;
-        lock (state.Sync)
+        uint maxRecord = (uint)Options.MaxRecordSize;
+        // Slots and the cached reply size are cut further by the state (its options and the server-wide budget).
+        var wanted = new ChannelAttrs(
+            0,
+            Math.Min(fore.MaxRequestSize, maxRecord),
+            Math.Min(fore.MaxResponseSize, maxRecord),
+            fore.MaxResponseSizeCached,
+            Math.Min(fore.MaxOperations, MaxOperations),
+            fore.MaxRequests);
+        // We accept the back channel on this connection but never call back (no delegations).
+        var backChannel = back with { HeaderPadSize = 0 };
+        var request = new CreateSessionRequest(clientId, sequence, wanted, backChannel, callbackProgram);
+        uint answeredFlags = flags & Nfs4Const.CreateSessionConnBackChan;
+        return state.CreateSession(request, Principal.Of(c.Call), (id, negotiated) =>
         {
-            ClientRecord? client = state.FindClient(clientId);
-            if (client is null) return Nfs4Status.StaleClientId;
-            if (sequence == client.CreateSessionSeq && client.CreateSessionReply is { } cached)
-            {
-                result = cached;
-            }
-            else if (sequence != client.CreateSessionSeq + 1)
-            {
-                return Nfs4Status.SeqMisordered;
-            }
-            else
-            {
-                if (fore.MaxRequests == 0 || fore.MaxOperations == 0) return Nfs4Status.Inval;
-                uint maxRecord = (uint)Options.MaxRecordSize;
-                var negotiated = new ChannelAttrs(
-                    0,
-                    Math.Min(fore.MaxRequestSize, maxRecord),
-                    Math.Min(fore.MaxResponseSize, maxRecord),
-                    Math.Min(fore.MaxResponseSizeCached, 64 * 1024),
-                    Math.Min(fore.MaxOperations, MaxOperations),
-                    Math.Clamp(fore.MaxRequests, 1, MaxSlots));
-                // We accept the back channel on this connection but never call back (no delegations).
-                var backChannel = back with { HeaderPadSize = 0 };
-                Session session = state.NewSession(client, negotiated, backChannel, callbackProgram);
-                state.Confirm(client);
-                client.CreateSessionSeq = sequence;
-                client.LastRenewed = Environment.TickCount64;
-
-                var buffer = new ArrayBufferWriter<byte>(128);
-                var w = new XdrWriter(buffer);
-                Span<byte> id = stackalloc byte[Nfs4Const.SessionIdSize];
-                session.Id.Write(id);
-                w.WriteFixedOpaque(id);
-                w.WriteUInt32(sequence);
-                w.WriteUInt32(flags & Nfs4Const.CreateSessionConnBackChan);
-                WriteChannelAttrs(ref w, negotiated);
-                WriteChannelAttrs(ref w, backChannel);
-                w.Flush();
-                result = buffer.WrittenSpan.ToArray();
-                client.CreateSessionReply = result;
-            }
-        }
-        XdrWriter reply = c.Begin(Nfs4Status.Ok);
-        reply.WriteFixedOpaque(result);
-        reply.Flush();
-        return Nfs4Status.Ok;
+            var buffer = new ArrayBufferWriter<byte>(128);
+            var w = new XdrWriter(buffer);
+            Span<byte> sid = stackalloc byte[Nfs4Const.SessionIdSize];
+            id.Write(sid);
+            w.WriteFixedOpaque(sid);
+            w.WriteUInt32(sequence);
+            w.WriteUInt32(answeredFlags);
+            WriteChannelAttrs(ref w, negotiated);
+            WriteChannelAttrs(ref w, backChannel);
+            w.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }, out result, out persisted);
     }
 
     private static SessionId ReadSessionId(ref XdrReader r)
@@ -210,35 +176,20 @@ internal sealed partial class Nfs4Program
         uint seqid = r.ReadUInt32();
         uint slotId = r.ReadUInt32();
         _ = r.ReadUInt32(); // sa_highest_slotid
-        _ = r.ReadBool();   // sa_cachethis: every reply that fits is cached
+        bool cacheThis = r.ReadBool(); // every reply that fits is cached; with cachethis one that does not is an error
         c.Consumed(r);
 
-        Session? session;
-        Slot slot;
-        lock (state.Sync)
+        Nfs4Status status = state.BeginSequence(id, seqid, slotId, c.OpCount, out Session? session, out Slot? slot, out bool replay);
+        if (status != Nfs4Status.Ok) return status;
+        if (replay)
         {
-            session = state.FindSession(id);
-            if (session is null) return Nfs4Status.BadSession;
-            if (slotId >= session.Slots.Length) return Nfs4Status.BadSlot;
-            slot = session.Slots[slotId];
-            if (seqid == slot.Seqid)
-            {
-                if (slot.InUse) return Nfs4Status.Delay;
-                if (slot.CacheLength < 0) return Nfs4Status.RetryUncachedRep;
-                c.Replay = slot;
-                return Nfs4Status.Ok;
-            }
-            if (seqid != unchecked(slot.Seqid + 1)) return Nfs4Status.SeqMisordered;
-            if ((uint)c.OpCount > session.Fore.MaxOperations) return Nfs4Status.TooManyOps;
-            slot.Seqid = seqid;
-            slot.InUse = true;
-            slot.CacheLength = -1;
-            session.Client.LastRenewed = Environment.TickCount64;
-            session.Client.Busy++;
+            c.Replay = slot;
+            return Nfs4Status.Ok;
         }
         c.Session = session;
         c.Slot = slot;
-        c.Client = session.Client;
+        c.Client = session!.Client;
+        c.CacheThis = cacheThis;
 
         uint highest = (uint)session.Slots.Length - 1;
         XdrWriter w = c.Begin(Nfs4Status.Ok);
@@ -254,35 +205,22 @@ internal sealed partial class Nfs4Program
         return Nfs4Status.Ok;
     }
 
-    // §18.37 DESTROY_SESSION
+    // §18.37 DESTROY_SESSION: only by the principal of the session's client.
     private Nfs4Status DestroySession(Compound c)
     {
         XdrReader r = c.Reader();
         SessionId id = ReadSessionId(ref r);
         c.Consumed(r);
-        lock (state.Sync)
-        {
-            Session? session = state.FindSession(id);
-            if (session is null) return Nfs4Status.BadSession;
-            state.RemoveSession(session);
-        }
-        return Nfs4Status.Ok;
+        return state.DestroySession(id, Principal.Of(c.Call));
     }
 
-    // §18.50 DESTROY_CLIENTID: only a client without sessions.
+    // §18.50 DESTROY_CLIENTID: only a client without sessions, only by its principal.
     private Nfs4Status DestroyClientId(Compound c)
     {
         XdrReader r = c.Reader();
         ulong clientId = r.ReadUInt64();
         c.Consumed(r);
-        lock (state.Sync)
-        {
-            ClientRecord? client = state.FindClient(clientId);
-            if (client is null) return Nfs4Status.StaleClientId;
-            if (client.Sessions.Count > 0) return Nfs4Status.ClientIdBusy;
-            state.DestroyClient(client);
-        }
-        return Nfs4Status.Ok;
+        return state.DestroyClient(clientId, Principal.Of(c.Call));
     }
 
     // §18.34 BIND_CONN_TO_SESSION: every connection may carry both channels.
@@ -293,12 +231,8 @@ internal sealed partial class Nfs4Program
         uint dir = r.ReadUInt32();
         _ = r.ReadBool();
         c.Consumed(r);
-        lock (state.Sync)
-        {
-            Session? session = state.FindSession(id);
-            if (session is null) return Nfs4Status.BadSession;
-            session.Client.LastRenewed = Environment.TickCount64;
-        }
+        Nfs4Status status = state.BindConnection(id);
+        if (status != Nfs4Status.Ok) return status;
         uint answer = dir switch
         {
             Nfs4Const.CdfcFore => Nfs4Const.CdfsFore,
@@ -326,7 +260,7 @@ internal sealed partial class Nfs4Program
         c.Consumed(r);
         if (c.Session is { } session)
         {
-            lock (state.Sync) session.CallbackProgram = program;
+            state.SetCallbackProgram(session, program);
         }
         return Nfs4Status.Ok;
     }
@@ -338,12 +272,6 @@ internal sealed partial class Nfs4Program
         bool oneFs = r.ReadBool();
         c.Consumed(r);
         if (oneFs) return Nfs4Status.Ok;
-        lock (state.Sync)
-        {
-            ClientRecord client = c.Client!;
-            if (client.ReclaimComplete) return Nfs4Status.CompleteAlready;
-            state.ReclaimCompleted(client);
-        }
-        return Nfs4Status.Ok;
+        return state.ReclaimComplete(c.Client!);
     }
 }

@@ -1,5 +1,5 @@
+using System.Security.Cryptography;
 using DittoFs.Server.Options;
-using DittoFs.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -8,7 +8,17 @@ namespace DittoFs.Server.Protocol.Nfs4.State;
 /// <summary>
 /// All NFSv4.1 state of this server instance, in memory: clients, sessions,
 /// open and lock stateids, byte-range locks, leases and the grace period.
-/// One lock guards it all (state changes are short and never await).
+///
+/// Handlers call whole transitions (EXCHANGE_ID, CREATE_SESSION, OPEN, LOCK, …);
+/// one private lock guards them, each is short, never awaits and never does I/O
+/// (buildbarn's NFSv4 server: enter()/leave() around a private mutex). Lookups
+/// are by hash. The owners file is written by <see cref="OwnersFile"/> in the
+/// background.
+///
+/// Ids cannot be guessed: client ids, session ids and the 8 id bytes of a
+/// stateid's "other" come from a CSPRNG; the other 4 are a random per-boot tag,
+/// so a stateid of an earlier instance is told apart (STALE_STATEID). A client
+/// record belongs to the principal of its EXCHANGE_ID (RFC 8881 §2.10.8.3).
 ///
 /// After a restart every client is unknown (BADSESSION / STALE_CLIENTID make
 /// it EXCHANGE_ID again) and reclaims its opens and locks with CLAIM_PREVIOUS /
@@ -16,55 +26,55 @@ namespace DittoFs.Server.Protocol.Nfs4.State;
 /// kept in a small file so a server that had no clients skips grace, and grace
 /// ends early once every previous client sent RECLAIM_COMPLETE.
 /// </summary>
-internal sealed class Nfs4State : IDisposable
+internal sealed partial class Nfs4State : IDisposable
 {
-    private readonly object _sync = new();
+    private readonly Lock _lock = new();
     private readonly Dictionary<ulong, ClientRecord> _clients = new();
+    private readonly Dictionary<string, List<ClientRecord>> _byOwner = new(StringComparer.Ordinal);
     private readonly Dictionary<SessionId, Session> _sessions = new();
-    private readonly Dictionary<ulong, StateObject> _states = new();
-    private readonly Dictionary<FileId, List<OpenState>> _opensByFile = new();
-    private readonly Dictionary<FileId, List<LockRange>> _locksByFile = new();
     private readonly HashSet<string> _previousOwners;
     private readonly HashSet<string> _persistedOwners = new(StringComparer.Ordinal);
-    private readonly string? _ownersFile;
+    private readonly OwnersFile _ownersFile;
     private readonly ILogger<Nfs4State> _logger;
+    private readonly Nfs4Options _options;
     private readonly Timer _reaper;
-    private uint _nextClient;
-    private ulong _nextSession;
-    private ulong _nextState;
+    private long _cacheReserved;
     private long _graceEnds;
 
     public Nfs4State(IOptions<DittoFsOptions> options, ILogger<Nfs4State> logger)
     {
         _logger = logger;
-        Nfs4Options o = options.Value.Nfs4;
-        LeaseSeconds = (uint)o.LeaseSeconds;
-        // A boot epoch that differs from the last instance's (seconds since 2020, never 0).
-        Boot = (uint)Math.Max(1, (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1_577_836_800));
+        _options = options.Value.Nfs4;
+        LeaseSeconds = (uint)_options.LeaseSeconds;
+        // Neither 0 nor all ones: those are the special stateids' "other" bytes.
+        uint boot;
+        do boot = (uint)RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue); while (boot is 0 or uint.MaxValue);
+        Boot = boot;
+        string? path;
         try
         {
             string dir = Path.Combine(Path.GetFullPath(options.Value.DataDirectory), "nfs4");
             Directory.CreateDirectory(dir);
-            _ownersFile = Path.Combine(dir, "clients");
+            path = Path.Combine(dir, "clients");
         }
         catch (IOException)
         {
-            _ownersFile = null;
+            path = null;
         }
-        _previousOwners = LoadOwners();
+        _previousOwners = OwnersFile.Load(path);
         foreach (string owner in _previousOwners) _persistedOwners.Add(owner);
+        _ownersFile = new OwnersFile(path, logger, SnapshotOwners);
         // At least a lease: a client notices the restart only when it next renews (knfsd does the same).
-        int grace = Math.Max(o.GraceSeconds, o.LeaseSeconds);
-        _graceEnds = _previousOwners.Count == 0 || o.GraceSeconds == 0 ? 0 : Environment.TickCount64 + grace * 1000L;
+        int grace = Math.Max(_options.GraceSeconds, _options.LeaseSeconds);
+        _graceEnds = _previousOwners.Count == 0 || _options.GraceSeconds == 0 ? 0 : Environment.TickCount64 + grace * 1000L;
         if (_graceEnds != 0) Nfs4Log.GraceStarted(_logger, grace, _previousOwners.Count);
         _reaper = new Timer(_ => ExpireLeasesSafely(), null, 1000, 1000);
     }
 
+    /// <summary>This instance's random tag in every stateid (never 0 or all ones).</summary>
     public uint Boot { get; }
 
     public uint LeaseSeconds { get; }
-
-    public object Sync => _sync;
 
     /// <summary>Reclaims are accepted, new opens and locks wait (NFS4ERR_GRACE).</summary>
     public bool InGrace
@@ -74,86 +84,168 @@ internal sealed class Nfs4State : IDisposable
             long ends = Volatile.Read(ref _graceEnds);
             if (ends == 0) return false;
             if (Environment.TickCount64 < ends) return true;
-            lock (_sync) EndGrace();
+            lock (_lock) EndGrace();
             return false;
         }
+    }
+
+    /// <summary>May this client still reclaim (CLAIM_PREVIOUS, reclaim locks)? NO_GRACE when not.</summary>
+    public bool MayReclaim(ClientRecord client)
+    {
+        if (!InGrace) return false;
+        lock (_lock) return !client.ReclaimComplete;
     }
 
     private void EndGrace()
     {
         if (_graceEnds == 0) return;
-        _graceEnds = 0;
+        Volatile.Write(ref _graceEnds, 0);
         // Owners that never came back lose their claim to grace.
         foreach (string owner in _previousOwners) _persistedOwners.Remove(owner);
         foreach (ClientRecord c in _clients.Values)
         {
-            if (c.Confirmed) _persistedOwners.Add(Convert.ToHexString(c.OwnerId));
+            if (c.Confirmed) _persistedOwners.Add(c.OwnerKey);
         }
         _previousOwners.Clear();
-        SaveOwners();
+        _ = _ownersFile.Changed();
         Nfs4Log.GraceEnded(_logger);
     }
 
-    // ---- clients -------------------------------------------------------------------------
-
-    public ClientRecord? FindClient(ulong id) => _clients.GetValueOrDefault(id);
-
-    /// <summary>A new client record (unconfirmed until CREATE_SESSION). Caller holds Sync.</summary>
-    public ClientRecord NewClient(byte[] ownerId, ulong verifier)
+    private string[] SnapshotOwners()
     {
-        var client = new ClientRecord { Id = ((ulong)Boot << 32) | ++_nextClient, OwnerId = ownerId, Verifier = verifier };
-        _clients[client.Id] = client;
-        return client;
+        lock (_lock) return [.. _persistedOwners];
     }
 
-    public IEnumerable<ClientRecord> ClientsWithOwner(ReadOnlySpan<byte> ownerId)
+    // ---- ids -----------------------------------------------------------------------------
+
+    private static ulong RandomId()
     {
-        var list = new List<ClientRecord>();
-        foreach (ClientRecord c in _clients.Values)
+        Span<byte> bytes = stackalloc byte[8];
+        RandomNumberGenerator.Fill(bytes);
+        return BitConverter.ToUInt64(bytes);
+    }
+
+    private ulong NewClientId()
+    {
+        ulong id;
+        do id = RandomId(); while (id == 0 || _clients.ContainsKey(id));
+        return id;
+    }
+
+    private SessionId NewSessionId()
+    {
+        SessionId id;
+        do id = new SessionId(RandomId(), RandomId()); while (_sessions.ContainsKey(id));
+        return id;
+    }
+
+    // ---- clients (RFC 8881 §18.35, §18.50) ------------------------------------------------
+
+    /// <summary>
+    /// §18.35.5 for SP4_NONE: a known owner with the same verifier and principal keeps its
+    /// record; a new verifier (the client rebooted) gets a new unconfirmed record; another
+    /// principal gets CLID_INUSE while the confirmed record has sessions or state (knfsd's
+    /// client_has_state), else a new record that replaces it once confirmed.
+    /// </summary>
+    public Nfs4Status ExchangeId(byte[] ownerId, string ownerKey, ulong verifier, bool update, Principal principal, out ExchangeIdResult result)
+    {
+        result = default;
+        lock (_lock)
         {
-            if (c.OwnerId.AsSpan().SequenceEqual(ownerId)) list.Add(c);
+            ClientRecord? confirmed = null;
+            List<ClientRecord>? records = _byOwner.GetValueOrDefault(ownerKey);
+            if (records is not null)
+            {
+                foreach (ClientRecord existing in records)
+                {
+                    if (existing.Confirmed) confirmed = existing;
+                }
+            }
+            ClientRecord client;
+            if (update)
+            {
+                if (confirmed is null) return Nfs4Status.NoEnt;
+                if (confirmed.Principal != principal) return Nfs4Status.Perm;
+                if (confirmed.Verifier != verifier) return Nfs4Status.NotSame;
+                client = confirmed;
+            }
+            else if (confirmed is not null && confirmed.Principal != principal && (confirmed.Sessions.Count > 0 || confirmed.States.Count > 0))
+            {
+                return Nfs4Status.ClidInUse;
+            }
+            else if (confirmed is not null && confirmed.Verifier == verifier && confirmed.Principal == principal)
+            {
+                client = confirmed;
+            }
+            else
+            {
+                if (records is not null)
+                {
+                    foreach (ClientRecord old in records.ToArray())
+                    {
+                        if (!old.Confirmed) RemoveClient(old);
+                    }
+                }
+                client = new ClientRecord { Id = NewClientId(), OwnerId = ownerId, OwnerKey = ownerKey, Verifier = verifier, Principal = principal };
+                _clients[client.Id] = client;
+                if (!_byOwner.TryGetValue(ownerKey, out records)) _byOwner[ownerKey] = records = [];
+                records.Add(client);
+            }
+            client.LastRenewed = Environment.TickCount64;
+            result = new ExchangeIdResult(client.Id, client.CreateSessionSeq + 1, client.Confirmed);
+            return Nfs4Status.Ok;
         }
-        return list;
     }
 
-    /// <summary>CREATE_SESSION confirmed the client: older records of the same owner go with their state. Caller holds Sync.</summary>
-    public void Confirm(ClientRecord client)
+    /// <summary>DESTROY_CLIENTID: only by its principal, only without sessions; the owner gives up its state for good.</summary>
+    public Nfs4Status DestroyClient(ulong clientId, Principal principal)
     {
-        if (client.Confirmed) return;
-        client.Confirmed = true;
-        foreach (ClientRecord other in ClientsWithOwner(client.OwnerId))
+        lock (_lock)
         {
-            if (other != client) RemoveClient(other);
+            if (!_clients.TryGetValue(clientId, out ClientRecord? client)) return Nfs4Status.StaleClientId;
+            if (client.Principal != principal) return Nfs4Status.WrongCred;
+            if (client.Sessions.Count > 0) return Nfs4Status.ClientIdBusy;
+            DestroyClientLocked(client);
+            return Nfs4Status.Ok;
         }
-        if (_persistedOwners.Add(Convert.ToHexString(client.OwnerId))) SaveOwners();
     }
 
-    /// <summary>Drops a client with its sessions and state. Caller holds Sync.</summary>
-    public void RemoveClient(ClientRecord client)
+    private void DestroyClientLocked(ClientRecord client)
+    {
+        RemoveClient(client);
+        if (!_byOwner.ContainsKey(client.OwnerKey) && _persistedOwners.Remove(client.OwnerKey)) _ = _ownersFile.Changed();
+    }
+
+    /// <summary>Drops a client with its sessions and state.</summary>
+    private void RemoveClient(ClientRecord client)
     {
         _clients.Remove(client.Id);
-        foreach (Session s in client.Sessions) _sessions.Remove(s.Id);
+        if (_byOwner.TryGetValue(client.OwnerKey, out List<ClientRecord>? records))
+        {
+            records.Remove(client);
+            if (records.Count == 0) _byOwner.Remove(client.OwnerKey);
+        }
+        foreach (Session s in client.Sessions) ForgetSession(s);
         client.Sessions.Clear();
         foreach (StateObject state in client.States.ToArray()) RemoveState(state);
         client.States.Clear();
     }
 
-    /// <summary>DESTROY_CLIENTID: the owner gives up its state for good.</summary>
-    public void DestroyClient(ClientRecord client)
+    /// <summary>RECLAIM_COMPLETE for the whole server: COMPLETE_ALREADY the second time.</summary>
+    public Nfs4Status ReclaimComplete(ClientRecord client)
     {
-        RemoveClient(client);
-        bool sameOwnerLeft = false;
-        foreach (ClientRecord c in _clients.Values) sameOwnerLeft |= c.OwnerId.AsSpan().SequenceEqual(client.OwnerId);
-        if (!sameOwnerLeft && _persistedOwners.Remove(Convert.ToHexString(client.OwnerId))) SaveOwners();
+        lock (_lock)
+        {
+            if (client.ReclaimComplete) return Nfs4Status.CompleteAlready;
+            client.ReclaimComplete = true;
+            if (_graceEnds == 0) return Nfs4Status.Ok;
+            _previousOwners.Remove(client.OwnerKey);
+            if (_previousOwners.Count == 0) EndGrace();
+            return Nfs4Status.Ok;
+        }
     }
 
-    public void ReclaimCompleted(ClientRecord client)
-    {
-        client.ReclaimComplete = true;
-        if (_graceEnds == 0) return;
-        _previousOwners.Remove(Convert.ToHexString(client.OwnerId));
-        if (_previousOwners.Count == 0) EndGrace();
-    }
+    // ---- leases --------------------------------------------------------------------------
 
     /// <summary>A timer callback that throws ends the process: a failed pass is logged and the next one retries.</summary>
     private void ExpireLeasesSafely()
@@ -168,228 +260,226 @@ internal sealed class Nfs4State : IDisposable
         }
     }
 
-    /// <summary>Clients that stopped renewing (no SEQUENCE for a lease period and a half) lose everything.</summary>
+    /// <summary>
+    /// Clients that stopped renewing (no SEQUENCE for a lease period and a half) lose everything,
+    /// all in one pass under the lock; the owners file is rewritten once, later, by its writer.
+    /// </summary>
     private void ExpireLeases()
     {
         long now = Environment.TickCount64;
         long limit = LeaseSeconds * 1500L;
-        lock (_sync)
+        List<ulong>? expired = null;
+        lock (_lock)
         {
             if (_graceEnds != 0 && now >= _graceEnds) EndGrace();
-            List<ClientRecord>? expired = null;
             foreach (ClientRecord c in _clients.Values)
             {
-                if (c.Busy == 0 && now - c.LastRenewed > limit) (expired ??= []).Add(c);
+                if (c.Busy == 0 && now - c.LastRenewed > limit) (expired ??= []).Add(c.Id);
             }
             if (expired is null) return;
-            foreach (ClientRecord c in expired)
-            {
-                Nfs4Log.LeaseExpired(_logger, c.Id);
-                DestroyClient(c); // as knfsd: an expired client has nothing to reclaim after a restart
-            }
+            // As knfsd: an expired client has nothing to reclaim after a restart.
+            foreach (ulong id in expired) DestroyClientLocked(_clients[id]);
         }
+        foreach (ulong id in expired) Nfs4Log.LeaseExpired(_logger, id);
     }
 
-    // ---- sessions ------------------------------------------------------------------------
-
-    public Session NewSession(ClientRecord client, ChannelAttrs fore, ChannelAttrs back, uint callbackProgram)
-    {
-        var slots = new Slot[fore.MaxRequests];
-        for (int i = 0; i < slots.Length; i++) slots[i] = new Slot();
-        var session = new Session
-        {
-            Id = new SessionId(client.Id, ((ulong)Boot << 32) | ++_nextSession),
-            Client = client,
-            Slots = slots,
-            Fore = fore,
-            Back = back,
-            CallbackProgram = callbackProgram,
-        };
-        _sessions[session.Id] = session;
-        client.Sessions.Add(session);
-        return session;
-    }
-
-    public Session? FindSession(SessionId id) => _sessions.GetValueOrDefault(id);
-
-    public void RemoveSession(Session session)
-    {
-        _sessions.Remove(session.Id);
-        session.Client.Sessions.Remove(session);
-    }
-
-    // ---- stateids ------------------------------------------------------------------------
-
-    public Stateid4 ToStateid(StateObject state) => new(state.Seqid, Boot, state.Id);
+    // ---- sessions (RFC 8881 §18.36, §18.37, §18.46) ----------------------------------------
 
     /// <summary>
-    /// Finds the state a stateid names. STALE_STATEID for another boot, BAD_STATEID for unknown
-    /// ones or another client's, OLD_STATEID for a seqid behind the current one (0 means current).
-    /// Caller holds Sync.
+    /// CREATE_SESSION: only by the client's principal (else CLID_INUSE); a retry of the last
+    /// sequenceid gets the cached result. Over <see cref="Nfs4Options.MaxSessionsPerClient"/>
+    /// it is NOSPC (cached like any result, the client moves on to the next sequenceid); the
+    /// slots are cut to what the server-wide reply cache budget has room for, DELAY with no
+    /// room for one. <paramref name="persisted"/> completes once a newly confirmed owner is in
+    /// the owners file (the reply waits for it, so a restart right after still grants grace).
     /// </summary>
-    public Nfs4Status Find(in Stateid4 stateid, ClientRecord? client, out StateObject? state)
+    public Nfs4Status CreateSession(in CreateSessionRequest request, Principal principal, Func<SessionId, ChannelAttrs, byte[]> encode,
+        out byte[]? reply, out Task persisted)
     {
-        state = null;
-        if (stateid.Boot != Boot) return stateid.Boot < Boot ? Nfs4Status.StaleStateId : Nfs4Status.BadStateId;
-        if (!_states.TryGetValue(stateid.Id, out StateObject? found)) return Nfs4Status.BadStateId;
-        if (client is not null && found.Client != client) return Nfs4Status.BadStateId;
-        if (stateid.Seqid != 0)
+        reply = null;
+        persisted = Task.CompletedTask;
+        lock (_lock)
         {
-            if (stateid.Seqid < found.Seqid) return Nfs4Status.OldStateId;
-            if (stateid.Seqid > found.Seqid) return Nfs4Status.BadStateId;
-        }
-        state = found;
-        return Nfs4Status.Ok;
-    }
-
-    public OpenState? FindOpen(ClientRecord client, FileId file, ReadOnlySpan<byte> owner)
-    {
-        if (!_opensByFile.TryGetValue(file, out List<OpenState>? opens)) return null;
-        foreach (OpenState o in opens)
-        {
-            if (o.Client == client && o.Owner.AsSpan().SequenceEqual(owner)) return o;
-        }
-        return null;
-    }
-
-    /// <summary>SHARE_DENIED when another open's deny bits exclude this access or this deny excludes another's access.</summary>
-    public bool ShareConflicts(FileId file, OpenState? self, uint access, uint deny)
-    {
-        if (!_opensByFile.TryGetValue(file, out List<OpenState>? opens)) return false;
-        foreach (OpenState o in opens)
-        {
-            if (o == self) continue;
-            if ((o.Deny & access) != 0 || (o.Access & deny) != 0) return true;
-        }
-        return false;
-    }
-
-    public OpenState NewOpen(ClientRecord client, FileId file, byte[] owner, uint access, uint deny)
-    {
-        var open = new OpenState { Id = ++_nextState, Client = client, File = file, Owner = owner, Access = access, Deny = deny };
-        _states[open.Id] = open;
-        client.States.Add(open);
-        if (!_opensByFile.TryGetValue(file, out List<OpenState>? opens)) _opensByFile[file] = opens = [];
-        opens.Add(open);
-        return open;
-    }
-
-    public LockState GetLockState(OpenState open, byte[] lockOwner)
-    {
-        foreach (LockState l in open.Locks)
-        {
-            if (l.LockOwner.AsSpan().SequenceEqual(lockOwner)) return l;
-        }
-        var state = new LockState { Id = ++_nextState, Client = open.Client, File = open.File, Open = open, LockOwner = lockOwner, Seqid = 0 };
-        _states[state.Id] = state;
-        open.Client.States.Add(state);
-        open.Locks.Add(state);
-        return state;
-    }
-
-    public bool HoldsLocks(LockState state) =>
-        _locksByFile.TryGetValue(state.File, out List<LockRange>? ranges) && ranges.Exists(r => r.Owner == state);
-
-    public void RemoveState(StateObject state)
-    {
-        _states.Remove(state.Id);
-        state.Client.States.Remove(state);
-        switch (state)
-        {
-            case OpenState open:
-                foreach (LockState l in open.Locks.ToArray()) RemoveState(l);
-                if (_opensByFile.TryGetValue(open.File, out List<OpenState>? opens))
-                {
-                    opens.Remove(open);
-                    if (opens.Count == 0) _opensByFile.Remove(open.File);
-                }
-                break;
-            case LockState lockState:
-                lockState.Open.Locks.Remove(lockState);
-                if (_locksByFile.TryGetValue(lockState.File, out List<LockRange>? ranges))
-                {
-                    ranges.RemoveAll(r => r.Owner == lockState);
-                    if (ranges.Count == 0) _locksByFile.Remove(lockState.File);
-                }
-                break;
-        }
-    }
-
-    // ---- byte-range locks ------------------------------------------------------------------
-
-    /// <summary>The first range of another owner that conflicts with [start, end) of the given kind; null when none.</summary>
-    public LockRange? FindConflict(FileId file, ulong clientId, ReadOnlySpan<byte> owner, ulong start, ulong end, bool write)
-    {
-        if (!_locksByFile.TryGetValue(file, out List<LockRange>? ranges)) return null;
-        foreach (LockRange r in ranges)
-        {
-            if (r.Owner.SameOwner(clientId, owner)) continue;
-            if (r.Start >= end || start >= r.End) continue;
-            if (write || r.Write) return r;
-        }
-        return null;
-    }
-
-    /// <summary>POSIX semantics: the owner's range [start, end) becomes exactly this kind (or unlocked), splitting what overlaps.</summary>
-    public void SetRange(LockState owner, ulong start, ulong end, bool write, bool unlock)
-    {
-        if (!_locksByFile.TryGetValue(owner.File, out List<LockRange>? ranges))
-        {
-            if (unlock) return;
-            _locksByFile[owner.File] = ranges = [];
-        }
-        for (int i = ranges.Count - 1; i >= 0; i--)
-        {
-            LockRange r = ranges[i];
-            if (r.Owner != owner || r.Start >= end || start >= r.End) continue;
-            ranges.RemoveAt(i);
-            if (r.Start < start) ranges.Add(new LockRange { Owner = owner, Start = r.Start, End = start, Write = r.Write });
-            if (r.End > end) ranges.Add(new LockRange { Owner = owner, Start = end, End = r.End, Write = r.Write });
-        }
-        if (!unlock) ranges.Add(new LockRange { Owner = owner, Start = start, End = end, Write = write });
-        if (ranges.Count == 0) _locksByFile.Remove(owner.File);
-    }
-
-    // ---- persisted owners (for grace) -------------------------------------------------------
-
-    private HashSet<string> LoadOwners()
-    {
-        var owners = new HashSet<string>(StringComparer.Ordinal);
-        if (_ownersFile is null || !File.Exists(_ownersFile)) return owners;
-        try
-        {
-            foreach (string line in File.ReadAllLines(_ownersFile))
+            if (!_clients.TryGetValue(request.ClientId, out ClientRecord? client)) return Nfs4Status.StaleClientId;
+            if (client.Principal != principal) return Nfs4Status.ClidInUse;
+            if (request.Sequence == client.CreateSessionSeq && (client.CreateSessionReply is not null || client.CreateSessionStatus != Nfs4Status.Ok))
             {
-                if (line.Length > 0) owners.Add(line.Trim());
+                reply = client.CreateSessionReply;
+                return client.CreateSessionStatus;
+            }
+            if (request.Sequence != client.CreateSessionSeq + 1) return Nfs4Status.SeqMisordered;
+            ChannelAttrs fore = request.Fore;
+            if (fore.MaxRequests == 0 || fore.MaxOperations == 0) return Nfs4Status.Inval;
+            Nfs4Status status = Nfs4Status.Ok;
+            long reserve = 0;
+            if (client.Sessions.Count >= _options.MaxSessionsPerClient)
+            {
+                status = Nfs4Status.NoSpc;
+            }
+            else
+            {
+                uint cached = Math.Min(fore.MaxResponseSizeCached, (uint)_options.MaxCachedReplySize);
+                uint slots = Math.Clamp(fore.MaxRequests, 1, (uint)_options.MaxSlotsPerSession);
+                // One session takes at most an eighth of what is left (but one slot if that is all there is),
+                // so a client cannot take the whole budget (knfsd scales its share down the same way).
+                long left = _options.MaxCachedReplyBytes - _cacheReserved;
+                long room = left < cached ? left : Math.Max(cached, left / 8);
+                if (cached > 0 && (long)slots * cached > room) slots = (uint)Math.Max(0, room / cached);
+                // No room for even one slot: another client's sessions may go soon (knfsd: jukebox). Not cached, not consumed.
+                if (slots == 0) return Nfs4Status.Delay;
+                fore = fore with { MaxResponseSizeCached = cached, MaxRequests = slots };
+                reserve = (long)slots * cached;
+            }
+            client.CreateSessionSeq = request.Sequence;
+            client.CreateSessionStatus = status;
+            client.CreateSessionReply = null;
+            if (status != Nfs4Status.Ok) return status;
+
+            var slotArray = new Slot[fore.MaxRequests];
+            for (int i = 0; i < slotArray.Length; i++) slotArray[i] = new Slot();
+            var session = new Session
+            {
+                Id = NewSessionId(),
+                Client = client,
+                Slots = slotArray,
+                Fore = fore,
+                Back = request.Back,
+                CallbackProgram = request.CallbackProgram,
+                Reserved = reserve,
+            };
+            _sessions[session.Id] = session;
+            client.Sessions.Add(session);
+            _cacheReserved += reserve;
+            persisted = Confirm(client);
+            client.LastRenewed = Environment.TickCount64;
+            reply = client.CreateSessionReply = encode(session.Id, fore);
+            return Nfs4Status.Ok;
+        }
+    }
+
+    /// <summary>The first CREATE_SESSION confirms the client: older records of the same owner go with their state.</summary>
+    private Task Confirm(ClientRecord client)
+    {
+        if (client.Confirmed) return Task.CompletedTask;
+        client.Confirmed = true;
+        if (_byOwner.TryGetValue(client.OwnerKey, out List<ClientRecord>? records))
+        {
+            foreach (ClientRecord other in records.ToArray())
+            {
+                if (other != client) RemoveClient(other);
             }
         }
-        catch (IOException)
-        {
-        }
-        return owners;
+        return _persistedOwners.Add(client.OwnerKey) ? _ownersFile.Changed() : Task.CompletedTask;
     }
 
-    /// <summary>Rewrites the owners file (write, fsync, rename): rare (a client's first CREATE_SESSION).</summary>
-    private void SaveOwners()
+    /// <summary>DESTROY_SESSION: only by the principal of the session's client (else WRONG_CRED).</summary>
+    public Nfs4Status DestroySession(SessionId id, Principal principal)
     {
-        if (_ownersFile is null) return;
-        try
+        lock (_lock)
         {
-            string temp = _ownersFile + ".tmp";
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-            using (var writer = new StreamWriter(stream))
-            {
-                foreach (string owner in _persistedOwners) writer.WriteLine(owner);
-                writer.Flush();
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, _ownersFile, overwrite: true);
-        }
-        catch (IOException ex)
-        {
-            Nfs4Log.OwnersFileFailed(_logger, ex);
+            if (!_sessions.TryGetValue(id, out Session? session)) return Nfs4Status.BadSession;
+            if (session.Client.Principal != principal) return Nfs4Status.WrongCred;
+            ForgetSession(session);
+            session.Client.Sessions.Remove(session);
+            return Nfs4Status.Ok;
         }
     }
 
-    public void Dispose() => _reaper.Dispose();
+    private void ForgetSession(Session session)
+    {
+        _sessions.Remove(session.Id);
+        _cacheReserved -= session.Reserved;
+        session.Reserved = 0;
+    }
+
+    /// <summary>BIND_CONN_TO_SESSION: the session exists; its client's lease is renewed.</summary>
+    public Nfs4Status BindConnection(SessionId id)
+    {
+        lock (_lock)
+        {
+            if (!_sessions.TryGetValue(id, out Session? session)) return Nfs4Status.BadSession;
+            session.Client.LastRenewed = Environment.TickCount64;
+            return Nfs4Status.Ok;
+        }
+    }
+
+    public void SetCallbackProgram(Session session, uint program)
+    {
+        lock (_lock) session.CallbackProgram = program;
+    }
+
+    /// <summary>
+    /// SEQUENCE (§2.10.6.1): the slot's seqid decides: +1 is a new request (the slot is then
+    /// the caller's until <see cref="EndSequence"/>), equal is a retry (<paramref name="replay"/>:
+    /// answer with the slot's cached reply), anything else is misordered.
+    /// </summary>
+    public Nfs4Status BeginSequence(SessionId id, uint seqid, uint slotId, int opCount, out Session? session, out Slot? slot, out bool replay)
+    {
+        slot = null;
+        replay = false;
+        lock (_lock)
+        {
+            if (!_sessions.TryGetValue(id, out session)) return Nfs4Status.BadSession;
+            if (slotId >= session.Slots.Length) return Nfs4Status.BadSlot;
+            Slot s = session.Slots[slotId];
+            if (seqid == s.Seqid)
+            {
+                if (s.InUse) return Nfs4Status.Delay;
+                if (s.CacheLength < 0) return Nfs4Status.RetryUncachedRep;
+                // Held while the cached reply is copied out, so a next request on the slot cannot overwrite it meanwhile.
+                s.InUse = true;
+                slot = s;
+                replay = true;
+                return Nfs4Status.Ok;
+            }
+            if (seqid != unchecked(s.Seqid + 1)) return Nfs4Status.SeqMisordered;
+            if ((uint)opCount > session.Fore.MaxOperations) return Nfs4Status.TooManyOps;
+            s.Seqid = seqid;
+            s.InUse = true;
+            s.CacheLength = -1;
+            session.Client.LastRenewed = Environment.TickCount64;
+            session.Client.Busy++;
+            slot = s;
+            return Nfs4Status.Ok;
+        }
+    }
+
+    /// <summary>
+    /// The compound is done: its reply is kept for a retry when it fits the negotiated
+    /// ca_maxresponsesize_cached (a retry of a bigger one gets RETRY_UNCACHED_REP), and the
+    /// slot is free again. The slot is the caller's until then, so the copy is made before
+    /// taking the lock.
+    /// </summary>
+    public void EndSequence(Session session, Slot slot, ReadOnlySpan<byte> reply, bool cache)
+    {
+        slot.CacheLength = -1;
+        if (cache && reply.Length <= session.Fore.MaxResponseSizeCached)
+        {
+            if (slot.Cache.Length < reply.Length) slot.Cache = new byte[Math.Min(Math.Max(reply.Length, 512), (int)session.Fore.MaxResponseSizeCached)];
+            reply.CopyTo(slot.Cache);
+            slot.CacheLength = reply.Length;
+        }
+        lock (_lock)
+        {
+            slot.InUse = false;
+            session.Client.Busy--;
+            session.Client.LastRenewed = Environment.TickCount64;
+        }
+    }
+
+    /// <summary>A retry was answered from the slot's cache: the slot is free again, its cache kept.</summary>
+    public void EndReplay(Slot slot)
+    {
+        lock (_lock) slot.InUse = false;
+    }
+
+    public void Dispose()
+    {
+        _reaper.Dispose();
+        _ownersFile.Dispose();
+    }
 }
+
+internal readonly record struct ExchangeIdResult(ulong ClientId, uint Sequence, bool Confirmed);
+
+internal readonly record struct CreateSessionRequest(ulong ClientId, uint Sequence, ChannelAttrs Fore, ChannelAttrs Back, uint CallbackProgram);

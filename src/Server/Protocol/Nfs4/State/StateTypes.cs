@@ -2,13 +2,13 @@ using DittoFs.Storage;
 
 namespace DittoFs.Server.Protocol.Nfs4.State;
 
-/// <summary>sessionid4 (16 opaque bytes) as two integers: clientid and a per-boot counter.</summary>
-internal readonly record struct SessionId(ulong ClientId, ulong Sequence)
+/// <summary>sessionid4 (16 opaque bytes) as two integers, both from a CSPRNG: nothing in it can be guessed from another id.</summary>
+internal readonly record struct SessionId(ulong High, ulong Low)
 {
     public void Write(Span<byte> destination)
     {
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(destination, ClientId);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(destination[8..], Sequence);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(destination, High);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(destination[8..], Low);
     }
 
     public static SessionId Read(ReadOnlySpan<byte> source) => new(
@@ -25,9 +25,14 @@ internal sealed class ClientRecord
     public required ulong Id { get; init; }
     public required byte[] OwnerId { get; init; }
     public required ulong Verifier { get; init; }
+    /// <summary>The principal of the EXCHANGE_ID that made the record: the only one that may confirm, use or destroy it.</summary>
+    public required Principal Principal { get; init; }
+    /// <summary>The owner as the persisted owners file and the by-owner index spell it (hex).</summary>
+    public required string OwnerKey { get; init; }
     public bool Confirmed;
     /// <summary>The CREATE_SESSION "slot" of the client (§18.36.4): last sequenceid seen and its cached reply.</summary>
     public uint CreateSessionSeq;
+    public Nfs4Status CreateSessionStatus;
     public byte[]? CreateSessionReply;
     public long LastRenewed = Environment.TickCount64;
     public bool ReclaimComplete;
@@ -55,6 +60,8 @@ internal sealed class Session
     public required ChannelAttrs Fore { get; init; }
     public required ChannelAttrs Back { get; init; }
     public uint CallbackProgram;
+    /// <summary>Bytes of the server-wide reply cache budget this session holds (slots × cached reply size).</summary>
+    public long Reserved;
 }
 
 internal enum StateKind : byte { Open, Lock }

@@ -7,11 +7,12 @@ namespace DittoFs.Server.Protocol.Nfs4;
 /// <code>
 /// 0        4            8                   16
 /// +--------+------------+-------------------+
-/// | seqid  | boot epoch | state id (BE u64) |
+/// | seqid  | boot tag   | state id (BE u64) |
 /// +--------+------------+-------------------+
 ///           \_________ other[12] __________/
 /// </code>
-/// The boot epoch tells a stateid of an earlier server instance (STALE_STATEID) from an unknown one (BAD_STATEID).
+/// The boot tag (random per server instance, never 0 or all ones) tells a stateid of another instance
+/// (STALE_STATEID) from an unknown one (BAD_STATEID); the state id is random too, so none can be guessed.
 /// </summary>
 internal readonly record struct Stateid4(uint Seqid, uint Boot, ulong Id)
 {

@@ -1,0 +1,337 @@
+using DittoFs.Storage;
+
+namespace DittoFs.Server.Protocol.Nfs4.State;
+
+/// <summary>A conflicting lock, as LOCK4denied reports it.</summary>
+internal readonly record struct LockDenied(ulong Start, ulong End, bool Write, ulong ClientId, byte[] Owner);
+
+// Opens, share reservations, byte-range locks and the stateids that name them (RFC 8881 §9, §18.2, §18.10-18.18, §18.38, §18.48).
+internal sealed partial class Nfs4State
+{
+    private readonly Dictionary<ulong, StateObject> _states = new();
+    private readonly Dictionary<FileId, List<OpenState>> _opensByFile = new();
+    private readonly Dictionary<FileId, List<LockRange>> _locksByFile = new();
+
+    private Stateid4 ToStateid(StateObject state) => new(state.Seqid, Boot, state.Id);
+
+    private ulong NewStateId()
+    {
+        ulong id;
+        do id = RandomId(); while (id == 0 || id == ulong.MaxValue || _states.ContainsKey(id));
+        return id;
+    }
+
+    /// <summary>
+    /// Finds the state a stateid names for this client. STALE_STATEID for another instance's tag,
+    /// BAD_STATEID for unknown ones or another client's (§8.2.4: a stateid is only good through a
+    /// session of its client), OLD_STATEID for a seqid behind the current one (0 means current).
+    /// </summary>
+    private Nfs4Status Find(in Stateid4 stateid, ClientRecord client, out StateObject? state)
+    {
+        state = null;
+        if (stateid.Boot != Boot) return Nfs4Status.StaleStateId;
+        if (!_states.TryGetValue(stateid.Id, out StateObject? found)) return Nfs4Status.BadStateId;
+        if (found.Client != client) return Nfs4Status.BadStateId;
+        if (stateid.Seqid != 0)
+        {
+            if (stateid.Seqid < found.Seqid) return Nfs4Status.OldStateId;
+            if (stateid.Seqid > found.Seqid) return Nfs4Status.BadStateId;
+        }
+        state = found;
+        return Nfs4Status.Ok;
+    }
+
+    /// <summary>OPEN: a new open of this owner, or its access and deny added to the owner's open (SHARE_DENIED on a conflict).</summary>
+    public Nfs4Status Open(ClientRecord client, FileId file, byte[] owner, uint access, uint deny, out Stateid4 stateid)
+    {
+        stateid = default;
+        lock (_lock)
+        {
+            if (!_clients.ContainsKey(client.Id)) return Nfs4Status.Expired;
+            OpenState? open = FindOpen(client, file, owner);
+            if (ShareConflicts(file, open, access, deny)) return Nfs4Status.ShareDenied;
+            if (open is null)
+            {
+                open = new OpenState { Id = NewStateId(), Client = client, File = file, Owner = owner, Access = access, Deny = deny };
+                _states[open.Id] = open;
+                client.States.Add(open);
+                if (!_opensByFile.TryGetValue(file, out List<OpenState>? opens)) _opensByFile[file] = opens = [];
+                opens.Add(open);
+            }
+            else
+            {
+                open.Access |= access;
+                open.Deny |= deny;
+                open.Seqid++;
+            }
+            stateid = ToStateid(open);
+            return Nfs4Status.Ok;
+        }
+    }
+
+    private OpenState? FindOpen(ClientRecord client, FileId file, ReadOnlySpan<byte> owner)
+    {
+        if (!_opensByFile.TryGetValue(file, out List<OpenState>? opens)) return null;
+        foreach (OpenState o in opens)
+        {
+            if (o.Client == client && o.Owner.AsSpan().SequenceEqual(owner)) return o;
+        }
+        return null;
+    }
+
+    /// <summary>SHARE_DENIED when another open's deny bits exclude this access or this deny excludes another's access.</summary>
+    private bool ShareConflicts(FileId file, OpenState? self, uint access, uint deny)
+    {
+        if (!_opensByFile.TryGetValue(file, out List<OpenState>? opens)) return false;
+        foreach (OpenState o in opens)
+        {
+            if (o == self) continue;
+            if ((o.Deny & access) != 0 || (o.Access & deny) != 0) return true;
+        }
+        return false;
+    }
+
+    /// <summary>CLOSE: the open of this file goes, LOCKS_HELD while one of its lock owners holds a range.</summary>
+    public Nfs4Status Close(ClientRecord client, in Stateid4 stateid, FileId file)
+    {
+        lock (_lock)
+        {
+            Nfs4Status status = Find(stateid, client, out StateObject? found);
+            if (status != Nfs4Status.Ok) return status;
+            if (found is not OpenState open || open.File != file) return Nfs4Status.BadStateId;
+            foreach (LockState l in open.Locks)
+            {
+                if (HoldsLocks(l)) return Nfs4Status.LocksHeld;
+            }
+            RemoveState(open);
+            return Nfs4Status.Ok;
+        }
+    }
+
+    /// <summary>OPEN_DOWNGRADE: access and deny may only shrink.</summary>
+    public Nfs4Status Downgrade(ClientRecord client, in Stateid4 stateid, FileId file, uint access, uint deny, out Stateid4 result)
+    {
+        result = default;
+        lock (_lock)
+        {
+            Nfs4Status status = Find(stateid, client, out StateObject? found);
+            if (status != Nfs4Status.Ok) return status;
+            if (found is not OpenState open || open.File != file) return Nfs4Status.BadStateId;
+            if (access == 0 || access > Nfs4Const.ShareAccessBoth || deny > Nfs4Const.ShareAccessBoth) return Nfs4Status.Inval;
+            if ((access & ~open.Access) != 0 || (deny & ~open.Deny) != 0) return Nfs4Status.Inval;
+            open.Access = access;
+            open.Deny = deny;
+            open.Seqid++;
+            result = ToStateid(open);
+            return Nfs4Status.Ok;
+        }
+    }
+
+    /// <summary>A stateid this client holds, of any kind (DELEGRETURN, TEST_STATEID).</summary>
+    public Nfs4Status Check(ClientRecord client, in Stateid4 stateid)
+    {
+        lock (_lock) return Find(stateid, client, out _);
+    }
+
+    /// <summary>TEST_STATEID: the status each stateid would get; the special ones are BAD_STATEID.</summary>
+    public void Test(ClientRecord client, ReadOnlySpan<Stateid4> ids, Span<Nfs4Status> statuses)
+    {
+        lock (_lock)
+        {
+            for (int i = 0; i < ids.Length; i++) statuses[i] = ids[i].IsSpecial ? Nfs4Status.BadStateId : Find(ids[i], client, out _);
+        }
+    }
+
+    /// <summary>
+    /// The stateid of a READ, WRITE or SETATTR(size). Ours must name an open (or a lock of an
+    /// open) of this file, opened for writing to write. The special stateids act without an
+    /// open, so another open's share denial stops them (§9.1.3, §9.7): LOCKED for a write under
+    /// DENY_WRITE and for an anonymous read under DENY_READ; the READ bypass stateid (all ones)
+    /// skips the check for reads only (knfsd's check_special_stateids does the same).
+    /// </summary>
+    public Nfs4Status CheckIo(ClientRecord client, in Stateid4 stateid, FileId file, bool write)
+    {
+        lock (_lock)
+        {
+            if (stateid.IsAnonymous || stateid.IsBypass)
+            {
+                if (!write && stateid.IsBypass) return Nfs4Status.Ok;
+                uint denied = write ? Nfs4Const.ShareAccessWrite : Nfs4Const.ShareAccessRead;
+                if (_opensByFile.TryGetValue(file, out List<OpenState>? opens))
+                {
+                    foreach (OpenState o in opens)
+                    {
+                        if ((o.Deny & denied) != 0) return Nfs4Status.Locked;
+                    }
+                }
+                return Nfs4Status.Ok;
+            }
+            Nfs4Status status = Find(stateid, client, out StateObject? found);
+            if (status != Nfs4Status.Ok) return status;
+            if (found!.File != file) return Nfs4Status.BadStateId;
+            OpenState open = found as OpenState ?? ((LockState)found).Open;
+            if (write && (open.Access & Nfs4Const.ShareAccessWrite) == 0) return Nfs4Status.OpenMode;
+            return Nfs4Status.Ok;
+        }
+    }
+
+    /// <summary>
+    /// LOCK: a new lock owner comes with its open stateid (<paramref name="newLockOwner"/> set),
+    /// an existing one with its lock stateid. DENIED with the conflicting range.
+    /// </summary>
+    public Nfs4Status Lock(ClientRecord client, in Stateid4 stateid, FileId file, byte[]? newLockOwner, ulong start, ulong end, bool write,
+        out Stateid4 result, out LockDenied denied)
+    {
+        result = default;
+        denied = default;
+        lock (_lock)
+        {
+            Nfs4Status status = Find(stateid, client, out StateObject? found);
+            if (status != Nfs4Status.Ok) return status;
+            if (found!.File != file) return Nfs4Status.BadStateId;
+            LockState lockState;
+            if (newLockOwner is not null)
+            {
+                if (found is not OpenState open) return Nfs4Status.BadStateId;
+                if (write && (open.Access & Nfs4Const.ShareAccessWrite) == 0) return Nfs4Status.OpenMode;
+                lockState = GetLockState(open, newLockOwner);
+            }
+            else
+            {
+                if (found is not LockState existing) return Nfs4Status.BadStateId;
+                lockState = existing;
+            }
+            if (write && (lockState.Open.Access & Nfs4Const.ShareAccessWrite) == 0) return Nfs4Status.OpenMode;
+            LockRange? conflict = FindConflict(lockState.File, client.Id, lockState.LockOwner, start, end, write);
+            if (conflict is not null)
+            {
+                denied = ToDenied(conflict);
+                return Nfs4Status.Denied;
+            }
+            SetRange(lockState, start, end, write, unlock: false);
+            lockState.Seqid++;
+            result = ToStateid(lockState);
+            return Nfs4Status.Ok;
+        }
+    }
+
+    /// <summary>LOCKT: would this owner's lock conflict?</summary>
+    public Nfs4Status TestLock(ClientRecord client, FileId file, ReadOnlySpan<byte> owner, ulong start, ulong end, bool write, out LockDenied denied)
+    {
+        denied = default;
+        lock (_lock)
+        {
+            LockRange? conflict = FindConflict(file, client.Id, owner, start, end, write);
+            if (conflict is null) return Nfs4Status.Ok;
+            denied = ToDenied(conflict);
+            return Nfs4Status.Denied;
+        }
+    }
+
+    /// <summary>LOCKU: the range is unlocked for this lock stateid's owner.</summary>
+    public Nfs4Status Unlock(ClientRecord client, in Stateid4 stateid, FileId file, ulong start, ulong end, out Stateid4 result)
+    {
+        result = default;
+        lock (_lock)
+        {
+            Nfs4Status status = Find(stateid, client, out StateObject? found);
+            if (status != Nfs4Status.Ok) return status;
+            if (found is not LockState lockState || lockState.File != file) return Nfs4Status.BadStateId;
+            SetRange(lockState, start, end, write: false, unlock: true);
+            lockState.Seqid++;
+            result = ToStateid(lockState);
+            return Nfs4Status.Ok;
+        }
+    }
+
+    /// <summary>FREE_STATEID: a lock stateid without locks goes; an open or a lock stateid with locks is LOCKS_HELD.</summary>
+    public Nfs4Status Free(ClientRecord client, in Stateid4 stateid)
+    {
+        lock (_lock)
+        {
+            Nfs4Status status = Find(stateid with { Seqid = 0 }, client, out StateObject? found);
+            if (status != Nfs4Status.Ok) return status;
+            if (found is OpenState) return Nfs4Status.LocksHeld;
+            var lockState = (LockState)found!;
+            if (HoldsLocks(lockState)) return Nfs4Status.LocksHeld;
+            RemoveState(lockState);
+            return Nfs4Status.Ok;
+        }
+    }
+
+    private static LockDenied ToDenied(LockRange r) => new(r.Start, r.End, r.Write, r.Owner.Client.Id, r.Owner.LockOwner);
+
+    private LockState GetLockState(OpenState open, byte[] lockOwner)
+    {
+        foreach (LockState l in open.Locks)
+        {
+            if (l.LockOwner.AsSpan().SequenceEqual(lockOwner)) return l;
+        }
+        var state = new LockState { Id = NewStateId(), Client = open.Client, File = open.File, Open = open, LockOwner = lockOwner, Seqid = 0 };
+        _states[state.Id] = state;
+        open.Client.States.Add(state);
+        open.Locks.Add(state);
+        return state;
+    }
+
+    private bool HoldsLocks(LockState state) =>
+        _locksByFile.TryGetValue(state.File, out List<LockRange>? ranges) && ranges.Exists(r => r.Owner == state);
+
+    private void RemoveState(StateObject state)
+    {
+        _states.Remove(state.Id);
+        state.Client.States.Remove(state);
+        switch (state)
+        {
+            case OpenState open:
+                foreach (LockState l in open.Locks.ToArray()) RemoveState(l);
+                if (_opensByFile.TryGetValue(open.File, out List<OpenState>? opens))
+                {
+                    opens.Remove(open);
+                    if (opens.Count == 0) _opensByFile.Remove(open.File);
+                }
+                break;
+            case LockState lockState:
+                lockState.Open.Locks.Remove(lockState);
+                if (_locksByFile.TryGetValue(lockState.File, out List<LockRange>? ranges))
+                {
+                    ranges.RemoveAll(r => r.Owner == lockState);
+                    if (ranges.Count == 0) _locksByFile.Remove(lockState.File);
+                }
+                break;
+        }
+    }
+
+    /// <summary>The first range of another owner that conflicts with [start, end) of the given kind; null when none.</summary>
+    private LockRange? FindConflict(FileId file, ulong clientId, ReadOnlySpan<byte> owner, ulong start, ulong end, bool write)
+    {
+        if (!_locksByFile.TryGetValue(file, out List<LockRange>? ranges)) return null;
+        foreach (LockRange r in ranges)
+        {
+            if (r.Owner.SameOwner(clientId, owner)) continue;
+            if (r.Start >= end || start >= r.End) continue;
+            if (write || r.Write) return r;
+        }
+        return null;
+    }
+
+    /// <summary>POSIX semantics: the owner's range [start, end) becomes exactly this kind (or unlocked), splitting what overlaps.</summary>
+    private void SetRange(LockState owner, ulong start, ulong end, bool write, bool unlock)
+    {
+        if (!_locksByFile.TryGetValue(owner.File, out List<LockRange>? ranges))
+        {
+            if (unlock) return;
+            _locksByFile[owner.File] = ranges = [];
+        }
+        for (int i = ranges.Count - 1; i >= 0; i--)
+        {
+            LockRange r = ranges[i];
+            if (r.Owner != owner || r.Start >= end || start >= r.End) continue;
+            ranges.RemoveAt(i);
+            if (r.Start < start) ranges.Add(new LockRange { Owner = owner, Start = r.Start, End = start, Write = r.Write });
+            if (r.End > end) ranges.Add(new LockRange { Owner = owner, Start = end, End = r.End, Write = r.Write });
+        }
+        if (!unlock) ranges.Add(new LockRange { Owner = owner, Start = start, End = end, Write = write });
+        if (ranges.Count == 0) _locksByFile.Remove(owner.File);
+    }
+}
