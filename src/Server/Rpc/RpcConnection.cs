@@ -179,7 +179,9 @@ internal sealed class RpcConnection : IRpcConnection
                 return true;
         }
 
-        long reserved = Volatile.Read(ref _replyEstimate);
+        var call = new RpcCall(record, length, header, this);
+        int hint = _dispatcher.ReplySizeHint(call);
+        long reserved = hint > 0 ? hint : Volatile.Read(ref _replyEstimate);
         try
         {
             await _perConnection.WaitAsync(closed);
@@ -187,7 +189,7 @@ internal sealed class RpcConnection : IRpcConnection
         }
         catch
         {
-            BufferPool.Return(record);
+            call.Dispose();
             throw;
         }
         try
@@ -196,13 +198,12 @@ internal sealed class RpcConnection : IRpcConnection
         }
         catch
         {
-            BufferPool.Return(record);
+            call.Dispose();
             ReleaseReplyBytes(reserved);
             throw;
         }
         Interlocked.Increment(ref _inFlight);
         _dispatcher.Metrics.CallStarted();
-        var call = new RpcCall(record, length, header, this);
         _ = RunCallAsync(call, started, reserved, closed);
         return true;
     }

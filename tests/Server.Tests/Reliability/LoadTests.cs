@@ -162,44 +162,6 @@ public sealed class LoadTests(ITestOutputHelper output)
         return fh;
     }
 
-    /// <summary>A client sending 64 KiB READ calls as fast as it can and never reading a reply.</summary>
-    private sealed class NonReader : IDisposable
-    {
-        private readonly RpcClient _client;
-        private readonly Thread _thread;
-        private volatile bool _stop;
-        private long _sent;
-
-        public NonReader(int port, byte[] file)
-        {
-            _client = new RpcClient(port);
-            _thread = new Thread(() =>
-            {
-                try
-                {
-                    for (uint xid = 1; !_stop; xid++)
-                    {
-                        byte[] c = _client.BuildCall(xid, Nfs3Client.NfsProgram, 3, (uint)Nfs3Procedure.Read,
-                            a => a.Write(new Read3Args { File = Nfs3Client.Fh(file), Offset = 0, Count = 64 * 1024 }));
-                        _client.SendRecord(c);
-                        Interlocked.Increment(ref _sent);
-                    }
-                }
-                catch (Exception e) when (e is IOException or ObjectDisposedException) { }
-            }) { IsBackground = true };
-            _thread.Start();
-        }
-
-        public long Sent => Interlocked.Read(ref _sent);
-
-        public void Dispose()
-        {
-            _stop = true;
-            _client.Dispose();
-            _thread.Join(TimeSpan.FromSeconds(10));
-        }
-    }
-
     /// <summary>4 bystander threads doing WRITE/GETATTR/READ for <paramref name="seconds"/>, then a fresh connection; per-call latencies.</summary>
     private static List<double> RunBystanders(ServerProcess server, byte[] bigFile, int seconds, ConcurrentQueue<string> errors)
     {
@@ -271,7 +233,7 @@ public sealed class LoadTests(ITestOutputHelper output)
         var errors = new ConcurrentQueue<string>();
         List<double> sorted;
         long nonReaderSent;
-        using (var deaf = new NonReader(server.NfsPort, bigFile))
+        using (var deaf = new NonReader(server.NfsPort, bigFile, 64 * 1024))
         {
             sorted = RunBystanders(server, bigFile, 6, errors);
             nonReaderSent = deaf.Sent;
@@ -299,7 +261,7 @@ public sealed class LoadTests(ITestOutputHelper output)
         server.Start();
         byte[] bigFile = CreateBigFile(server);
 
-        var deaf = Enumerable.Range(0, 20).Select(_ => new NonReader(server.NfsPort, bigFile)).ToList();
+        var deaf = Enumerable.Range(0, 20).Select(_ => new NonReader(server.NfsPort, bigFile, 64 * 1024)).ToList();
         var errors = new ConcurrentQueue<string>();
         List<double> sorted;
         try
