@@ -19,11 +19,20 @@ internal sealed class ReplyBudget(long capacity)
 
     public bool TryTake(long bytes)
     {
-        long after = Interlocked.Add(ref _used, bytes);
-        if (after <= capacity || after == bytes) return true;
-        Release(bytes);
-        return false;
+        // Compare-and-swap, never add-then-undo: an undo would wake the waiters (who would fail and
+        // undo again: a spin) or, silent, make a concurrent taker fail for nothing.
+        long used = Interlocked.Read(ref _used);
+        while (true)
+        {
+            if (used != 0 && used + bytes > capacity) return false;
+            long seen = Interlocked.CompareExchange(ref _used, used + bytes, used);
+            if (seen == used) return true;
+            used = seen;
+        }
     }
+
+    /// <summary>Gives back what <see cref="TryTake"/> just took, without waking anyone (a reservation that failed elsewhere).</summary>
+    public void Untake(long bytes) => Interlocked.Add(ref _used, -bytes);
 
     /// <summary>Charges without a check: a reply turned out larger than expected (negative: smaller).</summary>
     public void Adjust(long bytes)

@@ -228,7 +228,7 @@ internal sealed class RpcConnection : IRpcConnection
     {
         if (!_replies.TryTake(bytes)) return false;
         if (_limits.Replies.TryTake(bytes)) return true;
-        _replies.Release(bytes);
+        _replies.Untake(bytes); // only this read loop waits on this connection's budget
         return false;
     }
 

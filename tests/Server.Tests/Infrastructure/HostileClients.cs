@@ -16,17 +16,27 @@ public sealed class NonReader : IDisposable
     public NonReader(int port, byte[] file, uint count, IPAddress? localAddress = null)
     {
         _client = new RpcClient(port, localAddress, receiveBufferSize: 64 * 1024);
+        _client.Stream.Socket.SendBufferSize = 64 * 1024;
         var started = System.Diagnostics.Stopwatch.StartNew();
+        // The same call (READ is not in the duplicate request cache) many times per send: the attack
+        // costs the test process little CPU, which its bystanders share.
+        byte[] call = _client.BuildCall(1, Nfs3Client.NfsProgram, 3, (uint)Nfs3Procedure.Read,
+            a => a.Write(new Read3Args { File = Nfs3Client.Fh(file), Offset = 0, Count = count }));
+        const int PerSend = 64;
+        byte[] burst = new byte[PerSend * (call.Length + 4)];
+        for (int i = 0; i < PerSend; i++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(burst.AsSpan(i * (call.Length + 4)), 0x8000_0000u | (uint)call.Length);
+            call.CopyTo(burst, i * (call.Length + 4) + 4);
+        }
         _thread = new Thread(() =>
         {
             try
             {
-                for (uint xid = 1; !_stop; xid++)
+                while (!_stop)
                 {
-                    byte[] c = _client.BuildCall(xid, Nfs3Client.NfsProgram, 3, (uint)Nfs3Procedure.Read,
-                        a => a.Write(new Read3Args { File = Nfs3Client.Fh(file), Offset = 0, Count = count }));
-                    _client.SendRecord(c);
-                    Interlocked.Increment(ref _sent);
+                    _client.SendRaw(burst);
+                    Interlocked.Add(ref _sent, PerSend);
                 }
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException)

@@ -120,9 +120,13 @@ public sealed class RpcClient : IDisposable
                 if (n == 0) return true;
             }
         }
+        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+        {
+            return false; // still open when the timeout passed
+        }
         catch (IOException)
         {
-            return true; // reset also counts as closed; a timeout would be a different IOException below
+            return true; // reset also counts as closed
         }
     }
 

@@ -30,6 +30,7 @@ public sealed class ReplyBudgetTests
         Task released = budget.WhenReleased();
         Assert.False(released.IsCompleted);
         Assert.False(budget.TryTake(5));
+        Assert.False(released.IsCompleted); // a failed take wakes nobody (the waiter would spin)
         budget.Release(10);
         await released.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(budget.TryTake(5));
