@@ -12,6 +12,7 @@ public sealed class NonReader : IDisposable
     private volatile bool _stop;
     private long _sent;
     private long _closedAt;
+    private long _closedTimestamp;
 
     public NonReader(int port, byte[] file, uint count, IPAddress? localAddress = null)
     {
@@ -41,7 +42,11 @@ public sealed class NonReader : IDisposable
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
-                if (!_stop) Interlocked.Exchange(ref _closedAt, Math.Max(1, started.ElapsedMilliseconds));
+                if (!_stop)
+                {
+                    Interlocked.Exchange(ref _closedTimestamp, System.Diagnostics.Stopwatch.GetTimestamp());
+                    Interlocked.Exchange(ref _closedAt, Math.Max(1, started.ElapsedMilliseconds));
+                }
             }
         }) { IsBackground = true, Name = "non-reader" };
         _thread.Start();
@@ -51,6 +56,9 @@ public sealed class NonReader : IDisposable
 
     /// <summary>Milliseconds from the start until a send failed because the server closed the connection; 0 while open.</summary>
     public long ClosedAtMs => Interlocked.Read(ref _closedAt);
+
+    /// <summary>The <see cref="System.Diagnostics.Stopwatch"/> timestamp of that moment; long.MaxValue while open.</summary>
+    public long ClosedTimestamp => ClosedAtMs > 0 ? Interlocked.Read(ref _closedTimestamp) : long.MaxValue;
 
     public bool WaitClosed(TimeSpan timeout) => _thread.Join(timeout) && ClosedAtMs > 0;
 
