@@ -25,6 +25,14 @@ builder.Services.AddOptions<DittoFsOptions>()
     .ValidateOnStart();
 builder.Services.AddDittoFs();
 
+// Transport pipes per connection: the record assembler consumes input as it arrives, so the input
+// pipe need not hold a whole record; it bounds what a connection that is not being read (reply
+// backpressure) keeps in memory. Replies are written in 64 KiB slices against a 64 KiB pipe.
+builder.WebHost.UseSockets(sockets =>
+{
+    sockets.MaxReadBufferSize = 256 * 1024;
+    sockets.MaxWriteBufferSize = 64 * 1024;
+});
 builder.WebHost.ConfigureKestrel((context, kestrel) =>
 {
     DittoFsOptions o = context.Configuration.GetSection(DittoFsOptions.Section).Get<DittoFsOptions>() ?? new DittoFsOptions();

@@ -1,3 +1,4 @@
+using DittoFs.Server.Buffers;
 using DittoFs.Server.Metrics;
 using DittoFs.Server.Options;
 using DittoFs.Server.Protocol.Mount;
@@ -15,7 +16,21 @@ internal static class ServiceRegistration
     public static IServiceCollection AddDittoFs(this IServiceCollection services)
     {
         services.AddSingleton<StorageHost>();
-        services.AddSingleton(sp => new RpcLimits(sp.GetRequiredService<IOptions<DittoFsOptions>>().Value.MaxConcurrentCalls));
+        services.AddSingleton(sp =>
+        {
+            DittoFsOptions o = sp.GetRequiredService<IOptions<DittoFsOptions>>().Value;
+            BufferPool.RetainedLimit = o.BufferPoolBytes;
+            BufferPool.TrimAfter = TimeSpan.FromSeconds(o.BufferTrimSeconds);
+            var limits = new RpcLimits(o);
+            sp.GetRequiredService<RpcMetrics>().ObserveReplyBytes(() => limits.Replies.Used);
+            return limits;
+        });
+        services.AddSingleton(sp =>
+        {
+            DittoFsOptions o = sp.GetRequiredService<IOptions<DittoFsOptions>>().Value;
+            return new ConnectionLimiter(o.MaxConnections, o.MaxConnectionsPerAddress, sp.GetRequiredService<RpcMetrics>(), sp.GetRequiredService<ILogger<ConnectionLimiter>>());
+        });
+        services.AddSingleton<ConnectionWatchdog>();
         services.AddSingleton<IRpcProgram, PortmapProgram>();
         services.AddSingleton<IRpcProgram, MountProgram>();
         services.AddSingleton<IRpcProgram, Nfs3Program>();

@@ -101,7 +101,7 @@ internal sealed class RecordTarget : FuzzTarget
                 if (recorded > delivered) throw new FuzzFindingException($"{recorded} record bytes out of {delivered} delivered");
                 CallHeaderParser.Parse(record.AsMemory(0, length), out CallHeader header);
                 if (header.ArgumentsOffset > length) throw new FuzzFindingException($"arguments at {header.ArgumentsOffset} past a {length}-byte record");
-                ArrayPool<byte>.Shared.Return(record);
+                DittoFs.Server.Buffers.BufferPool.Return(record);
             }
             if (buffer.Length > 3) throw new FuzzFindingException($"assembler left {buffer.Length} bytes unconsumed");
             pending = buffer.ToArray();

@@ -16,7 +16,7 @@ internal sealed class ReplyBuffer : IBufferWriter<byte>
     private const int MaxPooled = 256;
     private static readonly ConcurrentBag<ReplyBuffer> s_pool = new();
 
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+    private byte[] _buffer = BufferPool.Rent(InitialSize);
     private int _written = RecordMarkSize;
 
     public static ReplyBuffer Rent() => s_pool.TryTake(out ReplyBuffer? buffer) ? buffer : new ReplyBuffer();
@@ -24,13 +24,14 @@ internal sealed class ReplyBuffer : IBufferWriter<byte>
     public static void Return(ReplyBuffer buffer)
     {
         buffer._written = RecordMarkSize;
-        if (buffer._buffer.Length > 1 << 21 || s_pool.Count >= MaxPooled)
+        if (buffer._buffer.Length >= BufferPool.LargeThreshold)
         {
-            // Do not keep a 1 MiB READ buffer per pooled object: shrink back.
-            ArrayPool<byte>.Shared.Return(buffer._buffer);
-            buffer._buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+            // Do not keep a 1 MiB READ buffer per pooled object: the large pool shares (and frees) them.
+            BufferPool.Return(buffer._buffer);
+            buffer._buffer = BufferPool.Rent(InitialSize);
         }
         if (s_pool.Count < MaxPooled) s_pool.Add(buffer);
+        else BufferPool.Return(buffer._buffer);
     }
 
     /// <summary>Reply bytes written so far (without the record mark).</summary>
@@ -85,9 +86,9 @@ internal sealed class ReplyBuffer : IBufferWriter<byte>
     {
         int needed = Math.Max(sizeHint, 1);
         if (_buffer.Length - _written >= needed) return;
-        byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _written + needed));
+        byte[] bigger = BufferPool.Rent((int)Math.Min(Array.MaxLength, Math.Max(_buffer.Length * 2L, (long)_written + needed)));
         _buffer.AsSpan(0, _written).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        BufferPool.Return(_buffer);
         _buffer = bigger;
     }
 }

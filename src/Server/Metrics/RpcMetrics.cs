@@ -12,6 +12,10 @@ namespace DittoFs.Server.Metrics;
 /// <item><c>dittofs_rpc_duration_seconds{program,version,procedure}</c> (histogram, from the record read to the reply built)</item>
 /// <item><c>dittofs_rpc_in_flight</c>, <c>dittofs_rpc_connections</c> (gauges), <c>dittofs_rpc_connections_opened_total</c></item>
 /// <item><c>dittofs_rpc_received_bytes_total</c>, <c>dittofs_rpc_sent_bytes_total</c> (records on the wire)</item>
+/// <item><c>dittofs_rpc_connections_refused_total{reason}</c> (over MaxConnections: <c>total</c>, over MaxConnectionsPerAddress: <c>per_address</c>),
+/// <c>dittofs_rpc_connections_dropped_total{reason}</c> (closed by a deadline: <c>record_timeout</c>, <c>reply_timeout</c>, <c>idle_timeout</c>)</item>
+/// <item><c>dittofs_rpc_reply_bytes</c> (reply bytes queued or expected, server-wide), <c>dittofs_rpc_reply_waits_total</c> (calls that waited for reply room),
+/// <c>dittofs_rpc_buffer_pool_bytes</c> (large buffers kept for reuse)</item>
 /// </list>
 /// Label values are shared strings (<see cref="RpcNames"/>) and tags go in a
 /// <see cref="TagList"/> on the stack: recording allocates nothing.
@@ -33,6 +37,10 @@ internal sealed class RpcMetrics
     private readonly Counter<long> _connectionsOpened;
     private readonly Counter<long> _received;
     private readonly Counter<long> _sent;
+    private readonly Counter<long> _refused;
+    private readonly Counter<long> _dropped;
+    private readonly Counter<long> _replyWaits;
+    private Func<long>? _replyBytes;
 
     public RpcMetrics(IMeterFactory meterFactory)
     {
@@ -45,6 +53,11 @@ internal sealed class RpcMetrics
         _connectionsOpened = meter.CreateCounter<long>("dittofs.rpc.connections.opened", "{connection}", "RPC connections accepted");
         _received = meter.CreateCounter<long>("dittofs.rpc.received", "By", "RPC record bytes received (with record marks)");
         _sent = meter.CreateCounter<long>("dittofs.rpc.sent", "By", "RPC reply bytes sent (with record marks)");
+        _refused = meter.CreateCounter<long>("dittofs.rpc.connections.refused", "{connection}", "RPC connections closed at once: over MaxConnections or MaxConnectionsPerAddress");
+        _dropped = meter.CreateCounter<long>("dittofs.rpc.connections.dropped", "{connection}", "RPC connections closed by a deadline (record, reply or idle timeout)");
+        _replyWaits = meter.CreateCounter<long>("dittofs.rpc.reply_waits", "{call}", "Calls that waited for reply room (backpressure)");
+        meter.CreateObservableGauge("dittofs.rpc.reply_bytes", () => _replyBytes?.Invoke() ?? 0, "By", "Reply bytes queued or expected, all connections");
+        meter.CreateObservableGauge("dittofs.rpc.buffer_pool", () => Buffers.BufferPool.Retained, "By", "Large record and reply buffers kept for reuse");
     }
 
     /// <summary>
@@ -59,7 +72,17 @@ internal sealed class RpcMetrics
         _connectionsOpened.Add(0);
         _received.Add(0);
         _sent.Add(0);
+        _replyWaits.Add(0);
     }
+
+    /// <summary>Where the reply-bytes gauge reads (the server-wide budget).</summary>
+    public void ObserveReplyBytes(Func<long> read) => _replyBytes = read;
+
+    public void ConnectionRefused(string reason) => _refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void ConnectionDropped(string reason) => _dropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void ReplyWait() => _replyWaits.Add(1);
 
     public void ConnectionOpened()
     {

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace DittoFs.Server.Options;
 
 /// <summary>The "DittoFs" configuration section (appsettings.json, DITTOFS__* environment variables, --DittoFs:Key=value).</summary>
-public sealed class DittoFsOptions
+public sealed class DittoFsOptions : IValidatableObject
 {
     public const string Section = "DittoFs";
 
@@ -78,6 +78,51 @@ public sealed class DittoFsOptions
     [Range(1, 65536)]
     public int MaxConcurrentCalls { get; set; } = 1024;
 
+    /// <summary>Open RPC connections, all addresses together; a connection over it is closed at once.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxConnections { get; set; } = 4096;
+
+    /// <summary>
+    /// Open RPC connections from one remote address (a Linux client uses one per server, nconnect up to 16;
+    /// many mounts behind one NAT address need more); a connection over it is closed at once.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxConnectionsPerAddress { get; set; } = 256;
+
+    /// <summary>
+    /// Reply bytes one connection may have built but not yet handed to its socket, counting calls in
+    /// flight at their expected reply size: over it, that connection's requests are no longer read
+    /// (backpressure) until its client takes replies. One call is always allowed.
+    /// </summary>
+    [Range(64 * 1024, 1L << 40)]
+    public long MaxReplyBytesPerConnection { get; set; } = 16L << 20;
+
+    /// <summary>The same, summed over every connection: over it, new calls wait until replies leave.</summary>
+    [Range(64 * 1024, 1L << 40)]
+    public long MaxReplyBytes { get; set; } = 512L << 20;
+
+    /// <summary>A connection whose replies make no progress into its socket for this long (a client that does not read) is closed.</summary>
+    [Range(0.1, 86400.0)]
+    public double ReplyTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>A record begun but not received whole within this time closes the connection.</summary>
+    [Range(0.1, 86400.0)]
+    public double RecordTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>A connection with no call, no reply pending and no record begun for this long is closed (knfsd: 6 minutes; clients reconnect).</summary>
+    [Range(0.1, 864000.0)]
+    public double IdleTimeoutSeconds { get; set; } = 360;
+
+    /// <summary>
+    /// Bytes of large (128 KiB and over) record and reply buffers kept for reuse; buffers unused for
+    /// <see cref="BufferTrimSeconds"/> are freed, and memory goes back to the system.
+    /// </summary>
+    [Range(0, 1L << 40)]
+    public long BufferPoolBytes { get; set; } = 64L << 20;
+
+    [Range(0.1, 3600.0)]
+    public double BufferTrimSeconds { get; set; } = 10;
+
     public List<ExportOptions> Exports { get; set; } = [];
 
     /// <summary>NFSv4.1 settings (DittoFs:Nfs4:*).</summary>
@@ -85,6 +130,23 @@ public sealed class DittoFsOptions
 
     /// <summary>The admin endpoints' token (DittoFs:Admin:*).</summary>
     public AdminOptions Admin { get; set; } = new();
+
+    /// <summary>Limits that only make sense together (run after the range checks).</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MaxConnectionsPerAddress > MaxConnections)
+        {
+            yield return new ValidationResult($"MaxConnectionsPerAddress ({MaxConnectionsPerAddress}) exceeds MaxConnections ({MaxConnections})", [nameof(MaxConnectionsPerAddress)]);
+        }
+        if (MaxReplyBytesPerConnection > MaxReplyBytes)
+        {
+            yield return new ValidationResult($"MaxReplyBytesPerConnection ({MaxReplyBytesPerConnection}) exceeds MaxReplyBytes ({MaxReplyBytes})", [nameof(MaxReplyBytesPerConnection)]);
+        }
+        if (IdleTimeoutSeconds < RecordTimeoutSeconds)
+        {
+            yield return new ValidationResult($"IdleTimeoutSeconds ({IdleTimeoutSeconds}) is shorter than RecordTimeoutSeconds ({RecordTimeoutSeconds})", [nameof(IdleTimeoutSeconds)]);
+        }
+    }
 }
 
 /// <summary>NFSv4.1: lease and grace periods, and the bounds of session state.</summary>

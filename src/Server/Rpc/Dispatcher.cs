@@ -26,6 +26,17 @@ internal sealed class Dispatcher
     /// <summary>The RPC layer's metrics (connections record calls, bytes and connections here).</summary>
     public RpcMetrics Metrics { get; }
 
+    /// <summary>The program's guess at the reply size (<see cref="IRpcProgram.ReplySizeHint"/>); 0 = unknown.</summary>
+    public int ReplySizeHint(RpcCall call)
+    {
+        if (!_programs.TryGetValue(call.Header.Program, out IRpcProgram[]? versions)) return 0;
+        foreach (IRpcProgram program in versions)
+        {
+            if (call.Header.Version >= program.LowVersion && call.Header.Version <= program.HighVersion) return program.ReplySizeHint(call);
+        }
+        return 0;
+    }
+
     public async ValueTask DispatchAsync(RpcCall call)
     {
         if (!_programs.TryGetValue(call.Header.Program, out IRpcProgram[]? versions))

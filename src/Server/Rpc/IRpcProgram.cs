@@ -21,4 +21,11 @@ internal interface IRpcProgram
     /// (REMOVE, CREATE, RENAME...): their replies go through the duplicate request cache.
     /// </summary>
     bool IsNonIdempotent(uint version, uint procedure) => false;
+
+    /// <summary>
+    /// The expected size of the call's reply in bytes, reserved before it runs so a client cannot
+    /// pin more reply memory than its budget (READ: the count it asked for); 0 = unknown, the
+    /// connection then expects a reply like its recent ones.
+    /// </summary>
+    int ReplySizeHint(RpcCall call) => 0;
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
+using DittoFs.Server.Buffers;
 
 namespace DittoFs.Server.Rpc;
 
@@ -31,9 +32,12 @@ internal sealed class RecordAssembler(int maxRecordSize) : IDisposable
     private bool _inFragment;
     private bool _lastFragment;
 
+    /// <summary>True while a record has begun (its mark or some of its bytes arrived) but is not complete.</summary>
+    public bool HasPartialRecord => _inFragment || _recordLength > 0;
+
     /// <summary>
     /// Consumes bytes from <paramref name="buffer"/>. Returns true with a whole record
-    /// (a rented array the caller must return to <see cref="ArrayPool{T}.Shared"/>)
+    /// (a rented array the caller must return to <see cref="BufferPool"/>)
     /// when one is complete; false when more bytes are needed.
     /// Throws <see cref="RecordMarkingException"/> on a record that breaks the limits.
     /// </summary>
@@ -104,18 +108,18 @@ internal sealed class RecordAssembler(int maxRecordSize) : IDisposable
     {
         if (_record is not null && _record.Length >= size) return;
         int capacity = Math.Max(size, Math.Min(maxRecordSize, Math.Max(512, (_record?.Length ?? 0) * 2)));
-        byte[] bigger = ArrayPool<byte>.Shared.Rent(capacity);
+        byte[] bigger = BufferPool.Rent(capacity);
         if (_record is not null)
         {
             _record.AsSpan(0, _recordLength).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_record);
+            BufferPool.Return(_record);
         }
         _record = bigger;
     }
 
     public void Dispose()
     {
-        if (_record is not null) ArrayPool<byte>.Shared.Return(_record);
+        if (_record is not null) BufferPool.Return(_record);
         _record = null;
     }
 }

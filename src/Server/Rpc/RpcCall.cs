@@ -151,7 +151,7 @@ internal sealed class RpcCall : IDisposable
 
     public void Dispose()
     {
-        if (_record.Length > 0) ArrayPool<byte>.Shared.Return(_record);
+        BufferPool.Return(_record);
         _record = [];
         if (_reply is not null) Buffers.ReplyBuffer.Return(_reply);
         _reply = null;

@@ -19,4 +19,10 @@ internal static partial class RpcLog
 
     [LoggerMessage(5, LogLevel.Warning, "Connection {ConnectionId} failed")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(6, LogLevel.Warning, "Connection from {Remote} refused: {Limit} connections open (MaxConnections); logged once a minute per address")]
+    public static partial void ConnectionLimitReached(ILogger logger, string? remote, int limit);
+
+    [LoggerMessage(7, LogLevel.Warning, "Connection from {Remote} refused: {Limit} connections open from that address (MaxConnectionsPerAddress); logged once a minute per address")]
+    public static partial void AddressLimitReached(ILogger logger, string? remote, int limit);
 }

@@ -42,6 +42,9 @@ internal sealed class MetricsSamples : IDisposable
         _rpc.RecordSent(100);
         _rpc.ConnectionOpened();
         _rpc.ConnectionClosed();
+        _rpc.ConnectionRefused("per_address");
+        _rpc.ConnectionDropped("idle_timeout");
+        _rpc.ReplyWait();
         _storage.FileRead(4096);
         _storage.FileWritten(4096);
         _storage.WalCommitted(3, now);

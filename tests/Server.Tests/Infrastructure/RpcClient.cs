@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Net;
 using System.Net.Sockets;
 using DittoFs.Xdr;
 
@@ -12,9 +13,12 @@ public sealed class RpcClient : IDisposable
     private readonly NetworkStream _stream;
     private uint _xid = (uint)Random.Shared.Next(1, int.MaxValue);
 
-    public RpcClient(int port)
+    /// <summary>Connects to the server on 127.0.0.1; from <paramref name="localAddress"/> if given (another loopback address, e.g. 127.0.0.2, is another client address).</summary>
+    /// <param name="receiveBufferSize">SO_RCVBUF before connecting (0 = the system's): small, a client that does not read is stuck sooner.</param>
+    public RpcClient(int port, IPAddress? localAddress = null, int receiveBufferSize = 0)
     {
-        _tcp = new TcpClient();
+        _tcp = localAddress is null ? new TcpClient() : new TcpClient(new IPEndPoint(localAddress, 0));
+        if (receiveBufferSize > 0) _tcp.ReceiveBufferSize = receiveBufferSize;
         _tcp.Connect("127.0.0.1", port);
         _tcp.NoDelay = true;
         _stream = _tcp.GetStream();
@@ -116,9 +120,13 @@ public sealed class RpcClient : IDisposable
                 if (n == 0) return true;
             }
         }
+        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+        {
+            return false; // still open when the timeout passed
+        }
         catch (IOException)
         {
-            return true; // reset also counts as closed; a timeout would be a different IOException below
+            return true; // reset also counts as closed
         }
     }
 

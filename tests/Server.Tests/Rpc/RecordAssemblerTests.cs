@@ -56,7 +56,7 @@ public sealed class RecordAssemblerTests
             while (assembler.TryRead(ref seq, out byte[]? r, out int len))
             {
                 records.Add(r.AsSpan(0, len).ToArray());
-                ArrayPool<byte>.Shared.Return(r);
+                DittoFs.Server.Buffers.BufferPool.Return(r);
             }
             Assert.Equal(0, seq.Length);
             Assert.Equal(expected, records);
@@ -101,7 +101,7 @@ public sealed class RecordAssemblerTests
             while (assembler.TryRead(ref seq, out byte[]? r, out int len))
             {
                 records.Add(r.AsSpan(0, len).ToArray());
-                ArrayPool<byte>.Shared.Return(r);
+                DittoFs.Server.Buffers.BufferPool.Return(r);
             }
             Assert.True(seq.Length < 4, "only a partial record mark may stay unconsumed");
             pending = seq.ToArray();

@@ -1,4 +1,4 @@
-using System.Buffers;
+using DittoFs.Server.Buffers;
 using DittoFs.Server.Rpc;
 using DittoFs.Storage;
 
@@ -17,7 +17,7 @@ internal sealed partial class Nfs3Program
             return;
         }
         int count = (int)Math.Min(args.Count, (uint)Options.MaxTransferSize);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(count, 1));
+        byte[] buffer = BufferPool.Rent(Math.Max(count, 1)); // large ones go back to a pool that trims
         try
         {
             ReadResult result = await Fs.ReadAsync(target.Caller, target.Id, args.Offset, buffer.AsMemory(0, count));
@@ -40,7 +40,7 @@ internal sealed partial class Nfs3Program
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            BufferPool.Return(buffer);
         }
     }
 }
