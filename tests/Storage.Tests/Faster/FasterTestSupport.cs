@@ -27,6 +27,7 @@ public sealed class FasterTempDir : IDisposable
             CheckpointWalBytes = b.CheckpointWalBytes,
             DirectoryPageSize = b.DirectoryPageSize,
             CommitInterval = b.CommitInterval,
+            Shipping = b.Shipping,
         };
     }
 
@@ -51,6 +52,7 @@ public sealed class FasterMetadataStoreOptionsBuilder
     public long CheckpointWalBytes { get; set; } = long.MaxValue;
     public int DirectoryPageSize { get; set; } = 128;
     public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(1);
+    public DittoFs.Storage.Metadata.Shipping.ShippingOptions? Shipping { get; set; }
 }
 
 internal static class Ops

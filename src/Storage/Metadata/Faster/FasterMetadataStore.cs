@@ -83,6 +83,7 @@ public sealed partial class FasterMetadataStore : IMetadataStore
                     throw new IOException("The metadata log refused a record.", e); // e.g. a log canned by a failed commit
                 }
                 ApplyToKv(ops);
+                _shipper?.Changed();
                 // The tail is at or past the end of our record: the address a commit must cover.
                 position = Wal.TailAddress;
             }

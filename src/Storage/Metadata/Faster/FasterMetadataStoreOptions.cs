@@ -41,6 +41,9 @@ public sealed class FasterMetadataStoreOptions
     /// </summary>
     public long ReserveBytes { get; init; }
 
+    /// <summary>Ships checkpoints and the WAL to a bucket (see Shipping.MetadataShipper); null = the disk is the only copy.</summary>
+    public Shipping.ShippingOptions? Shipping { get; init; }
+
     /// <summary>Where WAL commits, checkpoints and log sizes are measured; null = not measured.</summary>
     public Diagnostics.StorageMetrics? Metrics { get; init; }
 

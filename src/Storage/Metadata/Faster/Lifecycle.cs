@@ -49,6 +49,7 @@ public sealed partial class FasterMetadataStore
                 _options.Metrics?.CheckpointFailed();
             }
             StartCheckpointLoop();
+            StartShipping();
             _options.Metrics?.ObserveMetadataLog(
                 () => WalTailAddress - WalBeginAddress,
                 () => Kv.Store.Log.TailAddress - Kv.Store.Log.BeginAddress);
@@ -75,6 +76,8 @@ public sealed partial class FasterMetadataStore
     internal async ValueTask AbandonAsync()
     {
         if (Interlocked.Exchange(ref _state, 2) == 2) return;
+        _options.Metrics?.ObserveShipping(null, null);
+        if (_shipper is not null) await _shipper.DisposeAsync().ConfigureAwait(false);
         await StopCheckpointLoopAsync().ConfigureAwait(false);
         if (_commit is not null) await _commit.StopAsync(finalCommit: false).ConfigureAwait(false);
     }
@@ -84,6 +87,13 @@ public sealed partial class FasterMetadataStore
         _options.Metrics?.ObserveMetadataLog(null, null);
         await StopCheckpointLoopAsync().ConfigureAwait(false);
         if (_commit is not null) await _commit.DisposeAsync().ConfigureAwait(false);
+        if (_shipper is not null)
+        {
+            // The WAL is committed: one last round puts it in the bucket if the bucket answers soon.
+            _options.Metrics?.ObserveShipping(null, null);
+            await _shipper.StopAsync(finalRound: clean, _options.Shipping!.FinalTimeout).ConfigureAwait(false);
+            await _shipper.DisposeAsync().ConfigureAwait(false);
+        }
         if (clean)
         {
             // Best effort: the WAL is committed already, so a failed checkpoint only means a longer replay.

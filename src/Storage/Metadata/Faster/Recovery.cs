@@ -34,18 +34,24 @@ public sealed partial class FasterMetadataStore
         {
             await foreach (var (entry, length, _, _) in iterator.GetAsyncEnumerable(cancellationToken).ConfigureAwait(false))
             {
-                var ops = BatchCodec.Read(entry.AsSpan(0, length), out ulong counter);
-                BumpInodeCounter(counter);
-                foreach (var op in ops)
-                {
-                    if (op.Kind == MetadataOpKind.PutInode) BumpInodeCounter(op.Record.Inode);
-                    else if (op.Kind is MetadataOpKind.PutEntry or MetadataOpKind.PutVolume) BumpInodeCounter(op.Inode);
-                }
-                ApplyToKv(ops);
+                ReplayBatch(entry.AsSpan(0, length));
                 replayed++;
             }
         }
         ReplayedBatches = replayed;
+    }
+
+    /// <summary>Re-applies one WAL batch (recovery, restore) and moves the inode counter past what it mentions.</summary>
+    private void ReplayBatch(ReadOnlySpan<byte> batch)
+    {
+        var ops = BatchCodec.Read(batch, out ulong counter);
+        BumpInodeCounter(counter);
+        foreach (var op in ops)
+        {
+            if (op.Kind == MetadataOpKind.PutInode) BumpInodeCounter(op.Record.Inode);
+            else if (op.Kind is MetadataOpKind.PutEntry or MetadataOpKind.PutVolume) BumpInodeCounter(op.Inode);
+        }
+        ApplyToKv(ops);
     }
 
     private bool HasCheckpoint()
