@@ -5,6 +5,7 @@ using DittoFs.Storage.Cache;
 using DittoFs.Storage.Diagnostics;
 using DittoFs.Storage.Metadata;
 using DittoFs.Storage.Metadata.Faster;
+using DittoFs.Storage.Metadata.Shipping;
 using DittoFs.Storage.Payload;
 using DittoFs.Storage.Payload.S3;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
     private FileSystem? _fileSystem;
     private ExportTable? _exports;
     private Admin.DataDirectoryLock? _lock;
+    private IObjectStore? _metadataBucket;
 
     public bool IsReady => _exports is not null;
 
@@ -37,7 +39,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         IMetadataStore metadata = o.MetadataStore.ToLowerInvariant() switch
         {
             "memory" => new InMemoryMetadataStore(),
-            "faster" => new FasterMetadataStore(new FasterMetadataStoreOptions { DataDirectory = dataDirectory, Metrics = metrics, ReserveBytes = o.DiskReserveBytes / 4 }),
+            "faster" => await OpenFasterAsync(o, dataDirectory, cancellationToken),
             _ => throw new InvalidOperationException($"unknown MetadataStore '{o.MetadataStore}' (Faster or Memory)"),
         };
         IPayloadStore payload = o.PayloadStore.ToLowerInvariant() switch
@@ -59,13 +61,42 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
     }
 
     /// <summary>
-    /// The block cache under &lt;DataDirectory&gt;/cache in front of the bucket; recovers what a crash left dirty.
-    /// <paramref name="background"/> false (<c>dittofs check</c>): no flusher, no sweep.
+    /// The Faster store, shipping to the bucket when configured; restored from it first if asked
+    /// (DittoFs:Metadata:RestoreFromBucket) and the data directory has no metadata yet.
     /// </summary>
-    internal static CachedPayloadStore OpenS3(DittoFsOptions o, string dataDirectory, StorageMetrics? metrics, bool background = true)
+    private async Task<FasterMetadataStore> OpenFasterAsync(DittoFsOptions o, string dataDirectory, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(o.S3.Bucket)) throw new InvalidOperationException("PayloadStore S3 needs DittoFs:S3:Bucket");
-        var objects = new S3ObjectStore(new S3ObjectStoreOptions
+        bool ship = o.Metadata.Ship;
+        if (ship || o.Metadata.RestoreFromBucket) _metadataBucket = NewObjectStore(o, metrics);
+        var storeOptions = MetadataStoreOptions(o, dataDirectory, metrics);
+        if (o.Metadata.RestoreFromBucket && MetadataRestore.IsEmpty(dataDirectory) && await MetadataRestore.ExistsAsync(_metadataBucket!, cancellationToken))
+        {
+            await MetadataRestore.RestoreAsync(_metadataBucket!, storeOptions, force: false, cancellationToken);
+        }
+        if (!ship) return new FasterMetadataStore(storeOptions);
+        return new FasterMetadataStore(new FasterMetadataStoreOptions
+        {
+            DataDirectory = storeOptions.DataDirectory,
+            Metrics = storeOptions.Metrics,
+            ReserveBytes = storeOptions.ReserveBytes,
+            Shipping = new ShippingOptions
+            {
+                Store = _metadataBucket!,
+                Interval = TimeSpan.FromMilliseconds(o.Metadata.ShipIntervalMs),
+                SnapshotWalBytes = (long)o.Metadata.SnapshotWalMiB << 20,
+                SnapshotInterval = TimeSpan.FromMinutes(o.Metadata.SnapshotIntervalMinutes),
+            },
+        });
+    }
+
+    internal static FasterMetadataStoreOptions MetadataStoreOptions(DittoFsOptions o, string dataDirectory, StorageMetrics? metrics) =>
+        new() { DataDirectory = dataDirectory, Metrics = metrics, ReserveBytes = o.DiskReserveBytes / 4 };
+
+    /// <summary>The configured bucket (DittoFs:S3), keys under its prefix.</summary>
+    internal static S3ObjectStore NewObjectStore(DittoFsOptions o, StorageMetrics? metrics)
+    {
+        if (string.IsNullOrEmpty(o.S3.Bucket)) throw new InvalidOperationException("the bucket is not configured (DittoFs:S3:Bucket)");
+        return new S3ObjectStore(new S3ObjectStoreOptions
         {
             Endpoint = o.S3.Endpoint,
             Region = o.S3.Region,
@@ -76,6 +107,16 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             ForcePathStyle = o.S3.ForcePathStyle,
             Metrics = metrics,
         });
+    }
+
+    /// <summary>
+    /// The block cache under &lt;DataDirectory&gt;/cache in front of the bucket; recovers what a crash left dirty.
+    /// <paramref name="background"/> false (<c>dittofs check</c>): no flusher, no sweep.
+    /// </summary>
+    internal static CachedPayloadStore OpenS3(DittoFsOptions o, string dataDirectory, StorageMetrics? metrics, bool background = true)
+    {
+        if (string.IsNullOrEmpty(o.S3.Bucket)) throw new InvalidOperationException("PayloadStore S3 needs DittoFs:S3:Bucket");
+        var objects = NewObjectStore(o, metrics);
         return CachedPayloadStore.Open(new BlockCacheOptions
         {
             Directory = string.IsNullOrEmpty(o.Cache.Directory) ? Path.Combine(dataDirectory, "cache") : o.Cache.Directory,
@@ -96,6 +137,8 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
     {
         if (_fileSystem is not null) await _fileSystem.DisposeAsync();
         _fileSystem = null;
+        if (_metadataBucket is not null) await _metadataBucket.DisposeAsync(); // after the store's last shipping round
+        _metadataBucket = null;
         _lock?.Dispose();
         _lock = null;
     }
