@@ -20,6 +20,9 @@ public sealed class FasterTempDir : IDisposable
             DataDirectory = Path,
             KvMemorySize = b.KvMemorySize,
             KvPageSize = 1L << 16,
+            KvSegmentSize = 1L << 20,
+            WalSegmentSize = 1L << 20,
+            CompactMinLogBytes = b.CompactMinLogBytes,
             KvIndexSize = 1L << 20,
             WalPageSize = 1L << 16,
             WalMemorySize = 1L << 20,
@@ -53,6 +56,7 @@ public sealed class FasterMetadataStoreOptionsBuilder
     public int DirectoryPageSize { get; set; } = 128;
     public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(1);
     public DittoFs.Storage.Metadata.Shipping.ShippingOptions? Shipping { get; set; }
+    public long CompactMinLogBytes { get; set; } = 32L << 20;
 }
 
 internal static class Ops

@@ -77,7 +77,11 @@ public sealed class MetadataShippingTests(MotoServer moto, ITestOutputHelper out
         await using var bucket = Bucket(name);
         var model = new MetadataWorkload(seed: 42);
         List<(byte[], byte[])> expected;
-        var store = await _dir.OpenAsync(b => b.Shipping = Ship(bucket, snapshotWalBytes: 128 << 10));
+        var store = await _dir.OpenAsync(b =>
+        {
+            b.Shipping = Ship(bucket, snapshotWalBytes: 128 << 10);
+            b.CompactMinLogBytes = 256 << 10; // compactions between snapshots too
+        });
         try
         {
             await model.InitAsync(store);
@@ -89,7 +93,8 @@ public sealed class MetadataShippingTests(MotoServer moto, ITestOutputHelper out
             }
             await store.WaitShippedAsync(model.LastPosition).AsTask().WaitAsync(Generous);
             expected = Records(store);
-            output.WriteLine($"{model.Inodes} inodes, {expected.Count} records; shipped {store.Shipper!.BytesShipped} bytes, {store.Shipper.Failures} failures");
+            Assert.True(store.Compactions > 0);
+            output.WriteLine($"{model.Inodes} inodes, {expected.Count} records, {store.Compactions} compactions; shipped {store.Shipper!.BytesShipped} bytes, {store.Shipper.Failures} failures");
         }
         finally
         {

@@ -36,6 +36,7 @@ public sealed partial class FasterMetadataStore
         await _checkpointGate.WaitAsync().ConfigureAwait(false);
         try
         {
+            await MaybeCompactLockedAsync().ConfigureAwait(false);
             await CheckpointLockedAsync().ConfigureAwait(false);
         }
         finally

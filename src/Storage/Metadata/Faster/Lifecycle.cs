@@ -19,6 +19,8 @@ public sealed partial class FasterMetadataStore
                 LogDevice = _walDevice,
                 PageSize = _options.WalPageSize,
                 MemorySize = _options.WalMemorySize,
+                // Truncation after a checkpoint deletes whole files: smaller files give the disk back sooner.
+                SegmentSize = MetadataKv.SegmentSizeOf(_options.WalDirectory, "wal", _options.WalSegmentSize),
                 // Commit metadata goes into the log itself (FastCommitMode): one synchronous write per
                 // group commit. The commit file (create + write + delete of the old one, several disk
                 // round trips) is written only every 1000th commit, as Garnet does for its AOF.
@@ -53,6 +55,7 @@ public sealed partial class FasterMetadataStore
             _options.Metrics?.ObserveMetadataLog(
                 () => WalTailAddress - WalBeginAddress,
                 () => Kv.Store.Log.TailAddress - Kv.Store.Log.BeginAddress);
+            _options.Metrics?.ObserveLiveRatio(() => LiveRatio);
         }
         catch
         {
@@ -85,6 +88,7 @@ public sealed partial class FasterMetadataStore
     private async Task CloseAsync(bool clean)
     {
         _options.Metrics?.ObserveMetadataLog(null, null);
+        _options.Metrics?.ObserveLiveRatio(null);
         await StopCheckpointLoopAsync().ConfigureAwait(false);
         if (_commit is not null) await _commit.DisposeAsync().ConfigureAwait(false);
         if (_shipper is not null)
