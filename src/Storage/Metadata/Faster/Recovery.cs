@@ -8,6 +8,9 @@ public sealed partial class FasterMetadataStore
     /// <summary>Batches re-applied from the WAL by the last OpenAsync (for tests and start-up logs).</summary>
     internal long ReplayedBatches { get; private set; }
 
+    /// <summary>Layout-1 directory pages converted by the last OpenAsync.</summary>
+    internal int MigratedPages { get; private set; }
+
     /// <summary>
     /// Recovers the KV from its latest checkpoint (if any), then replays the WAL from
     /// the address the checkpoint covers. Only committed WAL records are visible after
@@ -28,6 +31,8 @@ public sealed partial class FasterMetadataStore
             _walAtLastCheckpoint = covered;
             BumpInodeCounter(ReadSuperblock());
         }
+        // Before replay: the WAL is applied in the current layout, so the checkpoint must be in it too.
+        MigratedPages = MigrateDirectoryPages(always: false);
 
         long replayed = 0;
         using (var iterator = Wal.Scan(replayFrom, Wal.TailAddress))

@@ -133,6 +133,13 @@ public sealed partial class FasterMetadataStore : IShippingSource
         lock (_applyLock) ReplayBatch(batch);
     }
 
+    /// <summary>Restore: converts layout-1 directory pages a snapshot brought (before its WAL is replayed).</summary>
+    internal void MigrateDirectoryPagesAfterRestore()
+    {
+        ThrowIfNotOpen();
+        lock (_applyLock) MigrateDirectoryPages(always: true);
+    }
+
     private void StartShipping()
     {
         if (_options.Shipping is not { } shipping) return;

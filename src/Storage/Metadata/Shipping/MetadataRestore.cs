@@ -100,6 +100,7 @@ public static class MetadataRestore
                 if (covered != manifest.Covered) throw new InvalidDataException($"snapshot part {key} covers {covered}, the manifest says {manifest.Covered}");
             }
 
+            store.MigrateDirectoryPagesAfterRestore(); // a snapshot of a layout-1 store carries pages
             long next = manifest.Covered; // records below it are in the snapshot; overlapping segments are skipped past
             foreach (var (_, _, key) in segments)
             {
