@@ -26,6 +26,7 @@ public sealed partial class FasterMetadataStore
                     break;
 
                 case MetadataOpKind.DeleteInode:
+                    _deletesSinceMeasure++; // under the apply lock (or recovery): no race
                     kv.Delete(Keys.Inode(key, op.Inode));
                     kv.Delete(Keys.Symlink(key, op.Inode));
                     break;
@@ -47,6 +48,7 @@ public sealed partial class FasterMetadataStore
                 }
 
                 case MetadataOpKind.DeleteEntry:
+                    _deletesSinceMeasure++;
                     kv.Delete(Keys.Entry(key, op.Directory, op.Name));
                     RemoveSlot(op.Directory, op.Cookie);
                     break;

@@ -36,8 +36,10 @@ public sealed partial class FasterMetadataStore
         await _checkpointGate.WaitAsync().ConfigureAwait(false);
         try
         {
-            await MaybeCompactLockedAsync().ConfigureAwait(false);
             await CheckpointLockedAsync().ConfigureAwait(false);
+            // After the fold-over nearly all of the log is immutable, so compaction can reach all of it;
+            // a second checkpoint then records the new begin address and deletes the files before it.
+            if (await MaybeCompactLockedAsync().ConfigureAwait(false)) await CheckpointLockedAsync().ConfigureAwait(false);
         }
         finally
         {
