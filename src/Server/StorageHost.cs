@@ -5,6 +5,7 @@ using DittoFs.Storage.Cache;
 using DittoFs.Storage.Diagnostics;
 using DittoFs.Storage.Metadata;
 using DittoFs.Storage.Metadata.Faster;
+using DittoFs.Storage.Metadata.Shipping;
 using DittoFs.Storage.Payload;
 using DittoFs.Storage.Payload.S3;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
     private FileSystem? _fileSystem;
     private ExportTable? _exports;
     private Admin.DataDirectoryLock? _lock;
+    private IObjectStore? _metadataBucket;
 
     public bool IsReady => _exports is not null;
 
@@ -37,7 +39,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         IMetadataStore metadata = o.MetadataStore.ToLowerInvariant() switch
         {
             "memory" => new InMemoryMetadataStore(),
-            "faster" => new FasterMetadataStore(new FasterMetadataStoreOptions { DataDirectory = dataDirectory, Metrics = metrics, ReserveBytes = o.DiskReserveBytes / 4 }),
+            "faster" => await OpenFasterAsync(o, dataDirectory, cancellationToken),
             _ => throw new InvalidOperationException($"unknown MetadataStore '{o.MetadataStore}' (Faster or Memory)"),
         };
         // Metadata first: the S3 payload store's block map lives in it.
@@ -70,14 +72,42 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
     }
 
     /// <summary>
-    /// The block cache under &lt;DataDirectory&gt;/cache in front of the bucket, over the block map in
-    /// <paramref name="metadata"/> (open); recovers what a crash left dirty.
-    /// <paramref name="background"/> false (<c>dittofs check</c>): no flusher, no sweep.
+    /// The Faster store, shipping to the bucket when configured; restored from it first if asked
+    /// (DittoFs:Metadata:RestoreFromBucket) and the data directory has no metadata yet.
     /// </summary>
-    internal static Task<CachedPayloadStore> OpenS3Async(DittoFsOptions o, string dataDirectory, IMetadataStore metadata, StorageMetrics? metrics, ILogger? logger, bool background = true, CancellationToken cancellationToken = default)
+    private async Task<FasterMetadataStore> OpenFasterAsync(DittoFsOptions o, string dataDirectory, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(o.S3.Bucket)) throw new InvalidOperationException("PayloadStore S3 needs DittoFs:S3:Bucket");
-        var objects = new S3ObjectStore(new S3ObjectStoreOptions
+        bool ship = o.Metadata.Ship;
+        if (ship || o.Metadata.RestoreFromBucket) _metadataBucket = NewObjectStore(o, metrics);
+        var storeOptions = MetadataStoreOptions(o, dataDirectory, metrics);
+        if (o.Metadata.RestoreFromBucket && MetadataRestore.IsEmpty(dataDirectory) && await MetadataRestore.ExistsAsync(_metadataBucket!, cancellationToken))
+        {
+            await MetadataRestore.RestoreAsync(_metadataBucket!, storeOptions, force: false, cancellationToken);
+        }
+        if (!ship) return new FasterMetadataStore(storeOptions);
+        return new FasterMetadataStore(new FasterMetadataStoreOptions
+        {
+            DataDirectory = storeOptions.DataDirectory,
+            Metrics = storeOptions.Metrics,
+            ReserveBytes = storeOptions.ReserveBytes,
+            Shipping = new ShippingOptions
+            {
+                Store = _metadataBucket!,
+                Interval = TimeSpan.FromMilliseconds(o.Metadata.ShipIntervalMs),
+                SnapshotWalBytes = (long)o.Metadata.SnapshotWalMiB << 20,
+                SnapshotInterval = TimeSpan.FromMinutes(o.Metadata.SnapshotIntervalMinutes),
+            },
+        });
+    }
+
+    internal static FasterMetadataStoreOptions MetadataStoreOptions(DittoFsOptions o, string dataDirectory, StorageMetrics? metrics) =>
+        new() { DataDirectory = dataDirectory, Metrics = metrics, ReserveBytes = o.DiskReserveBytes / 4 };
+
+    /// <summary>The configured bucket (DittoFs:S3), keys under its prefix.</summary>
+    internal static S3ObjectStore NewObjectStore(DittoFsOptions o, StorageMetrics? metrics)
+    {
+        if (string.IsNullOrEmpty(o.S3.Bucket)) throw new InvalidOperationException("the bucket is not configured (DittoFs:S3:Bucket)");
+        return new S3ObjectStore(new S3ObjectStoreOptions
         {
             Endpoint = o.S3.Endpoint,
             Region = o.S3.Region,
@@ -88,6 +118,17 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             ForcePathStyle = o.S3.ForcePathStyle,
             Metrics = metrics,
         });
+    }
+
+    /// <summary>
+    /// The block cache under &lt;DataDirectory&gt;/cache in front of the bucket, over the block map in
+    /// <paramref name="metadata"/> (open); recovers what a crash left dirty.
+    /// <paramref name="background"/> false (<c>dittofs check</c>): no flusher, no sweep.
+    /// </summary>
+    internal static Task<CachedPayloadStore> OpenS3Async(DittoFsOptions o, string dataDirectory, IMetadataStore metadata, StorageMetrics? metrics, ILogger? logger, bool background = true, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(o.S3.Bucket)) throw new InvalidOperationException("PayloadStore S3 needs DittoFs:S3:Bucket");
+        var objects = NewObjectStore(o, metrics);
         return CachedPayloadStore.OpenAsync(new BlockCacheOptions
         {
             Directory = string.IsNullOrEmpty(o.Cache.Directory) ? Path.Combine(dataDirectory, "cache") : o.Cache.Directory,
@@ -102,6 +143,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             Metrics = metrics,
             Logger = logger,
             UploadOnFlush = o.Durability.Equals("Bucket", StringComparison.OrdinalIgnoreCase),
+            WaitMetadataShipped = o.Metadata.Ship && metadata is FasterMetadataStore shipping ? (position, _) => shipping.WaitShippedAsync(position) : null,
             Background = background,
         }, objects, metadata, cancellationToken);
     }
@@ -110,6 +152,8 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
     {
         if (_fileSystem is not null) await _fileSystem.DisposeAsync();
         _fileSystem = null;
+        if (_metadataBucket is not null) await _metadataBucket.DisposeAsync(); // after the store's last shipping round
+        _metadataBucket = null;
         _lock?.Dispose();
         _lock = null;
     }

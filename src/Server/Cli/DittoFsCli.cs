@@ -12,13 +12,13 @@ namespace DittoFs.Server.Cli;
 /// runs the server with its configuration arguments. <c>status</c>, <c>exports</c>,
 /// <c>flush</c> and <c>gc</c> ask a running server over its HTTP port
 /// (<c>--server</c>, default <c>http://127.0.0.1:&lt;DittoFs:HttpPort&gt;</c>).
-/// <c>check</c> opens the data directory itself and needs the server stopped
-/// (it refuses while a server holds the directory's lock).
+/// <c>check</c> and <c>restore</c> open the data directory themselves and need the server stopped
+/// (they refuse while a server holds the directory's lock).
 /// Exit codes: 0 success, 1 failure (unreachable, not ready, error), 2 damage found (check).
 /// </summary>
 internal static class DittoFsCli
 {
-    private static readonly string[] s_verbs = ["status", "exports", "flush", "gc", "check"];
+    private static readonly string[] s_verbs = ["status", "exports", "flush", "gc", "check", "restore"];
     private static readonly string[] s_help = ["-h", "--help", "-?", "help", "--version"];
 
     /// <summary>True when the arguments ask for an admin verb or for help, not for the server.</summary>
@@ -76,6 +76,13 @@ internal static class DittoFsCli
             "Opens the data directory itself: stop the server first. Exit 2 on damage.") { dataDirectory, export };
         check.SetAction((parse, ct) => CheckCommand.RunAsync(Configuration(), parse.GetValue(dataDirectory), parse.GetValue(export), ct));
         root.Add(check);
+
+        var force = new Option<bool>("--force") { Description = "Replace metadata the data directory already holds" };
+        var restore = new Command("restore",
+            "Rebuild the data directory's metadata from the bucket (DittoFs:S3; shipped with DittoFs:Metadata:Ship=true): " +
+            "the latest snapshot and the WAL after it. For a new instance; stop the server first. Refuses existing metadata unless --force.") { dataDirectory, force };
+        restore.SetAction((parse, ct) => RestoreCommand.RunAsync(Configuration(), parse.GetValue(dataDirectory), parse.GetValue(force), ct));
+        root.Add(restore);
         return root;
     }
 

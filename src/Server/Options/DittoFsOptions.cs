@@ -54,6 +54,9 @@ public sealed class DittoFsOptions : IValidatableObject
     /// <summary>The bucket, for PayloadStore = "S3".</summary>
     public S3Options S3 { get; set; } = new();
 
+    /// <summary>Shipping the metadata to the bucket, and restoring it from there (DittoFs:Metadata:*).</summary>
+    public MetadataOptions Metadata { get; set; } = new();
+
     /// <summary>The local block cache, for PayloadStore = "S3".</summary>
     public CacheOptions Cache { get; set; } = new();
 
@@ -147,6 +150,34 @@ public sealed class DittoFsOptions : IValidatableObject
             yield return new ValidationResult($"IdleTimeoutSeconds ({IdleTimeoutSeconds}) is shorter than RecordTimeoutSeconds ({RecordTimeoutSeconds})", [nameof(IdleTimeoutSeconds)]);
         }
     }
+}
+
+/// <summary>
+/// The "DittoFs:Metadata" section: the Faster metadata store's copy in the bucket (DittoFs:S3, under
+/// &lt;Prefix&gt;meta/).
+/// </summary>
+public sealed class MetadataOptions
+{
+    /// <summary>Ship snapshots and the WAL to the bucket (DittoFs:S3), so a lost instance can be restored from it.</summary>
+    public bool Ship { get; set; }
+
+    /// <summary>Longest time a committed change waits before it is shipped (the lag is about this plus one PUT).</summary>
+    [Range(10, 600_000)]
+    public int ShipIntervalMs { get; set; } = 1000;
+
+    /// <summary>A new snapshot after this much shipped WAL (MiB), so a restore replays little.</summary>
+    [Range(1, 65536)]
+    public int SnapshotWalMiB { get; set; } = 64;
+
+    /// <summary>A new snapshot at least this often (minutes) while anything changes; 0 = only by size.</summary>
+    [Range(0, 525_600)]
+    public int SnapshotIntervalMinutes { get; set; } = 60;
+
+    /// <summary>
+    /// At start, if the data directory has no metadata, rebuild it from the bucket (as
+    /// <c>dittofs restore</c> does); a bucket without shipped metadata starts empty.
+    /// </summary>
+    public bool RestoreFromBucket { get; set; }
 }
 
 /// <summary>NFSv4.1: lease and grace periods, and the bounds of session state.</summary>

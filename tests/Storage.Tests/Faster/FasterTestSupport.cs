@@ -20,6 +20,9 @@ public sealed class FasterTempDir : IDisposable
             DataDirectory = Path,
             KvMemorySize = b.KvMemorySize,
             KvPageSize = 1L << 16,
+            KvSegmentSize = 1L << 20,
+            WalSegmentSize = 1L << 20,
+            CompactMinLogBytes = b.CompactMinLogBytes,
             KvIndexSize = 1L << 20,
             WalPageSize = 1L << 16,
             WalMemorySize = 1L << 20,
@@ -27,6 +30,7 @@ public sealed class FasterTempDir : IDisposable
             CheckpointWalBytes = b.CheckpointWalBytes,
             DirectoryPageSize = b.DirectoryPageSize,
             CommitInterval = b.CommitInterval,
+            Shipping = b.Shipping,
         };
     }
 
@@ -51,6 +55,8 @@ public sealed class FasterMetadataStoreOptionsBuilder
     public long CheckpointWalBytes { get; set; } = long.MaxValue;
     public int DirectoryPageSize { get; set; } = 128;
     public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(1);
+    public DittoFs.Storage.Metadata.Shipping.ShippingOptions? Shipping { get; set; }
+    public long CompactMinLogBytes { get; set; } = 32L << 20;
 }
 
 internal static class Ops

@@ -8,16 +8,13 @@ public sealed partial class FasterMetadataStore
     /// <summary>
     /// Applies a batch to the KV (live path under the apply lock, and WAL replay).
     /// Ops are post-images, so applying a batch again gives the same state.
-    /// Directory pages touched several times in one batch are edited in memory
-    /// and written once at the end.
+    /// Directory entries are also kept by cookie for READDIR (DirectorySlots).
     /// </summary>
     private void ApplyToKv(MetadataOp[] ops)
     {
         var kv = Kv;
         Span<byte> key = stackalloc byte[9 + Keys.MaxStackName];
-        Span<byte> pageKey = stackalloc byte[Keys.PageKeySize];
         Span<byte> value = stackalloc byte[16];
-        Dictionary<(ulong Dir, ulong Page), byte[]>? pending = ops.Length > 1 ? [] : null;
 
         foreach (ref readonly var op in ops.AsSpan())
         {
@@ -29,6 +26,7 @@ public sealed partial class FasterMetadataStore
                     break;
 
                 case MetadataOpKind.DeleteInode:
+                    _deletesSinceMeasure++; // under the apply lock (or recovery): no race
                     kv.Delete(Keys.Inode(key, op.Inode));
                     kv.Delete(Keys.Symlink(key, op.Inode));
                     break;
@@ -40,19 +38,19 @@ public sealed partial class FasterMetadataStore
                     if (kv.Read(entryKey, value) == 16)
                     {
                         ulong oldCookie = BinaryPrimitives.ReadUInt64LittleEndian(value[8..]);
-                        if (oldCookie != op.Cookie) RemoveFromPage(op.Directory, oldCookie, pageKey);
+                        if (oldCookie != op.Cookie) RemoveSlot(op.Directory, oldCookie);
                     }
                     BinaryPrimitives.WriteUInt64LittleEndian(value, op.Inode);
                     BinaryPrimitives.WriteUInt64LittleEndian(value[8..], op.Cookie);
                     kv.Upsert(entryKey, value);
-                    ulong page = DirectoryPages.PageOf(op.Cookie, PageSize);
-                    WritePage(op.Directory, page, DirectoryPages.With(ReadPage(op.Directory, page, pageKey), op.Cookie, op.Inode, op.Name), pageKey);
+                    PutSlot(op.Directory, op.Cookie, op.Inode, op.Name);
                     break;
                 }
 
                 case MetadataOpKind.DeleteEntry:
+                    _deletesSinceMeasure++;
                     kv.Delete(Keys.Entry(key, op.Directory, op.Name));
-                    RemoveFromPage(op.Directory, op.Cookie, pageKey);
+                    RemoveSlot(op.Directory, op.Cookie);
                     break;
 
                 case MetadataOpKind.PutSymlink:
@@ -80,32 +78,6 @@ public sealed partial class FasterMetadataStore
                 default:
                     throw new ArgumentException($"Unknown op kind {op.Kind}");
             }
-        }
-
-        if (pending is not null)
-            foreach (var ((dir, page), bytes) in pending) StorePage(dir, page, bytes, pageKey);
-
-        byte[] ReadPage(ulong dir, ulong page, Span<byte> k) =>
-            pending is not null && pending.TryGetValue((dir, page), out var cached) ? cached
-            : kv.ReadBytes(Keys.Page(k, dir, page)) ?? [];
-
-        void WritePage(ulong dir, ulong page, byte[] bytes, Span<byte> k)
-        {
-            if (pending is not null) pending[(dir, page)] = bytes;
-            else StorePage(dir, page, bytes, k);
-        }
-
-        void RemoveFromPage(ulong dir, ulong cookie, Span<byte> k)
-        {
-            ulong page = DirectoryPages.PageOf(cookie, PageSize);
-            if (DirectoryPages.Without(ReadPage(dir, page, k), cookie) is { } rest) WritePage(dir, page, rest, k);
-        }
-
-        void StorePage(ulong dir, ulong page, byte[] bytes, Span<byte> k)
-        {
-            // An empty page is deleted so a drained directory leaves nothing behind.
-            if (bytes.Length == 0) kv.Delete(Keys.Page(k, dir, page));
-            else kv.Upsert(Keys.Page(k, dir, page), bytes);
         }
     }
 }

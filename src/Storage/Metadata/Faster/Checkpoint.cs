@@ -34,41 +34,53 @@ public sealed partial class FasterMetadataStore
     private async Task CheckpointCoreAsync()
     {
         await _checkpointGate.WaitAsync().ConfigureAwait(false);
-        long started = Stopwatch.GetTimestamp();
         try
         {
-            var store = Kv.Store;
-            long covered;
-            lock (_applyLock)
-            {
-                // Every batch below this WAL address is fully applied, so it is in the checkpoint's version.
-                covered = Wal.TailAddress;
-                Span<byte> key = stackalloc byte[Keys.SuperblockKeySize];
-                Span<byte> counter = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(counter, (ulong)Interlocked.Read(ref _lastInode));
-                Kv.Upsert(Keys.Superblock(key), counter);
-            }
-            store.CommitCookie = EncodeCookie(covered);
-
-            bool full = _checkpointsTaken % FullCheckpointEvery == 0;
-            EnsureRoomForCheckpoint(full);
-            _checkpointsTaken++;
-            var (ok, _) = full
-                ? await store.TakeFullCheckpointAsync(CheckpointType.FoldOver).ConfigureAwait(false)
-                : await store.TakeHybridLogCheckpointAsync(CheckpointType.FoldOver).ConfigureAwait(false);
-            if (!ok) throw new InvalidOperationException("FASTER refused the checkpoint (another one in progress?)");
-
-            // The checkpoint is durable: WAL records before `covered` are no longer needed.
-            Wal.TruncateUntil(covered);
-            await Wal.CommitAsync().ConfigureAwait(false);
-            _walAtLastCheckpoint = covered;
-            _lastCheckpointTimestamp = Stopwatch.GetTimestamp();
-            _options.Metrics?.CheckpointTaken(full, started);
+            await CheckpointLockedAsync().ConfigureAwait(false);
+            // After the fold-over nearly all of the log is immutable, so compaction can reach all of it;
+            // a second checkpoint then records the new begin address and deletes the files before it.
+            if (await MaybeCompactLockedAsync().ConfigureAwait(false)) await CheckpointLockedAsync().ConfigureAwait(false);
         }
         finally
         {
             _checkpointGate.Release();
         }
+    }
+
+    /// <summary>Takes a checkpoint (the caller holds the checkpoint gate); returns the WAL address it covers.</summary>
+    private async Task<long> CheckpointLockedAsync()
+    {
+        long started = Stopwatch.GetTimestamp();
+        var store = Kv.Store;
+        long covered;
+        lock (_applyLock)
+        {
+            // Every batch below this WAL address is fully applied, so it is in the checkpoint's version.
+            covered = Wal.TailAddress;
+            Span<byte> key = stackalloc byte[Keys.SuperblockKeySize];
+            Span<byte> counter = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(counter, (ulong)Interlocked.Read(ref _lastInode));
+            Kv.Upsert(Keys.Superblock(key), counter);
+        }
+        store.CommitCookie = EncodeCookie(covered);
+
+        bool full = _checkpointsTaken % FullCheckpointEvery == 0;
+        EnsureRoomForCheckpoint(full);
+        _checkpointsTaken++;
+        var (ok, _) = full
+            ? await store.TakeFullCheckpointAsync(CheckpointType.FoldOver).ConfigureAwait(false)
+            : await store.TakeHybridLogCheckpointAsync(CheckpointType.FoldOver).ConfigureAwait(false);
+        if (!ok) throw new InvalidOperationException("FASTER refused the checkpoint (another one in progress?)");
+
+        // The checkpoint is durable: WAL records before `covered` are no longer needed here,
+        // but the shipper may still have to send some of them to the bucket.
+        long truncate = Math.Min(covered, _shipper?.RetainFrom ?? long.MaxValue);
+        if (truncate > Wal.BeginAddress) Wal.TruncateUntil(truncate);
+        await Wal.CommitAsync().ConfigureAwait(false);
+        _walAtLastCheckpoint = covered;
+        _lastCheckpointTimestamp = Stopwatch.GetTimestamp();
+        _options.Metrics?.CheckpointTaken(full, started);
+        return covered;
     }
 
     /// <summary>

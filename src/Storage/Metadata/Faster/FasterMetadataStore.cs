@@ -31,7 +31,7 @@ public sealed partial class FasterMetadataStore : IMetadataStore
     public FasterMetadataStore(FasterMetadataStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.DirectoryPageSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "DirectoryPageSize must be positive");
+        if (options.DirectoryPageSize is < 1 or > 65536) throw new ArgumentOutOfRangeException(nameof(options), "DirectoryPageSize must be 1 to 65536");
         _options = options;
     }
 
@@ -83,6 +83,7 @@ public sealed partial class FasterMetadataStore : IMetadataStore
                     throw new IOException("The metadata log refused a record.", e); // e.g. a log canned by a failed commit
                 }
                 ApplyToKv(ops);
+                _shipper?.Changed();
                 // The tail is at or past the end of our record: the address a commit must cover.
                 position = Wal.TailAddress;
             }
@@ -150,13 +151,7 @@ public sealed partial class FasterMetadataStore : IMetadataStore
         if (max <= 0 || ReadInode(directory) is not { } dir || dir.NextCookie == 0 || afterCookie >= dir.NextCookie - 1)
             return ValueTask.FromResult<IReadOnlyList<DirEntryRecord>>(result);
 
-        ulong lastPage = DirectoryPages.PageOf(dir.NextCookie - 1, PageSize);
-        Span<byte> key = stackalloc byte[Keys.PageKeySize];
-        for (ulong page = DirectoryPages.PageOf(afterCookie + 1, PageSize); page <= lastPage && result.Count < max; page++)
-        {
-            if (Kv.ReadBytes(Keys.Page(key, directory, page)) is { } bytes)
-                DirectoryPages.Collect(bytes, afterCookie, max, result);
-        }
+        CollectSlots(directory, afterCookie, dir.NextCookie, max, result);
         return ValueTask.FromResult<IReadOnlyList<DirEntryRecord>>(result);
     }
 

@@ -12,11 +12,27 @@ public sealed class FasterMetadataStoreOptions
     /// <summary>KV hybrid log page size (bytes, power of two).</summary>
     public long KvPageSize { get; init; } = 1L << 22;
 
+    /// <summary>
+    /// KV hybrid log file size (bytes, power of two, at least KvPageSize): compaction gives disk back
+    /// one whole file at a time. Fixed when a store is made (kept in kv/segment-size).
+    /// </summary>
+    public long KvSegmentSize { get; init; } = 1L << 26;
+
+    /// <summary>
+    /// Compaction: the hybrid log is compacted at a checkpoint once it is at least this big and
+    /// at least twice what was live after the previous compaction (so it stays within about twice
+    /// the live metadata). 0 disables compaction.
+    /// </summary>
+    public long CompactMinLogBytes { get; init; } = 32L << 20;
+
     /// <summary>Hash index size in bytes (64 bytes per bucket of 7 entries).</summary>
     public long KvIndexSize { get; init; } = 1L << 24;
 
     /// <summary>WAL page size (bytes, power of two). A batch must fit in one page.</summary>
     public long WalPageSize { get; init; } = 1L << 22;
+
+    /// <summary>WAL file size (bytes, power of two, at least WalPageSize); fixed when the WAL is made (kept in wal/segment-size).</summary>
+    public long WalSegmentSize { get; init; } = 1L << 26;
 
     /// <summary>WAL in-memory size (bytes, at least two pages).</summary>
     public long WalMemorySize { get; init; } = 1L << 24;
@@ -40,6 +56,9 @@ public sealed class FasterMetadataStoreOptions
     /// free space) may use all but an eighth of it. 0 = none.
     /// </summary>
     public long ReserveBytes { get; init; }
+
+    /// <summary>Ships checkpoints and the WAL to a bucket (see Shipping.MetadataShipper); null = the disk is the only copy.</summary>
+    public Shipping.ShippingOptions? Shipping { get; init; }
 
     /// <summary>Where WAL commits, checkpoints and log sizes are measured; null = not measured.</summary>
     public Diagnostics.StorageMetrics? Metrics { get; init; }

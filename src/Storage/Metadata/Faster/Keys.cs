@@ -23,6 +23,13 @@ internal static class Keys
     // Single values under the superblock tag, told apart by a second byte.
     public const byte FilesystemIdSlot = 1;
     public const byte MaxBlockVersionSlot = 2;
+    // 7-15: the block map and filesystem id.
+    /// <summary>One directory entry by position: (dir, cookie) → [inode:8][name]. Replaces PageTag (layout 2).</summary>
+    public const byte SlotTag = 16;
+    /// <summary>Which cookies of one directory page hold an entry: (dir, page) → one bit per cookie.</summary>
+    public const byte BitmapTag = 17;
+    /// <summary>The directory layout the store is in (absent: 1, pages of entries; 2: slots and bitmaps).</summary>
+    public const byte LayoutTag = 18;
 
     public const int InodeKeySize = 9;
     public const int PageKeySize = 17;
@@ -49,6 +56,24 @@ internal static class Keys
         dst[0] = PageTag;
         BinaryPrimitives.WriteUInt64BigEndian(dst[1..], directory);
         BinaryPrimitives.WriteUInt64BigEndian(dst[9..], page);
+        return dst[..PageKeySize];
+    }
+
+    public static Span<byte> Slot(Span<byte> dst, ulong directory, ulong cookie) => Pair(dst, SlotTag, directory, cookie);
+
+    public static Span<byte> Bitmap(Span<byte> dst, ulong directory, ulong page) => Pair(dst, BitmapTag, directory, page);
+
+    public static Span<byte> Layout(Span<byte> dst)
+    {
+        dst[0] = LayoutTag;
+        return dst[..1];
+    }
+
+    private static Span<byte> Pair(Span<byte> dst, byte tag, ulong a, ulong b)
+    {
+        dst[0] = tag;
+        BinaryPrimitives.WriteUInt64BigEndian(dst[1..], a);
+        BinaryPrimitives.WriteUInt64BigEndian(dst[9..], b);
         return dst[..PageKeySize];
     }
 

@@ -19,6 +19,8 @@ public sealed partial class FasterMetadataStore
                 LogDevice = _walDevice,
                 PageSize = _options.WalPageSize,
                 MemorySize = _options.WalMemorySize,
+                // Truncation after a checkpoint deletes whole files: smaller files give the disk back sooner.
+                SegmentSize = MetadataKv.SegmentSizeOf(_options.WalDirectory, "wal", _options.WalSegmentSize),
                 // Commit metadata goes into the log itself (FastCommitMode): one synchronous write per
                 // group commit. The commit file (create + write + delete of the old one, several disk
                 // round trips) is written only every 1000th commit, as Garnet does for its AOF.
@@ -49,9 +51,11 @@ public sealed partial class FasterMetadataStore
                 _options.Metrics?.CheckpointFailed();
             }
             StartCheckpointLoop();
+            StartShipping();
             _options.Metrics?.ObserveMetadataLog(
                 () => WalTailAddress - WalBeginAddress,
                 () => Kv.Store.Log.TailAddress - Kv.Store.Log.BeginAddress);
+            _options.Metrics?.ObserveLiveRatio(() => LiveRatio);
         }
         catch
         {
@@ -75,6 +79,8 @@ public sealed partial class FasterMetadataStore
     internal async ValueTask AbandonAsync()
     {
         if (Interlocked.Exchange(ref _state, 2) == 2) return;
+        _options.Metrics?.ObserveShipping(null, null);
+        if (_shipper is not null) await _shipper.DisposeAsync().ConfigureAwait(false);
         await StopCheckpointLoopAsync().ConfigureAwait(false);
         if (_commit is not null) await _commit.StopAsync(finalCommit: false).ConfigureAwait(false);
     }
@@ -82,8 +88,16 @@ public sealed partial class FasterMetadataStore
     private async Task CloseAsync(bool clean)
     {
         _options.Metrics?.ObserveMetadataLog(null, null);
+        _options.Metrics?.ObserveLiveRatio(null);
         await StopCheckpointLoopAsync().ConfigureAwait(false);
         if (_commit is not null) await _commit.DisposeAsync().ConfigureAwait(false);
+        if (_shipper is not null)
+        {
+            // The WAL is committed: one last round puts it in the bucket if the bucket answers soon.
+            _options.Metrics?.ObserveShipping(null, null);
+            await _shipper.StopAsync(finalRound: clean, _options.Shipping!.FinalTimeout).ConfigureAwait(false);
+            await _shipper.DisposeAsync().ConfigureAwait(false);
+        }
         if (clean)
         {
             // Best effort: the WAL is committed already, so a failed checkpoint only means a longer replay.

@@ -12,16 +12,21 @@ internal sealed unsafe class MetadataKv : IDisposable
     private readonly IDevice _device;
     private readonly SessionPool _sessions;
 
+    /// <summary>The session pool (compaction rents one too).</summary>
+    public SessionPool Sessions => _sessions;
+
     public FasterKV<SpanByte, SpanByte> Store { get; }
 
     public MetadataKv(FasterMetadataStoreOptions options)
     {
         Directory.CreateDirectory(options.KvDirectory);
         Directory.CreateDirectory(options.CheckpointDirectory);
+        SegmentSize = SegmentSizeOf(options.KvDirectory, "hlog", options.KvSegmentSize);
         _device = Devices.CreateLogDevice(Path.Combine(options.KvDirectory, "hlog"), recoverDevice: true);
         Store = new FasterKV<SpanByte, SpanByte>(new FasterKVSettings<SpanByte, SpanByte>
         {
             IndexSize = options.KvIndexSize,
+            SegmentSize = SegmentSize,
             LogDevice = _device,
             MemorySize = options.KvMemorySize,
             PageSize = options.KvPageSize,
@@ -31,6 +36,23 @@ internal sealed unsafe class MetadataKv : IDisposable
             TryRecoverLatest = false,
         });
         _sessions = new SessionPool(Store);
+    }
+
+    /// <summary>Bytes per hybrid log file: compaction frees disk a whole file at a time.</summary>
+    public long SegmentSize { get; }
+
+    /// <summary>
+    /// A log keeps the segment size it was made with (it decides which file holds which address):
+    /// written to <c>segment-size</c> next to the log files when the log is new; a log from before
+    /// that file existed used FASTER's default, 1 GiB.
+    /// </summary>
+    public static long SegmentSizeOf(string directory, string filePrefix, long wanted)
+    {
+        string marker = Path.Combine(directory, "segment-size");
+        if (File.Exists(marker)) return long.Parse(File.ReadAllText(marker).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        long size = Directory.EnumerateFiles(directory, filePrefix + "*").Any() ? 1L << 30 : wanted;
+        File.WriteAllText(marker, size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return size;
     }
 
     /// <summary>

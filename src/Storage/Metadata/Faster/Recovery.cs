@@ -8,6 +8,9 @@ public sealed partial class FasterMetadataStore
     /// <summary>Batches re-applied from the WAL by the last OpenAsync (for tests and start-up logs).</summary>
     internal long ReplayedBatches { get; private set; }
 
+    /// <summary>Layout-1 directory pages converted by the last OpenAsync.</summary>
+    internal int MigratedPages { get; private set; }
+
     /// <summary>
     /// Recovers the KV from its latest checkpoint (if any), then replays the WAL from
     /// the address the checkpoint covers. Only committed WAL records are visible after
@@ -29,24 +32,32 @@ public sealed partial class FasterMetadataStore
             BumpInodeCounter(ReadSuperblock());
             RecoverMaxBlockVersion();
         }
+        // Before replay: the WAL is applied in the current layout, so the checkpoint must be in it too.
+        MigratedPages = MigrateDirectoryPages(always: false);
 
         long replayed = 0;
         using (var iterator = Wal.Scan(replayFrom, Wal.TailAddress))
         {
             await foreach (var (entry, length, _, _) in iterator.GetAsyncEnumerable(cancellationToken).ConfigureAwait(false))
             {
-                var ops = BatchCodec.Read(entry.AsSpan(0, length), out ulong counter);
-                BumpInodeCounter(counter);
-                foreach (var op in ops)
-                {
-                    if (op.Kind == MetadataOpKind.PutInode) BumpInodeCounter(op.Record.Inode);
-                    else if (op.Kind is MetadataOpKind.PutEntry or MetadataOpKind.PutVolume) BumpInodeCounter(op.Inode);
-                }
-                ApplyToKv(ops);
+                ReplayBatch(entry.AsSpan(0, length));
                 replayed++;
             }
         }
         ReplayedBatches = replayed;
+    }
+
+    /// <summary>Re-applies one WAL batch (recovery, restore) and moves the inode counter past what it mentions.</summary>
+    private void ReplayBatch(ReadOnlySpan<byte> batch)
+    {
+        var ops = BatchCodec.Read(batch, out ulong counter);
+        BumpInodeCounter(counter);
+        foreach (var op in ops)
+        {
+            if (op.Kind == MetadataOpKind.PutInode) BumpInodeCounter(op.Record.Inode);
+            else if (op.Kind is MetadataOpKind.PutEntry or MetadataOpKind.PutVolume) BumpInodeCounter(op.Inode);
+        }
+        ApplyToKv(ops);
     }
 
     private bool HasCheckpoint()
