@@ -2,13 +2,16 @@
 # Runs the six workloads of perf/LoadGen over NFSv3 and NFSv4.1 against
 #   dittofs-local  DittoFs on the local-disk block store (fresh data dir)
 #   dittofs-s3     DittoFs on S3 (moto_server on loopback, bucket "bench", fresh data dir)
+#   dittofs-s3-bucket  the same with DittoFs:Durability=Bucket (COMMIT waits for the bucket)
+#   before-local, before-s3  dittofs-local / dittofs-s3 run from another build: BEFORE_DLL=path/to/DittoFs.Server.dll
+#                  (a before/after comparison in one run)
 #   ganesha        nfs-ganesha 4.3, FSAL VFS on the same disk, in its own network
 #                  namespace (../shared/bench/nfsload/ganesha-netns.sh, conf perf/ganesha.conf)
 # and writes perf/results/ROUND/{SYSTEM}-{v3,v41}.json, chart-*.png, summary-ratio.png
 # and summary.md (ratios DittoFs / ganesha). Logs go to perf/results/ROUND/raw/ (not committed).
 #
 #   perf/run-bench.sh ROUND
-#   env: THREADS=4 DURATION=20 FILE_SIZE=256M SMALL_FILES=10000 WARMUP=1
+#   env: WORKLOADS=all THREADS=4 DURATION=20 FILE_SIZE=256M SMALL_FILES=10000 WARMUP=1
 #        SYSTEMS="dittofs-local dittofs-s3 ganesha" PROTOCOLS="v3 v41"
 #
 # Needs root (ganesha's namespace), nfs-ganesha + nfs-ganesha-vfs + rpcbind, moto_server.
@@ -19,7 +22,7 @@ ROOT=$(pwd)
 ROUND=${1:?usage: perf/run-bench.sh ROUND}
 OUT=$ROOT/perf/results/$ROUND
 RAW=$OUT/raw
-THREADS=${THREADS:-4} DURATION=${DURATION:-20} FILE_SIZE=${FILE_SIZE:-256M} SMALL_FILES=${SMALL_FILES:-10000} WARMUP=${WARMUP:-1}
+WORKLOADS=${WORKLOADS:-all} THREADS=${THREADS:-4} DURATION=${DURATION:-20} FILE_SIZE=${FILE_SIZE:-256M} SMALL_FILES=${SMALL_FILES:-10000} WARMUP=${WARMUP:-1}
 SYSTEMS=${SYSTEMS:-"dittofs-local dittofs-s3 ganesha"} PROTOCOLS=${PROTOCOLS:-"v3 v41"}
 NETNS=$(cd ../shared/bench/nfsload && pwd)/ganesha-netns.sh
 # Our own ganesha state / export dirs (see perf/ganesha.conf), not the shared ones.
@@ -48,18 +51,18 @@ loadgen() { # system protocol port mount-port [exec-prefix...]
   echo "== $system $proto"
   "$@" dotnet "$LOADGEN_DLL" --host 127.0.0.1 --port "$port" --mount-port "$mport" --protocol "$proto" \
     --export /export --threads "$THREADS" --duration "$DURATION" --warmup "$WARMUP" --file-size "$FILE_SIZE" \
-    --small-files "$SMALL_FILES" --workloads all --system "$system" --out "$OUT/$system-$proto.json" \
+    --small-files "$SMALL_FILES" --workloads "$WORKLOADS" --system "$system" --out "$OUT/$system-$proto.json" \
     2> >(tee "$RAW/$system-$proto.txt" >&2) \
     || echo "$system $proto: the load generator reported errors (see $RAW/$system-$proto.txt)" >&2
 }
 
-dittofs() { # system extra-server-args...
-  local system=$1; shift
+dittofs() { # system extra-server-args...   (DLL: the server build, default $SERVER_DLL)
+  local system=$1 dll=${DLL:-$SERVER_DLL}; shift
   for proto in $PROTOCOLS; do
     # A fresh server and data directory per protocol run: both protocols start from the same state.
     local port; port=$(free_port)
     DATA=$(mktemp -d /tmp/dittofs-bench.XXXXXX)
-    dotnet "$SERVER_DLL" --DittoFs:DataDirectory="$DATA" --DittoFs:ListenAddress=127.0.0.1 \
+    dotnet "$dll" --DittoFs:DataDirectory="$DATA" --DittoFs:ListenAddress=127.0.0.1 \
       --DittoFs:NfsPort="$port" --DittoFs:MountPort=0 --DittoFs:HttpPort=0 \
       --DittoFs:Exports:0:Path=/export --DittoFs:Exports:0:Squash=None \
       --Logging:LogLevel:Default=Warning "$@" >"$RAW/$system-$proto.server.log" 2>&1 &
@@ -74,7 +77,11 @@ dittofs() { # system extra-server-args...
 for system in $SYSTEMS; do
   case $system in
     dittofs-local) dittofs dittofs-local ;;
-    dittofs-s3)
+    before-local) DLL=${BEFORE_DLL:?before-local needs BEFORE_DLL} dittofs before-local ;;
+    dittofs-s3|dittofs-s3-bucket|before-s3)
+      extra=() dll=$SERVER_DLL
+      [ "$system" = dittofs-s3-bucket ] && extra=(--DittoFs:Durability=Bucket)
+      [ "$system" = before-s3 ] && dll=${BEFORE_DLL:?before-s3 needs BEFORE_DLL}
       for proto in $PROTOCOLS; do
         # A fresh moto (empty bucket) per run: the server's start-up sweep would otherwise spend
         # moto's CPU, on this same machine, deleting the previous run's objects during this one.
@@ -83,8 +90,8 @@ for system in $SYSTEMS; do
         MOTO_PID=$!
         wait_port "$MOTO_PORT"
         python3 -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$MOTO_PORT/bench', method='PUT'))"
-        PROTOCOLS=$proto dittofs dittofs-s3 --DittoFs:PayloadStore=S3 --DittoFs:S3:Endpoint="http://127.0.0.1:$MOTO_PORT" \
-          --DittoFs:S3:Bucket=bench --DittoFs:S3:AccessKey=test --DittoFs:S3:SecretKey=test
+        PROTOCOLS=$proto DLL=$dll dittofs "$system" --DittoFs:PayloadStore=S3 --DittoFs:S3:Endpoint="http://127.0.0.1:$MOTO_PORT" \
+          --DittoFs:S3:Bucket=bench --DittoFs:S3:AccessKey=test --DittoFs:S3:SecretKey=test "${extra[@]}"
         kill -TERM "$MOTO_PID"; wait "$MOTO_PID" 2>/dev/null || true; MOTO_PID=""
       done
       ;;

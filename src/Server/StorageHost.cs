@@ -77,7 +77,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
     /// </summary>
     private async Task<FasterMetadataStore> OpenFasterAsync(DittoFsOptions o, string dataDirectory, CancellationToken cancellationToken)
     {
-        bool ship = o.Metadata.Ship;
+        bool ship = ShipsMetadata(o);
         if (ship || o.Metadata.RestoreFromBucket) _metadataBucket = NewObjectStore(o, metrics);
         var storeOptions = MetadataStoreOptions(o, dataDirectory, metrics);
         if (o.Metadata.RestoreFromBucket && MetadataRestore.IsEmpty(dataDirectory) && await MetadataRestore.ExistsAsync(_metadataBucket!, cancellationToken))
@@ -99,6 +99,10 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             },
         });
     }
+
+    /// <summary>Metadata:Ship, or by default whenever the blocks are in a bucket: a lost instance must not lose the map of them.</summary>
+    internal static bool ShipsMetadata(DittoFsOptions o) =>
+        o.Metadata.Ship ?? o.PayloadStore.Equals("S3", StringComparison.OrdinalIgnoreCase);
 
     internal static FasterMetadataStoreOptions MetadataStoreOptions(DittoFsOptions o, string dataDirectory, StorageMetrics? metrics) =>
         new() { DataDirectory = dataDirectory, Metrics = metrics, ReserveBytes = o.DiskReserveBytes / 4 };
@@ -143,7 +147,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             Metrics = metrics,
             Logger = logger,
             UploadOnFlush = o.Durability.Equals("Bucket", StringComparison.OrdinalIgnoreCase),
-            WaitMetadataShipped = o.Metadata.Ship && metadata is FasterMetadataStore shipping ? (position, _) => shipping.WaitShippedAsync(position) : null,
+            WaitMetadataShipped = ShipsMetadata(o) && metadata is FasterMetadataStore shipping ? (position, _) => shipping.WaitShippedAsync(position) : null,
             Background = background,
         }, objects, metadata, cancellationToken);
     }

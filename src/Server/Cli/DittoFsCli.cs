@@ -79,7 +79,7 @@ internal static class DittoFsCli
 
         var force = new Option<bool>("--force") { Description = "Replace metadata the data directory already holds" };
         var restore = new Command("restore",
-            "Rebuild the data directory's metadata from the bucket (DittoFs:S3; shipped with DittoFs:Metadata:Ship=true): " +
+            "Rebuild the data directory's metadata from the bucket (DittoFs:S3; shipped by default with PayloadStore=S3): " +
             "the latest snapshot and the WAL after it. For a new instance; stop the server first. Refuses existing metadata unless --force.") { dataDirectory, force };
         restore.SetAction((parse, ct) => RestoreCommand.RunAsync(Configuration(), parse.GetValue(dataDirectory), parse.GetValue(force), ct));
         root.Add(restore);

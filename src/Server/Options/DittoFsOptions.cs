@@ -158,8 +158,11 @@ public sealed class DittoFsOptions : IValidatableObject
 /// </summary>
 public sealed class MetadataOptions
 {
-    /// <summary>Ship snapshots and the WAL to the bucket (DittoFs:S3), so a lost instance can be restored from it.</summary>
-    public bool Ship { get; set; }
+    /// <summary>
+    /// Ship snapshots and the WAL to the bucket (DittoFs:S3), so a lost instance can be restored from it.
+    /// Unset: on with PayloadStore S3 (the bucket is the truth), off otherwise.
+    /// </summary>
+    public bool? Ship { get; set; }
 
     /// <summary>Longest time a committed change waits before it is shipped (the lag is about this plus one PUT).</summary>
     [Range(10, 600_000)]

@@ -127,7 +127,7 @@ internal sealed partial class BlockCache
             }
             // The old object may go only once the map naming the new one is durable.
             await _map.WaitDurableAsync(position).ConfigureAwait(false);
-            if (garbage is not null) _garbage.Enqueue([garbage]);
+            if (garbage is not null) _garbage.Enqueue([garbage], position);
             SignalUploadProgress();
         }
         finally

@@ -308,7 +308,10 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
             st.Crc = r.Crc;
             st.Length = r.Length;
             // A dirty record names a copy in this cache; every such copy is in memory since start-up.
-            st.Lost = r.Dirty;
+            // With Durability=Bucket that copy was never acknowledged (a flush returns only once it is
+            // uploaded): the block reads as last uploaded, or as a hole if it never was — the state of
+            // its last answered COMMIT, as after any crash; the client resends what was unstable.
+            st.Lost = r.Dirty && !_options.UploadOnFlush;
         }
         blocks[block] = st;
         return st;
@@ -619,7 +622,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
             position = recorded.Count > 0 || held ? _map.Apply(MetadataOp.DropBlocks(inode, fromBlock)) : 0;
         }
         await _map.WaitDurableAsync(position).ConfigureAwait(false);
-        _garbage.Enqueue(garbage);
+        _garbage.Enqueue(garbage, position);
         SignalUploadProgress(); // a COMMIT waiting for a dropped block is done with it
         foreach (Task load in loads)
         {

@@ -71,8 +71,9 @@ public sealed partial class CachedPayloadStore : IFlushControl, IGarbageCollecto
             garbage.Add(o.Key);
             bytes += o.Size;
         }
-        // The map records that stopped referencing these must be durable before they go.
+        // The map records that stopped referencing these must be durable (and shipped) before they go.
         await _cache.WaitMapDurableAsync().ConfigureAwait(false);
+        await _garbage.WaitShippedAsync(_cache.MetadataBarrier(), cancellationToken).ConfigureAwait(false);
         if (garbage.Count > 0) await _objects.DeleteAsync(garbage, cancellationToken).ConfigureAwait(false);
         return new GcResult(scanned, garbage.Count, bytes);
     }

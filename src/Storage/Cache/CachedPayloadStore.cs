@@ -29,7 +29,7 @@ public sealed partial class CachedPayloadStore : IPayloadStore
         _options = options;
         _logger = options.Logger;
         bool legacy = File.Exists(Path.Combine(Path.GetFullPath(options.Directory), "blockmap.journal"));
-        _garbage = new GarbageCollector(objects, options.MaxRetryDelay);
+        _garbage = new GarbageCollector(objects, options.MaxRetryDelay, options.WaitMetadataShipped);
         _cache = new BlockCache(options, objects, _garbage, metadata);
         _cache.Recover();
         if (_logger is not null && _cache.MigratedRecords > 0) CacheLog.JournalMigrated(_logger, _cache.MigratedRecords);

@@ -14,15 +14,22 @@ internal sealed class GarbageCollector : IAsyncDisposable
 {
     private readonly IObjectStore _objects;
     private readonly TimeSpan _maxRetryDelay;
-    private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Func<long, CancellationToken, ValueTask>? _shipped;
+    private readonly Channel<(string Key, long Position)> _queue = Channel.CreateUnbounded<(string, long)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private long _pending;
     private long _deleted;
 
-    public GarbageCollector(IObjectStore objects, TimeSpan maxRetryDelay)
+    /// <param name="shipped">
+    /// Completes once the metadata WAL up to a position is in the bucket (null: metadata not shipped).
+    /// An object goes only once the shipped metadata stops naming it too, so a restore from the bucket
+    /// never meets a block whose object was deleted.
+    /// </param>
+    public GarbageCollector(IObjectStore objects, TimeSpan maxRetryDelay, Func<long, CancellationToken, ValueTask>? shipped = null)
     {
         _objects = objects;
+        _shipped = shipped;
         _maxRetryDelay = maxRetryDelay;
         _loop = Task.Run(Loop);
     }
@@ -32,11 +39,16 @@ internal sealed class GarbageCollector : IAsyncDisposable
 
     public long Deleted => Interlocked.Read(ref _deleted);
 
-    public void Enqueue(IReadOnlyCollection<string> keys)
+    /// <summary>Queues keys that the metadata up to WAL <paramref name="position"/> no longer references.</summary>
+    public void Enqueue(IReadOnlyCollection<string> keys, long position)
     {
         Interlocked.Add(ref _pending, keys.Count);
-        foreach (string key in keys) _queue.Writer.TryWrite(key);
+        foreach (string key in keys) _queue.Writer.TryWrite((key, position));
     }
+
+    /// <summary>The shipped-metadata wait for a whole pass (gc): null when metadata is not shipped.</summary>
+    public ValueTask WaitShippedAsync(long position, CancellationToken cancellationToken) =>
+        _shipped is null || position == 0 ? ValueTask.CompletedTask : _shipped(position, cancellationToken);
 
     /// <summary>Lists every object and queues those older than this run that the map does not reference.</summary>
     public async Task SweepAsync(BlockCache cache, CancellationToken cancellationToken)
@@ -52,7 +64,7 @@ internal sealed class GarbageCollector : IAsyncDisposable
                     if (!ObjectKeys.TryParse(o.Key, out ulong inode, out ulong block, out ulong version)) continue; // not ours
                     if (version < cache.BootVersion && !cache.IsReferenced(inode, block, version)) garbage.Add(o.Key);
                 }
-                Enqueue(garbage);
+                Enqueue(garbage, cache.MetadataBarrier());
                 return;
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
@@ -66,14 +78,20 @@ internal sealed class GarbageCollector : IAsyncDisposable
     private async Task Loop()
     {
         var batch = new List<string>(1000);
+        long position = 0;
         TimeSpan delay = TimeSpan.FromMilliseconds(250);
         try
         {
             while (await _queue.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
             {
-                while (batch.Count < 1000 && _queue.Reader.TryRead(out string? key)) batch.Add(key);
+                while (batch.Count < 1000 && _queue.Reader.TryRead(out var item))
+                {
+                    batch.Add(item.Key);
+                    position = Math.Max(position, item.Position);
+                }
                 try
                 {
+                    await WaitShippedAsync(position, _stop.Token).ConfigureAwait(false);
                     await _objects.DeleteAsync(batch, _stop.Token).ConfigureAwait(false);
                     Interlocked.Add(ref _deleted, batch.Count);
                     Interlocked.Add(ref _pending, -batch.Count);

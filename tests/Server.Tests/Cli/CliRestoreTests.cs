@@ -10,7 +10,7 @@ namespace DittoFs.Server.Tests.Cli;
 /// <summary>
 /// A server shipping its metadata to the bucket (moto) is killed and its disk lost; `dittofs restore`
 /// on a new data directory, or DittoFs:Metadata:RestoreFromBucket at start, brings every file back
-/// (names, attributes, sizes).
+/// (names, attributes, sizes, bytes).
 /// </summary>
 public sealed class CliRestoreTests(ITestOutputHelper output) : IDisposable
 {
@@ -34,7 +34,7 @@ public sealed class CliRestoreTests(ITestOutputHelper output) : IDisposable
         ["DittoFs:S3:AccessKey"] = MotoServer.AccessKey,
         ["DittoFs:S3:SecretKey"] = MotoServer.SecretKey,
         ["DittoFs:Cache:BlockSize"] = BlockSize.ToString(),
-        ["DittoFs:Metadata:Ship"] = "true",
+        // DittoFs:Metadata:Ship is on by default with PayloadStore=S3.
         ["DittoFs:Metadata:ShipIntervalMs"] = "200",
     };
 
@@ -120,11 +120,12 @@ public sealed class CliRestoreTests(ITestOutputHelper output) : IDisposable
         {
             var found = client.Lookup(dir, name);
             Assert.Equal(Nfs3Status.Ok, found.Status);
-            var attributes = client.GetAttr(found.ResOk.Object.Data.ToArray());
+            byte[] fh = found.ResOk.Object.Data.ToArray();
+            var attributes = client.GetAttr(fh);
             Assert.Equal(Nfs3Status.Ok, attributes.Status);
             Assert.Equal((ulong)data.Length, attributes.ResOk.ObjAttributes.Size);
-            // File contents: the block -> object map still lives in <data>/cache (lost with the disk) until it
-            // moves into the metadata store; then it travels in the same snapshot and WAL, and reads come back too.
+            // The block map travels in the same snapshot and WAL: the bytes come back from the bucket.
+            Assert.Equal(data, client.ReadAll(fh, data.Length));
         }
     }
 }

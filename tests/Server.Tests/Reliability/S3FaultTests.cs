@@ -139,5 +139,5 @@ public sealed class S3FaultTests(ITestOutputHelper output)
 
     /// <summary>The block objects under the prefix (not the filesystem id, nor shipped metadata).</summary>
     private static List<string> BlockKeys(DittoFs.Storage.Tests.S3.MotoServer moto, string bucket) =>
-        [.. moto.ListKeys(bucket, Prefix).Where(k => DittoFs.Storage.Cache.ObjectKeys.TryParse(k[Prefix.Length..], out _, out _, out _))];
+        moto.ListBlockKeys(bucket, Prefix);
 }

@@ -360,6 +360,71 @@ public sealed class CachedPayloadStoreTests(MotoServer moto) : IDisposable
     }
 
     [Fact]
+    public async Task WithDurabilityBucketALostUnansweredCopyReadsAsItsLastUpload()
+    {
+        using var proxy = new TcpProxy(moto.Port);
+        byte[] first = Random(Bs, 1);
+        var options = CacheTestSupport.Options(_directory, Bs) with { UploadOnFlush = true };
+        Payload.S3.IObjectStore Objects() => CacheTestSupport.ObjectStore(proxy.Endpoint, _bucket);
+        await using (CachedPayloadStore store = CacheTestSupport.Open(options, Objects(), _metadata))
+        {
+            await store.WriteAsync(42, 0, new ReadOnlySequence<byte>(first));
+            await store.FlushAsync(42); // answered: in the bucket
+            proxy.Cut();
+            await store.WriteAsync(42, 10, new ReadOnlySequence<byte>(Random(100, 2)));
+            await store.WriteAsync(43, 0, new ReadOnlySequence<byte>(Random(100, 3)));
+            // Durable on the instance, never uploaded: these COMMITs are never answered.
+            using var cut = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await store.FlushAsync(42, cut.Token));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await store.FlushAsync(43, cut.Token));
+        }
+        Directory.Delete(_directory, recursive: true); // the instance is gone
+        proxy.Restore();
+        await using (CachedPayloadStore store = CacheTestSupport.Open(options, Objects(), _metadata))
+        {
+            // What the last answered COMMIT left, as after any crash: the uploaded bytes, a hole where nothing was.
+            Assert.Equal(first, await ReadAll(store, 42, Bs));
+            Assert.Equal(new byte[100], await ReadAll(store, 43, 100));
+            await store.WriteAsync(42, 5, new ReadOnlySequence<byte>(new byte[5])); // a client's resend builds on it
+        }
+    }
+
+    [Fact]
+    public async Task ASupersededObjectGoesOnlyOnceTheShippedMetadataStopsNamingIt()
+    {
+        bool shipped = true;
+        var release = new TaskCompletionSource();
+        var options = CacheTestSupport.Options(_directory, Bs) with
+        {
+            WaitMetadataShipped = (_, ct) => Volatile.Read(ref shipped) ? ValueTask.CompletedTask : new ValueTask(release.Task.WaitAsync(ct)),
+        };
+        await using CachedPayloadStore store = CacheTestSupport.Open(options, CacheTestSupport.ObjectStore(moto.Endpoint, _bucket), _metadata);
+        await store.WriteAsync(44, 0, new ReadOnlySequence<byte>(Random(Bs, 4)));
+        await store.FlushAsync(44);
+        Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        string old = Assert.Single(Keys(44));
+
+        Volatile.Write(ref shipped, false); // the bucket's copy of the metadata lags
+        await store.WriteAsync(44, 0, new ReadOnlySequence<byte>(Random(Bs, 5)));
+        await store.FlushAsync(44);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Keys(44).Count < 2) // the new object is uploaded...
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the overwrite was never uploaded");
+            await Task.Delay(50);
+        }
+        await Task.Delay(1000);
+        Assert.Contains(old, Keys(44)); // ...and the old one stays: a restore would still read it
+        Assert.Equal(1, store.PendingGarbage);
+
+        Volatile.Write(ref shipped, true);
+        release.SetResult();
+        Assert.True(await store.WaitIdleAsync(TimeSpan.FromSeconds(30)));
+        Assert.DoesNotContain(old, Keys(44));
+        Assert.Single(Keys(44));
+    }
+
+    [Fact]
     public async Task AnObjectMissingFromTheBucketReadsAsAnIoError()
     {
         await using (CachedPayloadStore store = Open())

@@ -96,6 +96,10 @@ public sealed class MotoServer : IDisposable
         }
     }
 
+    /// <summary>The keys of data blocks under a prefix (not the filesystem id, not shipped metadata).</summary>
+    public List<string> ListBlockKeys(string bucket, string prefix) =>
+        [.. ListKeys(bucket, prefix).Where(k => DittoFs.Storage.Cache.ObjectKeys.TryParse(k[prefix.Length..], out _, out _, out _))];
+
     public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
