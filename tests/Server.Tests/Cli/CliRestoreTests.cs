@@ -24,19 +24,12 @@ public sealed class CliRestoreTests(ITestOutputHelper output) : IDisposable
         _moto.Dispose();
     }
 
-    private Dictionary<string, string> Settings(string bucket) => new()
+    private Dictionary<string, string> Settings(string bucket) => S3Settings.For(_moto.Endpoint, bucket, "dfs/", new()
     {
-        ["DittoFs:PayloadStore"] = "S3",
-        ["DittoFs:S3:Endpoint"] = _moto.Endpoint,
-        ["DittoFs:S3:Region"] = MotoServer.Region,
-        ["DittoFs:S3:Bucket"] = bucket,
-        ["DittoFs:S3:Prefix"] = "dfs/",
-        ["DittoFs:S3:AccessKey"] = MotoServer.AccessKey,
-        ["DittoFs:S3:SecretKey"] = MotoServer.SecretKey,
         ["DittoFs:Cache:BlockSize"] = BlockSize.ToString(),
         // DittoFs:Metadata:Ship is on by default with PayloadStore=S3.
         ["DittoFs:Metadata:ShipIntervalMs"] = "200",
-    };
+    });
 
     private ServerProcess NewServer(Dictionary<string, string> settings)
     {

@@ -28,19 +28,12 @@ public sealed class CliS3Tests : IDisposable
     public CliS3Tests()
     {
         _bucket = _moto.CreateBucket();
-        _settings = new Dictionary<string, string>
+        _settings = S3Settings.For(_moto.Endpoint, _bucket, Prefix, new()
         {
-            ["DittoFs:PayloadStore"] = "S3",
-            ["DittoFs:S3:Endpoint"] = _moto.Endpoint,
-            ["DittoFs:S3:Region"] = MotoServer.Region,
-            ["DittoFs:S3:Bucket"] = _bucket,
-            ["DittoFs:S3:Prefix"] = Prefix,
-            ["DittoFs:S3:AccessKey"] = MotoServer.AccessKey,
-            ["DittoFs:S3:SecretKey"] = MotoServer.SecretKey,
             ["DittoFs:Cache:SizeBytes"] = (64 * BlockSize).ToString(),
             ["DittoFs:Cache:BlockSize"] = BlockSize.ToString(),
             ["DittoFs:Cache:FlushIdleSeconds"] = "3600", // nothing uploads before the flush
-        };
+        });
         _server = new ServerProcess(settings: _settings);
         _server.Start();
     }

@@ -29,22 +29,15 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
     private const string Prefix = "dfs/";
     private const int BlockSize = 4 * 1024 * 1024;
 
-    private static Dictionary<string, string> S3Settings(MotoServer moto, TcpProxy proxy, string bucket, long cacheBytes) => new()
+    private static Dictionary<string, string> S3Settings(MotoServer moto, TcpProxy proxy, string bucket, long cacheBytes) => Infrastructure.S3Settings.For(proxy.Endpoint, bucket, Prefix, new()
     {
-        ["DittoFs:PayloadStore"] = "S3",
-        ["DittoFs:S3:Endpoint"] = proxy.Endpoint,
-        ["DittoFs:S3:Region"] = MotoServer.Region,
-        ["DittoFs:S3:Bucket"] = bucket,
-        ["DittoFs:S3:Prefix"] = Prefix,
-        ["DittoFs:S3:AccessKey"] = MotoServer.AccessKey,
-        ["DittoFs:S3:SecretKey"] = MotoServer.SecretKey,
         ["DittoFs:Cache:SizeBytes"] = cacheBytes.ToString(),
         ["DittoFs:Cache:BlockSize"] = BlockSize.ToString(),
         ["DittoFs:Cache:MaxRetryDelaySeconds"] = "2",
         // v4.1 reclaims after the SIGKILL restart: keep the grace period short, as the v4.1 tests do.
         ["DittoFs:Nfs4:LeaseSeconds"] = "10",
         ["DittoFs:Nfs4:GraceSeconds"] = "10",
-    };
+    });
 
     [Fact]
     public async Task CommittedDataSurvivesSigkillBeforeUploadAndDrainsToS3()

@@ -37,21 +37,14 @@ public sealed class BucketTruthTests : IDisposable
 
     private string CacheDirectory => Path.Combine(_root, "nvme-cache");
 
-    private Dictionary<string, string> Settings(string dataDirectory) => new()
+    private Dictionary<string, string> Settings(string dataDirectory) => S3Settings.For(_proxy.Endpoint, _bucket, Prefix, new()
     {
         ["DittoFs:DataDirectory"] = dataDirectory,
-        ["DittoFs:PayloadStore"] = "S3",
-        ["DittoFs:S3:Endpoint"] = _proxy.Endpoint,
-        ["DittoFs:S3:Region"] = MotoServer.Region,
-        ["DittoFs:S3:Bucket"] = _bucket,
-        ["DittoFs:S3:Prefix"] = Prefix,
-        ["DittoFs:S3:AccessKey"] = MotoServer.AccessKey,
-        ["DittoFs:S3:SecretKey"] = MotoServer.SecretKey,
         ["DittoFs:Cache:Directory"] = CacheDirectory, // on its own path, as an instance's ephemeral disk
         ["DittoFs:Cache:BlockSize"] = BlockSize.ToString(),
         ["DittoFs:Cache:SizeBytes"] = (64 * BlockSize).ToString(),
         ["DittoFs:Cache:FlushIdleSeconds"] = "3600",
-    };
+    });
 
     private ServerProcess Server(string dataDirectory) => new(Path.Combine(_root, "srv-" + Guid.NewGuid().ToString("N")[..6]), Settings(dataDirectory));
 

@@ -26,21 +26,14 @@ public sealed class InstanceLossTests(ITestOutputHelper output) : IDisposable
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
 
-    private Dictionary<string, string> Settings(string bucket, string dataDirectory) => new()
+    private Dictionary<string, string> Settings(string bucket, string dataDirectory) => S3Settings.For(_moto.Endpoint, bucket, Prefix, new()
     {
         ["DittoFs:DataDirectory"] = dataDirectory,
-        ["DittoFs:PayloadStore"] = "S3",
         ["DittoFs:Durability"] = "Bucket",
-        ["DittoFs:S3:Endpoint"] = _moto.Endpoint,
-        ["DittoFs:S3:Region"] = MotoServer.Region,
-        ["DittoFs:S3:Bucket"] = bucket,
-        ["DittoFs:S3:Prefix"] = Prefix,
-        ["DittoFs:S3:AccessKey"] = MotoServer.AccessKey,
-        ["DittoFs:S3:SecretKey"] = MotoServer.SecretKey,
         ["DittoFs:Cache:BlockSize"] = (64 * 1024).ToString(),
         ["DittoFs:Metadata:ShipIntervalMs"] = "100",
         ["DittoFs:Metadata:RestoreFromBucket"] = "true",
-    };
+    });
 
     [Fact]
     public void CommittedDataSurvivesLosingTheInstance_DurabilityBucket()

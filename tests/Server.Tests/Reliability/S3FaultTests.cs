@@ -50,20 +50,13 @@ public sealed class S3FaultTests(ITestOutputHelper output)
         using var moto = new MotoServer();
         using var proxy = new FaultProxy(moto.Port);
         string bucket = moto.CreateBucket();
-        var settings = new Dictionary<string, string>
+        var settings = S3Settings.For(proxy.Endpoint, bucket, Prefix, new()
         {
-            ["DittoFs:PayloadStore"] = "S3",
-            ["DittoFs:S3:Endpoint"] = proxy.Endpoint,
-            ["DittoFs:S3:Region"] = MotoServer.Region,
-            ["DittoFs:S3:Bucket"] = bucket,
-            ["DittoFs:S3:Prefix"] = Prefix,
-            ["DittoFs:S3:AccessKey"] = MotoServer.AccessKey,
-            ["DittoFs:S3:SecretKey"] = MotoServer.SecretKey,
             ["DittoFs:Cache:SizeBytes"] = (32 * BlockSize).ToString(),
             ["DittoFs:Cache:BlockSize"] = BlockSize.ToString(),
             ["DittoFs:Cache:FlushIdleSeconds"] = "0.3",
             ["DittoFs:Cache:MaxRetryDelaySeconds"] = "0.5",
-        };
+        });
         using var server = new ServerProcess(settings: settings);
         proxy.Inject(S3Fault.SlowDown); // down from the start
         server.Start();
