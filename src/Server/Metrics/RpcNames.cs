@@ -47,11 +47,9 @@ internal static class RpcNames
     [
         (RpcPrograms.Portmap, "portmap", 2, 2, ["null", "set", "unset", "getport", "dump", "callit"], static (_, _) => StatusKind.None),
         (RpcPrograms.Mount, "mount", 1, 3, ["null", "mnt", "dump", "umnt", "umntall", "export"], static (_, p) => p == 1 ? StatusKind.FirstWord : StatusKind.None),
-        (RpcPrograms.Nfs, "nfs", 3, 3,
-        [
-            "null", "getattr", "setattr", "lookup", "access", "readlink", "read", "write", "create", "mkdir", "symlink",
-            "mknod", "remove", "rmdir", "rename", "link", "readdir", "readdirplus", "fsstat", "fsinfo", "pathconf", "commit",
-        ], static (_, p) => p == 0 ? StatusKind.None : StatusKind.FirstWord),
+        // NFSv3: the procedure table's names (RFC 1813), lower case as the other programs' labels.
+        (RpcPrograms.Nfs, "nfs", 3, 3, Nfs3Program.Procedures.Select(p => p.Name.ToLowerInvariant()).ToArray(),
+            static (_, p) => p == 0 ? StatusKind.None : StatusKind.FirstWord),
         (RpcPrograms.Nfs, "nfs", 4, 4, ["null", "compound"], static (_, p) => p == 0 ? StatusKind.None : StatusKind.FirstWord),
     ];
 
