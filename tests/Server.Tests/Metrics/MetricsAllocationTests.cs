@@ -22,7 +22,9 @@ public sealed class MetricsAllocationTests
         var rpc = provider.GetRequiredService<RpcMetrics>();
         var storage = provider.GetRequiredService<StorageMetrics>();
 
-        using var samples = new MetricsSamples(rpc, storage);
+        var nfs = provider.GetRequiredService<NfsMetrics>();
+        Assert.True(nfs.Enabled);
+        using var samples = new MetricsSamples(rpc, storage, nfs);
         Assert.Equal("noent", RpcNames.StatusOf(RpcNames.Of(RpcPrograms.Nfs, 3, 3), samples.Call.ReplyBuffer));
         void RecordEverything() => samples.RecordEverything();
 
