@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using DittoFs.Server.Exports;
 using DittoFs.Server.Metrics;
 using DittoFs.Server.Options;
@@ -46,6 +47,8 @@ internal sealed partial class Nfs3Program(StorageHost storage, IOptions<DittoFsO
         return ValueTask.CompletedTask;
     }
 
+    // Pooled: a procedure that completes asynchronously (a WAL commit) costs no state-machine box for being measured.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask Measured(ValueTask handled, Nfs3ProcedureInfo procedure, RpcCall call, long start)
     {
         await handled;
