@@ -63,6 +63,9 @@ internal static class NfsStatusNames
 
     public static IEnumerable<string> Nfs4Names => s_nfs4.Values.Select(t => (string)t.Value!);
 
+    /// <summary>Every nfsstat4 with its name (the RPC layer's COMPOUND status label is made from these).</summary>
+    public static IEnumerable<(int Number, string Name)> Nfs4Numbers => s_nfs4.Select(p => (p.Key, (string)p.Value.Value!));
+
     public static KeyValuePair<string, object?> Nfs3(int status) => s_nfs3.TryGetValue(status, out var tag) ? tag : Unknown;
 
     public static KeyValuePair<string, object?> Nfs4(int status) => s_nfs4.TryGetValue(status, out var tag) ? tag : Unknown;

@@ -53,6 +53,9 @@ public sealed class NfsOperationMetricsTests(ServerFixture fixture) : IClassFixt
         Assert.Equal(1, Delta(before, after, DurationCount, "version=4.1", "op=OPEN"));
         // The RPC layer still counts the COMPOUND itself, once per call.
         Assert.Equal(2, Delta(before, after, "dittofs_rpc_calls_total", "version=4", "procedure=compound"));
+        // ... with its nfsstat4 named after RFC 8881 (OP_ILLEGAL is not an nfsstat3: it used to read "error").
+        Assert.Equal(1, Delta(before, after, "dittofs_rpc_calls_total", "version=4", "procedure=compound", "status=op_illegal"));
+        Assert.Equal(1, Delta(before, after, "dittofs_rpc_calls_total", "version=4", "procedure=compound", "status=noent"));
         // Label values come from the tables only.
         var names = Nfs4Program.Operations.Select(o => o.Name).Append("ILLEGAL").ToHashSet();
         var statuses = DittoFs.Server.Metrics.NfsStatusNames.Nfs4Names.ToHashSet();
