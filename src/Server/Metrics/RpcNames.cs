@@ -31,8 +31,10 @@ internal static class RpcNames
     {
         /// <summary>The result carries no status: a successful RPC is "ok".</summary>
         None,
-        /// <summary>The result starts with an nfsstat3 / nfsstat4 / mountstat3.</summary>
+        /// <summary>The result starts with an nfsstat3 / mountstat3.</summary>
         FirstWord,
+        /// <summary>The result starts with an nfsstat4 (COMPOUND4res): named after RFC 8881, so GRACE is "grace", not "error".</summary>
+        FirstWordNfs4,
     }
 
     public const string Ok = "ok";
@@ -47,12 +49,10 @@ internal static class RpcNames
     [
         (RpcPrograms.Portmap, "portmap", 2, 2, ["null", "set", "unset", "getport", "dump", "callit"], static (_, _) => StatusKind.None),
         (RpcPrograms.Mount, "mount", 1, 3, ["null", "mnt", "dump", "umnt", "umntall", "export"], static (_, p) => p == 1 ? StatusKind.FirstWord : StatusKind.None),
-        (RpcPrograms.Nfs, "nfs", 3, 3,
-        [
-            "null", "getattr", "setattr", "lookup", "access", "readlink", "read", "write", "create", "mkdir", "symlink",
-            "mknod", "remove", "rmdir", "rename", "link", "readdir", "readdirplus", "fsstat", "fsinfo", "pathconf", "commit",
-        ], static (_, p) => p == 0 ? StatusKind.None : StatusKind.FirstWord),
-        (RpcPrograms.Nfs, "nfs", 4, 4, ["null", "compound"], static (_, p) => p == 0 ? StatusKind.None : StatusKind.FirstWord),
+        // NFSv3: the procedure table's names (RFC 1813), lower case as the other programs' labels.
+        (RpcPrograms.Nfs, "nfs", 3, 3, Nfs3Program.Procedures.Select(p => p.Name.ToLowerInvariant()).ToArray(),
+            static (_, p) => p == 0 ? StatusKind.None : StatusKind.FirstWord),
+        (RpcPrograms.Nfs, "nfs", 4, 4, ["null", "compound"], static (_, p) => p == 0 ? StatusKind.None : StatusKind.FirstWordNfs4),
     ];
 
     private static readonly FrozenDictionary<ulong, ProcedureLabels> s_labels = Build();
@@ -63,6 +63,10 @@ internal static class RpcNames
     // nfsstat3 (and the nfsstat4 / mountstat3 values that share its numbers), as "noent", "stale", ...
     private static readonly FrozenDictionary<int, string> s_statusNames =
         Enum.GetValues<Nfs3Status>().ToFrozenDictionary(s => (int)s, s => s.ToString().ToLowerInvariant());
+
+    // nfsstat4 as "noent", "grace", "op_illegal", ... (the RFC 8881 names without NFS4ERR_, lower case).
+    private static readonly FrozenDictionary<int, string> s_nfs4StatusNames = NfsStatusNames.Nfs4Numbers.ToFrozenDictionary(
+        n => n.Number, n => n.Number == 0 ? Ok : n.Name["NFS4ERR_".Length..].ToLowerInvariant());
 
     private static readonly string[] s_acceptNames = ["ok", "prog_unavail", "prog_mismatch", "proc_unavail", "garbage_args", "system_err"];
 
@@ -90,7 +94,8 @@ internal static class RpcNames
         if (!reply.TryReadBodyWord(20, out uint accept)) return NoReply;
         if (accept != (uint)AcceptStatus.Success) return accept < s_acceptNames.Length ? s_acceptNames[accept] : Error;
         if (labels.Status == StatusKind.None || !reply.TryReadBodyWord(24, out uint status)) return Ok;
-        return s_statusNames.TryGetValue((int)status, out string? name) ? name : Error;
+        FrozenDictionary<int, string> names = labels.Status == StatusKind.FirstWordNfs4 ? s_nfs4StatusNames : s_statusNames;
+        return names.TryGetValue((int)status, out string? name) ? name : Error;
     }
 
     private static ulong Key(uint program, uint version, uint procedure) =>

@@ -6,7 +6,7 @@ namespace DittoFs.Server.Metrics;
 
 /// <summary>
 /// OpenTelemetry metrics exported for Prometheus on the HTTP port's <c>/metrics</c>:
-/// the RPC and storage meters, and the runtime's own (GC, thread pool, memory,
+/// the RPC, NFS operation and storage meters, and the runtime's own (GC, thread pool, memory,
 /// CPU: meter <c>System.Runtime</c>, <c>dotnet_*</c>).
 /// </summary>
 internal static class Telemetry
@@ -14,11 +14,12 @@ internal static class Telemetry
     public static IServiceCollection AddDittoFsTelemetry(this IServiceCollection services)
     {
         services.AddSingleton<RpcMetrics>();
+        services.AddSingleton<NfsMetrics>();
         services.AddSingleton<StorageMetrics>();
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("dittofs"))
             .WithMetrics(metrics => metrics
-            .AddMeter(RpcMetrics.MeterName, StorageMetrics.MeterName)
+            .AddMeter(RpcMetrics.MeterName, NfsMetrics.MeterName, StorageMetrics.MeterName)
             .AddRuntimeInstrumentation()
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         return services;

@@ -18,11 +18,15 @@ internal sealed class MetricsSamples : IDisposable
 
     private readonly RpcMetrics _rpc;
     private readonly StorageMetrics _storage;
+    private readonly NfsMetrics? _nfs;
+    private static readonly KeyValuePair<string, object?> s_open = NfsMetrics.OpTag("OPEN");
+    private static readonly KeyValuePair<string, object?> s_lookup = NfsMetrics.OpTag("LOOKUP");
 
-    public MetricsSamples(RpcMetrics rpc, StorageMetrics storage)
+    public MetricsSamples(RpcMetrics rpc, StorageMetrics storage, NfsMetrics? nfs = null)
     {
         _rpc = rpc;
         _storage = storage;
+        _nfs = nfs;
         var header = new CallHeader { Xid = 1, Program = RpcPrograms.Nfs, Version = 3, Procedure = 3 };
         Call = new RpcCall(new byte[64], 64, header, new FakeConnection());
         XdrWriter writer = Call.BeginSuccess();
@@ -45,6 +49,8 @@ internal sealed class MetricsSamples : IDisposable
         _rpc.ConnectionRefused("per_address");
         _rpc.ConnectionDropped("idle_timeout");
         _rpc.ReplyWait();
+        _nfs?.OperationCompleted(NfsMetrics.Version41, s_open, NfsStatusNames.Nfs4(10013), now); // NFS4ERR_GRACE
+        _nfs?.OperationCompleted(NfsMetrics.Version3, s_lookup, NfsStatusNames.Nfs3(2), now);     // NFS3ERR_NOENT
         _storage.FileRead(4096);
         _storage.FileWritten(4096);
         _storage.WalCommitted(3, now);

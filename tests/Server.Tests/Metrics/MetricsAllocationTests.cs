@@ -22,7 +22,9 @@ public sealed class MetricsAllocationTests
         var rpc = provider.GetRequiredService<RpcMetrics>();
         var storage = provider.GetRequiredService<StorageMetrics>();
 
-        using var samples = new MetricsSamples(rpc, storage);
+        var nfs = provider.GetRequiredService<NfsMetrics>();
+        Assert.True(nfs.Enabled);
+        using var samples = new MetricsSamples(rpc, storage, nfs);
         Assert.Equal("noent", RpcNames.StatusOf(RpcNames.Of(RpcPrograms.Nfs, 3, 3), samples.Call.ReplyBuffer));
         void RecordEverything() => samples.RecordEverything();
 
@@ -34,7 +36,7 @@ public sealed class MetricsAllocationTests
             Assert.True(instrument.Enabled, field);
         }
 
-        for (int i = 0; i < 1_000; i++) RecordEverything(); // first measurements create the metric points
+        for (int i = 0; i < 10_000; i++) RecordEverything(); // first measurements create the metric points; tiered JIT settles
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10_000; i++) RecordEverything();
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;

@@ -36,7 +36,7 @@ public sealed class DashboardTests
         await app.StartAsync();
         var storage = app.Services.GetRequiredService<StorageMetrics>();
         storage.ObserveMetadataLog(() => 1, () => 1);
-        using (var samples = new MetricsSamples(app.Services.GetRequiredService<RpcMetrics>(), storage))
+        using (var samples = new MetricsSamples(app.Services.GetRequiredService<RpcMetrics>(), storage, app.Services.GetRequiredService<NfsMetrics>()))
         {
             samples.RecordEverything();
         }

@@ -75,10 +75,12 @@ public sealed class PrometheusTests : IDisposable
             return answer["data"]!["result"]!.AsArray();
         }
 
-        // Traffic for a few seconds while Prometheus scrapes every second: successes, an error, durable writes.
+        // Traffic for a few seconds while Prometheus scrapes every second: successes, an error, durable writes, NFSv4.1 compounds.
         using (var client = new Nfs3Client(_server.NfsPort))
+        using (var v4 = new Protocol.Nfs4.Nfs4TestClient(_server.NfsPort))
         {
             byte[] root = client.Mount();
+            v4.Establish("prometheus");
             var watch = Stopwatch.StartNew();
             int n = 0;
             bool up = false;
@@ -89,6 +91,13 @@ public sealed class PrometheusTests : IDisposable
                 client.Read(file, 0, 8192);
                 client.Lookup(root, "missing");
                 client.GetAttr(root);
+                // NFSv4.1: each operation of the COMPOUND is counted, the failed LOOKUP with NFS4ERR_NOENT.
+                v4.Compound(3, b =>
+                {
+                    v4.Sequence(b);
+                    Protocol.Nfs4.Nfs4TestClient.Op(b, DittoFs.Server.Protocol.Nfs4.Nfs4Op.PutRootFh);
+                    Protocol.Nfs4.Nfs4TestClient.Lookup(b, "missing");
+                });
                 await Task.Delay(50);
                 if (!up)
                 {

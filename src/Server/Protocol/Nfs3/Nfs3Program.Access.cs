@@ -9,7 +9,7 @@ internal sealed partial class Nfs3Program
     private async ValueTask AccessAsync(RpcCall call)
     {
         if (!call.TryDecode(out Access3Args args)) return;
-        Nfs3Status status = Resolve(call, args.Object, write: false, out Target target);
+        Nfs3Status status = Resolve(call, args.Object, out Target target);
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new Access3Res { Status = status });

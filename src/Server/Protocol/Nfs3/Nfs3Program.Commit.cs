@@ -9,7 +9,7 @@ internal sealed partial class Nfs3Program
     private async ValueTask CommitAsync(RpcCall call)
     {
         if (!call.TryDecode(out Commit3Args args)) return;
-        Nfs3Status status = Resolve(call, args.File, write: false, out Target target);
+        Nfs3Status status = Resolve(call, args.File, out Target target);
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new Commit3Res { Status = status });

@@ -11,7 +11,7 @@ internal sealed partial class Nfs3Program
     /// <summary>Resolves the directory, checks the name ("." and ".." exist already: EXIST, as knfsd), and creates.</summary>
     private async ValueTask<Created> CreateObjectAsync(RpcCall call, DirOpArgs3 where, CreateRequest request)
     {
-        Nfs3Status status = Resolve(call, where.Dir, write: true, out Target target);
+        Nfs3Status status = Resolve(call, where.Dir, out Target target);
         if (status == Nfs3Status.Ok) status = CheckName(where.Name.Span);
         if (status == Nfs3Status.Ok && IsDotOrDotDot(where.Name.Span)) status = Nfs3Status.Exist;
         if (status != Nfs3Status.Ok) return new Created(status, default, default, default);

@@ -9,7 +9,7 @@ internal sealed partial class Nfs3Program
     private async ValueTask FsStatAsync(RpcCall call)
     {
         if (!call.TryDecode(out FsStat3Args args)) return;
-        Nfs3Status status = Resolve(call, args.FsRoot, write: false, out Target target);
+        Nfs3Status status = Resolve(call, args.FsRoot, out Target target);
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new FsStat3Res { Status = status });
@@ -45,7 +45,7 @@ internal sealed partial class Nfs3Program
     private async ValueTask FsInfoAsync(RpcCall call)
     {
         if (!call.TryDecode(out FsInfo3Args args)) return;
-        Nfs3Status status = Resolve(call, args.FsRoot, write: false, out Target target);
+        Nfs3Status status = Resolve(call, args.FsRoot, out Target target);
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new FsInfo3Res { Status = status });
@@ -82,7 +82,7 @@ internal sealed partial class Nfs3Program
     private async ValueTask PathConfAsync(RpcCall call)
     {
         if (!call.TryDecode(out PathConf3Args args)) return;
-        Nfs3Status status = Resolve(call, args.Object, write: false, out Target target);
+        Nfs3Status status = Resolve(call, args.Object, out Target target);
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new PathConf3Res { Status = status });

@@ -9,9 +9,9 @@ internal sealed partial class Nfs3Program
     private async ValueTask LinkAsync(RpcCall call)
     {
         if (!call.TryDecode(out Link3Args args)) return;
-        Nfs3Status status = Resolve(call, args.File, write: true, out Target file);
+        Nfs3Status status = Resolve(call, args.File, out Target file);
         Target dir = default;
-        if (status == Nfs3Status.Ok) status = Resolve(call, args.Link.Dir, write: true, out dir);
+        if (status == Nfs3Status.Ok) status = Resolve(call, args.Link.Dir, out dir);
         if (status == Nfs3Status.Ok && file.Export != dir.Export) status = Nfs3Status.XDev;
         if (status == Nfs3Status.Ok) status = CheckName(args.Link.Name.Span);
         if (status == Nfs3Status.Ok && IsDotOrDotDot(args.Link.Name.Span)) status = Nfs3Status.Exist;

@@ -9,7 +9,7 @@ internal sealed partial class Nfs3Program
     private async ValueTask LookupAsync(RpcCall call)
     {
         if (!call.TryDecode(out Lookup3Args args)) return;
-        Nfs3Status status = Resolve(call, args.What.Dir, write: false, out Target target);
+        Nfs3Status status = Resolve(call, args.What.Dir, out Target target);
         if (status == Nfs3Status.Ok) status = CheckName(args.What.Name.Span);
         if (status != Nfs3Status.Ok)
         {

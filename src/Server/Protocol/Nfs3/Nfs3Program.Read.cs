@@ -10,7 +10,7 @@ internal sealed partial class Nfs3Program
     private async ValueTask ReadAsync(RpcCall call)
     {
         if (!call.TryDecode(out Read3Args args)) return;
-        Nfs3Status status = Resolve(call, args.File, write: false, out Target target);
+        Nfs3Status status = Resolve(call, args.File, out Target target);
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new Read3Res { Status = status });

@@ -45,7 +45,7 @@ internal sealed partial class Nfs3Program
     private async ValueTask ReadDirAsync(RpcCall call)
     {
         if (!call.TryDecode(out ReadDir3Args args)) return;
-        Nfs3Status status = Resolve(call, args.Dir, write: false, out Target target);
+        Nfs3Status status = Resolve(call, args.Dir, out Target target);
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new ReadDir3Res { Status = status });
@@ -95,7 +95,7 @@ internal sealed partial class Nfs3Program
     private async ValueTask ReadDirPlusAsync(RpcCall call)
     {
         if (!call.TryDecode(out ReadDirPlus3Args args)) return;
-        Nfs3Status status = Resolve(call, args.Dir, write: false, out Target target);
+        Nfs3Status status = Resolve(call, args.Dir, out Target target);
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new ReadDirPlus3Res { Status = status });

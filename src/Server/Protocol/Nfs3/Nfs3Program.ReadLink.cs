@@ -9,7 +9,7 @@ internal sealed partial class Nfs3Program
     private async ValueTask ReadLinkAsync(RpcCall call)
     {
         if (!call.TryDecode(out ReadLink3Args args)) return;
-        Nfs3Status status = Resolve(call, args.Symlink, write: false, out Target target);
+        Nfs3Status status = Resolve(call, args.Symlink, out Target target);
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new ReadLink3Res { Status = status });

@@ -15,7 +15,7 @@ internal sealed partial class Nfs3Program
     private async ValueTask RemoveEntryAsync(RpcCall call, bool directoryOnly)
     {
         if (!call.TryDecode(out Remove3Args args)) return;
-        Nfs3Status status = Resolve(call, args.Object.Dir, write: true, out Target target);
+        Nfs3Status status = Resolve(call, args.Object.Dir, out Target target);
         if (status == Nfs3Status.Ok) status = CheckName(args.Object.Name.Span);
         if (status == Nfs3Status.Ok && IsDotOrDotDot(args.Object.Name.Span)) status = directoryOnly ? Nfs3Status.Inval : Nfs3Status.Acces;
         if (status != Nfs3Status.Ok)

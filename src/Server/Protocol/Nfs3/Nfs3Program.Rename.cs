@@ -9,9 +9,9 @@ internal sealed partial class Nfs3Program
     private async ValueTask RenameAsync(RpcCall call)
     {
         if (!call.TryDecode(out Rename3Args args)) return;
-        Nfs3Status status = Resolve(call, args.From.Dir, write: true, out Target from);
+        Nfs3Status status = Resolve(call, args.From.Dir, out Target from);
         Target to = default;
-        if (status == Nfs3Status.Ok) status = Resolve(call, args.To.Dir, write: true, out to);
+        if (status == Nfs3Status.Ok) status = Resolve(call, args.To.Dir, out to);
         if (status == Nfs3Status.Ok && from.Export != to.Export) status = Nfs3Status.XDev;
         if (status == Nfs3Status.Ok) status = CheckName(args.From.Name.Span);
         if (status == Nfs3Status.Ok) status = CheckName(args.To.Name.Span);

@@ -9,7 +9,7 @@ internal sealed partial class Nfs3Program
     private async ValueTask SetAttrAsync(RpcCall call)
     {
         if (!call.TryDecode(out SetAttr3Args args)) return;
-        Nfs3Status status = Resolve(call, args.Object, write: true, out Target target);
+        Nfs3Status status = Resolve(call, args.Object, out Target target);
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new SetAttr3Res { Status = status });

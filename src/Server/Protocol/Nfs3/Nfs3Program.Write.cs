@@ -10,7 +10,7 @@ internal sealed partial class Nfs3Program
     private async ValueTask WriteAsync(RpcCall call)
     {
         if (!call.TryDecode(out Write3Args args)) return;
-        Nfs3Status status = Resolve(call, args.File, write: true, out Target target);
+        Nfs3Status status = Resolve(call, args.File, out Target target);
         if (status == Nfs3Status.Ok && args.Count > args.Data.Length) status = Nfs3Status.Inval; // count must match the data sent
         if (status == Nfs3Status.Ok && args.Stable is < Nfs3.StableHow.Unstable or > Nfs3.StableHow.FileSync) status = Nfs3Status.Inval;
         if (status != Nfs3Status.Ok)

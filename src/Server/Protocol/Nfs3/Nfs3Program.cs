@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using DittoFs.Server.Exports;
+using DittoFs.Server.Metrics;
 using DittoFs.Server.Options;
 using DittoFs.Server.Rpc;
 using DittoFs.Storage;
@@ -8,11 +11,12 @@ namespace DittoFs.Server.Protocol.Nfs3;
 
 /// <summary>
 /// NFS version 3 (RFC 1813), program 100003. One file per procedure
-/// (Nfs3Program.&lt;Procedure&gt;.cs); each decodes its generated args, resolves
+/// (Nfs3Program.&lt;Procedure&gt;.cs) and one row in the procedure table
+/// (Nfs3Procedures.cs); each decodes its generated args, resolves
 /// the handle to an export and a squashed caller, calls the filesystem, maps
 /// its status and replies with the result union.
 /// </summary>
-internal sealed partial class Nfs3Program(StorageHost storage, IOptions<DittoFsOptions> options) : IRpcProgram
+internal sealed partial class Nfs3Program(StorageHost storage, IOptions<DittoFsOptions> options, NfsMetrics? metrics = null) : IRpcProgram
 {
     public uint Program => RpcPrograms.Nfs;
     public uint LowVersion => 3;
@@ -29,7 +33,38 @@ internal sealed partial class Nfs3Program(StorageHost storage, IOptions<DittoFsO
             call.ReplyAuthError(AuthStatus.TooWeak);
             return ValueTask.CompletedTask;
         }
-        return Dispatch(call);
+        if (Describe(call.Procedure) is not { } procedure)
+        {
+            call.ReplyAccepted(AcceptStatus.ProcedureUnavailable);
+            return ValueTask.CompletedTask;
+        }
+        if (metrics is not { Enabled: true }) return procedure.Handler(this, call);
+        long start = Stopwatch.GetTimestamp();
+        ValueTask handled = procedure.Handler(this, call);
+        if (!handled.IsCompletedSuccessfully) return Measured(handled, procedure, call, start);
+        handled.GetAwaiter().GetResult();
+        Record(procedure, call, start);
+        return ValueTask.CompletedTask;
+    }
+
+    // Pooled: a procedure that completes asynchronously (a WAL commit) costs no state-machine box for being measured.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask Measured(ValueTask handled, Nfs3ProcedureInfo procedure, RpcCall call, long start)
+    {
+        await handled;
+        Record(procedure, call, start);
+    }
+
+    /// <summary>Counts the procedure with the nfsstat3 its reply starts with (or the RPC failure it answered).</summary>
+    private void Record(Nfs3ProcedureInfo procedure, RpcCall call, long start)
+    {
+        // Reply body: xid, REPLY, MSG_ACCEPTED, verifier (flavor, length = 0), accept_stat, then the result's nfsstat3.
+        if (call.ReplyBuffer is not { } reply || !reply.TryReadBodyWord(20, out uint accept)) return;
+        KeyValuePair<string, object?> status =
+            accept != (uint)AcceptStatus.Success ? NfsStatusNames.Accept(accept)
+            : procedure.Procedure == Nfs3Procedure.Null ? NfsStatusNames.Nfs3((int)Nfs3Status.Ok)
+            : reply.TryReadBodyWord(24, out uint nfsstat) ? NfsStatusNames.Nfs3((int)nfsstat) : NfsStatusNames.Unknown;
+        metrics!.OperationCompleted(NfsMetrics.Version3, procedure.OpTag, status, start);
     }
 
     /// <summary>
@@ -55,38 +90,7 @@ internal sealed partial class Nfs3Program(StorageHost storage, IOptions<DittoFsO
         return export is not null && !export.TryMapCaller(call.Header.CredentialFlavor, call.Caller, out _);
     }
 
-    private ValueTask Dispatch(RpcCall call) => (Nfs3Procedure)call.Procedure switch
-    {
-        Nfs3Procedure.Null => Null(call),               // 0
-        Nfs3Procedure.GetAttr => GetAttrAsync(call),    // 1
-        Nfs3Procedure.SetAttr => SetAttrAsync(call),    // 2
-        Nfs3Procedure.Lookup => LookupAsync(call),      // 3
-        Nfs3Procedure.Access => AccessAsync(call),      // 4
-        Nfs3Procedure.ReadLink => ReadLinkAsync(call),  // 5
-        Nfs3Procedure.Read => ReadAsync(call),          // 6
-        Nfs3Procedure.Write => WriteAsync(call),        // 7
-        Nfs3Procedure.Create => CreateAsync(call),      // 8
-        Nfs3Procedure.MkDir => MkDirAsync(call),        // 9
-        Nfs3Procedure.Symlink => SymlinkAsync(call),    // 10
-        Nfs3Procedure.MkNod => MkNodAsync(call),        // 11
-        Nfs3Procedure.Remove => RemoveAsync(call),      // 12
-        Nfs3Procedure.RmDir => RmDirAsync(call),        // 13
-        Nfs3Procedure.Rename => RenameAsync(call),      // 14
-        Nfs3Procedure.Link => LinkAsync(call),          // 15
-        Nfs3Procedure.ReadDir => ReadDirAsync(call),    // 16
-        Nfs3Procedure.ReadDirPlus => ReadDirPlusAsync(call), // 17
-        Nfs3Procedure.FsStat => FsStatAsync(call),      // 18
-        Nfs3Procedure.FsInfo => FsInfoAsync(call),      // 19
-        Nfs3Procedure.PathConf => PathConfAsync(call),  // 20
-        Nfs3Procedure.Commit => CommitAsync(call),      // 21
-        _ => Unavailable(call),
-    };
-
-    // Changes whose retransmission must replay the first reply (knfsd's RC_REPLBUFF set).
-    public bool IsNonIdempotent(uint version, uint procedure) => (Nfs3Procedure)procedure is
-        Nfs3Procedure.SetAttr or Nfs3Procedure.Create or Nfs3Procedure.MkDir or Nfs3Procedure.Symlink or
-        Nfs3Procedure.MkNod or Nfs3Procedure.Remove or Nfs3Procedure.RmDir or Nfs3Procedure.Rename or
-        Nfs3Procedure.Link;
+    public bool IsNonIdempotent(uint version, uint procedure) => Describe(procedure)?.NonIdempotent == true;
 
     private static ValueTask Null(RpcCall call)
     {
@@ -94,31 +98,31 @@ internal sealed partial class Nfs3Program(StorageHost storage, IOptions<DittoFsO
         return ValueTask.CompletedTask;
     }
 
-    private static ValueTask Unavailable(RpcCall call)
-    {
-        call.ReplyAccepted(AcceptStatus.ProcedureUnavailable);
-        return ValueTask.CompletedTask;
-    }
-
     /// <summary>A handle resolved: the file, its export, and the caller as the export sees them.</summary>
     private readonly record struct Target(FileId Id, Export Export, Caller Caller);
 
     /// <summary>
-    /// Handle → export → caller. BADHANDLE for bytes that are not our handle,
-    /// STALE for a volume no export serves, ACCES for a client outside the
-    /// export's networks or a flavor it refuses, ROFS for a change to a
-    /// read-only export.
+    /// Handle → export → caller (<see cref="HandleResolver"/>). BADHANDLE for bytes that are not
+    /// our handle, STALE for a volume no export serves, ACCES for a client outside the
+    /// export's networks or a flavor it refuses, ROFS when the procedure modifies
+    /// (<see cref="Nfs3Flags.Modifies"/>) and the export is read-only.
     /// </summary>
-    private Nfs3Status Resolve(RpcCall call, in NfsFh3 handle, bool write, out Target target)
+    private Nfs3Status Resolve(RpcCall call, in NfsFh3 handle, out Target target)
     {
         target = default;
-        if (!FileHandle.TryRead(handle.Data.Span, out FileId id)) return Nfs3Status.BadHandle;
-        Export? export = storage.Exports.FindByVolume(id.Volume);
-        if (export is null) return Nfs3Status.Stale;
-        if (!export.IsClientAllowed(call.Connection.RemoteEndPoint?.Address)) return Nfs3Status.Acces;
-        if (!export.TryMapCaller(call.Header.CredentialFlavor, call.Caller, out Caller caller)) return Nfs3Status.Acces;
-        if (write && export.ReadOnly) return Nfs3Status.RoFs;
-        target = new Target(id, export, caller);
+        switch (HandleResolver.Resolve(storage.Exports, call, handle.Data.Span, out _, out ResolvedHandle resolved))
+        {
+            case HandleStatus.Ok:
+                break;
+            case HandleStatus.BadHandle:
+                return Nfs3Status.BadHandle;
+            case HandleStatus.NoExport:
+                return Nfs3Status.Stale;
+            default:
+                return Nfs3Status.Acces;
+        }
+        if (resolved.Export.ReadOnly && Describe(call.Procedure)?.Modifies == true) return Nfs3Status.RoFs;
+        target = new Target(resolved.Id, resolved.Export, resolved.Caller);
         return Nfs3Status.Ok;
     }
 

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using DittoFs.Server.Exports;
+using DittoFs.Server.Metrics;
 using DittoFs.Server.Options;
 using DittoFs.Server.Protocol.Nfs4.Attributes;
 using DittoFs.Server.Protocol.Nfs4.State;
@@ -17,7 +19,8 @@ namespace DittoFs.Server.Protocol.Nfs4;
 /// NFSv3 port. Procedure 1 is COMPOUND: its operations run in order against a
 /// current filehandle until one fails; each writes its result straight into
 /// the pooled reply buffer (no per-op allocation). One file per operation
-/// (Ops/*.cs); the table below is ordered by operation number.
+/// (Ops/*.cs) and one row in the operation table (Nfs4Operations.cs), which
+/// also drives the checks before each operation and its metrics.
 ///
 /// <code>
 /// COMPOUND4args: utf8str_cs tag | uint32 minorversion | nfs_argop4 argarray&lt;&gt;
@@ -26,7 +29,8 @@ namespace DittoFs.Server.Protocol.Nfs4;
 /// nfs_resop4:    nfs_opnum4 resop | nfsstat4 status | (op result)
 /// </code>
 /// </summary>
-internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, IOptions<DittoFsOptions> options, ILogger<Nfs4Program> logger) : IRpcProgram
+internal sealed partial class Nfs4Program(
+    StorageHost storage, Nfs4State state, IOptions<DittoFsOptions> options, ILogger<Nfs4Program> logger, NfsMetrics? metrics = null) : IRpcProgram
 {
     /// <summary>The most operations a session may negotiate per COMPOUND (ca_maxoperations).</summary>
     public const uint MaxOperations = 256;
@@ -109,15 +113,16 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
                 uint op = BinaryPrimitives.ReadUInt32BigEndian(args.Span[c.Position..]);
                 c.Position += 4;
                 int opStart = reply.BodyLength;
-                bool legal = IsLegal(op);
-                WriteWord(reply, legal ? op : (uint)Nfs4Op.Illegal);
+                long opTimestamp = metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
+                Nfs4Operation operation = Describe(op);
+                WriteWord(reply, (uint)operation.Op);
                 c.Written = false;
-                status = !legal ? Nfs4Status.OpIllegal : CheckPosition(c, (Nfs4Op)op);
+                status = operation == s_illegal ? Nfs4Status.OpIllegal : Check(c, operation);
                 if (status == Nfs4Status.Ok)
                 {
                     try
                     {
-                        status = await DispatchAsync(c, (Nfs4Op)op);
+                        status = await operation.Handler(this, c);
                     }
                     catch (XdrException)
                     {
@@ -131,18 +136,24 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
                     reply.Truncate(start);
                     WriteRaw(reply, replay.Cache.AsSpan(0, replay.CacheLength));
                     state.EndReplay(replay);
+                    Record(operation, status, opTimestamp);
                     completed = true;
                     return;
                 }
-                if (!c.Written) WriteWord(reply, (uint)status);
+                if (!c.Written)
+                {
+                    if (status != Nfs4Status.Ok && operation.Failed is { } failed) failed(c, status);
+                    else WriteWord(reply, (uint)status);
+                }
                 if (c.CacheThis && reply.BodyLength - start > c.Session!.Fore.MaxResponseSizeCached)
                 {
                     // §2.10.6.4: the client asked for this reply to be cached and it does not fit: this op fails instead.
                     reply.Truncate(opStart);
-                    WriteWord(reply, op);
+                    WriteWord(reply, (uint)operation.Op);
                     status = Nfs4Status.RepTooBigToCache;
                     WriteWord(reply, (uint)status);
                 }
+                Record(operation, status, opTimestamp);
                 results++;
                 if (status != Nfs4Status.Ok)
                 {
@@ -206,86 +217,11 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
         state.EndSequence(c.Session!, slot, body, cache: completed && c.Replay is null);
     }
 
-    private static bool IsLegal(uint op) => op is >= (uint)Nfs4Op.Access and <= (uint)Nfs4Op.ReclaimComplete;
-
-    /// <summary>
-    /// RFC 8881 §2.6.3.1.1.8: SEQUENCE comes first and only first; without it only
-    /// EXCHANGE_ID, CREATE_SESSION, DESTROY_SESSION, DESTROY_CLIENTID and
-    /// BIND_CONN_TO_SESSION may be sent, each alone.
-    /// </summary>
-    private static Nfs4Status CheckPosition(Compound c, Nfs4Op op)
+    /// <summary>Counts one operation of the compound by its RFC name and nfsstat4 name (tags from the table: nothing allocated).</summary>
+    private void Record(Nfs4Operation operation, Nfs4Status status, long startTimestamp)
     {
-        if (op == Nfs4Op.Sequence) return c.OpIndex == 0 ? Nfs4Status.Ok : Nfs4Status.SequencePos;
-        if (c.Session is not null) return Nfs4Status.Ok;
-        if (op is Nfs4Op.ExchangeId or Nfs4Op.CreateSession or Nfs4Op.DestroySession or Nfs4Op.DestroyClientId or Nfs4Op.BindConnToSession)
-        {
-            return c.OpCount == 1 ? Nfs4Status.Ok : Nfs4Status.NotOnlyOp;
-        }
-        return Nfs4Status.OpNotInSession;
+        if (startTimestamp != 0) metrics!.OperationCompleted(NfsMetrics.Version41, operation.OpTag, NfsStatusNames.Nfs4((int)status), startTimestamp);
     }
-
-    private ValueTask<Nfs4Status> DispatchAsync(Compound c, Nfs4Op op) => op switch
-    {
-        Nfs4Op.Access => AccessAsync(c),                     // 3
-        Nfs4Op.Close => Done(Close(c)),                      // 4
-        Nfs4Op.Commit => CommitAsync(c),                     // 5
-        Nfs4Op.Create => CreateAsync(c),                     // 6
-        Nfs4Op.DelegPurge => Done(Nfs4Status.NotSupp),       // 7
-        Nfs4Op.DelegReturn => Done(DelegReturn(c)),          // 8
-        Nfs4Op.GetAttr => GetAttrAsync(c),                   // 9
-        Nfs4Op.GetFh => Done(GetFh(c)),                      // 10
-        Nfs4Op.Link => LinkAsync(c),                         // 11
-        Nfs4Op.Lock => Done(Lock(c)),                        // 12
-        Nfs4Op.LockT => Done(LockT(c)),                      // 13
-        Nfs4Op.LockU => Done(LockU(c)),                      // 14
-        Nfs4Op.Lookup => LookupAsync(c),                     // 15
-        Nfs4Op.LookupP => LookupPAsync(c),                   // 16
-        Nfs4Op.NVerify => VerifyAsync(c, negate: true),      // 17
-        Nfs4Op.Open => OpenAsync(c),                         // 18
-        Nfs4Op.OpenAttr => Done(Nfs4Status.NotSupp),         // 19
-        Nfs4Op.OpenConfirm => Done(Nfs4Status.NotSupp),      // 20 (v4.0 only)
-        Nfs4Op.OpenDowngrade => Done(OpenDowngrade(c)),      // 21
-        Nfs4Op.PutFh => Done(PutFh(c)),                      // 22
-        Nfs4Op.PutPubFh => Done(PutRootFh(c)),               // 23
-        Nfs4Op.PutRootFh => Done(PutRootFh(c)),              // 24
-        Nfs4Op.Read => ReadAsync(c),                         // 25
-        Nfs4Op.ReadDir => ReadDirAsync(c),                   // 26
-        Nfs4Op.ReadLink => ReadLinkAsync(c),                 // 27
-        Nfs4Op.Remove => RemoveAsync(c),                     // 28
-        Nfs4Op.Rename => RenameAsync(c),                     // 29
-        Nfs4Op.Renew => Done(Nfs4Status.NotSupp),            // 30 (v4.0 only)
-        Nfs4Op.RestoreFh => Done(RestoreFh(c)),              // 31
-        Nfs4Op.SaveFh => Done(SaveFh(c)),                    // 32
-        Nfs4Op.SecInfo => Done(SecInfo(c, named: true)),     // 33
-        Nfs4Op.SetAttr => SetAttrAsync(c),                   // 34
-        Nfs4Op.SetClientId => Done(Nfs4Status.NotSupp),      // 35 (v4.0 only)
-        Nfs4Op.SetClientIdConfirm => Done(Nfs4Status.NotSupp), // 36 (v4.0 only)
-        Nfs4Op.Verify => VerifyAsync(c, negate: false),      // 37
-        Nfs4Op.Write => WriteAsync(c),                       // 38
-        Nfs4Op.ReleaseLockOwner => Done(Nfs4Status.NotSupp), // 39 (v4.0 only)
-        Nfs4Op.BackchannelCtl => Done(BackchannelCtl(c)),    // 40
-        Nfs4Op.BindConnToSession => Done(BindConnToSession(c)), // 41
-        Nfs4Op.ExchangeId => Done(ExchangeId(c)),            // 42
-        Nfs4Op.CreateSession => CreateSessionAsync(c),       // 43
-        Nfs4Op.DestroySession => Done(DestroySession(c)),    // 44
-        Nfs4Op.FreeStateId => Done(FreeStateId(c)),          // 45
-        Nfs4Op.GetDirDelegation => Done(Nfs4Status.NotSupp), // 46
-        Nfs4Op.GetDeviceInfo => Done(Nfs4Status.NotSupp),    // 47 pNFS
-        Nfs4Op.GetDeviceList => Done(Nfs4Status.NotSupp),    // 48 pNFS
-        Nfs4Op.LayoutCommit => Done(Nfs4Status.NotSupp),     // 49 pNFS
-        Nfs4Op.LayoutGet => Done(Nfs4Status.NotSupp),        // 50 pNFS
-        Nfs4Op.LayoutReturn => Done(Nfs4Status.NotSupp),     // 51 pNFS
-        Nfs4Op.SecInfoNoName => Done(SecInfo(c, named: false)), // 52
-        Nfs4Op.Sequence => Done(Sequence(c)),                // 53
-        Nfs4Op.SetSsv => Done(Nfs4Status.NotSupp),           // 54
-        Nfs4Op.TestStateId => Done(TestStateId(c)),          // 55
-        Nfs4Op.WantDelegation => Done(Nfs4Status.NotSupp),   // 56
-        Nfs4Op.DestroyClientId => Done(DestroyClientId(c)),  // 57
-        Nfs4Op.ReclaimComplete => Done(ReclaimComplete(c)),  // 58
-        _ => Done(Nfs4Status.OpIllegal),
-    };
-
-    private static ValueTask<Nfs4Status> Done(Nfs4Status status) => new(status);
 
     // ---- helpers shared by the operations ---------------------------------------------------
 
@@ -321,25 +257,31 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
     private Nfs4Status ResolveHandle(Compound c, ReadOnlySpan<byte> handle, out Fh fh)
     {
         fh = default;
-        if (!FileHandle.TryRead(handle, out FileId id)) return Nfs4Status.BadHandle;
-        if (id.Volume == PseudoFs.Volume)
+        HandleStatus status = HandleResolver.Resolve(storage.Exports, c.Call, handle, out FileId id, out ResolvedHandle target);
+        if (status == HandleStatus.NoExport && id.Volume == PseudoFs.Volume)
         {
             if (Pseudo.Find(id.Inode) is null) return Nfs4Status.Stale;
             fh = new Fh { Kind = FhKind.Pseudo, Id = id, Caller = c.Call.Caller };
             return Nfs4Status.Ok;
         }
-        Export? export = storage.Exports.FindByVolume(id.Volume);
-        if (export is null) return Nfs4Status.Stale;
-        return ToExportFh(c, export, id, out fh);
+        return ToFh(status, target, out fh);
     }
 
-    private static Nfs4Status ToExportFh(Compound c, Export export, FileId id, out Fh fh)
+    /// <summary>An export's file reached by name (the pseudo-fs into an export's root): the export admits this client and caller or not.</summary>
+    private static Nfs4Status ToExportFh(Compound c, Export export, FileId id, out Fh fh) =>
+        ToFh(HandleResolver.Admit(export, id, c.Call, out ResolvedHandle target), target, out fh);
+
+    private static Nfs4Status ToFh(HandleStatus status, in ResolvedHandle target, out Fh fh)
     {
-        fh = default;
-        if (!export.IsClientAllowed(c.Call.Connection.RemoteEndPoint?.Address)) return Nfs4Status.Access;
-        if (!export.TryMapCaller(c.Call.Header.CredentialFlavor, c.Call.Caller, out Caller caller)) return Nfs4Status.WrongSec;
-        fh = new Fh { Kind = FhKind.File, Id = id, Export = export, Caller = caller };
-        return Nfs4Status.Ok;
+        fh = status == HandleStatus.Ok ? new Fh { Kind = FhKind.File, Id = target.Id, Export = target.Export, Caller = target.Caller } : default;
+        return status switch
+        {
+            HandleStatus.Ok => Nfs4Status.Ok,
+            HandleStatus.BadHandle => Nfs4Status.BadHandle,
+            HandleStatus.NoExport => Nfs4Status.Stale,
+            HandleStatus.ClientRefused => Nfs4Status.Access,
+            _ => Nfs4Status.WrongSec,
+        };
     }
 
     /// <summary>NOFILEHANDLE without a current filehandle; ROFS for a change in the pseudo-fs or a read-only export.</summary>

@@ -6,6 +6,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Net;
 using DittoFs.Server.Buffers;
+using DittoFs.Server.Metrics;
 using DittoFs.Server.Options;
 using DittoFs.Server.Protocol.Nfs4;
 using DittoFs.Server.Protocol.Nfs4.State;
@@ -20,13 +21,15 @@ namespace DittoFs.Server.Tests.Protocol.Nfs4;
 /// <summary>
 /// The hot NFSv4.1 path allocates nothing per operation: a COMPOUND with 80 more
 /// PUTFH/GETATTR/ACCESS operations costs (almost) no more managed memory than a short one.
-/// Runs the program in-process on the in-memory stores, without sockets.
+/// Runs the program in-process on the in-memory stores, without sockets, with the
+/// per-operation metrics recorded into the real OpenTelemetry SDK.
 /// </summary>
 public sealed class Nfs4AllocationTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private StorageHost _storage = null!;
     private Nfs4State _state = null!;
     private Nfs4Program _program = null!;
+    private ServiceProvider _telemetry = null!;
     private readonly Nfs4TestClient _builder = new(0, connect: false);
 
     private sealed class FakeConnection : IRpcConnection
@@ -51,13 +54,21 @@ public sealed class Nfs4AllocationTests(ITestOutputHelper output) : IAsyncLifeti
         _storage = new StorageHost(options, new StorageMetrics(meters));
         await _storage.OpenAsync(CancellationToken.None);
         _state = new Nfs4State(options, NullLogger<Nfs4State>.Instance);
-        _program = new Nfs4Program(_storage, _state, options, NullLogger<Nfs4Program>.Instance);
+        var services = new ServiceCollection();
+        services.AddMetrics();
+        services.AddDittoFsTelemetry();
+        _telemetry = services.BuildServiceProvider();
+        _telemetry.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>(); // listening: every operation is recorded
+        NfsMetrics metrics = _telemetry.GetRequiredService<NfsMetrics>();
+        Assert.True(metrics.Enabled);
+        _program = new Nfs4Program(_storage, _state, options, NullLogger<Nfs4Program>.Instance, metrics);
     }
 
     public async Task DisposeAsync()
     {
         _state.Dispose();
         await _storage.DisposeAsync();
+        await _telemetry.DisposeAsync();
     }
 
     /// <summary>Runs one call through the program and returns the reply record.</summary>
