@@ -53,6 +53,24 @@ internal sealed class Compound
 
     public void Consumed(in XdrReader reader) => Position += (int)reader.Consumed;
 
+    /// <summary>The op's arguments through their generated codec (Types/*.cs); the position moves past them.</summary>
+    public T Decode<T>() where T : IXdrCodec<T>
+    {
+        XdrReader reader = Reader();
+        T args = T.Decode(ref reader);
+        Consumed(reader);
+        return args;
+    }
+
+    /// <summary>OK and the op's result through its generated codec.</summary>
+    public Nfs4Status ReplyOk<T>(T result) where T : IXdrCodec<T>
+    {
+        XdrWriter writer = Begin(Nfs4Status.Ok);
+        result.Encode(ref writer);
+        writer.Flush();
+        return Nfs4Status.Ok;
+    }
+
     /// <summary>Writes the op's status; the op writes its result (if any) after it and flushes.</summary>
     public XdrWriter Begin(Nfs4Status status)
     {
