@@ -41,3 +41,11 @@ internal partial struct Verify4Args
 {
     public Fattr4 ObjAttributes;
 }
+
+// RFC 8881 §18.7.2 GETATTR4resok: struct GETATTR4resok { fattr4 obj_attributes; };
+// The server encodes the fattr4 straight from the file's attributes (FAttr4.Write); clients decode this.
+[XdrType]
+internal partial struct GetAttr4ResOk
+{
+    public Fattr4 ObjAttributes;
+}
