@@ -236,6 +236,28 @@ public class Nfs4CompoundBenchmarks
     [Benchmark]
     public int Write4K() => Call(_write) > 0 ? 4096 : -1;
 
+    // ---- where the whole path allocates: the RPC layer's per-call object, the filesystem's WRITE ----
+
+    /// <summary>What every call costs before NFSv4 runs: the record copy, the call header, the RpcCall object.</summary>
+    [Benchmark]
+    public int CallOverhead()
+    {
+        byte[] record = BufferPool.Rent(_getAttr.Call.Length);
+        _getAttr.Call.CopyTo(record, 0);
+        CallHeaderParser.Parse(record.AsMemory(0, _getAttr.Call.Length), out CallHeader header);
+        using var rpc = new RpcCall(record, _getAttr.Call.Length, header, _connection);
+        return (int)rpc.Procedure;
+    }
+
+    /// <summary>The filesystem's WRITE of the same 4 KiB, no protocol.</summary>
+    [Benchmark]
+    public int FsWrite4K()
+    {
+        DittoFs.Server.Protocol.FileHandle.TryRead(_handle, out FileId file);
+        ValueTask<WriteResult> pending = _storage.FileSystem.WriteAsync(new Caller(0, 0), file, 0, new ReadOnlySequence<byte>(_data), StableHow.Unstable);
+        return (pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult()).Count;
+    }
+
     // ---- the codecs alone: decode the ops' arguments, encode their results ----------------------
 
     [Benchmark]
