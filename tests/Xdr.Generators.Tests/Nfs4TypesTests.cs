@@ -235,6 +235,8 @@ public class Nfs4TypesTests
         RoundTrip(new ExchangeId4ResOk { ClientId = 1, SequenceId = 1, ServerOwner = new ServerOwner4 { MajorId = "s"u8.ToArray() }, ServerScope = "s"u8.ToArray() },
             Bytes(0, 1, 1, 0, 0, 0, 0, 1, 0x73000000, 1, 0x73000000, 0));
         Assert.Throws<XdrException>(() => Decode<ReclaimComplete4Args>(Bytes(2))); // bool is 0 or 1
+        RoundTrip(new SecInfo4ResOk { Flavors = [new SecInfo4 { Flavor = Nfs4Const.AuthSys }, new SecInfo4 { Flavor = Nfs4Const.RpcSecGss, FlavorInfo = new RpcSecGssInfo { Oid = new byte[] { 0x2A }, Qop = 0, Service = 1 } }] },
+            Bytes(2, 1, 6, 1, 0x2A000000, 0, 1));
     }
 
     /// <summary>SEQUENCE, PUTFH, GETATTR, READ and WRITE arguments decode without a single managed allocation.</summary>

@@ -24,8 +24,9 @@ internal struct Fh
 /// The state of one COMPOUND: where its arguments are read from, the reply
 /// being written, the current and saved filehandles, the session and slot
 /// (after SEQUENCE) and the current stateid (RFC 8881 §16.2.3.1.2).
-/// Operations decode their arguments from <see cref="Reader"/> before their
-/// first await, then write their result through <see cref="Begin"/>.
+/// Operations decode their arguments with <see cref="Decode{T}"/> (the generated
+/// codecs of Types/*.cs, slices of the record) before their first await, then
+/// write their result through <see cref="ReplyOk{T}"/> or <see cref="Begin"/>.
 /// </summary>
 internal sealed class Compound
 {

@@ -113,6 +113,8 @@ internal sealed partial class Nfs4Program
         return Nfs4Status.Ok;
     }
 
+    private static readonly SecInfo4ResOk s_authSysOnly = new() { Flavors = [new SecInfo4 { Flavor = Nfs4Const.AuthSys }] };
+
     // §18.29 SECINFO and §18.45 SECINFO_NO_NAME: AUTH_SYS only; both consume the current filehandle.
     private static Nfs4Status SecInfo(Compound c, bool named)
     {
@@ -123,10 +125,6 @@ internal sealed partial class Nfs4Program
         if (status == Nfs4Status.Ok && named) status = CheckName(name.Span);
         if (status != Nfs4Status.Ok) return status;
         c.Current = default;
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        w.WriteInt32(1);
-        w.WriteUInt32(Nfs4Const.AuthSys);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyOk(s_authSysOnly);
     }
 }

@@ -41,3 +41,34 @@ internal partial struct SecInfoNoName4Args
 {
     public uint Style;
 }
+
+// RFC 8881 §18.29.2 rpcsec_gss_info: struct rpcsec_gss_info { sec_oid4 oid; qop4 qop; rpc_gss_svc_t service; };
+[XdrType]
+internal partial struct RpcSecGssInfo
+{
+    [XdrMaxLength(Nfs4Const.OpaqueLimit)]
+    public ReadOnlyMemory<byte> Oid;
+
+    public uint Qop;
+    public uint Service;
+}
+
+// RFC 8881 §18.29.2 secinfo4:
+//   union secinfo4 switch (uint32_t flavor) { case RPCSEC_GSS: rpcsec_gss_info flavor_info; default: void; };
+[XdrUnion(DefaultIsVoid = true)]
+internal partial struct SecInfo4
+{
+    [XdrDiscriminant]
+    public uint Flavor;
+
+    [XdrCase(Nfs4Const.RpcSecGss)]
+    public RpcSecGssInfo FlavorInfo;
+}
+
+// RFC 8881 §18.29.2 SECINFO4resok: typedef secinfo4 SECINFO4resok<>;  (SECINFO_NO_NAME4resok the same)
+[XdrType]
+internal partial struct SecInfo4ResOk
+{
+    [XdrMaxLength(16)]
+    public SecInfo4[] Flavors;
+}
