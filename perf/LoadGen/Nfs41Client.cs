@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using DittoFs.Server.Protocol.Nfs4;
+using DittoFs.Server.Protocol.Nfs4.Attributes;
 using DittoFs.Xdr;
 
 namespace DittoFs.LoadGen;
@@ -8,6 +9,7 @@ namespace DittoFs.LoadGen;
 /// <summary>
 /// NFSv4.1 (RFC 8881) with one client id and one session per connection, slot 0: every request
 /// is one COMPOUND that starts with SEQUENCE, with the ops the Linux client sends for the same call.
+/// Arguments and results go through the server's own generated codecs (Protocol/Nfs4/Types).
 /// </summary>
 public sealed class Nfs41Client : NfsClient
 {
@@ -22,7 +24,7 @@ public sealed class Nfs41Client : NfsClient
     private readonly string _export;
     private readonly byte[] _ownerId;
     private readonly byte[] _openOwner;
-    private readonly byte[] _sessionId = new byte[16];
+    private SessionId4 _sessionId;
     private ulong _clientId;
     private uint _seq;
     private byte[] _root = [];
@@ -52,12 +54,7 @@ public sealed class Nfs41Client : NfsClient
     private XdrWriter BeginSeq(int ops)
     {
         XdrWriter w = Begin(ops + 1);
-        w.WriteUInt32((uint)Nfs4Op.Sequence);
-        w.WriteFixedOpaque(_sessionId);
-        w.WriteUInt32(++_seq);
-        w.WriteUInt32(0);                 // slot
-        w.WriteUInt32(0);                 // highest slot
-        w.WriteBool(false);               // cachethis
+        Op(ref w, Nfs4Op.Sequence, new Sequence4Args { SessionId = _sessionId, SequenceId = ++_seq, SlotId = 0, HighestSlotId = 0, CacheThis = false });
         return w;
     }
 
@@ -84,7 +81,7 @@ public sealed class Nfs41Client : NfsClient
             }
             else
             {
-                r.Skip(16 + 20);          // sessionid, seqid, slotid, highest, target, status flags
+                _ = Sequence4ResOk.Decode(ref r);
             }
         }
         if (status == 0) return true;
@@ -99,34 +96,54 @@ public sealed class Nfs41Client : NfsClient
         if (got != (uint)op || status != 0) throw new NfsException($"{op} result: op {got} status {status}", status);
     }
 
-    private static void PutFh(ref XdrWriter w, byte[] fh)
+    /// <summary>One nfs_argop4: the op number and its arguments.</summary>
+    private static void Op<T>(ref XdrWriter w, Nfs4Op op, T args) where T : IXdrCodec<T>
     {
-        w.WriteUInt32((uint)Nfs4Op.PutFh);
-        w.WriteOpaque(fh);
+        w.WriteUInt32((uint)op);
+        args.Encode(ref w);
     }
 
-    private static void GetAttr(ref XdrWriter w)
+    /// <summary>One nfs_resop4 that must be OK, and its result.</summary>
+    private static T Result<T>(ref XdrReader r, Nfs4Op op) where T : IXdrCodec<T>
     {
-        w.WriteUInt32((uint)Nfs4Op.GetAttr);
-        w.WriteUInt32(2);
-        w.WriteUInt32(AttrWord0);
-        w.WriteUInt32(AttrWord1);
+        Expect(ref r, op);
+        return T.Decode(ref r);
     }
+
+    private static void PutFh(ref XdrWriter w, byte[] fh) => Op(ref w, Nfs4Op.PutFh, new PutFh4Args { Object = new NfsFh4 { Data = fh } });
+
+    private static void GetAttr(ref XdrWriter w) =>
+        Op(ref w, Nfs4Op.GetAttr, new GetAttr4Args { AttrRequest = new Bitmap4(AttrWord0, AttrWord1, 0) });
 
     /// <summary>Reads a GETATTR result and returns the size attribute (0 when absent).</summary>
     private static ulong ReadGetAttrSize(ref XdrReader r)
     {
-        int words = r.ReadArrayLength(16);
-        uint w0 = 0;
-        for (int i = 0; i < words; i++) { uint v = r.ReadUInt32(); if (i == 0) w0 = v; }
-        ReadOnlySequence<byte> attrs = r.ReadOpaque();
-        var a = new XdrReader(attrs);
+        Fattr4 attrs = GetAttr4ResOk.Decode(ref r).ObjAttributes;
+        uint w0 = attrs.AttrMask.W0;
+        var a = new XdrReader(attrs.AttrVals);
         if ((w0 & (1u << 1)) != 0) a.Skip(4);     // type
         if ((w0 & (1u << 3)) != 0) a.Skip(8);     // change
         return (w0 & (1u << 4)) != 0 ? a.ReadUInt64() : 0;
     }
 
-    private static void Name(ref XdrWriter w, byte[] name) => w.WriteOpaque(name);
+    private static byte[] Handle(ref XdrReader r) => Result<GetFh4ResOk>(ref r, Nfs4Op.GetFh).Object.Data.ToArray();
+
+    /// <summary>A stateid as FileRef keeps it: its 16 XDR bytes.</summary>
+    private static byte[] Bytes(Stateid4 stateid)
+    {
+        var buffer = new ArrayBufferWriter<byte>(Stateid4.Size);
+        var w = new XdrWriter(buffer);
+        stateid.Encode(ref w);
+        w.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static Stateid4 StateidOf(byte[]? bytes)
+    {
+        if (bytes is null) return default; // the anonymous stateid
+        var r = new XdrReader(bytes);
+        return Stateid4.Decode(ref r);
+    }
 
     // ---- session ----------------------------------------------------------------------------
 
@@ -138,16 +155,16 @@ public sealed class Nfs41Client : NfsClient
         do
         {
             XdrWriter w = Begin(1);
-            w.WriteUInt32((uint)Nfs4Op.ExchangeId);
-            w.WriteUInt64((ulong)Environment.TickCount64);   // verifier
-            w.WriteOpaque(_ownerId);
-            w.WriteUInt32(0);                               // flags
-            w.WriteUInt32(0);                               // SP4_NONE
-            w.WriteUInt32(0);                               // no impl id
+            Op(ref w, Nfs4Op.ExchangeId, new ExchangeId4Args
+            {
+                ClientOwner = new ClientOwner4 { Verifier = (ulong)Environment.TickCount64, OwnerId = _ownerId },
+                Flags = 0,
+                StateProtect = new StateProtect4A { How = Nfs4Const.Sp4None },
+            });
             if (!Send(ref w, "EXCHANGE_ID", ref attempt, false, out r)) continue;
-            Expect(ref r, Nfs4Op.ExchangeId);
-            _clientId = r.ReadUInt64();
-            csSeq = r.ReadUInt32();
+            ExchangeId4ResOk exchanged = Result<ExchangeId4ResOk>(ref r, Nfs4Op.ExchangeId);
+            _clientId = exchanged.ClientId;
+            csSeq = exchanged.SequenceId;
             break;
         } while (true);
 
@@ -155,18 +172,18 @@ public sealed class Nfs41Client : NfsClient
         do
         {
             XdrWriter w = Begin(1);
-            w.WriteUInt32((uint)Nfs4Op.CreateSession);
-            w.WriteUInt64(_clientId);
-            w.WriteUInt32(csSeq);
-            w.WriteUInt32(0);                               // flags: no persist, no back channel
-            ChannelAttrs(ref w, (1 << 20) + 8192, (1 << 20) + 8192, 16, 1);
-            ChannelAttrs(ref w, 8192, 8192, 2, 1);
-            w.WriteUInt32(0x40000000);                      // cb_program
-            w.WriteUInt32(1);
-            w.WriteUInt32(0);                               // AUTH_NONE for callbacks
+            Op(ref w, Nfs4Op.CreateSession, new CreateSession4Args
+            {
+                ClientId = _clientId,
+                Sequence = csSeq,
+                Flags = 0,                                  // no persist, no back channel
+                ForeChanAttrs = ChannelAttrs((1 << 20) + 8192, (1 << 20) + 8192, 16, 1),
+                BackChanAttrs = ChannelAttrs(8192, 8192, 2, 1),
+                CbProgram = 0x40000000,
+                SecParms = s_authNone,                      // AUTH_NONE for callbacks
+            });
             if (!Send(ref w, "CREATE_SESSION", ref attempt, false, out r)) continue;
-            Expect(ref r, Nfs4Op.CreateSession);
-            r.ReadFixedOpaque(_sessionId);
+            _sessionId = Result<CreateSession4ResOk>(ref r, Nfs4Op.CreateSession).SessionId;
             break;
         } while (true);
         _seq = 0;
@@ -175,8 +192,7 @@ public sealed class Nfs41Client : NfsClient
         while (true)
         {
             XdrWriter w = BeginSeq(1);
-            w.WriteUInt32((uint)Nfs4Op.ReclaimComplete);
-            w.WriteBool(false);                             // rca_one_fs
+            Op(ref w, Nfs4Op.ReclaimComplete, new ReclaimComplete4Args { OneFs = false });
             try
             {
                 if (Send(ref w, "RECLAIM_COMPLETE", ref attempt, true, out _)) break;
@@ -190,31 +206,28 @@ public sealed class Nfs41Client : NfsClient
         {
             XdrWriter w = BeginSeq(2 + parts.Length);
             w.WriteUInt32((uint)Nfs4Op.PutRootFh);
-            foreach (string p in parts)
-            {
-                w.WriteUInt32((uint)Nfs4Op.Lookup);
-                w.WriteString(p);
-            }
+            foreach (string p in parts) Op(ref w, Nfs4Op.Lookup, new Lookup4Args { ObjName = Encoding.UTF8.GetBytes(p) });
             w.WriteUInt32((uint)Nfs4Op.GetFh);
             if (!Send(ref w, "PUTROOTFH LOOKUP " + _export, ref attempt, true, out r)) continue;
             Expect(ref r, Nfs4Op.PutRootFh);
             for (int i = 0; i < parts.Length; i++) Expect(ref r, Nfs4Op.Lookup);
-            Expect(ref r, Nfs4Op.GetFh);
-            _root = r.ReadOpaqueArray(128);
+            _root = Handle(ref r);
             break;
         }
     }
 
-    private static void ChannelAttrs(ref XdrWriter w, uint maxReq, uint maxResp, uint maxOps, uint slots)
+    private static readonly CallbackSecParms4[] s_authNone = [new CallbackSecParms4 { Flavor = Nfs4Const.AuthNone }];
+
+    private static ChannelAttrs4 ChannelAttrs(uint maxReq, uint maxResp, uint maxOps, uint slots) => new()
     {
-        w.WriteUInt32(0);                 // headerpadsize
-        w.WriteUInt32(maxReq);
-        w.WriteUInt32(maxResp);
-        w.WriteUInt32(8192);              // maxresponsesize_cached
-        w.WriteUInt32(maxOps);
-        w.WriteUInt32(slots);
-        w.WriteUInt32(0);                 // no rdma ird
-    }
+        HeaderPadSize = 0,
+        MaxRequestSize = maxReq,
+        MaxResponseSize = maxResp,
+        MaxResponseSizeCached = 8192,
+        MaxOperations = maxOps,
+        MaxRequests = slots,
+        // no rdma ird
+    };
 
     // ---- operations ---------------------------------------------------------------------------
 
@@ -225,10 +238,12 @@ public sealed class Nfs41Client : NfsClient
         {
             XdrWriter w = BeginSeq(3);
             PutFh(ref w, dir);
-            w.WriteUInt32((uint)Nfs4Op.Create);
-            w.WriteUInt32(2);             // NF4DIR
-            Name(ref w, name);
-            ModeAttrs(ref w, 0x1ED);
+            Op(ref w, Nfs4Op.Create, new Create4Args
+            {
+                ObjType = new CreateType4 { Type = Nfs4Const.Nf4Dir },
+                ObjName = name,
+                CreateAttrs = ModeAttrs(0x1ED),
+            });
             w.WriteUInt32((uint)Nfs4Op.GetFh);
             XdrReader r;
             try
@@ -240,12 +255,8 @@ public sealed class Nfs41Client : NfsClient
                 return LookupFh(dir, name);
             }
             Expect(ref r, Nfs4Op.PutFh);
-            Expect(ref r, Nfs4Op.Create);
-            r.Skip(20);                   // change_info4
-            int words = r.ReadArrayLength(16);
-            r.Skip(words * 4);
-            Expect(ref r, Nfs4Op.GetFh);
-            return r.ReadOpaqueArray(128);
+            _ = Result<Create4ResOk>(ref r, Nfs4Op.Create);
+            return Handle(ref r);
         }
     }
 
@@ -256,24 +267,21 @@ public sealed class Nfs41Client : NfsClient
         {
             XdrWriter w = BeginSeq(3);
             PutFh(ref w, dir);
-            w.WriteUInt32((uint)Nfs4Op.Lookup);
-            Name(ref w, name);
+            Op(ref w, Nfs4Op.Lookup, new Lookup4Args { ObjName = name });
             w.WriteUInt32((uint)Nfs4Op.GetFh);
             if (!Send(ref w, "LOOKUP", ref attempt, true, out XdrReader r)) continue;
             Expect(ref r, Nfs4Op.PutFh);
             Expect(ref r, Nfs4Op.Lookup);
-            Expect(ref r, Nfs4Op.GetFh);
-            return r.ReadOpaqueArray(128);
+            return Handle(ref r);
         }
     }
 
-    private static void ModeAttrs(ref XdrWriter w, uint mode)
+    /// <summary>fattr4 with the mode (attr 33) alone.</summary>
+    private static Fattr4 ModeAttrs(uint mode)
     {
-        w.WriteUInt32(2);                 // bitmap: mode (attr 33)
-        w.WriteUInt32(0);
-        w.WriteUInt32(1u << 1);
-        w.WriteUInt32(4);                 // attrlist
-        w.WriteUInt32(mode);
+        byte[] value = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(value, mode);
+        return new Fattr4 { AttrMask = new Bitmap4(0, 1u << 1, 0), AttrVals = new ReadOnlySequence<byte>(value) };
     }
 
     public override FileRef Create(byte[] dir, byte[] name) => OpenCore(dir, name, ShareBoth, create: true);
@@ -287,66 +295,26 @@ public sealed class Nfs41Client : NfsClient
         {
             XdrWriter w = BeginSeq(4);
             PutFh(ref w, dir);
-            w.WriteUInt32((uint)Nfs4Op.Open);
-            w.WriteUInt32(0);             // seqid (ignored in 4.1)
-            w.WriteUInt32(access);
-            w.WriteUInt32(0);             // deny none
-            w.WriteUInt64(_clientId);
-            w.WriteOpaque(_openOwner);
-            if (create)
+            Op(ref w, Nfs4Op.Open, new Open4Args
             {
-                w.WriteUInt32(1);         // OPEN4_CREATE
-                w.WriteUInt32(0);         // UNCHECKED4
-                ModeAttrs(ref w, 0x1A4);
-            }
-            else
-            {
-                w.WriteUInt32(0);         // OPEN4_NOCREATE
-            }
-            w.WriteUInt32(0);             // CLAIM_NULL
-            Name(ref w, name);
+                Seqid = 0,                // ignored in 4.1
+                ShareAccess = access,
+                ShareDeny = 0,
+                Owner = new StateOwner4 { ClientId = _clientId, Owner = _openOwner },
+                OpenHow = create
+                    ? new OpenFlag4 { OpenType = Nfs4Const.OpenCreate, How = new CreateHow4 { Mode = Nfs4Const.Unchecked4, CreateAttrs = ModeAttrs(0x1A4) } }
+                    : new OpenFlag4 { OpenType = Nfs4Const.OpenNoCreate },
+                Claim = new OpenClaim4 { Claim = Nfs4Const.ClaimNull, File = name },
+            });
             w.WriteUInt32((uint)Nfs4Op.GetFh);
             GetAttr(ref w);
             if (!Send(ref w, create ? "OPEN create" : "OPEN", ref attempt, true, out XdrReader r)) continue;
             Expect(ref r, Nfs4Op.PutFh);
-            Expect(ref r, Nfs4Op.Open);
-            byte[] stateid = r.ReadFixedOpaqueArray(16);
-            r.Skip(20 + 4);               // change_info4, rflags
-            int words = r.ReadArrayLength(16);
-            r.Skip(words * 4);            // attrset
-            SkipDelegation(ref r);
-            Expect(ref r, Nfs4Op.GetFh);
-            byte[] fh = r.ReadOpaqueArray(128);
-            return new FileRef(fh, stateid);
+            // The whole OPEN4resok, a delegation included (we never use one, but must step over it).
+            Stateid4 stateid = Result<Open4ResOk>(ref r, Nfs4Op.Open).Stateid;
+            byte[] fh = Handle(ref r);
+            return new FileRef(fh, Bytes(stateid));
         }
-    }
-
-    /// <summary>open_delegation4 (RFC 8881 §18.16.2): we never use one, but must step over it.</summary>
-    private static void SkipDelegation(ref XdrReader r)
-    {
-        uint type = r.ReadUInt32();
-        switch (type)
-        {
-            case 0: return;                                           // NONE
-            case 1: r.Skip(16 + 4); SkipAce(ref r); return;            // READ: stateid, recall, ace
-            case 2:                                                   // WRITE: stateid, recall, space_limit, ace
-                r.Skip(16 + 4);
-                uint limitBy = r.ReadUInt32();
-                r.Skip(limitBy == 1 ? 8 : 8);
-                SkipAce(ref r);
-                return;
-            case 3:                                                   // NONE_EXT
-                uint why = r.ReadUInt32();
-                if (why is 2 or 3) r.Skip(4);                         // WND4_CONTENTION / RESOURCE: bool
-                return;
-            default: throw new NfsException($"OPEN: unknown delegation type {type}", -1);
-        }
-    }
-
-    private static void SkipAce(ref XdrReader r)
-    {
-        r.Skip(12);
-        _ = r.ReadOpaque();
     }
 
     public override void Close(FileRef file)
@@ -357,9 +325,7 @@ public sealed class Nfs41Client : NfsClient
         {
             XdrWriter w = BeginSeq(2);
             PutFh(ref w, file.Handle);
-            w.WriteUInt32((uint)Nfs4Op.Close);
-            w.WriteUInt32(0);
-            w.WriteFixedOpaque(file.Stateid);
+            Op(ref w, Nfs4Op.Close, new Close4Args { Seqid = 0, OpenStateid = StateidOf(file.Stateid) });
             if (!Send(ref w, "CLOSE", ref attempt, true, out _)) continue;
             file.Stateid = null;
             return;
@@ -373,21 +339,20 @@ public sealed class Nfs41Client : NfsClient
         {
             XdrWriter w = BeginSeq(2);
             PutFh(ref w, file.Handle);
-            w.WriteUInt32((uint)Nfs4Op.Write);
-            w.WriteFixedOpaque(file.Stateid ?? AnonymousStateid);
-            w.WriteUInt64(offset);
-            w.WriteUInt32(0);             // UNSTABLE4
-            w.WriteOpaque(data.Span);
+            Op(ref w, Nfs4Op.Write, new Write4Args
+            {
+                Stateid = StateidOf(file.Stateid),
+                Offset = offset,
+                Stable = Nfs4Const.Unstable4,
+                Data = new ReadOnlySequence<byte>(data),
+            });
             if (!Send(ref w, "WRITE", ref attempt, true, out XdrReader r)) continue;
             Expect(ref r, Nfs4Op.PutFh);
-            Expect(ref r, Nfs4Op.Write);
-            uint count = r.ReadUInt32();
+            uint count = Result<Write4ResOk>(ref r, Nfs4Op.Write).Count;
             if (count != data.Length) throw new NfsException($"WRITE short ({count} of {data.Length})", -1);
             return;
         }
     }
-
-    private static readonly byte[] AnonymousStateid = new byte[16];
 
     public override int Read(FileRef file, ulong offset, Span<byte> into)
     {
@@ -396,17 +361,13 @@ public sealed class Nfs41Client : NfsClient
         {
             XdrWriter w = BeginSeq(2);
             PutFh(ref w, file.Handle);
-            w.WriteUInt32((uint)Nfs4Op.Read);
-            w.WriteFixedOpaque(file.Stateid ?? AnonymousStateid);
-            w.WriteUInt64(offset);
-            w.WriteUInt32((uint)into.Length);
+            Op(ref w, Nfs4Op.Read, new Read4Args { Stateid = StateidOf(file.Stateid), Offset = offset, Count = (uint)into.Length });
             if (!Send(ref w, "READ", ref attempt, true, out XdrReader r)) continue;
             Expect(ref r, Nfs4Op.PutFh);
-            Expect(ref r, Nfs4Op.Read);
-            _ = r.ReadBool();             // eof
-            ReadOnlySequence<byte> data = r.ReadOpaque(into.Length);
-            data.CopyTo(into);
-            return (int)data.Length;
+            ReadOnlyMemory<byte> data = Result<Read4ResOk>(ref r, Nfs4Op.Read).Data;
+            if (data.Length > into.Length) throw new NfsException($"READ long ({data.Length} of {into.Length})", -1);
+            data.Span.CopyTo(into);
+            return data.Length;
         }
     }
 
@@ -417,9 +378,7 @@ public sealed class Nfs41Client : NfsClient
         {
             XdrWriter w = BeginSeq(2);
             PutFh(ref w, file.Handle);
-            w.WriteUInt32((uint)Nfs4Op.Commit);
-            w.WriteUInt64(0);
-            w.WriteUInt32(0);
+            Op(ref w, Nfs4Op.Commit, new Commit4Args { Offset = 0, Count = 0 });
             if (Send(ref w, "COMMIT", ref attempt, true, out _)) return;
         }
     }
@@ -431,8 +390,7 @@ public sealed class Nfs41Client : NfsClient
         {
             XdrWriter w = BeginSeq(3);
             PutFh(ref w, dir);
-            w.WriteUInt32((uint)Nfs4Op.Lookup);
-            Name(ref w, name);
+            Op(ref w, Nfs4Op.Lookup, new Lookup4Args { ObjName = name });
             GetAttr(ref w);
             if (!Send(ref w, "LOOKUP GETATTR", ref attempt, true, out XdrReader r)) continue;
             Expect(ref r, Nfs4Op.PutFh);
@@ -449,8 +407,7 @@ public sealed class Nfs41Client : NfsClient
         {
             XdrWriter w = BeginSeq(2);
             PutFh(ref w, dir);
-            w.WriteUInt32((uint)Nfs4Op.Remove);
-            Name(ref w, name);
+            Op(ref w, Nfs4Op.Remove, new Remove4Args { Target = name });
             if (Send(ref w, "REMOVE", ref attempt, true, out _)) return;
         }
     }
@@ -463,12 +420,10 @@ public sealed class Nfs41Client : NfsClient
         {
             int attempt = 0;
             XdrWriter w = Begin(1);
-            w.WriteUInt32((uint)Nfs4Op.DestroySession);
-            w.WriteFixedOpaque(_sessionId);
+            Op(ref w, Nfs4Op.DestroySession, new DestroySession4Args { SessionId = _sessionId });
             Send(ref w, "DESTROY_SESSION", ref attempt, false, out _);
             w = Begin(1);
-            w.WriteUInt32(57);            // DESTROY_CLIENTID
-            w.WriteUInt64(_clientId);
+            Op(ref w, Nfs4Op.DestroyClientId, new DestroyClientId4Args { ClientId = _clientId });
             Send(ref w, "DESTROY_CLIENTID", ref attempt, false, out _);
         }
         catch (Exception e) when (e is NfsException or RpcException or IOException or System.Net.Sockets.SocketException) { }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using DittoFs.Server.Protocol.Nfs4;
 
@@ -28,46 +29,52 @@ internal sealed class Nfs4OpsGrammar(Nfs4Host host, Choices choices)
     private static readonly ulong[] s_cookies = [0, 1, 2, 3, 512, ulong.MaxValue];
     private static readonly byte[] s_bypass = [.. Enumerable.Repeat((byte)0xff, 16)];
 
-    /// <summary>The operations by selector. Order is part of the saved inputs' meaning: append, never reorder.</summary>
+    /// <summary>
+    /// The operations by selector. Order is part of the saved inputs' meaning: append, never reorder.
+    /// Arguments go through the server's generated codecs, with the choices drawn in the order they were
+    /// before (object initializers evaluate in textual order), so saved inputs make the same bytes. Only
+    /// what the types refuse on purpose stays hand-written: PUTFH handles past NFS4_FHSIZE and bitmaps
+    /// with a fourth word (GETATTR, READDIR).
+    /// </summary>
     public static readonly (Nfs4Op Op, Action<Nfs4OpsGrammar, XdrBuilder> Args)[] Ops =
     [
         (Nfs4Op.PutRootFh, (_, _) => { }),
         (Nfs4Op.PutFh, (g, b) => b.Opaque(g.Handle())),
-        (Nfs4Op.Lookup, (g, b) => b.Opaque(g.Name())),
+        (Nfs4Op.Lookup, (g, b) => b.Write(new Lookup4Args { ObjName = g.Name() })),
         (Nfs4Op.Open, (g, b) => g.Open(b)),
-        (Nfs4Op.Write, (g, b) => b.Stateid(g.Stateid()).UInt64(g.Offset()).UInt32((uint)(g._c.Next() % 3)).Opaque(g.Data())),
-        (Nfs4Op.Read, (g, b) => b.Stateid(g.Stateid()).UInt64(g.Offset()).UInt32(g.Count())),
-        (Nfs4Op.Close, (g, b) => b.UInt32(g.SeqId()).Stateid(g.Stateid())),
+        (Nfs4Op.Write, (g, b) => b.Write(new Write4Args { Stateid = g.Sid(), Offset = g.Offset(), Stable = (uint)(g._c.Next() % 3), Data = new ReadOnlySequence<byte>(g.Data()) })),
+        (Nfs4Op.Read, (g, b) => b.Write(new Read4Args { Stateid = g.Sid(), Offset = g.Offset(), Count = g.Count() })),
+        (Nfs4Op.Close, (g, b) => b.Write(new Close4Args { Seqid = g.SeqId(), OpenStateid = g.Sid() })),
         (Nfs4Op.Lock, (g, b) => g.Lock(b)),
-        (Nfs4Op.LockU, (g, b) => b.UInt32(g.LockType()).UInt32(g.SeqId()).Stateid(g.Stateid()).UInt64(g.Offset()).UInt64(g.Length())),
-        (Nfs4Op.LockT, (g, b) => b.UInt32(g.LockType()).UInt64(g.Offset()).UInt64(g.Length()).UInt64(g.ClientId()).Opaque(g.Owner())),
+        (Nfs4Op.LockU, (g, b) => b.Write(new LockU4Args { LockType = g.LockType(), Seqid = g.SeqId(), LockStateid = g.Sid(), Offset = g.Offset(), Length = g.Length() })),
+        (Nfs4Op.LockT, (g, b) => b.Write(new LockT4Args { LockType = g.LockType(), Offset = g.Offset(), Length = g.Length(), Owner = new StateOwner4 { ClientId = g.ClientId(), Owner = g.Owner() } })),
         (Nfs4Op.GetAttr, (g, b) => g.Bitmap(b)),
-        (Nfs4Op.SetAttr, (g, b) => g.Fattr(b.Stateid(g.Stateid()))),
+        (Nfs4Op.SetAttr, (g, b) => b.Write(new SetAttr4Args { Stateid = g.Sid(), ObjAttributes = g.Fattr() })),
         (Nfs4Op.GetFh, (_, _) => { }),
         (Nfs4Op.SaveFh, (_, _) => { }),
         (Nfs4Op.RestoreFh, (_, _) => { }),
         (Nfs4Op.ReadDir, (g, b) => g.Bitmap(b.UInt64(g._c.Pick(s_cookies)).UInt64(g._c.Pick(4) == 3 ? g._c.UInt64() : 0).UInt32(g.Count()).UInt32(g.Count()))),
-        (Nfs4Op.Remove, (g, b) => b.Opaque(g.Name())),
-        (Nfs4Op.Rename, (g, b) => b.Opaque(g.Name()).Opaque(g.Name())),
+        (Nfs4Op.Remove, (g, b) => b.Write(new Remove4Args { Target = g.Name() })),
+        (Nfs4Op.Rename, (g, b) => b.Write(new Rename4Args { OldName = g.Name(), NewName = g.Name() })),
         (Nfs4Op.Create, (g, b) => g.Create(b)),
-        (Nfs4Op.Link, (g, b) => b.Opaque(g.Name())),
+        (Nfs4Op.Link, (g, b) => b.Write(new Link4Args { NewName = g.Name() })),
         (Nfs4Op.LookupP, (_, _) => { }),
         (Nfs4Op.ReadLink, (_, _) => { }),
-        (Nfs4Op.Commit, (g, b) => b.UInt64(g.Offset()).UInt32(g.Count())),
-        (Nfs4Op.OpenDowngrade, (g, b) => b.Stateid(g.Stateid()).UInt32(g.SeqId()).UInt32(g.ShareAccess()).UInt32(g._c.Next() % 4u)),
-        (Nfs4Op.Access, (g, b) => b.UInt32(g._c.Pick(4) == 0 ? 0x3fu : g._c.Next())),
-        (Nfs4Op.TestStateId, (g, b) => { int n = g._c.Pick(4); b.UInt32((uint)n); for (int i = 0; i < n; i++) b.Stateid(g.Stateid()); }),
-        (Nfs4Op.FreeStateId, (g, b) => b.Stateid(g.Stateid())),
-        (Nfs4Op.DelegReturn, (g, b) => b.Stateid(g.Stateid())),
-        (Nfs4Op.Verify, (g, b) => g.Fattr(b)),
-        (Nfs4Op.NVerify, (g, b) => g.Fattr(b)),
-        (Nfs4Op.SecInfoNoName, (g, b) => b.UInt32(g._c.Next() % 3u)),
-        (Nfs4Op.SecInfo, (g, b) => b.Opaque(g.Name())),
-        (Nfs4Op.ReclaimComplete, (g, b) => b.Bool(g._c.Next() % 2 == 1)),
-        (Nfs4Op.Sequence, (g, b) => b.Raw(g.Session()).UInt32(g._host.SlotSeq + 1).UInt32(0).UInt32(0).Bool(false)),
-        (Nfs4Op.DestroySession, (g, b) => b.Raw(g.Session())),
-        (Nfs4Op.DestroyClientId, (g, b) => b.UInt64(g.ClientId())),
-        (Nfs4Op.ReleaseLockOwner, (g, b) => b.UInt64(g.ClientId()).Opaque(g.Owner())),
+        (Nfs4Op.Commit, (g, b) => b.Write(new Commit4Args { Offset = g.Offset(), Count = g.Count() })),
+        (Nfs4Op.OpenDowngrade, (g, b) => b.Write(new OpenDowngrade4Args { OpenStateid = g.Sid(), Seqid = g.SeqId(), ShareAccess = g.ShareAccess(), ShareDeny = g._c.Next() % 4u })),
+        (Nfs4Op.Access, (g, b) => b.Write(new Access4Args { Access = g._c.Pick(4) == 0 ? 0x3fu : g._c.Next() })),
+        (Nfs4Op.TestStateId, (g, b) => { var ids = new Stateid4[g._c.Pick(4)]; for (int i = 0; i < ids.Length; i++) ids[i] = g.Sid(); b.Write(new TestStateid4Args { Stateids = ids }); }),
+        (Nfs4Op.FreeStateId, (g, b) => b.Write(new FreeStateid4Args { Stateid = g.Sid() })),
+        (Nfs4Op.DelegReturn, (g, b) => b.Write(new DelegReturn4Args { DelegStateid = g.Sid() })),
+        (Nfs4Op.Verify, (g, b) => b.Write(new Verify4Args { ObjAttributes = g.Fattr() })),
+        (Nfs4Op.NVerify, (g, b) => b.Write(new Verify4Args { ObjAttributes = g.Fattr() })),
+        (Nfs4Op.SecInfoNoName, (g, b) => b.Write(new SecInfoNoName4Args { Style = g._c.Next() % 3u })),
+        (Nfs4Op.SecInfo, (g, b) => b.Write(new SecInfo4Args { Name = g.Name() })),
+        (Nfs4Op.ReclaimComplete, (g, b) => b.Write(new ReclaimComplete4Args { OneFs = g._c.Next() % 2 == 1 })),
+        (Nfs4Op.Sequence, (g, b) => b.Write(new Sequence4Args { SessionId = Nfs4Args.ToSessionId(g.Session()), SequenceId = g._host.SlotSeq + 1, SlotId = 0, HighestSlotId = 0, CacheThis = false })),
+        (Nfs4Op.DestroySession, (g, b) => b.Write(new DestroySession4Args { SessionId = Nfs4Args.ToSessionId(g.Session()) })),
+        (Nfs4Op.DestroyClientId, (g, b) => b.Write(new DestroyClientId4Args { ClientId = g.ClientId() })),
+        (Nfs4Op.ReleaseLockOwner, (g, b) => b.Write(new StateOwner4 { ClientId = g.ClientId(), Owner = g.Owner() })),
         (Nfs4Op.ExchangeId, (g, _) => { }),
         (Nfs4Op.Illegal, (_, _) => { }),
     ];
@@ -130,6 +137,8 @@ internal sealed class Nfs4OpsGrammar(Nfs4Host host, Choices choices)
         }
     }
 
+    private Stateid4 Sid() => Nfs4Args.ToStateid(Stateid());
+
     /// <summary>The export root, a handle GETFH returned, one with a byte flipped, or bytes.</summary>
     private byte[] Handle()
     {
@@ -173,14 +182,12 @@ internal sealed class Nfs4OpsGrammar(Nfs4Host host, Choices choices)
     }
 
     /// <summary>fattr4 with some of the settable attributes (size, mode, owner, owner_group, times), or a mask and values from bytes.</summary>
-    private void Fattr(XdrBuilder b)
+    private Fattr4 Fattr()
     {
         int set = _c.Next();
         if (set >= 0xF0)
         {
-            b.Bitmap(_c.Next() % 80);
-            b.Opaque(_c.Bytes(_c.Pick(16)));
-            return;
+            return new Fattr4 { AttrMask = Nfs4Args.Mask(_c.Next() % 80), AttrVals = new ReadOnlySequence<byte>(_c.Bytes(_c.Pick(16))) };
         }
         var attrs = new List<int>();
         var values = new XdrBuilder();
@@ -190,8 +197,7 @@ internal sealed class Nfs4OpsGrammar(Nfs4Host host, Choices choices)
         if ((set & 8) != 0) { attrs.Add(37); values.String(_c.Pick(["1000", "0", "nogroup", "x@y"])); }
         if ((set & 16) != 0) { attrs.Add(48); TimeSet(values); }
         if ((set & 32) != 0) { attrs.Add(54); TimeSet(values); }
-        b.Bitmap([.. attrs]);
-        b.Opaque(values.ToArray());
+        return new Fattr4 { AttrMask = Nfs4Args.Mask([.. attrs]), AttrVals = new ReadOnlySequence<byte>(values.ToArray()) };
     }
 
     private void TimeSet(XdrBuilder values)
@@ -205,49 +211,53 @@ internal sealed class Nfs4OpsGrammar(Nfs4Host host, Choices choices)
 
     private void Open(XdrBuilder b)
     {
-        b.UInt32(SeqId()).UInt32(ShareAccess() | (_c.Pick(8) == 7 ? 0x0100u * (_c.Next() % 6u) : 0)).UInt32(_c.Next() % 4u);
-        b.UInt64(ClientId()).Opaque(Owner());
-        if (_c.Pick(4) == 3) b.UInt32(Nfs4Const.OpenNoCreate);
+        var args = new Open4Args
+        {
+            Seqid = SeqId(),
+            ShareAccess = ShareAccess() | (_c.Pick(8) == 7 ? 0x0100u * (_c.Next() % 6u) : 0),
+            ShareDeny = _c.Next() % 4u,
+            Owner = new StateOwner4 { ClientId = ClientId(), Owner = Owner() },
+        };
+        if (_c.Pick(4) == 3) args.OpenHow = new OpenFlag4 { OpenType = Nfs4Const.OpenNoCreate };
         else
         {
-            uint how = _c.Next() % 4u;
-            b.UInt32(Nfs4Const.OpenCreate).UInt32(how);
-            if (how is Nfs4Const.Unchecked4 or Nfs4Const.Guarded4) Fattr(b);
-            else if (how == Nfs4Const.Exclusive4) b.UInt64(_c.UInt64());
-            else { b.UInt64(_c.UInt64()); Fattr(b); }
+            var how = new CreateHow4 { Mode = _c.Next() % 4u };
+            if (how.Mode is Nfs4Const.Unchecked4 or Nfs4Const.Guarded4) how.CreateAttrs = Fattr();
+            else if (how.Mode == Nfs4Const.Exclusive4) how.CreateVerf = _c.UInt64();
+            else how.CreateBoth = new CreatVerfAttr { Verf = _c.UInt64(), Attrs = Fattr() };
+            args.OpenHow = new OpenFlag4 { OpenType = Nfs4Const.OpenCreate, How = how };
         }
-        uint claim = _c.Pick(8) switch { < 5 => Nfs4Const.ClaimNull, 5 => Nfs4Const.ClaimFh, 6 => Nfs4Const.ClaimPrevious, _ => _c.Next() % 8u };
-        b.UInt32(claim);
-        switch (claim)
+        // Claims past CLAIM_DELEG_PREV_FH are void arms: just the number, as before.
+        var claim = new OpenClaim4 { Claim = _c.Pick(8) switch { < 5 => Nfs4Const.ClaimNull, 5 => Nfs4Const.ClaimFh, 6 => Nfs4Const.ClaimPrevious, _ => _c.Next() % 8u } };
+        switch (claim.Claim)
         {
-            case Nfs4Const.ClaimNull: b.Opaque(Name()); break;
-            case Nfs4Const.ClaimPrevious: b.UInt32(_c.Next() % 4u); break;
-            case Nfs4Const.ClaimDelegateCur: b.Stateid(Stateid()).Opaque(Name()); break;
-            case Nfs4Const.ClaimDelegatePrev: b.Opaque(Name()); break;
-            case Nfs4Const.ClaimDelegCurFh: b.Stateid(Stateid()); break;
+            case Nfs4Const.ClaimNull or Nfs4Const.ClaimDelegatePrev: claim.File = Name(); break;
+            case Nfs4Const.ClaimPrevious: claim.DelegateType = _c.Next() % 4u; break;
+            case Nfs4Const.ClaimDelegateCur: claim.DelegateCurInfo = new OpenClaimDelegateCur4 { DelegateStateid = Sid(), File = Name() }; break;
+            case Nfs4Const.ClaimDelegCurFh: claim.DelegateStateid = Sid(); break;
             default: break; // CLAIM_FH, CLAIM_DELEG_PREV_FH: nothing
         }
+        args.Claim = claim;
+        b.Write(args);
     }
 
     private void Lock(XdrBuilder b)
     {
-        b.UInt32(LockType()).Bool(_c.Pick(8) == 7).UInt64(Offset()).UInt64(Length());
-        if (_c.Pick(4) != 3)
-        {
+        var args = new Lock4Args { LockType = LockType(), Reclaim = _c.Pick(8) == 7, Offset = Offset(), Length = Length() };
+        args.Locker = _c.Pick(4) != 3
             // open_to_lock_owner4: the open's seqid and stateid, the new lock owner's seqid and name.
-            b.Bool(true).UInt32(SeqId()).Stateid(Stateid()).UInt32(SeqId()).UInt64(ClientId()).Opaque(Owner());
-        }
-        else b.Bool(false).Stateid(Stateid()).UInt32(SeqId()); // exist_lock_owner4
+            ? new Locker4 { NewLockOwner = true, OpenOwner = new OpenToLockOwner4 { OpenSeqid = SeqId(), OpenStateid = Sid(), LockSeqid = SeqId(), LockOwner = new StateOwner4 { ClientId = ClientId(), Owner = Owner() } } }
+            : new Locker4 { NewLockOwner = false, LockOwner = new ExistLockOwner4 { LockStateid = Sid(), LockSeqid = SeqId() } };
+        b.Write(args);
     }
 
     private void Create(XdrBuilder b)
     {
-        uint type = _c.Pick(8) switch { 0 => Nfs4Const.Nf4Dir, 1 => Nfs4Const.Nf4Lnk, 2 => Nfs4Const.Nf4Blk, 3 => Nfs4Const.Nf4Chr, 4 => Nfs4Const.Nf4Sock, 5 => Nfs4Const.Nf4Fifo, 6 => Nfs4Const.Nf4Reg, _ => _c.Next() };
-        b.UInt32(type);
-        if (type == Nfs4Const.Nf4Lnk) b.Opaque(_c.Pick(2) == 0 ? "f0"u8 : Name());
-        else if (type is Nfs4Const.Nf4Blk or Nfs4Const.Nf4Chr) b.UInt32(_c.Next()).UInt32(_c.Next());
-        b.Opaque(_c.Pick(4) == 0 ? "d0"u8 : Name());
-        Fattr(b);
+        // Types past NF4FIFO (and NF4REG) are void arms: just the number, as before.
+        var type = new CreateType4 { Type = _c.Pick(8) switch { 0 => Nfs4Const.Nf4Dir, 1 => Nfs4Const.Nf4Lnk, 2 => Nfs4Const.Nf4Blk, 3 => Nfs4Const.Nf4Chr, 4 => Nfs4Const.Nf4Sock, 5 => Nfs4Const.Nf4Fifo, 6 => Nfs4Const.Nf4Reg, _ => _c.Next() } };
+        if (type.Type == Nfs4Const.Nf4Lnk) type.LinkData = _c.Pick(2) == 0 ? "f0"u8.ToArray() : Name();
+        else if (type.Type is Nfs4Const.Nf4Blk or Nfs4Const.Nf4Chr) type.DevData = new SpecData4 { SpecData1 = _c.Next(), SpecData2 = _c.Next() };
+        b.Write(new Create4Args { ObjType = type, ObjName = _c.Pick(4) == 0 ? "d0"u8.ToArray() : Name(), CreateAttrs = Fattr() });
     }
 
     // --- running a COMPOUND and reading what the server handed out ---
@@ -270,7 +280,7 @@ internal sealed class Nfs4OpsGrammar(Nfs4Host host, Choices choices)
                 case 13: useSeq = seq + 1; break;           // misordered
                 case 14: slot = 1 + _c.Next() % 4u; useSeq = 1; break; // another slot (past the highest: BADSLOT)
             }
-            body.Op(Nfs4Op.Sequence).Raw(_host.SessionId).UInt32(useSeq).UInt32(slot).UInt32(slot).Bool(_c.Pick(8) == 7);
+            body.Op(Nfs4Op.Sequence).Write(new Sequence4Args { SessionId = Nfs4Args.ToSessionId(_host.SessionId), SequenceId = useSeq, SlotId = slot, HighestSlotId = slot, CacheThis = _c.Pick(8) == 7 });
             ops.Add(Nfs4Op.Sequence);
             if (slot != 0 || useSeq != seq) seq = _host.SlotSeq; // slot 0 does not move on
         }

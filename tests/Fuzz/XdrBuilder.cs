@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
+using DittoFs.Xdr;
 
 namespace DittoFs.Fuzz;
 
@@ -39,6 +41,16 @@ public sealed class XdrBuilder
     public XdrBuilder Opaque(ReadOnlySpan<byte> bytes) => UInt32((uint)bytes.Length).Fixed(bytes);
 
     public XdrBuilder String(string value) => Opaque(Encoding.UTF8.GetBytes(value));
+
+    /// <summary>A value through its generated codec (the server's own XDR types).</summary>
+    public XdrBuilder Write<T>(T value) where T : IXdrCodec<T>
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var w = new XdrWriter(buffer);
+        value.Encode(ref w);
+        w.Flush();
+        return Raw(buffer.WrittenSpan);
+    }
 
     public byte[] ToArray() => [.. _bytes];
 }

@@ -24,8 +24,9 @@ internal struct Fh
 /// The state of one COMPOUND: where its arguments are read from, the reply
 /// being written, the current and saved filehandles, the session and slot
 /// (after SEQUENCE) and the current stateid (RFC 8881 §16.2.3.1.2).
-/// Operations decode their arguments from <see cref="Reader"/> before their
-/// first await, then write their result through <see cref="Begin"/>.
+/// Operations decode their arguments with <see cref="Decode{T}"/> (the generated
+/// codecs of Types/*.cs, slices of the record) before their first await, then
+/// write their result through <see cref="ReplyOk{T}"/> or <see cref="Begin"/>.
 /// </summary>
 internal sealed class Compound
 {
@@ -52,6 +53,24 @@ internal sealed class Compound
     public XdrReader Reader() => new(Args[Position..]);
 
     public void Consumed(in XdrReader reader) => Position += (int)reader.Consumed;
+
+    /// <summary>The op's arguments through their generated codec (Types/*.cs); the position moves past them.</summary>
+    public T Decode<T>() where T : IXdrCodec<T>
+    {
+        XdrReader reader = Reader();
+        T args = T.Decode(ref reader);
+        Consumed(reader);
+        return args;
+    }
+
+    /// <summary>OK and the op's result through its generated codec.</summary>
+    public Nfs4Status ReplyOk<T>(T result) where T : IXdrCodec<T>
+    {
+        XdrWriter writer = Begin(Nfs4Status.Ok);
+        result.Encode(ref writer);
+        writer.Flush();
+        return Nfs4Status.Ok;
+    }
 
     /// <summary>Writes the op's status; the op writes its result (if any) after it and flushes.</summary>
     public XdrWriter Begin(Nfs4Status status)

@@ -325,11 +325,11 @@ internal sealed partial class Nfs4Program(
     }
 
     /// <summary>change_info4: we cannot promise atomicity (atomic = false), so the client revalidates the directory.</summary>
-    private static void WriteChangeInfo(ref XdrWriter writer, in Storage.WccData wcc)
+    private static void WriteChangeInfo(ref XdrWriter writer, in Storage.WccData wcc) => ChangeInfo(wcc).Encode(ref writer);
+
+    private static ChangeInfo4 ChangeInfo(in Storage.WccData wcc)
     {
         ulong after = wcc.After?.ChangeId ?? 0;
-        writer.WriteBool(false);
-        writer.WriteUInt64(after == 0 ? 0 : after - 1);
-        writer.WriteUInt64(after);
+        return new ChangeInfo4 { Atomic = false, Before = after == 0 ? 0 : after - 1, After = after };
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using DittoFs.Server.Protocol.Nfs4;
 using DittoFs.Server.Tests.Infrastructure;
@@ -17,7 +18,11 @@ public sealed class CompoundReply
     public (uint Op, Nfs4Status Status) Next() => (Reader.UInt32(), (Nfs4Status)Reader.Int32());
 }
 
-/// <summary>A raw NFSv4.1 client over <see cref="RpcClient"/>: builds COMPOUNDs by hand, with a session when asked.</summary>
+/// <summary>
+/// A raw NFSv4.1 client over <see cref="RpcClient"/>: builds COMPOUNDs from the server's own
+/// argument types (Protocol/Nfs4/Types), with a session when asked. Tests that need bytes the
+/// types refuse to make (bad lengths, unknown discriminants) write them by hand.
+/// </summary>
 public sealed class Nfs4TestClient : IDisposable
 {
     private const uint Program = 100003;
@@ -96,23 +101,42 @@ public sealed class Nfs4TestClient : IDisposable
     public static void ExchangeIdArgs(XdrWriterBox b, string owner, ulong verifier = 1)
     {
         b.UInt32((uint)Nfs4Op.ExchangeId);
-        b.UInt64(verifier);
-        b.Opaque(Encoding.UTF8.GetBytes(owner));
-        b.UInt32(0);            // flags
-        b.UInt32(0);            // SP4_NONE
-        b.UInt32(0);            // no impl id
+        b.Write(new ExchangeId4Args
+        {
+            ClientOwner = new ClientOwner4 { Verifier = verifier, OwnerId = Encoding.UTF8.GetBytes(owner) },
+            Flags = 0,
+            StateProtect = new StateProtect4A { How = Nfs4Const.Sp4None },
+            ClientImplId = [],
+        });
     }
 
-    public static void ChannelAttrs(XdrWriterBox b, uint maxOps, uint slots, uint cached = 8192)
+    public static void ChannelAttrs(XdrWriterBox b, uint maxOps, uint slots, uint cached = 8192) => b.Write(Channel(maxOps, slots, cached));
+
+    internal static ChannelAttrs4 Channel(uint maxOps, uint slots, uint cached = 8192) => new()
     {
-        b.UInt32(0);
-        b.UInt32(1 << 20);
-        b.UInt32(1 << 20);
-        b.UInt32(cached);
-        b.UInt32(maxOps);
-        b.UInt32(slots);
-        b.UInt32(0);
+        HeaderPadSize = 0,
+        MaxRequestSize = 1 << 20,
+        MaxResponseSize = 1 << 20,
+        MaxResponseSizeCached = cached,
+        MaxOperations = maxOps,
+        MaxRequests = slots,
+        RdmaIrd = [],
+    };
+
+    /// <summary>sessionid4 as the 16 bytes tests compare and send raw.</summary>
+    internal static byte[] Bytes(SessionId4 id)
+    {
+        byte[] bytes = new byte[16];
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, id.High);
+        BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(8), id.Low);
+        return bytes;
     }
+
+    internal static SessionId4 Id(byte[] bytes) => new()
+    {
+        High = BinaryPrimitives.ReadUInt64BigEndian(bytes),
+        Low = BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(8)),
+    };
 
     /// <summary>EXCHANGE_ID then CREATE_SESSION; afterwards <see cref="Sequence"/> can start compounds.</summary>
     public void Establish(string owner, uint maxOps = 16, uint slots = 4, ulong verifier = 1)
@@ -120,39 +144,45 @@ public sealed class Nfs4TestClient : IDisposable
         CompoundReply ex = Compound(1, b => ExchangeIdArgs(b, owner, verifier));
         Assert.Equal(Nfs4Status.Ok, ex.Status);
         Assert.Equal(((uint)Nfs4Op.ExchangeId, Nfs4Status.Ok), ex.Next());
-        ClientId = ex.Reader.UInt64();
-        uint seq = ex.Reader.UInt32();
+        ExchangeId4ResOk exchanged = ex.Reader.Decode<ExchangeId4ResOk>();
+        ClientId = exchanged.ClientId;
+        uint seq = exchanged.SequenceId;
         CreateSessionSeq = seq;
 
         CompoundReply cs = Compound(1, b => CreateSessionArgs(b, ClientId, seq, maxOps, slots));
         Assert.Equal(Nfs4Status.Ok, cs.Status);
         Assert.Equal(((uint)Nfs4Op.CreateSession, Nfs4Status.Ok), cs.Next());
-        SessionId = cs.Reader.Raw(16);
+        SessionId = Bytes(cs.Reader.Decode<CreateSession4ResOk>().SessionId);
         Array.Clear(SlotSeq);
     }
 
     public static void CreateSessionArgs(XdrWriterBox b, ulong clientId, uint seq, uint maxOps = 16, uint slots = 4, uint cached = 8192)
     {
         b.UInt32((uint)Nfs4Op.CreateSession);
-        b.UInt64(clientId);
-        b.UInt32(seq);
-        b.UInt32(0x2);          // CONN_BACK_CHAN
-        ChannelAttrs(b, maxOps, slots, cached);
-        ChannelAttrs(b, 2, 1);
-        b.UInt32(0x40000000);   // cb_program
-        b.UInt32(1);            // one sec parm: AUTH_NONE
-        b.UInt32(0);
+        b.Write(new CreateSession4Args
+        {
+            ClientId = clientId,
+            Sequence = seq,
+            Flags = Nfs4Const.CreateSessionConnBackChan,
+            ForeChanAttrs = Channel(maxOps, slots, cached),
+            BackChanAttrs = Channel(2, 1),
+            CbProgram = 0x40000000,
+            SecParms = [new CallbackSecParms4 { Flavor = Nfs4Const.AuthNone }],
+        });
     }
 
     /// <summary>SEQUENCE on <paramref name="slot"/> with the next seqid (or <paramref name="seqid"/>).</summary>
     public void Sequence(XdrWriterBox b, uint slot = 0, uint? seqid = null, bool cacheThis = true)
     {
         b.UInt32((uint)Nfs4Op.Sequence);
-        b.Raw(SessionId);
-        b.UInt32(seqid ?? ++SlotSeq[slot]);
-        b.UInt32(slot);
-        b.UInt32(slot);
-        b.UInt32(cacheThis ? 1u : 0u);
+        b.Write(new Sequence4Args
+        {
+            SessionId = Id(SessionId),
+            SequenceId = seqid ?? ++SlotSeq[slot],
+            SlotId = slot,
+            HighestSlotId = slot,
+            CacheThis = cacheThis,
+        });
     }
 
     public static void Op(XdrWriterBox b, Nfs4Op op) => b.UInt32((uint)op);
@@ -160,7 +190,13 @@ public sealed class Nfs4TestClient : IDisposable
     public static void Lookup(XdrWriterBox b, string name)
     {
         b.UInt32((uint)Nfs4Op.Lookup);
-        b.Opaque(Encoding.UTF8.GetBytes(name));
+        b.Write(new Lookup4Args { ObjName = Encoding.UTF8.GetBytes(name) });
+    }
+
+    public static void PutFh(XdrWriterBox b, byte[] handle)
+    {
+        b.UInt32((uint)Nfs4Op.PutFh);
+        b.Write(new PutFh4Args { Object = new NfsFh4 { Data = handle } });
     }
 
     public void Dispose() => _rpc?.Dispose();

@@ -6,7 +6,7 @@ namespace DittoFs.Server.Protocol.Nfs4.Attributes;
 /// RFC 8881 §3.3.7 bitmap4 (uint32 words&lt;&gt;), the first three words inline (attribute ids 0..95).
 /// Bits past word 2 are remembered only as "some unknown bit was set".
 /// </summary>
-internal struct Bitmap4
+internal struct Bitmap4 : IXdrCodec<Bitmap4>
 {
     public uint W0;
     public uint W1;
@@ -63,6 +63,11 @@ internal struct Bitmap4
         }
         return map;
     }
+
+    /// <summary>The generated codecs' entry point: words past the third are checked, not kept (no allocation).</summary>
+    public static Bitmap4 Decode(ref XdrReader reader) => Read(ref reader);
+
+    public readonly void Encode(ref XdrWriter writer) => Write(ref writer);
 
     public readonly int WordCount => W2 != 0 ? 3 : W1 != 0 ? 2 : W0 != 0 ? 1 : 0;
 

@@ -195,11 +195,15 @@ internal static class FAttr4
     /// attribute we do not support, INVAL for a read-only one, BADOWNER for an owner we cannot map,
     /// BADXDR when the values do not match the bitmap.
     /// </summary>
-    public static Nfs4Status ReadSettable(ref XdrReader reader, uint anonymousUid, uint anonymousGid, out SetAttributes attributes, out Bitmap4 mask)
+    public static Nfs4Status ReadSettable(ref XdrReader reader, uint anonymousUid, uint anonymousGid, out SetAttributes attributes, out Bitmap4 mask) =>
+        ReadSettable(Fattr4.Decode(ref reader), anonymousUid, anonymousGid, out attributes, out mask);
+
+    /// <summary>The settable attributes of a decoded fattr4; a malformed attrlist4 is BADXDR as a status.</summary>
+    public static Nfs4Status ReadSettable(in Fattr4 fattr, uint anonymousUid, uint anonymousGid, out SetAttributes attributes, out Bitmap4 mask)
     {
         attributes = default;
-        mask = Bitmap4.Read(ref reader);
-        System.Buffers.ReadOnlySequence<byte> values = reader.ReadOpaque(64 * 1024);
+        mask = fattr.AttrMask;
+        System.Buffers.ReadOnlySequence<byte> values = fattr.AttrVals;
         if (!mask.IsSubsetOf(Attr.Supported)) return Nfs4Status.AttrNotSupp;
         if (!mask.IsSubsetOf(Attr.Writable)) return Nfs4Status.Inval;
         var r = new XdrReader(values);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using DittoFs.Server.Protocol.Nfs4.Attributes;
 using DittoFs.Server.Protocol.Nfs4.State;
 using DittoFs.Storage;
@@ -11,9 +12,7 @@ internal sealed partial class Nfs4Program
     // §18.7 GETATTR: the fattr4 is encoded straight into the reply.
     private async ValueTask<Nfs4Status> GetAttrAsync(Compound c)
     {
-        XdrReader r = c.Reader();
-        Bitmap4 requested = Bitmap4.Read(ref r);
-        c.Consumed(r);
+        Bitmap4 requested = c.Decode<GetAttr4Args>().AttrRequest;
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
         var (attrStatus, source) = await AttrSourceAsync(c.Current, requested);
@@ -32,9 +31,7 @@ internal sealed partial class Nfs4Program
     // §18.1 ACCESS: the pseudo-fs grants read and lookup; exports ask the filesystem (mode bits).
     private async ValueTask<Nfs4Status> AccessAsync(Compound c)
     {
-        XdrReader r = c.Reader();
-        uint requested = r.ReadUInt32();
-        c.Consumed(r);
+        uint requested = c.Decode<Access4Args>().Access;
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
         uint supported = requested & (uint)AccessMask.All;
@@ -50,20 +47,15 @@ internal sealed partial class Nfs4Program
             granted = (uint)result.Granted & supported;
             if (c.Current.Export!.ReadOnly) granted &= ~(uint)(AccessMask.Modify | AccessMask.Extend | AccessMask.Delete);
         }
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        w.WriteUInt32(supported);
-        w.WriteUInt32(granted);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyOk(new Access4ResOk { Supported = supported, Access = granted });
     }
 
     // §18.30 SETATTR: a size change needs an open for writing (or the anonymous stateid); attrsset is answered on error too.
     private async ValueTask<Nfs4Status> SetAttrAsync(Compound c)
     {
-        XdrReader r = c.Reader();
-        Stateid4 stateid = Stateid4.Read(ref r);
-        Nfs4Status status = ReadAttributes(c, ref r, out SetAttributes attributes, out Bitmap4 mask);
-        c.Consumed(r);
+        SetAttr4Args a = c.Decode<SetAttr4Args>();
+        Stateid4 stateid = a.Stateid;
+        Nfs4Status status = ReadAttributes(c, a.ObjAttributes, out SetAttributes attributes, out Bitmap4 mask);
         if (status == Nfs4Status.Ok) status = NeedFh(c, write: true);
         if (status == Nfs4Status.Ok && attributes.Size is not null) status = CheckIoStateid(c, ref stateid, write: true);
         if (status != Nfs4Status.Ok)
@@ -90,20 +82,18 @@ internal sealed partial class Nfs4Program
     }
 
     /// <summary>Decodes a fattr4 of settable attributes with the current export's anonymous ids for unknown owners.</summary>
-    private Nfs4Status ReadAttributes(Compound c, ref XdrReader r, out SetAttributes attributes, out Bitmap4 mask)
+    private Nfs4Status ReadAttributes(Compound c, in Fattr4 fattr, out SetAttributes attributes, out Bitmap4 mask)
     {
         uint anonUid = c.Current.Export?.Options.AnonymousUid ?? 65534;
         uint anonGid = c.Current.Export?.Options.AnonymousGid ?? 65534;
-        return FAttr4.ReadSettable(ref r, anonUid, anonGid, out attributes, out mask);
+        return FAttr4.ReadSettable(fattr, anonUid, anonGid, out attributes, out mask);
     }
 
     // §18.31 VERIFY / §18.15 NVERIFY: compare the client's fattr4 with ours, byte for byte.
     private async ValueTask<Nfs4Status> VerifyAsync(Compound c, bool negate)
     {
-        XdrReader r = c.Reader();
-        Bitmap4 mask = Bitmap4.Read(ref r);
-        ReadOnlyMemory<byte> values = r.ReadOpaqueMemory(64 * 1024);
-        c.Consumed(r);
+        Fattr4 fattr = c.Decode<Verify4Args>().ObjAttributes;
+        (Bitmap4 mask, ReadOnlyMemory<byte> values) = (fattr.AttrMask, fattr.AttrVals.IsSingleSegment ? fattr.AttrVals.First : fattr.AttrVals.ToArray());
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
         if (!mask.IsSubsetOf(Attr.Supported)) return Nfs4Status.AttrNotSupp;

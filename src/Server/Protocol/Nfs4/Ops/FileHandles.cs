@@ -10,9 +10,7 @@ internal sealed partial class Nfs4Program
     // §18.19 PUTFH
     private Nfs4Status PutFh(Compound c)
     {
-        XdrReader r = c.Reader();
-        ReadOnlyMemory<byte> handle = r.ReadOpaqueMemory(Nfs4Const.FhSize);
-        c.Consumed(r);
+        ReadOnlyMemory<byte> handle = c.Decode<PutFh4Args>().Object.Data;
         Nfs4Status status = ResolveHandle(c, handle.Span, out Fh fh);
         if (status == Nfs4Status.Ok) c.Current = fh;
         return status;
@@ -63,9 +61,7 @@ internal sealed partial class Nfs4Program
     // §18.15 LOOKUP: in the pseudo-fs by name to a pseudo directory or an export's root; in an export through the filesystem.
     private async ValueTask<Nfs4Status> LookupAsync(Compound c)
     {
-        XdrReader r = c.Reader();
-        ReadOnlyMemory<byte> name = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
-        c.Consumed(r);
+        ReadOnlyMemory<byte> name = c.Decode<Lookup4Args>().ObjName;
         Nfs4Status status = NeedFh(c);
         if (status == Nfs4Status.Ok) status = CheckName(name.Span);
         if (status != Nfs4Status.Ok) return status;
@@ -117,22 +113,18 @@ internal sealed partial class Nfs4Program
         return Nfs4Status.Ok;
     }
 
+    private static readonly SecInfo4ResOk s_authSysOnly = new() { Flavors = [new SecInfo4 { Flavor = Nfs4Const.AuthSys }] };
+
     // §18.29 SECINFO and §18.45 SECINFO_NO_NAME: AUTH_SYS only; both consume the current filehandle.
     private static Nfs4Status SecInfo(Compound c, bool named)
     {
-        XdrReader r = c.Reader();
         ReadOnlyMemory<byte> name = default;
-        if (named) name = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
-        else if (r.ReadUInt32() > Nfs4Const.SecInfoStyleParent) return Nfs4Status.Inval;
-        c.Consumed(r);
+        if (named) name = c.Decode<SecInfo4Args>().Name;
+        else if (c.Decode<SecInfoNoName4Args>().Style > Nfs4Const.SecInfoStyleParent) return Nfs4Status.Inval;
         Nfs4Status status = NeedFh(c);
         if (status == Nfs4Status.Ok && named) status = CheckName(name.Span);
         if (status != Nfs4Status.Ok) return status;
         c.Current = default;
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        w.WriteInt32(1);
-        w.WriteUInt32(Nfs4Const.AuthSys);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyOk(s_authSysOnly);
     }
 }

@@ -21,39 +21,24 @@ internal sealed partial class Nfs4Program
     private static void WriteDenied(Compound c, in LockDenied conflict)
     {
         XdrWriter w = c.Begin(Nfs4Status.Denied);
-        w.WriteUInt64(conflict.Start);
-        w.WriteUInt64(conflict.End == ulong.MaxValue ? ulong.MaxValue : conflict.End - conflict.Start);
-        w.WriteUInt32(conflict.Write ? Nfs4Const.WriteLt : Nfs4Const.ReadLt);
-        w.WriteUInt64(conflict.ClientId);
-        w.WriteOpaque(conflict.Owner);
+        new Lock4Denied
+        {
+            Offset = conflict.Start,
+            Length = conflict.End == ulong.MaxValue ? ulong.MaxValue : conflict.End - conflict.Start,
+            LockType = conflict.Write ? Nfs4Const.WriteLt : Nfs4Const.ReadLt,
+            Owner = new StateOwner4 { ClientId = conflict.ClientId, Owner = conflict.Owner },
+        }.Encode(ref w);
         w.Flush();
     }
 
     // §18.10 LOCK: a new lock owner comes with its open stateid; an existing one with its lock stateid.
     private Nfs4Status Lock(Compound c)
     {
-        XdrReader r = c.Reader();
-        uint type = r.ReadUInt32();
-        bool reclaim = r.ReadBool();
-        ulong offset = r.ReadUInt64();
-        ulong length = r.ReadUInt64();
-        bool newOwner = r.ReadBool();
-        Stateid4 stateid;
-        byte[]? lockOwner = null;
-        if (newOwner)
-        {
-            _ = r.ReadUInt32();
-            stateid = Stateid4.Read(ref r);
-            _ = r.ReadUInt32();
-            _ = r.ReadUInt64();
-            lockOwner = r.ReadOpaqueArray(Nfs4Const.OpaqueLimit);
-        }
-        else
-        {
-            stateid = Stateid4.Read(ref r);
-            _ = r.ReadUInt32();
-        }
-        c.Consumed(r);
+        Lock4Args a = c.Decode<Lock4Args>();
+        (uint type, bool reclaim, ulong offset, ulong length, bool newOwner) = (a.LockType, a.Reclaim, a.Offset, a.Length, a.Locker.NewLockOwner);
+        // The seqids are unused in 4.1; a new lock owner's clientid is the session's client.
+        Stateid4 stateid = newOwner ? a.Locker.OpenOwner.OpenStateid : a.Locker.LockOwner.LockStateid;
+        byte[]? lockOwner = newOwner ? a.Locker.OpenOwner.LockOwner.Owner.ToArray() : null;
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
         if (c.Current.Kind == FhKind.Pseudo) return Nfs4Status.IsDir;
@@ -76,13 +61,8 @@ internal sealed partial class Nfs4Program
     // §18.11 LOCKT: would this owner's lock conflict?
     private Nfs4Status LockT(Compound c)
     {
-        XdrReader r = c.Reader();
-        uint type = r.ReadUInt32();
-        ulong offset = r.ReadUInt64();
-        ulong length = r.ReadUInt64();
-        _ = r.ReadUInt64();
-        ReadOnlyMemory<byte> owner = r.ReadOpaqueMemory(Nfs4Const.OpaqueLimit);
-        c.Consumed(r);
+        LockT4Args a = c.Decode<LockT4Args>();
+        (uint type, ulong offset, ulong length, ReadOnlyMemory<byte> owner) = (a.LockType, a.Offset, a.Length, a.Owner.Owner);
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
         if (c.Current.Kind == FhKind.Pseudo) return Nfs4Status.IsDir;
@@ -99,13 +79,8 @@ internal sealed partial class Nfs4Program
     // §18.12 LOCKU
     private Nfs4Status LockU(Compound c)
     {
-        XdrReader r = c.Reader();
-        _ = r.ReadUInt32();
-        _ = r.ReadUInt32();
-        Stateid4 stateid = Stateid4.Read(ref r);
-        ulong offset = r.ReadUInt64();
-        ulong length = r.ReadUInt64();
-        c.Consumed(r);
+        LockU4Args a = c.Decode<LockU4Args>();
+        (Stateid4 stateid, ulong offset, ulong length) = (a.LockStateid, a.Offset, a.Length);
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
         status = ToRange(offset, length, out ulong start, out ulong end);
@@ -114,18 +89,13 @@ internal sealed partial class Nfs4Program
         if (status != Nfs4Status.Ok) return status;
         status = state.Unlock(c.Client!, stateid, c.Current.Id, start, end, out Stateid4 result);
         if (status != Nfs4Status.Ok) return status;
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        result.Write(ref w);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyOk(result);
     }
 
     // §18.38 FREE_STATEID: a lock stateid without locks; an open or a lock stateid with locks is LOCKS_HELD.
     private Nfs4Status FreeStateId(Compound c)
     {
-        XdrReader r = c.Reader();
-        Stateid4 stateid = Stateid4.Read(ref r);
-        c.Consumed(r);
+        Stateid4 stateid = c.Decode<FreeStateid4Args>().Stateid;
         Nfs4Status status = Resolve(c, ref stateid);
         return status != Nfs4Status.Ok ? status : state.Free(c.Client!, stateid);
     }
@@ -133,17 +103,9 @@ internal sealed partial class Nfs4Program
     // §18.48 TEST_STATEID: the status each stateid would get.
     private Nfs4Status TestStateId(Compound c)
     {
-        XdrReader r = c.Reader();
-        int count = r.ReadArrayLength(1024, Stateid4.Size);
-        Span<Stateid4> ids = count <= 64 ? stackalloc Stateid4[count] : new Stateid4[count];
-        for (int i = 0; i < count; i++) ids[i] = Stateid4.Read(ref r);
-        c.Consumed(r);
-        Span<Nfs4Status> statuses = count <= 64 ? stackalloc Nfs4Status[count] : new Nfs4Status[count];
+        Stateid4[] ids = c.Decode<TestStateid4Args>().Stateids;
+        var statuses = new Nfs4Status[ids.Length];
         state.Test(c.Client!, ids, statuses);
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        w.WriteInt32(count);
-        foreach (Nfs4Status status in statuses) w.WriteInt32((int)status);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyOk(new TestStateid4ResOk { StatusCodes = statuses });
     }
 }

@@ -11,27 +11,12 @@ internal sealed partial class Nfs4Program
     // §18.4 CREATE: directories, symlinks, devices, sockets and fifos (regular files come from OPEN: BADTYPE).
     private async ValueTask<Nfs4Status> CreateAsync(Compound c)
     {
-        XdrReader r = c.Reader();
-        uint type = r.ReadUInt32();
-        ReadOnlyMemory<byte> target = default;
-        uint major = 0, minor = 0;
-        switch (type)
-        {
-            case Nfs4Const.Nf4Lnk:
-                target = r.ReadOpaqueMemory(FsLimits.MaxPathLength + 1);
-                break;
-            case Nfs4Const.Nf4Blk or Nfs4Const.Nf4Chr:
-                major = r.ReadUInt32();
-                minor = r.ReadUInt32();
-                break;
-            case Nfs4Const.Nf4Sock or Nfs4Const.Nf4Fifo or Nfs4Const.Nf4Dir:
-                break;
-            default:
-                return Nfs4Status.BadType;
-        }
-        ReadOnlyMemory<byte> name = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
-        Nfs4Status status = ReadAttributes(c, ref r, out SetAttributes attributes, out Bitmap4 mask);
-        c.Consumed(r);
+        Create4Args a = c.Decode<Create4Args>();
+        uint type = a.ObjType.Type;
+        (ReadOnlyMemory<byte> target, uint major, uint minor) = (a.ObjType.LinkData, a.ObjType.DevData.SpecData1, a.ObjType.DevData.SpecData2);
+        if (type is not (Nfs4Const.Nf4Lnk or Nfs4Const.Nf4Blk or Nfs4Const.Nf4Chr or Nfs4Const.Nf4Sock or Nfs4Const.Nf4Fifo or Nfs4Const.Nf4Dir)) return Nfs4Status.BadType;
+        ReadOnlyMemory<byte> name = a.ObjName;
+        Nfs4Status status = ReadAttributes(c, a.CreateAttrs, out SetAttributes attributes, out Bitmap4 mask);
         if (status == Nfs4Status.Ok) status = NeedFh(c, write: true);
         if (status == Nfs4Status.Ok) status = CheckName(name.Span);
         if (status == Nfs4Status.Ok && type == Nfs4Const.Nf4Lnk && target.Length == 0) status = Nfs4Status.Inval;
@@ -64,56 +49,39 @@ internal sealed partial class Nfs4Program
         }
         c.Current.Id = result.File.Id;
         mask.W0 &= ~(1u << Attr.Size);
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        WriteChangeInfo(ref w, result.Directory);
-        mask.Write(ref w);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyOk(new Create4ResOk { CInfo = ChangeInfo(result.Directory), Attrset = mask });
     }
 
     // §18.9 LINK: saved filehandle = the file, current = the directory.
     private async ValueTask<Nfs4Status> LinkAsync(Compound c)
     {
-        XdrReader r = c.Reader();
-        ReadOnlyMemory<byte> name = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
-        c.Consumed(r);
+        ReadOnlyMemory<byte> name = c.Decode<Link4Args>().NewName;
         Nfs4Status status = c.Saved.IsNone ? Nfs4Status.NoFileHandle : NeedFh(c, write: true);
         if (status == Nfs4Status.Ok && (c.Saved.Kind != FhKind.File || c.Saved.Export != c.Current.Export)) status = Nfs4Status.XDev;
         if (status == Nfs4Status.Ok) status = CheckName(name.Span);
         if (status != Nfs4Status.Ok) return status;
         LinkResult result = await Fs.LinkAsync(c.Current.Caller, c.Saved.Id, c.Current.Id, name);
         if (result.Status != FsStatus.Ok) return Map(result.Status);
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        WriteChangeInfo(ref w, result.Directory);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyOk(new ChangeInfo4ResOk { CInfo = ChangeInfo(result.Directory) });
     }
 
     // §18.25 REMOVE: files and empty directories alike.
     private async ValueTask<Nfs4Status> RemoveAsync(Compound c)
     {
-        XdrReader r = c.Reader();
-        ReadOnlyMemory<byte> name = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
-        c.Consumed(r);
+        ReadOnlyMemory<byte> name = c.Decode<Remove4Args>().Target;
         Nfs4Status status = NeedFh(c, write: true);
         if (status == Nfs4Status.Ok) status = CheckName(name.Span);
         if (status != Nfs4Status.Ok) return status;
         RemoveResult result = await Fs.RemoveAsync(c.Current.Caller, c.Current.Id, name, directoryOnly: false);
         if (result.Status == FsStatus.IsDirectory) result = await Fs.RemoveAsync(c.Current.Caller, c.Current.Id, name, directoryOnly: true);
         if (result.Status != FsStatus.Ok) return Map(result.Status);
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        WriteChangeInfo(ref w, result.Directory);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyOk(new ChangeInfo4ResOk { CInfo = ChangeInfo(result.Directory) });
     }
 
     // §18.26 RENAME: saved filehandle = source directory, current = target directory.
     private async ValueTask<Nfs4Status> RenameAsync(Compound c)
     {
-        XdrReader r = c.Reader();
-        ReadOnlyMemory<byte> oldName = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
-        ReadOnlyMemory<byte> newName = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
-        c.Consumed(r);
+        (ReadOnlyMemory<byte> oldName, ReadOnlyMemory<byte> newName) = c.Decode<Rename4Args>();
         Nfs4Status status = c.Saved.IsNone ? Nfs4Status.NoFileHandle : NeedFh(c, write: true);
         if (status == Nfs4Status.Ok && (c.Saved.Kind != FhKind.File || c.Saved.Export != c.Current.Export)) status = Nfs4Status.XDev;
         if (status == Nfs4Status.Ok) status = CheckName(oldName.Span);
@@ -121,11 +89,7 @@ internal sealed partial class Nfs4Program
         if (status != Nfs4Status.Ok) return status;
         RenameResult result = await Fs.RenameAsync(c.Current.Caller, c.Saved.Id, oldName, c.Current.Id, newName);
         if (result.Status != FsStatus.Ok) return Map(result.Status);
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        WriteChangeInfo(ref w, result.FromDirectory);
-        WriteChangeInfo(ref w, result.ToDirectory);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyOk(new Rename4ResOk { SourceCInfo = ChangeInfo(result.FromDirectory), TargetCInfo = ChangeInfo(result.ToDirectory) });
     }
 
     // §18.24 READLINK
@@ -137,10 +101,7 @@ internal sealed partial class Nfs4Program
         ReadLinkResult result = await Fs.ReadLinkAsync(c.Current.Caller, c.Current.Id);
         if (result.Status == FsStatus.NotSupported) return Nfs4Status.Inval;
         if (result.Status != FsStatus.Ok) return Map(result.Status);
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        w.WriteOpaque(result.Target);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyOk(new ReadLink4ResOk { Link = result.Target });
     }
 
     /// <summary>One entry to list: its cookie, name and attributes.</summary>
@@ -149,13 +110,7 @@ internal sealed partial class Nfs4Program
     // §18.23 READDIR: no "." or ".." (cookies 1 and 2 are reserved); as many entries as fit in maxcount, names within dircount.
     private async ValueTask<Nfs4Status> ReadDirAsync(Compound c)
     {
-        XdrReader r = c.Reader();
-        ulong cookie = r.ReadUInt64();
-        ulong verifier = r.ReadUInt64();
-        uint dirCount = r.ReadUInt32();
-        uint maxCount = r.ReadUInt32();
-        Bitmap4 requested = Bitmap4.Read(ref r);
-        c.Consumed(r);
+        (ulong cookie, ulong verifier, uint dirCount, uint maxCount, Bitmap4 requested) = c.Decode<ReadDir4Args>();
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
         if (cookie is 1 or 2) return Nfs4Status.BadCookie;

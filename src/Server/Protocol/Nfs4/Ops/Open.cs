@@ -11,13 +11,10 @@ internal sealed partial class Nfs4Program
     // §18.16 OPEN
     private async ValueTask<Nfs4Status> OpenAsync(Compound c)
     {
-        XdrReader r = c.Reader();
-        _ = r.ReadUInt32(); // seqid: unused in 4.1
-        uint shareAccess = r.ReadUInt32();
-        uint shareDeny = r.ReadUInt32();
-        _ = r.ReadUInt64(); // owner clientid: the session's client is the owner's
-        byte[] owner = r.ReadOpaqueArray(Nfs4Const.OpaqueLimit);
-        uint openType = r.ReadUInt32();
+        // seqid is unused in 4.1; the owner's clientid is the session's client.
+        Open4Args a = c.Decode<Open4Args>();
+        (uint shareAccess, uint shareDeny, byte[] owner) = (a.ShareAccess, a.ShareDeny, a.Owner.Owner.ToArray());
+        uint openType = a.OpenHow.OpenType;
         uint createMode = 0;
         ulong verifier = 0;
         SetAttributes attributes = default;
@@ -25,18 +22,19 @@ internal sealed partial class Nfs4Program
         Nfs4Status status = Nfs4Status.Ok;
         if (openType == Nfs4Const.OpenCreate)
         {
-            createMode = r.ReadUInt32();
+            CreateHow4 how = a.OpenHow.How;
+            createMode = how.Mode;
             switch (createMode)
             {
                 case Nfs4Const.Unchecked4 or Nfs4Const.Guarded4:
-                    status = ReadAttributes(c, ref r, out attributes, out mask);
+                    status = ReadAttributes(c, how.CreateAttrs, out attributes, out mask);
                     break;
                 case Nfs4Const.Exclusive4:
-                    verifier = r.ReadUInt64();
+                    verifier = how.CreateVerf;
                     break;
                 case Nfs4Const.Exclusive4_1:
-                    verifier = r.ReadUInt64();
-                    status = ReadAttributes(c, ref r, out attributes, out mask);
+                    verifier = how.CreateBoth.Verf;
+                    status = ReadAttributes(c, how.CreateBoth.Attrs, out attributes, out mask);
                     if (status == Nfs4Status.Ok && !mask.IsSubsetOf(Attr.ExclCreat)) status = Nfs4Status.Inval;
                     break;
                 default:
@@ -47,29 +45,14 @@ internal sealed partial class Nfs4Program
         {
             return Nfs4Status.Inval;
         }
-        uint claim = r.ReadUInt32();
-        ReadOnlyMemory<byte> name = default;
-        switch (claim)
+        uint claim = a.Claim.Claim;
+        ReadOnlyMemory<byte> name = claim switch
         {
-            case Nfs4Const.ClaimNull or Nfs4Const.ClaimDelegatePrev:
-                name = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
-                break;
-            case Nfs4Const.ClaimPrevious:
-                _ = r.ReadUInt32(); // delegate_type
-                break;
-            case Nfs4Const.ClaimDelegateCur:
-                _ = Stateid4.Read(ref r);
-                name = r.ReadOpaqueMemory(Nfs3.Nfs3Limits.MaxName);
-                break;
-            case Nfs4Const.ClaimDelegCurFh:
-                _ = Stateid4.Read(ref r);
-                break;
-            case Nfs4Const.ClaimFh or Nfs4Const.ClaimDelegPrevFh:
-                break;
-            default:
-                return Nfs4Status.Inval;
-        }
-        c.Consumed(r);
+            Nfs4Const.ClaimNull or Nfs4Const.ClaimDelegatePrev => a.Claim.File,
+            Nfs4Const.ClaimDelegateCur => a.Claim.DelegateCurInfo.File,
+            _ => default,
+        };
+        if (claim > Nfs4Const.ClaimDelegPrevFh) return Nfs4Status.Inval;
         if (status != Nfs4Status.Ok) return status;
 
         uint access = shareAccess & Nfs4Const.ShareAccessBoth;
@@ -188,10 +171,7 @@ internal sealed partial class Nfs4Program
     // §18.2 CLOSE
     private Nfs4Status Close(Compound c)
     {
-        XdrReader r = c.Reader();
-        _ = r.ReadUInt32();
-        Stateid4 stateid = Stateid4.Read(ref r);
-        c.Consumed(r);
+        Stateid4 stateid = c.Decode<Close4Args>().OpenStateid;
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
         if (status == Nfs4Status.Ok) status = Resolve(c, ref stateid);
@@ -203,12 +183,8 @@ internal sealed partial class Nfs4Program
     // §18.18 OPEN_DOWNGRADE: access and deny may only shrink.
     private Nfs4Status OpenDowngrade(Compound c)
     {
-        XdrReader r = c.Reader();
-        Stateid4 stateid = Stateid4.Read(ref r);
-        _ = r.ReadUInt32();
-        uint access = r.ReadUInt32() & ~Nfs4Const.ShareAccessWantMask;
-        uint deny = r.ReadUInt32();
-        c.Consumed(r);
+        OpenDowngrade4Args a = c.Decode<OpenDowngrade4Args>();
+        (Stateid4 stateid, uint access, uint deny) = (a.OpenStateid, a.ShareAccess & ~Nfs4Const.ShareAccessWantMask, a.ShareDeny);
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
         if (status == Nfs4Status.Ok) status = Resolve(c, ref stateid);
@@ -221,9 +197,7 @@ internal sealed partial class Nfs4Program
     // §18.6 DELEGRETURN: no delegation was ever handed out.
     private Nfs4Status DelegReturn(Compound c)
     {
-        XdrReader r = c.Reader();
-        Stateid4 stateid = Stateid4.Read(ref r);
-        c.Consumed(r);
+        Stateid4 stateid = c.Decode<DelegReturn4Args>().DelegStateid;
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
         if (status == Nfs4Status.Ok) status = Resolve(c, ref stateid);

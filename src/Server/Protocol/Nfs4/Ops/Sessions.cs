@@ -12,29 +12,9 @@ internal sealed partial class Nfs4Program
     // §18.35 EXCHANGE_ID: one client record per owner and principal; a new verifier (the client rebooted) makes a new, unconfirmed record.
     private Nfs4Status ExchangeId(Compound c)
     {
-        XdrReader r = c.Reader();
-        ulong verifier = r.ReadUInt64();
-        byte[] ownerId = r.ReadOpaqueArray(Nfs4Const.OpaqueLimit);
-        uint flags = r.ReadUInt32();
-        uint protect = r.ReadUInt32();
-        if (protect == Nfs4Const.Sp4MachCred)
-        {
-            _ = Attributes.Bitmap4.Read(ref r);
-            _ = Attributes.Bitmap4.Read(ref r);
-        }
-        else if (protect != Nfs4Const.Sp4None)
-        {
-            return Nfs4Status.EncrAlgUnsupp; // SP4_SSV is not offered
-        }
-        int impl = r.ReadArrayLength(1);
-        for (int i = 0; i < impl; i++)
-        {
-            _ = r.ReadOpaque(Nfs4Const.OpaqueLimit);
-            _ = r.ReadOpaque(Nfs4Const.OpaqueLimit);
-            _ = r.ReadInt64();
-            _ = r.ReadUInt32();
-        }
-        c.Consumed(r);
+        ExchangeId4Args a = c.Decode<ExchangeId4Args>();
+        if (a.StateProtect.How is not (Nfs4Const.Sp4None or Nfs4Const.Sp4MachCred)) return Nfs4Status.EncrAlgUnsupp; // SP4_SSV is not offered
+        (ulong verifier, byte[] ownerId, uint flags) = (a.ClientOwner.Verifier, a.ClientOwner.OwnerId.ToArray(), a.Flags);
         if (ownerId.Length == 0) return Nfs4Status.Inval;
         if ((flags & ~(Nfs4Const.ExchgIdSuppMovedRefer | Nfs4Const.ExchgIdSuppMovedMigr | Nfs4Const.ExchgIdBindPrincStateid
             | Nfs4Const.ExchgIdUseNonPnfs | Nfs4Const.ExchgIdUsePnfsMds | Nfs4Const.ExchgIdUsePnfsDs | Nfs4Const.ExchgIdUpdConfirmedRecA)) != 0)
@@ -46,66 +26,16 @@ internal sealed partial class Nfs4Program
         Nfs4Status status = state.ExchangeId(ownerId, Convert.ToHexString(ownerId), verifier, update, Principal.Of(c.Call), out ExchangeIdResult client);
         if (status != Nfs4Status.Ok) return status;
 
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        w.WriteUInt64(client.ClientId);
-        w.WriteUInt32(client.Sequence);
-        w.WriteUInt32(Nfs4Const.ExchgIdUseNonPnfs | (client.Confirmed ? Nfs4Const.ExchgIdConfirmedR : 0));
-        w.WriteUInt32(Nfs4Const.Sp4None);
-        w.WriteUInt64(0);                 // so_minor_id
-        w.WriteOpaque(s_serverOwner);     // so_major_id
-        w.WriteOpaque(s_serverOwner);     // eir_server_scope
-        w.WriteInt32(0);                  // eir_server_impl_id<1>: none
-        w.Flush();
-        return Nfs4Status.Ok;
-    }
-
-    private static ChannelAttrs ReadChannelAttrs(ref XdrReader r)
-    {
-        var attrs = new ChannelAttrs(r.ReadUInt32(), r.ReadUInt32(), r.ReadUInt32(), r.ReadUInt32(), r.ReadUInt32(), r.ReadUInt32());
-        int ird = r.ReadArrayLength(1);
-        for (int i = 0; i < ird; i++) _ = r.ReadUInt32();
-        return attrs;
-    }
-
-    private static void WriteChannelAttrs(ref XdrWriter w, in ChannelAttrs a)
-    {
-        w.WriteUInt32(a.HeaderPadSize);
-        w.WriteUInt32(a.MaxRequestSize);
-        w.WriteUInt32(a.MaxResponseSize);
-        w.WriteUInt32(a.MaxResponseSizeCached);
-        w.WriteUInt32(a.MaxOperations);
-        w.WriteUInt32(a.MaxRequests);
-        w.WriteInt32(0); // ca_rdma_ird<1>: none
-    }
-
-    private static void SkipCallbackSecParms(ref XdrReader r)
-    {
-        int count = r.ReadArrayLength(64);
-        for (int i = 0; i < count; i++)
+        return c.ReplyOk(new ExchangeId4ResOk
         {
-            uint flavor = r.ReadUInt32();
-            switch (flavor)
-            {
-                case Nfs4Const.AuthNone:
-                    break;
-                case Nfs4Const.AuthSys:
-                    _ = r.ReadUInt32();
-                    _ = r.ReadOpaque(255);
-                    _ = r.ReadUInt32();
-                    _ = r.ReadUInt32();
-                    int gids = r.ReadArrayLength(16);
-                    for (int g = 0; g < gids; g++) _ = r.ReadUInt32();
-                    break;
-                case Nfs4Const.RpcSecGss:
-                    _ = r.ReadUInt32();
-                    _ = r.ReadOpaque(Nfs4Const.OpaqueLimit);
-                    _ = r.ReadOpaque(Nfs4Const.OpaqueLimit);
-                    break;
-                default:
-                    XdrException.Throw("unknown callback_sec_parms4 flavor");
-                    break;
-            }
-        }
+            ClientId = client.ClientId,
+            SequenceId = client.Sequence,
+            Flags = Nfs4Const.ExchgIdUseNonPnfs | (client.Confirmed ? Nfs4Const.ExchgIdConfirmedR : 0),
+            StateProtect = new StateProtect4R { How = Nfs4Const.Sp4None },
+            ServerOwner = new ServerOwner4 { MinorId = 0, MajorId = s_serverOwner },
+            ServerScope = s_serverOwner,
+            // eir_server_impl_id<1>: none
+        });
     }
 
     // §18.36 CREATE_SESSION: confirms the client; a retry (same sequenceid) gets the cached reply.
@@ -123,15 +53,9 @@ internal sealed partial class Nfs4Program
 
     private Nfs4Status CreateSession(Compound c, out byte[]? result, out Task persisted)
     {
-        XdrReader r = c.Reader();
-        ulong clientId = r.ReadUInt64();
-        uint sequence = r.ReadUInt32();
-        uint flags = r.ReadUInt32();
-        ChannelAttrs fore = ReadChannelAttrs(ref r);
-        ChannelAttrs back = ReadChannelAttrs(ref r);
-        uint callbackProgram = r.ReadUInt32();
-        SkipCallbackSecParms(ref r);
-        c.Consumed(r);
+        CreateSession4Args a = c.Decode<CreateSession4Args>();
+        (ulong clientId, uint sequence, uint flags, uint callbackProgram) = (a.ClientId, a.Sequence, a.Flags, a.CbProgram);
+        (ChannelAttrs fore, ChannelAttrs back) = (a.ForeChanAttrs.ToState(), a.BackChanAttrs.ToState());
 
         uint maxRecord = (uint)Options.MaxRecordSize;
         // Slots and the cached reply size are cut further by the state (its options and the server-wide budget).
@@ -150,34 +74,24 @@ internal sealed partial class Nfs4Program
         {
             var buffer = new ArrayBufferWriter<byte>(128);
             var w = new XdrWriter(buffer);
-            Span<byte> sid = stackalloc byte[Nfs4Const.SessionIdSize];
-            id.Write(sid);
-            w.WriteFixedOpaque(sid);
-            w.WriteUInt32(sequence);
-            w.WriteUInt32(answeredFlags);
-            WriteChannelAttrs(ref w, negotiated);
-            WriteChannelAttrs(ref w, backChannel);
+            new CreateSession4ResOk
+            {
+                SessionId = id,
+                Sequence = sequence,
+                Flags = answeredFlags,
+                ForeChanAttrs = ChannelAttrs4.From(negotiated),
+                BackChanAttrs = ChannelAttrs4.From(backChannel),
+            }.Encode(ref w);
             w.Flush();
             return buffer.WrittenSpan.ToArray();
         }, out result, out persisted);
     }
 
-    private static SessionId ReadSessionId(ref XdrReader r)
-    {
-        // sessionid4 is opaque[16]: no length, no padding.
-        return new SessionId(r.ReadUInt64(), r.ReadUInt64());
-    }
-
     // §18.46 SEQUENCE: the slot's seqid decides: +1 is a new request, equal is a retry (cached reply), anything else is misordered.
     private Nfs4Status Sequence(Compound c)
     {
-        XdrReader r = c.Reader();
-        SessionId id = ReadSessionId(ref r);
-        uint seqid = r.ReadUInt32();
-        uint slotId = r.ReadUInt32();
-        _ = r.ReadUInt32(); // sa_highest_slotid
-        bool cacheThis = r.ReadBool(); // every reply that fits is cached; with cachethis one that does not is an error
-        c.Consumed(r);
+        // sa_highest_slotid is unused; every reply that fits is cached, with sa_cachethis one that does not is an error.
+        (SessionId4 id, uint seqid, uint slotId, _, bool cacheThis) = c.Decode<Sequence4Args>();
 
         Nfs4Status status = state.BeginSequence(id, seqid, slotId, c.OpCount, out Session? session, out Slot? slot, out bool replay);
         if (status != Nfs4Status.Ok) return status;
@@ -192,45 +106,36 @@ internal sealed partial class Nfs4Program
         c.CacheThis = cacheThis;
 
         uint highest = (uint)session.Slots.Length - 1;
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        Span<byte> sid = stackalloc byte[Nfs4Const.SessionIdSize];
-        id.Write(sid);
-        w.WriteFixedOpaque(sid);
-        w.WriteUInt32(seqid);
-        w.WriteUInt32(slotId);
-        w.WriteUInt32(highest);
-        w.WriteUInt32(highest);
-        w.WriteUInt32(0); // sr_status_flags: no callback path trouble reported (we never call back)
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyOk(new Sequence4ResOk
+        {
+            SessionId = id,
+            SequenceId = seqid,
+            SlotId = slotId,
+            HighestSlotId = highest,
+            TargetHighestSlotId = highest,
+            StatusFlags = 0, // no callback path trouble reported (we never call back)
+        });
     }
 
     // §18.37 DESTROY_SESSION: only by the principal of the session's client.
     private Nfs4Status DestroySession(Compound c)
     {
-        XdrReader r = c.Reader();
-        SessionId id = ReadSessionId(ref r);
-        c.Consumed(r);
+        SessionId id = c.Decode<DestroySession4Args>().SessionId;
         return state.DestroySession(id, Principal.Of(c.Call));
     }
 
     // §18.50 DESTROY_CLIENTID: only a client without sessions, only by its principal.
     private Nfs4Status DestroyClientId(Compound c)
     {
-        XdrReader r = c.Reader();
-        ulong clientId = r.ReadUInt64();
-        c.Consumed(r);
+        ulong clientId = c.Decode<DestroyClientId4Args>().ClientId;
         return state.DestroyClient(clientId, Principal.Of(c.Call));
     }
 
     // §18.34 BIND_CONN_TO_SESSION: every connection may carry both channels.
     private Nfs4Status BindConnToSession(Compound c)
     {
-        XdrReader r = c.Reader();
-        SessionId id = ReadSessionId(ref r);
-        uint dir = r.ReadUInt32();
-        _ = r.ReadBool();
-        c.Consumed(r);
+        BindConnToSession4Args a = c.Decode<BindConnToSession4Args>();
+        (SessionId id, uint dir) = (a.SessionId, a.Dir);
         Nfs4Status status = state.BindConnection(id);
         if (status != Nfs4Status.Ok) return status;
         uint answer = dir switch
@@ -241,23 +146,13 @@ internal sealed partial class Nfs4Program
             _ => 0,
         };
         if (answer == 0) return Nfs4Status.Inval;
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        Span<byte> sid = stackalloc byte[Nfs4Const.SessionIdSize];
-        id.Write(sid);
-        w.WriteFixedOpaque(sid);
-        w.WriteUInt32(answer);
-        w.WriteBool(false);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyOk(new BindConnToSession4ResOk { SessionId = id, Dir = answer, UseConnInRdmaMode = false });
     }
 
     // §18.33 BACKCHANNEL_CTL: accepted; no callbacks are ever sent.
     private Nfs4Status BackchannelCtl(Compound c)
     {
-        XdrReader r = c.Reader();
-        uint program = r.ReadUInt32();
-        SkipCallbackSecParms(ref r);
-        c.Consumed(r);
+        uint program = c.Decode<BackchannelCtl4Args>().CbProgram;
         if (c.Session is { } session)
         {
             state.SetCallbackProgram(session, program);
@@ -268,9 +163,7 @@ internal sealed partial class Nfs4Program
     // §18.51 RECLAIM_COMPLETE
     private Nfs4Status ReclaimComplete(Compound c)
     {
-        XdrReader r = c.Reader();
-        bool oneFs = r.ReadBool();
-        c.Consumed(r);
+        bool oneFs = c.Decode<ReclaimComplete4Args>().OneFs;
         if (oneFs) return Nfs4Status.Ok;
         return state.ReclaimComplete(c.Client!);
     }

@@ -14,7 +14,7 @@ namespace DittoFs.Server.Protocol.Nfs4;
 /// The boot tag (random per server instance, never 0 or all ones) tells a stateid of another instance
 /// (STALE_STATEID) from an unknown one (BAD_STATEID); the state id is random too, so none can be guessed.
 /// </summary>
-internal readonly record struct Stateid4(uint Seqid, uint Boot, ulong Id)
+internal readonly record struct Stateid4(uint Seqid, uint Boot, ulong Id) : IXdrCodec<Stateid4>
 {
     public const int Size = 16;
 
@@ -39,6 +39,10 @@ internal readonly record struct Stateid4(uint Seqid, uint Boot, ulong Id)
         uint boot = reader.ReadUInt32();
         return new Stateid4(seqid, boot, reader.ReadUInt64());
     }
+
+    public static Stateid4 Decode(ref XdrReader reader) => Read(ref reader);
+
+    public void Encode(ref XdrWriter writer) => Write(ref writer);
 
     public void Write(ref XdrWriter writer)
     {
