@@ -135,12 +135,17 @@ internal sealed partial class Nfs4Program(StorageHost storage, Nfs4State state, 
                     return;
                 }
                 if (!c.Written) WriteWord(reply, (uint)status);
-                if (c.CacheThis && reply.BodyLength - start > c.Session!.Fore.MaxResponseSizeCached)
+                // §2.10.6.4: a reply over ca_maxresponsesize (RPC header included), or one the client asked to
+                // cache that does not fit the slot, fails at the op that made it too big.
+                Nfs4Status tooBig = c.Session is not { } session ? Nfs4Status.Ok
+                    : reply.BodyLength > session.Fore.MaxResponseSize ? Nfs4Status.RepTooBig
+                    : c.CacheThis && reply.BodyLength - start > session.Fore.MaxResponseSizeCached ? Nfs4Status.RepTooBigToCache
+                    : Nfs4Status.Ok;
+                if (tooBig != Nfs4Status.Ok)
                 {
-                    // §2.10.6.4: the client asked for this reply to be cached and it does not fit: this op fails instead.
                     reply.Truncate(opStart);
                     WriteWord(reply, op);
-                    status = Nfs4Status.RepTooBigToCache;
+                    status = tooBig;
                     WriteWord(reply, (uint)status);
                 }
                 results++;

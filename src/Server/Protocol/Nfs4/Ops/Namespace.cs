@@ -63,6 +63,7 @@ internal sealed partial class Nfs4Program
             _ = await Fs.SetAttributesAsync(c.Current.Caller, result.File.Id, new SetAttributes { Uid = attributes.Uid, Gid = attributes.Gid });
         }
         c.Current.Id = result.File.Id;
+        c.ClearCurrentStateid();
         mask.W0 &= ~(1u << Attr.Size);
         XdrWriter w = c.Begin(Nfs4Status.Ok);
         WriteChangeInfo(ref w, result.Directory);
