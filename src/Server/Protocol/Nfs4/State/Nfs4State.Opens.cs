@@ -55,7 +55,12 @@ internal sealed partial class Nfs4State
                 open = new OpenState { Id = NewStateId(), Client = client, File = file, Owner = owner, Access = access, Deny = deny };
                 _states[open.Id] = open;
                 client.States.Add(open);
-                if (!_opensByFile.TryGetValue(file, out List<OpenState>? opens)) _opensByFile[file] = opens = [];
+                if (!_opensByFile.TryGetValue(file, out List<OpenState>? opens))
+                {
+                    _opensByFile[file] = opens = [];
+                    // Open: an unlink keeps the file (nlink 0) until the last open goes (an in-memory set, no I/O).
+                    _storage?.FileSystem.Hold(file);
+                }
                 opens.Add(open);
             }
             else
@@ -291,7 +296,12 @@ internal sealed partial class Nfs4State
                 if (_opensByFile.TryGetValue(open.File, out List<OpenState>? opens))
                 {
                     opens.Remove(open);
-                    if (opens.Count == 0) _opensByFile.Remove(open.File);
+                    if (opens.Count == 0)
+                    {
+                        _opensByFile.Remove(open.File);
+                        // The delete of an unlinked file is I/O: not under the lock.
+                        if (_storage is { } storage) _ = Task.Run(() => storage.FileSystem.ReleaseAsync(open.File).AsTask());
+                    }
                 }
                 break;
             case LockState lockState:

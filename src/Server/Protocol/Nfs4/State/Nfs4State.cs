@@ -36,13 +36,15 @@ internal sealed partial class Nfs4State : IDisposable
     private readonly HashSet<string> _persistedOwners = new(StringComparer.Ordinal);
     private readonly OwnersFile _ownersFile;
     private readonly ILogger<Nfs4State> _logger;
+    private readonly StorageHost? _storage;
     private readonly Nfs4Options _options;
     private readonly Timer _reaper;
     private long _cacheReserved;
     private long _graceEnds;
 
-    public Nfs4State(IOptions<DittoFsOptions> options, ILogger<Nfs4State> logger)
+    public Nfs4State(IOptions<DittoFsOptions> options, ILogger<Nfs4State> logger, StorageHost? storage = null)
     {
+        _storage = storage;
         _logger = logger;
         _options = options.Value.Nfs4;
         LeaseSeconds = (uint)_options.LeaseSeconds;
