@@ -183,7 +183,7 @@ public sealed class MetadataOptions
 /// <summary>NFSv4.1: lease and grace periods, and the bounds of session state.</summary>
 public sealed class Nfs4Options
 {
-    /// <summary>Lease time in seconds: a client that does not renew (SEQUENCE) for longer loses its state.</summary>
+    /// <summary>Lease time in seconds: a client that does not renew (SEQUENCE) for longer loses its state (or keeps it as a courtesy client, see <see cref="MaxCourtesyClients"/>).</summary>
     [Range(5, 3600)]
     public int LeaseSeconds { get; set; } = 90;
 

@@ -20,6 +20,10 @@ namespace DittoFs.Server.Protocol.Nfs4.State;
 /// so a stateid of an earlier instance is told apart (STALE_STATEID). A client
 /// record belongs to the principal of its EXCHANGE_ID (RFC 8881 §2.10.8.3).
 ///
+/// A client past its lease that holds opens or locks is kept as a courtesy client
+/// until another client's request conflicts with its state (knfsd's courteous
+/// server): then it is expired whole, and the request goes on.
+///
 /// After a restart every client is unknown (BADSESSION / STALE_CLIENTID make
 /// it EXCHANGE_ID again) and reclaims its opens and locks with CLAIM_PREVIOUS /
 /// reclaim locks during the grace period. The owners of confirmed clients are
