@@ -65,10 +65,18 @@ public sealed partial class FileSystem
 
     /// <summary>
     /// Drops one name of <paramref name="victim"/> (a directory goes entirely). Adds the inode's
-    /// ops and returns the inode whose payload to free once durable (0 = none).
+    /// ops and returns the inode whose payload to free once durable (0 = none). A held (open) file
+    /// losing its last name stays with nlink 0 until released.
     /// </summary>
-    private static ulong Unlink(ref InodeRecord victim, Timestamp now, List<MetadataOp> ops)
+    private ulong Unlink(ref InodeRecord victim, Timestamp now, List<MetadataOp> ops)
     {
+        if (victim.Type == FileType.Regular && victim.LinkCount <= 1 && _held.ContainsKey(victim.Inode))
+        {
+            victim.LinkCount = 0;
+            Touch(ref victim, now);
+            ops.Add(MetadataOp.PutInode(victim));
+            return 0;
+        }
         if (victim.Type == FileType.Directory || victim.LinkCount <= 1)
         {
             victim.LinkCount = 0;

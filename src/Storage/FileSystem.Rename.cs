@@ -113,7 +113,7 @@ public sealed partial class FileSystem
     /// The rename's state changes; <paramref name="from"/> and <paramref name="to"/> may be the same
     /// record (same directory). Returns the inode whose payload to free (0 = none).
     /// </summary>
-    private static ulong BuildRename(ref InodeRecord from, ref InodeRecord to, ReadOnlyMemory<byte> fromName, ulong fromCookie,
+    private ulong BuildRename(ref InodeRecord from, ref InodeRecord to, ReadOnlyMemory<byte> fromName, ulong fromCookie,
         ReadOnlyMemory<byte> toName, ulong toCookie, ref InodeRecord moved, InodeRecord? replaced, List<MetadataOp> ops)
     {
         Timestamp now = Timestamp.Now();

@@ -77,11 +77,13 @@ public sealed partial class FileSystem
             if (!Permissions.AllowsData(caller, inode, Permissions.Write, _options.OwnerOverride)) return FsStatus.Access;
         }
 
-        // chown: root only (an owner may "change" the uid to itself); chgrp: root, or the owner into one of its groups.
+        // The VFS's chown_ok / chgrp_ok: chown is root only, but the owner may "change" the uid to itself; chgrp is
+        // root, or the owner to its current group or one of its groups. A non-owner naming the current values is EPERM too.
         uint uid = a.Uid ?? inode.Uid;
         uint gid = a.Gid ?? inode.Gid;
-        if (uid != inode.Uid && !caller.IsRoot) return FsStatus.NotPermitted;
-        if (gid != inode.Gid && !caller.IsRoot && !(caller.Uid == inode.Uid && caller.InGroup(gid))) return FsStatus.NotPermitted;
+        bool owner = caller.Uid == inode.Uid;
+        if (a.Uid is not null && !caller.IsRoot && !(owner && uid == inode.Uid)) return FsStatus.NotPermitted;
+        if (a.Gid is not null && !caller.IsRoot && !(owner && (gid == inode.Gid || caller.InGroup(gid)))) return FsStatus.NotPermitted;
 
         uint mode = inode.Mode;
         // knfsd ignores mode updates on symlinks.

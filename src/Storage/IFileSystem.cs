@@ -41,6 +41,12 @@ public interface IFileSystem : IAsyncDisposable
 
     ValueTask<CreateResult> CreateAsync(Caller caller, FileId directory, ReadOnlyMemory<byte> name, CreateRequest request);
 
+    /// <summary>The file is open (NFSv4 OPEN state): when its last name goes, it stays with nlink 0 until <see cref="ReleaseAsync"/>.</summary>
+    void Hold(FileId file);
+
+    /// <summary>Its last open is gone: a held file that lost its last name is deleted now, with its bytes.</summary>
+    ValueTask ReleaseAsync(FileId file);
+
     /// <summary>Unlinks a non-directory (REMOVE) or an empty directory (RMDIR when <paramref name="directory"/>).</summary>
     ValueTask<RemoveResult> RemoveAsync(Caller caller, FileId directory, ReadOnlyMemory<byte> name, bool directoryOnly);
 

@@ -186,7 +186,7 @@ public sealed class MetadataOptions
 /// <summary>NFSv4.1: lease and grace periods, and the bounds of session state.</summary>
 public sealed class Nfs4Options
 {
-    /// <summary>Lease time in seconds: a client that does not renew (SEQUENCE) for longer loses its state.</summary>
+    /// <summary>Lease time in seconds: a client that does not renew (SEQUENCE) for longer loses its state (or keeps it as a courtesy client, see <see cref="MaxCourtesyClients"/>).</summary>
     [Range(5, 3600)]
     public int LeaseSeconds { get; set; } = 90;
 
@@ -212,6 +212,17 @@ public sealed class Nfs4Options
     /// </summary>
     [Range(64L * 1024, long.MaxValue)]
     public long MaxCachedReplyBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Client records kept at once; EXCHANGE_ID of a new client beyond it drops the oldest courtesy client, or answers NFS4ERR_DELAY.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxClients { get; set; } = 4096;
+
+    /// <summary>
+    /// Clients past their lease that keep their opens and locks until another client's request conflicts
+    /// (a courteous server, as knfsd); beyond it the longest silent ones lose their state. 0: none, a lease is final.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int MaxCourtesyClients { get; set; } = 256;
 }
 
 public enum SquashMode { None, Root, All }

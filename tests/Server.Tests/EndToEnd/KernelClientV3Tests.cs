@@ -46,6 +46,21 @@ public sealed class KernelClientV3Tests(ITestOutputHelper output)
         Assert.Contains("PASS after-sigkill-restart", result.Output);
         Assert.Equal(0, result.ExitCode);
     }
+
+    [Fact]
+    public void PosixOwnershipRulesHold()
+    {
+        string? harness = KernelClient.RequireHarness();
+        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        using var server = new ServerProcess();
+        server.Start();
+        string script = Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", "posix-owner.sh");
+        KernelClient.Result result = KernelClient.Run(harness, server, "3", script, ["--env", "VERS=3"]);
+        output.WriteLine(result.Output);
+        Assert.DoesNotContain("FAIL", result.Output);
+        Assert.Contains(", 0 failed", result.Output);
+        Assert.Equal(0, result.ExitCode);
+    }
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]

@@ -22,6 +22,20 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
     private static string E2e(string name) => Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", name);
 
     [Fact]
+    public void PosixOwnershipRulesAndOpenUnlinkedFilesHold()
+    {
+        string? harness = KernelClient.RequireHarness();
+        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        using var server = new ServerProcess();
+        server.Start();
+        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", E2e("posix-owner.sh"), ["--env", "VERS=4.1"]);
+        output.WriteLine(result.Output);
+        Assert.DoesNotContain("FAIL", result.Output);
+        Assert.Contains(", 0 failed", result.Output);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Fact]
     public void SmokeScriptPassesEveryStep()
     {
         string? harness = KernelClient.RequireHarness();

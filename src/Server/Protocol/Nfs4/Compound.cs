@@ -45,6 +45,9 @@ internal sealed class Compound
     public bool CacheThis;
     public Stateid4 CurrentStateid;
     public bool HasCurrentStateid;
+    /// <summary>SAVEFH keeps the current stateid with the filehandle, RESTOREFH brings both back (§16.2.3.1.2).</summary>
+    public Stateid4 SavedStateid;
+    public bool HasSavedStateid;
     /// <summary>The op wrote its status (and result) itself.</summary>
     public bool Written;
     /// <summary>SEQUENCE found a retry: answer with this slot's cached reply.</summary>
@@ -92,6 +95,16 @@ internal sealed class Compound
         return Nfs4Status.Ok;
     }
 
+    /// <summary>
+    /// An op changed the current filehandle without setting a stateid (PUTFH, LOOKUP, CREATE, …): the current
+    /// stateid no longer goes with it, a later use of it is BAD_STATEID (§16.2.3.1.2; knfsd's OP_CLEAR_STATEID).
+    /// </summary>
+    public void ClearCurrentStateid()
+    {
+        CurrentStateid = default;
+        HasCurrentStateid = false;
+    }
+
     public void Reset()
     {
         Call = null!;
@@ -103,8 +116,8 @@ internal sealed class Compound
         Slot = null;
         Client = null;
         CacheThis = false;
-        CurrentStateid = default;
-        HasCurrentStateid = false;
+        CurrentStateid = SavedStateid = default;
+        HasCurrentStateid = HasSavedStateid = false;
         Written = false;
         Replay = null;
     }

@@ -14,6 +14,12 @@ internal static partial class Nfs4Log
     [LoggerMessage(4003, LogLevel.Information, "NFSv4 client {ClientId:x} expired (lease not renewed)")]
     public static partial void LeaseExpired(ILogger logger, ulong clientId);
 
+    [LoggerMessage(4041, LogLevel.Information, "NFSv4 client {ClientId:x} past its lease keeps its state as a courtesy client")]
+    public static partial void CourtesyClient(ILogger logger, ulong clientId);
+
+    [LoggerMessage(4042, LogLevel.Information, "NFSv4 courtesy client {ClientId:x} expired: another client's request conflicts with its state")]
+    public static partial void CourtesyConflict(ILogger logger, ulong clientId);
+
     [LoggerMessage(4005, LogLevel.Debug, "NFSv4 op {Op} failed: {Status}")]
     public static partial void OpFailed(ILogger logger, uint op, Nfs4Status status);
 

@@ -86,7 +86,7 @@ internal sealed partial class Nfs4Program
         new(Nfs4Op.Renew, "RENEW", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),           // 30 (v4.0 only)
         new(Nfs4Op.RestoreFh, "RESTOREFH", Nfs4Flags.None, static (_, c) => Done(RestoreFh(c))),         // 31 (no saved fh: RESTOREFH, not NOFILEHANDLE)
         new(Nfs4Op.SaveFh, "SAVEFH", Fh, static (_, c) => Done(SaveFh(c))),                              // 32
-        new(Nfs4Op.SecInfo, "SECINFO", Fh, static (_, c) => Done(SecInfo(c, named: true))),             // 33
+        new(Nfs4Op.SecInfo, "SECINFO", Fh, static (p, c) => Done(p.SecInfo(c, named: true))),             // 33
         new(Nfs4Op.SetAttr, "SETATTR", Change, static (p, c) => p.SetAttrAsync(c),
             static (c, status) => WriteSetAttrResult(c, status, default)),                               // 34 (SETATTR4res: attrsset even on error)
         new(Nfs4Op.SetClientId, "SETCLIENTID", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 35 (v4.0 only)
@@ -106,7 +106,7 @@ internal sealed partial class Nfs4Program
         new(Nfs4Op.LayoutCommit, "LAYOUTCOMMIT", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 49 pNFS
         new(Nfs4Op.LayoutGet, "LAYOUTGET", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),   // 50 pNFS
         new(Nfs4Op.LayoutReturn, "LAYOUTRETURN", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 51 pNFS
-        new(Nfs4Op.SecInfoNoName, "SECINFO_NO_NAME", Fh, static (_, c) => Done(SecInfo(c, named: false))), // 52
+        new(Nfs4Op.SecInfoNoName, "SECINFO_NO_NAME", Fh, static (p, c) => Done(p.SecInfo(c, named: false))), // 52
         new(Nfs4Op.Sequence, "SEQUENCE", Nfs4Flags.SequenceOnly, static (p, c) => Done(p.Sequence(c))),  // 53
         new(Nfs4Op.SetSsv, "SET_SSV", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),        // 54
         new(Nfs4Op.TestStateId, "TEST_STATEID", Nfs4Flags.None, static (p, c) => Done(p.TestStateId(c))), // 55

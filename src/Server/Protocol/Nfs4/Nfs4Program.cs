@@ -145,12 +145,17 @@ internal sealed partial class Nfs4Program(
                     if (status != Nfs4Status.Ok && operation.Failed is { } failed) failed(c, status);
                     else WriteWord(reply, (uint)status);
                 }
-                if (c.CacheThis && reply.BodyLength - start > c.Session!.Fore.MaxResponseSizeCached)
+                // §2.10.6.4: a reply over ca_maxresponsesize (RPC header included), or one the client asked to
+                // cache that does not fit the slot, fails at the op that made it too big.
+                Nfs4Status tooBig = c.Session is not { } session ? Nfs4Status.Ok
+                    : reply.BodyLength > session.Fore.MaxResponseSize ? Nfs4Status.RepTooBig
+                    : c.CacheThis && reply.BodyLength - start > session.Fore.MaxResponseSizeCached ? Nfs4Status.RepTooBigToCache
+                    : Nfs4Status.Ok;
+                if (tooBig != Nfs4Status.Ok)
                 {
-                    // §2.10.6.4: the client asked for this reply to be cached and it does not fit: this op fails instead.
                     reply.Truncate(opStart);
                     WriteWord(reply, (uint)operation.Op);
-                    status = Nfs4Status.RepTooBigToCache;
+                    status = tooBig;
                     WriteWord(reply, (uint)status);
                 }
                 Record(operation, status, opTimestamp);

@@ -10,7 +10,7 @@ public sealed class Nfs4LeaseAndGraceTests
 {
     private static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N")[..10];
 
-    private static CompoundReply OpenIn(Nfs4TestClient client, string owner, string name, bool create = true) => client.Compound(5, b =>
+    internal static CompoundReply OpenIn(Nfs4TestClient client, string owner, string name, bool create = true) => client.Compound(5, b =>
     {
         client.Sequence(b);
         Nfs4TestClient.Op(b, Nfs4Op.PutRootFh);
@@ -19,7 +19,7 @@ public sealed class Nfs4LeaseAndGraceTests
         Nfs4TestClient.Op(b, Nfs4Op.GetFh);
     });
 
-    private static (byte[] Handle, byte[] Stateid) OpenResult(CompoundReply reply)
+    internal static (byte[] Handle, byte[] Stateid) OpenResult(CompoundReply reply)
     {
         Assert.Equal(Nfs4Status.Ok, reply.Status);
         reply.Next();
@@ -50,8 +50,12 @@ public sealed class Nfs4LeaseAndGraceTests
         b.Opaque("lock-owner"u8.ToArray());
     }).Status;
 
+    /// <summary>
+    /// A client past its lease keeps its lock as a courtesy client (Nfs4CourtesyTests) only until another
+    /// client's LOCK conflicts: then it is expired, whole, and the other LOCK is granted.
+    /// </summary>
     [Fact]
-    public void ClientThatStopsRenewingLosesItsLeaseAndLocks()
+    public void ClientThatStopsRenewingLosesItsLocksToAConflictingLock()
     {
         using var server = new ServerProcess(settings: new Dictionary<string, string> { ["DittoFs:Nfs4:LeaseSeconds"] = "5" });
         server.Start();
@@ -73,6 +77,7 @@ public sealed class Nfs4LeaseAndGraceTests
             CompoundReply renew = b.Compound(1, x => b.Sequence(x));
             Assert.Equal(Nfs4Status.Ok, renew.Status);
         }
+        // The conflict, not the lease alone, ends a's state.
         Assert.Equal(Nfs4Status.Ok, LockStatus(b, handle, stateB));
         CompoundReply expired = a.Compound(1, x => a.Sequence(x));
         Assert.Equal(Nfs4Status.BadSession, expired.Status);

@@ -13,12 +13,14 @@ internal sealed partial class Nfs4Program
         ReadOnlyMemory<byte> handle = c.Decode<PutFh4Args>().Object.Data;
         Nfs4Status status = ResolveHandle(c, handle.Span, out Fh fh);
         if (status == Nfs4Status.Ok) c.Current = fh;
+        c.ClearCurrentStateid();
         return status;
     }
 
     // §18.21 PUTROOTFH (and §18.20 PUTPUBFH: the public filehandle is the root here)
     private Nfs4Status PutRootFh(Compound c)
     {
+        c.ClearCurrentStateid();
         if (Pseudo.RootExport is { } export)
         {
             Nfs4Status status = ToExportFh(c, export, export.Root, out Fh fh);
@@ -46,7 +48,10 @@ internal sealed partial class Nfs4Program
     private static Nfs4Status SaveFh(Compound c)
     {
         Nfs4Status status = NeedFh(c);
-        if (status == Nfs4Status.Ok) c.Saved = c.Current;
+        if (status != Nfs4Status.Ok) return status;
+        c.Saved = c.Current;
+        c.SavedStateid = c.CurrentStateid;
+        c.HasSavedStateid = c.HasCurrentStateid;
         return status;
     }
 
@@ -55,6 +60,8 @@ internal sealed partial class Nfs4Program
     {
         if (c.Saved.IsNone) return Nfs4Status.RestoreFh;
         c.Current = c.Saved;
+        c.CurrentStateid = c.SavedStateid;
+        c.HasCurrentStateid = c.HasSavedStateid;
         return Nfs4Status.Ok;
     }
 
@@ -65,6 +72,7 @@ internal sealed partial class Nfs4Program
         Nfs4Status status = NeedFh(c);
         if (status == Nfs4Status.Ok) status = CheckName(name.Span);
         if (status != Nfs4Status.Ok) return status;
+        c.ClearCurrentStateid();
         if (c.Current.Kind == FhKind.Pseudo)
         {
             PseudoFs.Child? child = Pseudo.Lookup(Pseudo.Find(c.Current.Id.Inode)!, name.Span);
@@ -88,11 +96,12 @@ internal sealed partial class Nfs4Program
         return Nfs4Status.Ok;
     }
 
-    // §18.16 LOOKUPP: from an export's root back into the pseudo-fs.
+    // §18.16 LOOKUPP: from an export's root back into the pseudo-fs; SYMLINK from a symlink, NOTDIR from another non-directory.
     private async ValueTask<Nfs4Status> LookupPAsync(Compound c)
     {
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
+        c.ClearCurrentStateid();
         if (c.Current.Kind == FhKind.Pseudo)
         {
             PseudoFs.Node node = Pseudo.Find(c.Current.Id.Inode)!;
@@ -108,7 +117,11 @@ internal sealed partial class Nfs4Program
             return Nfs4Status.Ok;
         }
         LookupResult result = await Fs.LookupParentAsync(c.Current.Caller, c.Current.Id);
-        if (result.Status != FsStatus.Ok) return Map(result.Status);
+        if (result.Status != FsStatus.Ok)
+        {
+            if (result.Status == FsStatus.NotDirectory && result.Directory is { Type: FileType.Symlink }) return Nfs4Status.Symlink;
+            return Map(result.Status);
+        }
         c.Current.Id = result.File.Id;
         return Nfs4Status.Ok;
     }
@@ -116,15 +129,24 @@ internal sealed partial class Nfs4Program
     private static readonly SecInfo4ResOk s_authSysOnly = new() { Flavors = [new SecInfo4 { Flavor = Nfs4Const.AuthSys }] };
 
     // §18.29 SECINFO and §18.45 SECINFO_NO_NAME: AUTH_SYS only; both consume the current filehandle.
-    private static Nfs4Status SecInfo(Compound c, bool named)
+    // SECINFO_STYLE4_PARENT of a root (the pseudo root, or an export root without a pseudo-fs parent) is NOENT.
+    private Nfs4Status SecInfo(Compound c, bool named)
     {
         ReadOnlyMemory<byte> name = default;
+        uint style = 0;
         if (named) name = c.Decode<SecInfo4Args>().Name;
-        else if (c.Decode<SecInfoNoName4Args>().Style > Nfs4Const.SecInfoStyleParent) return Nfs4Status.Inval;
+        else if ((style = c.Decode<SecInfoNoName4Args>().Style) > Nfs4Const.SecInfoStyleParent) return Nfs4Status.Inval;
         Nfs4Status status = NeedFh(c);
         if (status == Nfs4Status.Ok && named) status = CheckName(name.Span);
         if (status != Nfs4Status.Ok) return status;
+        if (style == Nfs4Const.SecInfoStyleParent && IsRoot(c.Current)) return Nfs4Status.NoEnt;
         c.Current = default;
+        c.ClearCurrentStateid();
         return c.ReplyOk(s_authSysOnly);
     }
+
+    /// <summary>A filehandle without a parent: the pseudo root, or an export root not mounted in the pseudo-fs.</summary>
+    private bool IsRoot(in Fh fh) => fh.Kind == FhKind.Pseudo
+        ? Pseudo.Find(fh.Id.Inode)!.Inode == 1
+        : fh.Id == fh.Export!.Root && Pseudo.MountPoint(fh.Export) is null;
 }

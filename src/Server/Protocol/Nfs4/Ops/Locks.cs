@@ -89,7 +89,8 @@ internal sealed partial class Nfs4Program
         if (status != Nfs4Status.Ok) return status;
         status = state.Unlock(c.Client!, stateid, c.Current.Id, start, end, out Stateid4 result);
         if (status != Nfs4Status.Ok) return status;
-        return c.ReplyOk(result);
+        // LOCKU sets the current stateid like LOCK (§16.2.3.1.2): a next op with "current" gets the new seqid, not OLD_STATEID.
+        return c.ReplyWithCurrentStateid(result);
     }
 
     // §18.38 FREE_STATEID: a lock stateid without locks; an open or a lock stateid with locks is LOCKS_HELD.

@@ -48,6 +48,7 @@ internal sealed partial class Nfs4Program
             _ = await Fs.SetAttributesAsync(c.Current.Caller, result.File.Id, new SetAttributes { Uid = attributes.Uid, Gid = attributes.Gid });
         }
         c.Current.Id = result.File.Id;
+        c.ClearCurrentStateid();
         mask.W0 &= ~(1u << Attr.Size);
         return c.ReplyOk(new Create4ResOk { CInfo = ChangeInfo(result.Directory), Attrset = mask });
     }

@@ -150,7 +150,8 @@ internal sealed partial class Nfs4Program
         XdrWriter w = c.Begin(Nfs4Status.Ok);
         stateid.Write(ref w);
         WriteChangeInfo(ref w, dirWcc);
-        w.WriteUInt32(Nfs4Const.OpenResultLocktypePosix);
+        // PRESERVE_UNLINKED: an open file outlives REMOVE here (nlink 0), so the client need not rename it away.
+        w.WriteUInt32(Nfs4Const.OpenResultLocktypePosix | Nfs4Const.OpenResultPreserveUnlinked);
         mask.Write(ref w);
         w.WriteUInt32(0); // OPEN_DELEGATE_NONE
         w.Flush();

@@ -56,14 +56,23 @@ internal sealed partial class Nfs4Program
         CreateSession4Args a = c.Decode<CreateSession4Args>();
         (ulong clientId, uint sequence, uint flags, uint callbackProgram) = (a.ClientId, a.Sequence, a.Flags, a.CbProgram);
         (ChannelAttrs fore, ChannelAttrs back) = (a.ForeChanAttrs.ToState(), a.BackChanAttrs.ToState());
+        result = null;
+        persisted = Task.CompletedTask;
+
+        // §18.36.3 (checked before the sequenceid, as knfsd): unknown flag bits are INVAL; channels too small for a bare SEQUENCE (CB_SEQUENCE) are TOOSMALL.
+        if ((flags & ~(Nfs4Const.CreateSessionPersist | Nfs4Const.CreateSessionConnBackChan | Nfs4Const.CreateSessionConnRdma)) != 0) return Nfs4Status.Inval;
+        if (fore.MaxRequestSize < MinSequenceRequest || fore.MaxResponseSize < MinSequenceReply
+            || back.MaxRequestSize < MinSequenceRequest || back.MaxResponseSize < MinSequenceReply) return Nfs4Status.TooSmall;
 
         uint maxRecord = (uint)Options.MaxRecordSize;
-        // Slots and the cached reply size are cut further by the state (its options and the server-wide budget).
+        // The server only ever lowers what the client offered (§18.36.3); slots and the cached reply size
+        // are cut further by the state (its options and the server-wide budget).
+        uint maxResponse = Math.Min(fore.MaxResponseSize, maxRecord);
         var wanted = new ChannelAttrs(
             0,
             Math.Min(fore.MaxRequestSize, maxRecord),
-            Math.Min(fore.MaxResponseSize, maxRecord),
-            fore.MaxResponseSizeCached,
+            maxResponse,
+            Math.Min(fore.MaxResponseSizeCached, maxResponse),
             Math.Min(fore.MaxOperations, MaxOperations),
             fore.MaxRequests);
         // We accept the back channel on this connection but never call back (no delegations).
@@ -87,13 +96,20 @@ internal sealed partial class Nfs4Program
         }, out result, out persisted);
     }
 
+    /// <summary>
+    /// The smallest COMPOUND a channel must carry (§18.36.3 TOOSMALL): a SEQUENCE alone with an empty tag,
+    /// RPC headers with AUTH_NONE included, record marking excluded: call 40 + COMPOUND 12 + SEQUENCE 36;
+    /// reply 24 + COMPOUND 12 + SEQUENCE result 44.
+    /// </summary>
+    private const uint MinSequenceRequest = 88, MinSequenceReply = 80;
+
     // §18.46 SEQUENCE: the slot's seqid decides: +1 is a new request, equal is a retry (cached reply), anything else is misordered.
     private Nfs4Status Sequence(Compound c)
     {
         // sa_highest_slotid is unused; every reply that fits is cached, with sa_cachethis one that does not is an error.
         (SessionId4 id, uint seqid, uint slotId, _, bool cacheThis) = c.Decode<Sequence4Args>();
 
-        Nfs4Status status = state.BeginSequence(id, seqid, slotId, c.OpCount, out Session? session, out Slot? slot, out bool replay);
+        Nfs4Status status = state.BeginSequence(id, seqid, slotId, c.OpCount, c.Call.Record.Length, out Session? session, out Slot? slot, out bool replay);
         if (status != Nfs4Status.Ok) return status;
         if (replay)
         {
@@ -131,12 +147,12 @@ internal sealed partial class Nfs4Program
         return state.DestroyClient(clientId, Principal.Of(c.Call));
     }
 
-    // §18.34 BIND_CONN_TO_SESSION: every connection may carry both channels.
+    // §18.34 BIND_CONN_TO_SESSION: by the principal of the session's client; every connection may carry both channels.
     private Nfs4Status BindConnToSession(Compound c)
     {
         BindConnToSession4Args a = c.Decode<BindConnToSession4Args>();
         (SessionId id, uint dir) = (a.SessionId, a.Dir);
-        Nfs4Status status = state.BindConnection(id);
+        Nfs4Status status = state.BindConnection(id, Principal.Of(c.Call));
         if (status != Nfs4Status.Ok) return status;
         uint answer = dir switch
         {
@@ -160,11 +176,13 @@ internal sealed partial class Nfs4Program
         return Nfs4Status.Ok;
     }
 
-    // §18.51 RECLAIM_COMPLETE
+    // §18.51 RECLAIM_COMPLETE: for the whole client once (COMPLETE_ALREADY after); rca_one_fs only
+    // speaks of the current filehandle's file system (NOFILEHANDLE without one) and, as in knfsd,
+    // ends nothing: this server has no file systems migrating in.
     private Nfs4Status ReclaimComplete(Compound c)
     {
         bool oneFs = c.Decode<ReclaimComplete4Args>().OneFs;
-        if (oneFs) return Nfs4Status.Ok;
+        if (oneFs) return NeedFh(c);
         return state.ReclaimComplete(c.Client!);
     }
 }

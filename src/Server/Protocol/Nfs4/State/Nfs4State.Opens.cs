@@ -49,13 +49,18 @@ internal sealed partial class Nfs4State
         {
             if (!_clients.ContainsKey(client.Id)) return Nfs4Status.Expired;
             OpenState? open = FindOpen(client, file, owner);
-            if (ShareConflicts(file, open, access, deny)) return Nfs4Status.ShareDenied;
+            if (ShareConflicts(file, client, open, access, deny)) return Nfs4Status.ShareDenied;
             if (open is null)
             {
                 open = new OpenState { Id = NewStateId(), Client = client, File = file, Owner = owner, Access = access, Deny = deny };
                 _states[open.Id] = open;
                 client.States.Add(open);
-                if (!_opensByFile.TryGetValue(file, out List<OpenState>? opens)) _opensByFile[file] = opens = [];
+                if (!_opensByFile.TryGetValue(file, out List<OpenState>? opens))
+                {
+                    _opensByFile[file] = opens = [];
+                    // Open: an unlink keeps the file (nlink 0) until the last open goes (an in-memory set, no I/O).
+                    _storage?.FileSystem.Hold(file);
+                }
                 opens.Add(open);
             }
             else
@@ -79,14 +84,18 @@ internal sealed partial class Nfs4State
         return null;
     }
 
-    /// <summary>SHARE_DENIED when another open's deny bits exclude this access or this deny excludes another's access.</summary>
-    private bool ShareConflicts(FileId file, OpenState? self, uint access, uint deny)
+    /// <summary>
+    /// SHARE_DENIED when another open's deny bits exclude this access or this deny excludes another's access;
+    /// a courtesy client in the way is expired instead (<see cref="ExpireOnConflict"/>).
+    /// </summary>
+    private bool ShareConflicts(FileId file, ClientRecord client, OpenState? self, uint access, uint deny)
     {
-        if (!_opensByFile.TryGetValue(file, out List<OpenState>? opens)) return false;
-        foreach (OpenState o in opens)
+        while (_opensByFile.TryGetValue(file, out List<OpenState>? opens))
         {
-            if (o == self) continue;
-            if ((o.Deny & access) != 0 || (o.Access & deny) != 0) return true;
+            OpenState? conflict = opens.Find(o => o != self && ((o.Deny & access) != 0 || (o.Access & deny) != 0));
+            if (conflict is null) return false;
+            // Expiring the holder changes the list: look again.
+            if (!ExpireOnConflict(conflict.Client, client)) return true;
         }
         return false;
     }
@@ -157,12 +166,11 @@ internal sealed partial class Nfs4State
             {
                 if (!write && stateid.IsBypass) return Nfs4Status.Ok;
                 uint denied = write ? Nfs4Const.ShareAccessWrite : Nfs4Const.ShareAccessRead;
-                if (_opensByFile.TryGetValue(file, out List<OpenState>? opens))
+                while (_opensByFile.TryGetValue(file, out List<OpenState>? opens))
                 {
-                    foreach (OpenState o in opens)
-                    {
-                        if ((o.Deny & denied) != 0) return Nfs4Status.Locked;
-                    }
+                    OpenState? conflict = opens.Find(o => (o.Deny & denied) != 0);
+                    if (conflict is null) break;
+                    if (!ExpireOnConflict(conflict.Client, client)) return Nfs4Status.Locked;
                 }
                 return Nfs4Status.Ok;
             }
@@ -202,7 +210,7 @@ internal sealed partial class Nfs4State
                 lockState = existing;
             }
             if (write && (lockState.Open.Access & Nfs4Const.ShareAccessWrite) == 0) return Nfs4Status.OpenMode;
-            LockRange? conflict = FindConflict(lockState.File, client.Id, lockState.LockOwner, start, end, write);
+            LockRange? conflict = FindConflict(lockState.File, client, lockState.LockOwner, start, end, write);
             if (conflict is not null)
             {
                 denied = ToDenied(conflict);
@@ -221,7 +229,7 @@ internal sealed partial class Nfs4State
         denied = default;
         lock (_lock)
         {
-            LockRange? conflict = FindConflict(file, client.Id, owner, start, end, write);
+            LockRange? conflict = FindConflict(file, client, owner, start, end, write);
             if (conflict is null) return Nfs4Status.Ok;
             denied = ToDenied(conflict);
             return Nfs4Status.Denied;
@@ -288,7 +296,12 @@ internal sealed partial class Nfs4State
                 if (_opensByFile.TryGetValue(open.File, out List<OpenState>? opens))
                 {
                     opens.Remove(open);
-                    if (opens.Count == 0) _opensByFile.Remove(open.File);
+                    if (opens.Count == 0)
+                    {
+                        _opensByFile.Remove(open.File);
+                        // The delete of an unlinked file is I/O: not under the lock.
+                        if (_storage is { } storage) _ = Task.Run(() => storage.FileSystem.ReleaseAsync(open.File).AsTask());
+                    }
                 }
                 break;
             case LockState lockState:
@@ -302,15 +315,27 @@ internal sealed partial class Nfs4State
         }
     }
 
-    /// <summary>The first range of another owner that conflicts with [start, end) of the given kind; null when none.</summary>
-    private LockRange? FindConflict(FileId file, ulong clientId, ReadOnlySpan<byte> owner, ulong start, ulong end, bool write)
+    /// <summary>
+    /// The first range of another owner that conflicts with [start, end) of the given kind; null when none.
+    /// A courtesy client holding one is expired instead (<see cref="ExpireOnConflict"/>).
+    /// </summary>
+    private LockRange? FindConflict(FileId file, ClientRecord client, ReadOnlySpan<byte> owner, ulong start, ulong end, bool write)
     {
-        if (!_locksByFile.TryGetValue(file, out List<LockRange>? ranges)) return null;
-        foreach (LockRange r in ranges)
+        while (_locksByFile.TryGetValue(file, out List<LockRange>? ranges))
         {
-            if (r.Owner.SameOwner(clientId, owner)) continue;
-            if (r.Start >= end || start >= r.End) continue;
-            if (write || r.Write) return r;
+            LockRange? conflict = null;
+            foreach (LockRange r in ranges)
+            {
+                if (r.Owner.SameOwner(client.Id, owner)) continue;
+                if (r.Start >= end || start >= r.End) continue;
+                if (write || r.Write)
+                {
+                    conflict = r;
+                    break;
+                }
+            }
+            // Expiring the holder changes the list: look again.
+            if (conflict is null || !ExpireOnConflict(conflict.Owner.Client, client)) return conflict;
         }
         return null;
     }

@@ -20,6 +20,10 @@ namespace DittoFs.Server.Protocol.Nfs4.State;
 /// so a stateid of an earlier instance is told apart (STALE_STATEID). A client
 /// record belongs to the principal of its EXCHANGE_ID (RFC 8881 §2.10.8.3).
 ///
+/// A client past its lease that holds opens or locks is kept as a courtesy client
+/// until another client's request conflicts with its state (knfsd's courteous
+/// server): then it is expired whole, and the request goes on.
+///
 /// After a restart every client is unknown (BADSESSION / STALE_CLIENTID make
 /// it EXCHANGE_ID again) and reclaims its opens and locks with CLAIM_PREVIOUS /
 /// reclaim locks during the grace period. The owners of confirmed clients are
@@ -36,13 +40,15 @@ internal sealed partial class Nfs4State : IDisposable
     private readonly HashSet<string> _persistedOwners = new(StringComparer.Ordinal);
     private readonly OwnersFile _ownersFile;
     private readonly ILogger<Nfs4State> _logger;
+    private readonly StorageHost? _storage;
     private readonly Nfs4Options _options;
     private readonly Timer _reaper;
     private long _cacheReserved;
     private long _graceEnds;
 
-    public Nfs4State(IOptions<DittoFsOptions> options, ILogger<Nfs4State> logger)
+    public Nfs4State(IOptions<DittoFsOptions> options, ILogger<Nfs4State> logger, StorageHost? storage = null)
     {
+        _storage = storage;
         _logger = logger;
         _options = options.Value.Nfs4;
         LeaseSeconds = (uint)_options.LeaseSeconds;
@@ -142,10 +148,16 @@ internal sealed partial class Nfs4State : IDisposable
     // ---- clients (RFC 8881 §18.35, §18.50) ------------------------------------------------
 
     /// <summary>
-    /// §18.35.5 for SP4_NONE: a known owner with the same verifier and principal keeps its
-    /// record; a new verifier (the client rebooted) gets a new unconfirmed record; another
-    /// principal gets CLID_INUSE while the confirmed record has sessions or state (knfsd's
-    /// client_has_state), else a new record that replaces it once confirmed.
+    /// §18.35.5 for SP4_NONE, case by case as knfsd numbers them: (1) a new owner gets an unconfirmed
+    /// record; (2) the same verifier and principal keep the confirmed record; (3) another principal gets
+    /// CLID_INUSE while the confirmed record has sessions or state and is not a courtesy client (knfsd's
+    /// client_has_state), else a new record that replaces it once confirmed; (5) a new verifier (the client
+    /// rebooted) gets a new unconfirmed record, the confirmed one goes when it is confirmed; an earlier
+    /// unconfirmed record of the owner is always replaced. With UPD_CONFIRMED_REC_A: (7) NOENT without a
+    /// confirmed record, (9) PERM for another principal, (8) NOT_SAME for another verifier, (6) else the
+    /// confirmed record. A new record beyond <see cref="Nfs4Options.MaxClients"/> takes the place of the
+    /// longest silent courtesy client, else it is DELAY (RFC 8881 lists no RESOURCE for EXCHANGE_ID; knfsd
+    /// answers its allocation failures with DELAY too, and leases free room).
     /// </summary>
     public Nfs4Status ExchangeId(byte[] ownerId, string ownerKey, ulong verifier, bool update, Principal principal, out ExchangeIdResult result)
     {
@@ -169,7 +181,8 @@ internal sealed partial class Nfs4State : IDisposable
                 if (confirmed.Verifier != verifier) return Nfs4Status.NotSame;
                 client = confirmed;
             }
-            else if (confirmed is not null && confirmed.Principal != principal && (confirmed.Sessions.Count > 0 || confirmed.States.Count > 0))
+            else if (confirmed is not null && confirmed.Principal != principal && !confirmed.Courtesy
+                && (confirmed.Sessions.Count > 0 || confirmed.States.Count > 0))
             {
                 return Nfs4Status.ClidInUse;
             }
@@ -186,6 +199,7 @@ internal sealed partial class Nfs4State : IDisposable
                         if (!old.Confirmed) RemoveClient(old);
                     }
                 }
+                if (_clients.Count >= _options.MaxClients && !DropOldestCourtesyClient()) return Nfs4Status.Delay;
                 client = new ClientRecord { Id = NewClientId(), OwnerId = ownerId, OwnerKey = ownerKey, Verifier = verifier, Principal = principal };
                 _clients[client.Id] = client;
                 if (!_byOwner.TryGetValue(ownerKey, out records)) _byOwner[ownerKey] = records = [];
@@ -261,26 +275,98 @@ internal sealed partial class Nfs4State : IDisposable
     }
 
     /// <summary>
-    /// Clients that stopped renewing (no SEQUENCE for a lease period and a half) lose everything,
-    /// all in one pass under the lock; the owners file is rewritten once, later, by its writer.
+    /// One pass over the clients, all under the lock (the owners file is rewritten once, later, by its
+    /// writer). An unconfirmed record goes after a lease. A confirmed client that stopped renewing (no
+    /// SEQUENCE for a lease period and a half) becomes a courtesy client if it holds opens or locks: it
+    /// keeps them until another client's request conflicts (<see cref="ExpireOnConflict"/>), for at most
+    /// a day, and at most <see cref="Nfs4Options.MaxCourtesyClients"/> of them (the longest silent go
+    /// first). One without state, or beyond those bounds, loses everything.
     /// </summary>
     private void ExpireLeases()
     {
         long now = Environment.TickCount64;
+        long lease = LeaseSeconds * 1000L;
         long limit = LeaseSeconds * 1500L;
         List<ulong>? expired = null;
+        List<ulong>? courtesy = null;
         lock (_lock)
         {
             if (_graceEnds != 0 && now >= _graceEnds) EndGrace();
+            List<ClientRecord>? kept = null;
             foreach (ClientRecord c in _clients.Values)
             {
-                if (c.Busy == 0 && now - c.LastRenewed > limit) (expired ??= []).Add(c.Id);
+                if (c.Busy != 0) continue;
+                long silent = now - c.LastRenewed;
+                if (!c.Confirmed ? silent > lease : silent > limit && (c.States.Count == 0 || silent > CourtesyLimitMs))
+                {
+                    (expired ??= []).Add(c.Id);
+                }
+                else if (c.Confirmed && silent > limit)
+                {
+                    (kept ??= []).Add(c);
+                }
             }
-            if (expired is null) return;
+            if (kept is not null)
+            {
+                // The longest silent beyond the cap lose their state now.
+                kept.Sort((x, y) => x.LastRenewed.CompareTo(y.LastRenewed));
+                int excess = kept.Count - _options.MaxCourtesyClients;
+                for (int i = 0; i < kept.Count; i++)
+                {
+                    ClientRecord c = kept[i];
+                    if (i < excess) (expired ??= []).Add(c.Id);
+                    else if (!c.Courtesy)
+                    {
+                        c.Courtesy = true;
+                        (courtesy ??= []).Add(c.Id);
+                    }
+                }
+            }
             // As knfsd: an expired client has nothing to reclaim after a restart.
-            foreach (ulong id in expired) DestroyClientLocked(_clients[id]);
+            if (expired is not null)
+            {
+                foreach (ulong id in expired) DestroyClientLocked(_clients[id]);
+            }
         }
-        foreach (ulong id in expired) Nfs4Log.LeaseExpired(_logger, id);
+        if (courtesy is not null) foreach (ulong id in courtesy) Nfs4Log.CourtesyClient(_logger, id);
+        if (expired is not null) foreach (ulong id in expired) Nfs4Log.LeaseExpired(_logger, id);
+    }
+
+    /// <summary>How long a courtesy client keeps its state at most (knfsd: NFSD_COURTESY_CLIENT_TIMEOUT, a day).</summary>
+    private const long CourtesyLimitMs = 24 * 3600 * 1000L;
+
+    /// <summary>A request of the client renews its lease; a courtesy client is an ordinary one again.</summary>
+    private static void Renew(ClientRecord client)
+    {
+        client.LastRenewed = Environment.TickCount64;
+        client.Courtesy = false;
+    }
+
+    /// <summary>
+    /// Another client's request conflicts with state of a courtesy client: that client is expired, whole,
+    /// as knfsd does (not only the conflicting open or lock), and the request goes on. False when
+    /// <paramref name="holder"/> is not a courtesy client (the conflict stands).
+    /// </summary>
+    private bool ExpireOnConflict(ClientRecord holder, ClientRecord requester)
+    {
+        if (!holder.Courtesy || holder == requester) return false;
+        DestroyClientLocked(holder);
+        Nfs4Log.CourtesyConflict(_logger, holder.Id);
+        return true;
+    }
+
+    /// <summary>Makes room for a new client record: the longest silent courtesy client goes. False when there is none.</summary>
+    private bool DropOldestCourtesyClient()
+    {
+        ClientRecord? oldest = null;
+        foreach (ClientRecord c in _clients.Values)
+        {
+            if (c.Courtesy && (oldest is null || c.LastRenewed < oldest.LastRenewed)) oldest = c;
+        }
+        if (oldest is null) return false;
+        DestroyClientLocked(oldest);
+        Nfs4Log.LeaseExpired(_logger, oldest.Id);
+        return true;
     }
 
     // ---- sessions (RFC 8881 §18.36, §18.37, §18.46) ----------------------------------------
@@ -301,6 +387,12 @@ internal sealed partial class Nfs4State : IDisposable
         lock (_lock)
         {
             if (!_clients.TryGetValue(request.ClientId, out ClientRecord? client)) return Nfs4Status.StaleClientId;
+            // An unconfirmed record lives one lease (§18.35.4), whether or not the reaper got to it yet.
+            if (!client.Confirmed && Environment.TickCount64 - client.LastRenewed > LeaseSeconds * 1000L)
+            {
+                RemoveClient(client);
+                return Nfs4Status.StaleClientId;
+            }
             if (client.Principal != principal) return Nfs4Status.ClidInUse;
             if (request.Sequence == client.CreateSessionSeq && (client.CreateSessionReply is not null || client.CreateSessionStatus != Nfs4Status.Ok))
             {
@@ -392,13 +484,17 @@ internal sealed partial class Nfs4State : IDisposable
         session.Reserved = 0;
     }
 
-    /// <summary>BIND_CONN_TO_SESSION: the session exists; its client's lease is renewed.</summary>
-    public Nfs4Status BindConnection(SessionId id)
+    /// <summary>
+    /// BIND_CONN_TO_SESSION: the session exists and the caller is its client's principal (WRONG_CRED else,
+    /// as DESTROY_SESSION: §2.10.8.3 binds the client's state to its principal); the lease is renewed.
+    /// </summary>
+    public Nfs4Status BindConnection(SessionId id, Principal principal)
     {
         lock (_lock)
         {
             if (!_sessions.TryGetValue(id, out Session? session)) return Nfs4Status.BadSession;
-            session.Client.LastRenewed = Environment.TickCount64;
+            if (session.Client.Principal != principal) return Nfs4Status.WrongCred;
+            Renew(session.Client);
             return Nfs4Status.Ok;
         }
     }
@@ -413,13 +509,15 @@ internal sealed partial class Nfs4State : IDisposable
     /// the caller's until <see cref="EndSequence"/>), equal is a retry (<paramref name="replay"/>:
     /// answer with the slot's cached reply), anything else is misordered.
     /// </summary>
-    public Nfs4Status BeginSequence(SessionId id, uint seqid, uint slotId, int opCount, out Session? session, out Slot? slot, out bool replay)
+    public Nfs4Status BeginSequence(SessionId id, uint seqid, uint slotId, int opCount, int requestLength, out Session? session, out Slot? slot, out bool replay)
     {
         slot = null;
         replay = false;
         lock (_lock)
         {
             if (!_sessions.TryGetValue(id, out session)) return Nfs4Status.BadSession;
+            // §2.10.6.4: the whole call (RPC header included, record mark not) against ca_maxrequestsize, before the slot moves (as knfsd).
+            if ((uint)requestLength > session.Fore.MaxRequestSize) return Nfs4Status.ReqTooBig;
             if (slotId >= session.Slots.Length) return Nfs4Status.BadSlot;
             Slot s = session.Slots[slotId];
             if (seqid == s.Seqid)
@@ -437,7 +535,7 @@ internal sealed partial class Nfs4State : IDisposable
             s.Seqid = seqid;
             s.InUse = true;
             s.CacheLength = -1;
-            session.Client.LastRenewed = Environment.TickCount64;
+            Renew(session.Client);
             session.Client.Busy++;
             slot = s;
             return Nfs4Status.Ok;

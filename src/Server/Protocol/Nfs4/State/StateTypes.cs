@@ -40,6 +40,8 @@ internal sealed class ClientRecord
     public readonly HashSet<StateObject> States = [];
     /// <summary>Compounds of this client in progress: a busy client's lease does not expire under it.</summary>
     public int Busy;
+    /// <summary>Past its lease but kept with its state until another client's request conflicts with it (courteous server).</summary>
+    public bool Courtesy;
 }
 
 /// <summary>One slot of a session's fore channel (§2.10.6.1): the last seqid and the reply it got.</summary>

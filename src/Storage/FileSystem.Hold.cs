@@ -1,0 +1,40 @@
+using System.Collections.Concurrent;
+using DittoFs.Storage.Metadata;
+
+namespace DittoFs.Storage;
+
+// Open files that outlive their last name: POSIX keeps an unlinked file while it is open (fstat shows nlink 0).
+public sealed partial class FileSystem
+{
+    // Inodes some protocol state holds open (NFSv4 OPEN); their last unlink keeps the inode with nlink 0.
+    private readonly ConcurrentDictionary<ulong, bool> _held = new();
+
+    public void Hold(FileId file) => _held.TryAdd(file.Inode, true);
+
+    public async ValueTask ReleaseAsync(FileId file)
+    {
+        if (!_held.TryRemove(file.Inode, out _)) return;
+        try
+        {
+            long position;
+            await _mutex.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                var (status, inode) = await LoadAsync(file).ConfigureAwait(false);
+                // Still linked (or already gone): nothing to do.
+                if (status != FsStatus.Ok || inode.LinkCount != 0 || inode.Type != FileType.Regular) return;
+                position = await ApplyAsync([MetadataOp.DeleteInode(inode.Inode)]).ConfigureAwait(false);
+            }
+            finally
+            {
+                _mutex.Release();
+            }
+            await _store.WaitDurableAsync(position).ConfigureAwait(false);
+            await DeletePayloadAsync(file.Inode).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // An unreachable inode left behind: leaked space, never a wrong answer.
+        }
+    }
+}
