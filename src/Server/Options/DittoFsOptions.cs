@@ -209,6 +209,12 @@ public sealed class Nfs4Options
     /// </summary>
     [Range(64L * 1024, long.MaxValue)]
     public long MaxCachedReplyBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Hand out read delegations on OPEN to clients with a working back channel (recalled when another
+    /// client changes the file). Off: no delegations (OPEN_DELEGATE_NONE); the back channel is still probed.
+    /// </summary>
+    public bool Delegations { get; set; } = true;
 }
 
 public enum SquashMode { None, Root, All }

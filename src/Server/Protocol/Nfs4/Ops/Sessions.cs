@@ -78,8 +78,14 @@ internal sealed partial class Nfs4Program
         w.WriteInt32(0); // ca_rdma_ird<1>: none
     }
 
-    private static void SkipCallbackSecParms(ref XdrReader r)
+    /// <summary>
+    /// callback_sec_parms4&lt;&gt; (§18.36): the first AUTH_NONE or AUTH_SYS entry is what callbacks will carry
+    /// (an AUTH_SYS one as its authsys_parms bytes, the credential body); null when only RPCSEC_GSS is offered.
+    /// <paramref name="source"/> is the memory <paramref name="r"/> reads.
+    /// </summary>
+    private static CallbackSecurity? ReadCallbackSecParms(ref XdrReader r, ReadOnlyMemory<byte> source)
     {
+        CallbackSecurity? chosen = null;
         int count = r.ReadArrayLength(64);
         for (int i = 0; i < count; i++)
         {
@@ -87,14 +93,17 @@ internal sealed partial class Nfs4Program
             switch (flavor)
             {
                 case Nfs4Const.AuthNone:
+                    chosen ??= new CallbackSecurity(Nfs4Const.AuthNone, []);
                     break;
                 case Nfs4Const.AuthSys:
+                    int start = (int)r.Consumed;
                     _ = r.ReadUInt32();
                     _ = r.ReadOpaque(255);
                     _ = r.ReadUInt32();
                     _ = r.ReadUInt32();
                     int gids = r.ReadArrayLength(16);
                     for (int g = 0; g < gids; g++) _ = r.ReadUInt32();
+                    chosen ??= new CallbackSecurity(Nfs4Const.AuthSys, source[start..(int)r.Consumed].ToArray());
                     break;
                 case Nfs4Const.RpcSecGss:
                     _ = r.ReadUInt32();
@@ -106,6 +115,7 @@ internal sealed partial class Nfs4Program
                     break;
             }
         }
+        return chosen;
     }
 
     // §18.36 CREATE_SESSION: confirms the client; a retry (same sequenceid) gets the cached reply.
@@ -130,7 +140,7 @@ internal sealed partial class Nfs4Program
         ChannelAttrs fore = ReadChannelAttrs(ref r);
         ChannelAttrs back = ReadChannelAttrs(ref r);
         uint callbackProgram = r.ReadUInt32();
-        SkipCallbackSecParms(ref r);
+        CallbackSecurity? security = ReadCallbackSecParms(ref r, c.Args[c.Position..]);
         c.Consumed(r);
 
         uint maxRecord = (uint)Options.MaxRecordSize;
@@ -142,12 +152,16 @@ internal sealed partial class Nfs4Program
             fore.MaxResponseSizeCached,
             Math.Min(fore.MaxOperations, MaxOperations),
             fore.MaxRequests);
-        // We accept the back channel on this connection but never call back (no delegations).
+        // The back channel runs on this connection (§2.10.3.1) when asked for: probed with CB_NULL once the session exists.
         var backChannel = back with { HeaderPadSize = 0 };
         var request = new CreateSessionRequest(clientId, sequence, wanted, backChannel, callbackProgram);
         uint answeredFlags = flags & Nfs4Const.CreateSessionConnBackChan;
-        return state.CreateSession(request, Principal.Of(c.Call), (id, negotiated) =>
+        SessionId created = default;
+        bool made = false;
+        Nfs4Status status = state.CreateSession(request, Principal.Of(c.Call), (id, negotiated) =>
         {
+            created = id;
+            made = true;
             var buffer = new ArrayBufferWriter<byte>(128);
             var w = new XdrWriter(buffer);
             Span<byte> sid = stackalloc byte[Nfs4Const.SessionIdSize];
@@ -160,6 +174,9 @@ internal sealed partial class Nfs4Program
             w.Flush();
             return buffer.WrittenSpan.ToArray();
         }, out result, out persisted);
+        // A retry answered from the cache made no session: nothing new to bind.
+        if (made && answeredFlags != 0) state.BindBackChannel(created, c.Call.Connection, security, keepSecurity: false);
+        return status;
     }
 
     private static SessionId ReadSessionId(ref XdrReader r)
@@ -200,7 +217,7 @@ internal sealed partial class Nfs4Program
         w.WriteUInt32(slotId);
         w.WriteUInt32(highest);
         w.WriteUInt32(highest);
-        w.WriteUInt32(0); // sr_status_flags: no callback path trouble reported (we never call back)
+        w.WriteUInt32(state.SequenceFlags(session));
         w.Flush();
         return Nfs4Status.Ok;
     }
@@ -241,6 +258,8 @@ internal sealed partial class Nfs4Program
             _ => 0,
         };
         if (answer == 0) return Nfs4Status.Inval;
+        // The client (re)binds its back channel here, e.g. after CB_PATH_DOWN: callbacks now go on this connection.
+        if ((answer & Nfs4Const.CdfsBack) != 0) state.BindBackChannel(id, c.Call.Connection, null, keepSecurity: true);
         XdrWriter w = c.Begin(Nfs4Status.Ok);
         Span<byte> sid = stackalloc byte[Nfs4Const.SessionIdSize];
         id.Write(sid);
@@ -251,17 +270,15 @@ internal sealed partial class Nfs4Program
         return Nfs4Status.Ok;
     }
 
-    // §18.33 BACKCHANNEL_CTL: accepted; no callbacks are ever sent.
+    // §18.33 BACKCHANNEL_CTL: the program and security of the session's callbacks from now on.
     private Nfs4Status BackchannelCtl(Compound c)
     {
         XdrReader r = c.Reader();
         uint program = r.ReadUInt32();
-        SkipCallbackSecParms(ref r);
+        CallbackSecurity? security = ReadCallbackSecParms(ref r, c.Args[c.Position..]);
         c.Consumed(r);
-        if (c.Session is { } session)
-        {
-            state.SetCallbackProgram(session, program);
-        }
+        if (security is null) return Nfs4Status.EncrAlgUnsupp; // only RPCSEC_GSS offered: we cannot call back with it
+        state.SetCallback(c.Session!, program, security);
         return Nfs4Status.Ok;
     }
 

@@ -41,9 +41,13 @@ internal sealed partial class Nfs4State : IDisposable
     private long _cacheReserved;
     private long _graceEnds;
 
-    public Nfs4State(IOptions<DittoFsOptions> options, ILogger<Nfs4State> logger)
+    private readonly Metrics.DelegationMetrics? _metrics;
+
+    public Nfs4State(IOptions<DittoFsOptions> options, ILogger<Nfs4State> logger, Metrics.DelegationMetrics? metrics = null)
     {
         _logger = logger;
+        _metrics = metrics;
+        metrics?.ObserveHeld(() => DelegationsHeld);
         _options = options.Value.Nfs4;
         LeaseSeconds = (uint)_options.LeaseSeconds;
         // Neither 0 nor all ones: those are the special stateids' "other" bytes.
@@ -272,6 +276,7 @@ internal sealed partial class Nfs4State : IDisposable
         lock (_lock)
         {
             if (_graceEnds != 0 && now >= _graceEnds) EndGrace();
+            RevokeUnreturned(now);
             foreach (ClientRecord c in _clients.Values)
             {
                 if (c.Busy == 0 && now - c.LastRenewed > limit) (expired ??= []).Add(c.Id);
@@ -401,11 +406,6 @@ internal sealed partial class Nfs4State : IDisposable
             session.Client.LastRenewed = Environment.TickCount64;
             return Nfs4Status.Ok;
         }
-    }
-
-    public void SetCallbackProgram(Session session, uint program)
-    {
-        lock (_lock) session.CallbackProgram = program;
     }
 
     /// <summary>
