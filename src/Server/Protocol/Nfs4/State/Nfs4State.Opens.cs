@@ -290,16 +290,16 @@ internal sealed partial class Nfs4State
     {
         lock (_lock)
         {
-            Nfs4Status status = Find(stateid with { Seqid = 0 }, client, out StateObject? found);
-            if (status != Nfs4Status.Ok) return status;
-            if (found is OpenState) return Nfs4Status.LocksHeld;
-            if (found is DelegationState delegation)
+            // A revoked delegation is what FREE_STATEID is for (§8.2.4); a live one is given back with DELEGRETURN.
+            if (stateid.Boot == Boot && _states.TryGetValue(stateid.Id, out StateObject? named) && named.Client == client
+                && named is DelegationState { Revoked: true } revoked)
             {
-                // Only a revoked delegation is freed; a live one is given back with DELEGRETURN.
-                if (!delegation.Revoked) return Nfs4Status.LocksHeld;
-                RemoveState(delegation);
+                RemoveState(revoked);
                 return Nfs4Status.Ok;
             }
+            Nfs4Status status = Find(stateid with { Seqid = 0 }, client, out StateObject? found);
+            if (status != Nfs4Status.Ok) return status;
+            if (found is OpenState or DelegationState) return Nfs4Status.LocksHeld;
             var lockState = (LockState)found!;
             if (HoldsLocks(lockState)) return Nfs4Status.LocksHeld;
             RemoveState(lockState);
