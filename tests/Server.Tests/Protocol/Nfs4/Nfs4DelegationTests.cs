@@ -218,6 +218,49 @@ public sealed class Nfs4DelegationTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public void ATruncatingCreateByAnotherClientWaitsForTheDelegationBeforeTouchingTheFile()
+    {
+        using var b = new Nfs4TestClient(fixture.Server.NfsPort);
+        b.Establish(Unique("trunc-b-"));
+        string name = Unique("kept-");
+        CreateFile(b, name, "old bytes");
+        using Nfs4TestClient a = Holder(fixture.Server.NfsPort, "trunc-a-");
+        Opened held = OpenDelegated(a, "reader", name);
+        Assert.Equal(1u, held.DelegationType);
+
+        // OPEN4_CREATE UNCHECKED4 with size 0 (what O_CREAT|O_TRUNC sends) of the existing file.
+        Nfs4Status CreateTruncating() => b.Compound(4, x =>
+        {
+            b.Sequence(x);
+            Nfs4TestClient.Op(x, Nfs4Op.PutRootFh);
+            Nfs4TestClient.Lookup(x, "export");
+            x.UInt32((uint)Nfs4Op.Open);
+            x.UInt32(0);
+            x.UInt32(Write);
+            x.UInt32(0);
+            x.UInt64(b.ClientId);
+            x.Opaque("truncator"u8);
+            x.UInt32(1);                          // OPEN4_CREATE
+            x.UInt32(0);                          // UNCHECKED4
+            Nfs4OperationTests.Bitmap(x, 4);      // size
+            x.UInt32(8);
+            x.UInt64(0);
+            x.UInt32(0);                          // CLAIM_NULL
+            x.Opaque(Encoding.UTF8.GetBytes(name));
+        }).Status;
+
+        Assert.Equal(Nfs4Status.Delay, CreateTruncating());
+        a.ReceiveRecall();
+        // Nothing changed while the delegation is out: the holder still reads its bytes from the server.
+        Assert.Equal((Nfs4Status.Ok, "old bytes"), ReadWith(a, held.Handle, held.DelegationStateid));
+        Assert.Equal(Nfs4Status.Ok, DelegReturn(a, held.Handle, held.DelegationStateid));
+        Assert.Equal(Nfs4Status.Ok, CreateTruncating());
+        Assert.Equal((Nfs4Status.Ok, ""), ReadWith(a, held.Handle, Stateid4Bypass));
+    }
+
+    private static readonly byte[] Stateid4Bypass = [.. Enumerable.Repeat((byte)0xFF, 16)];
+
+    [Fact]
     public void WantFlagsAreAnsweredWithNoneExtAndAReason()
     {
         using var b = new Nfs4TestClient(fixture.Server.NfsPort);

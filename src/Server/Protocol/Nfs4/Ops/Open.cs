@@ -105,6 +105,9 @@ internal sealed partial class Nfs4Program
             if (status != Nfs4Status.Ok) return status;
             if (openType == Nfs4Const.OpenCreate && !delegated)
             {
+                // A create may truncate (or set attributes of) a file that exists: another client's delegation of it is recalled first.
+                status = await BreakDelegationsOfNameAsync(c, c.Current, name);
+                if (status != Nfs4Status.Ok) return status;
                 var request = new CreateRequest
                 {
                     Type = FileType.Regular,
