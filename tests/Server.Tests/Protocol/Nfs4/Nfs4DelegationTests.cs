@@ -261,6 +261,85 @@ public sealed class Nfs4DelegationTests(ServerFixture fixture) : IClassFixture<S
     private static readonly byte[] Stateid4Bypass = [.. Enumerable.Repeat((byte)0xFF, 16)];
 
     [Fact]
+    public void ABackChannelBoundOnAnotherConnectionCarriesTheProbeAndTheRecall()
+    {
+        using var b = new Nfs4TestClient(fixture.Server.NfsPort);
+        b.Establish(Unique("bind-b-"));
+        string name = Unique("bound-");
+        CreateFile(b, name, "x");
+
+        // a's session has no back channel; a second connection binds one (§18.34, what Linux does after CB_PATH_DOWN).
+        using var a = new Nfs4TestClient(fixture.Server.NfsPort);
+        a.Establish(Unique("bind-a-"), backChannel: false);
+        Assert.Equal(0u, Open(a, "before", name, Read).DelegationType);
+        using var back = new Nfs4TestClient(fixture.Server.NfsPort);
+        CompoundReply bound = back.Compound(1, x =>
+        {
+            x.UInt32((uint)Nfs4Op.BindConnToSession);
+            x.Raw(a.SessionId);
+            x.UInt32(3);   // CDFC4_FORE_OR_BOTH
+            x.UInt32(0);   // no RDMA
+        });
+        Assert.Equal(Nfs4Status.Ok, bound.Status);
+        bound.Next();
+        Assert.Equal(a.SessionId, bound.Reader.Raw(16));
+        Assert.Equal(3u, bound.Reader.UInt32()); // CDFS4_BOTH
+        back.AnswerProbe();
+
+        Opened held = OpenDelegated(a, "reader", name);
+        Assert.Equal(1u, held.DelegationType);
+        Assert.Equal(Nfs4Status.Delay, Open(b, "writer", name, Write).Status);
+        Recall recall = back.ReceiveRecall();
+        Assert.Equal(held.DelegationStateid, recall.Stateid);
+        Assert.Empty(a.Rpc.Calls);
+        Assert.Equal(Nfs4Status.Ok, DelegReturn(a, held.Handle, held.DelegationStateid));
+        Assert.Equal(Nfs4Status.Ok, Open(b, "writer", name, Write).Status);
+    }
+
+    [Fact]
+    public void BackchannelCtlSetsTheProgramAndAnAuthSysCredentialForCallbacks()
+    {
+        using Nfs4TestClient a = Holder(fixture.Server.NfsPort, "ctl-a-");
+        CompoundReply ctl = a.Compound(2, x =>
+        {
+            a.Sequence(x);
+            x.UInt32((uint)Nfs4Op.BackchannelCtl);
+            x.UInt32(0x40000123);
+            x.UInt32(1);              // one callback_sec_parms4: AUTH_SYS
+            x.UInt32(1);
+            x.UInt32(77);             // stamp
+            x.String("cbhost");
+            x.UInt32(7);              // uid
+            x.UInt32(8);              // gid
+            x.UInt32(0);              // no gids
+        });
+        Assert.Equal(Nfs4Status.Ok, ctl.Status);
+
+        // The back channel is probed again with what was set: the program, and the authsys_parms as the credential.
+        Callback probe = a.ReceiveCallback();
+        Assert.Equal((0x40000123u, 1u, 0u, 1u), (probe.Program, probe.Version, probe.Procedure, probe.Flavor));
+        var credential = new XdrReaderBox(probe.Credential);
+        Assert.Equal(77u, credential.UInt32());
+        Assert.Equal("cbhost", credential.String());
+        Assert.Equal((7u, 8u, 0u), (credential.UInt32(), credential.UInt32(), credential.UInt32()));
+        a.ReplyToCallback(probe.Xid);
+
+        // Only RPCSEC_GSS offered: we cannot call back with it (knfsd answers the same).
+        CompoundReply gss = a.Compound(2, x =>
+        {
+            a.Sequence(x);
+            x.UInt32((uint)Nfs4Op.BackchannelCtl);
+            x.UInt32(0x40000123);
+            x.UInt32(1);
+            x.UInt32(6);              // RPCSEC_GSS
+            x.UInt32(1);              // gcbp_service
+            x.Opaque([1]);
+            x.Opaque([2]);
+        });
+        Assert.Equal(Nfs4Status.EncrAlgUnsupp, gss.Status);
+    }
+
+    [Fact]
     public void WantFlagsAreAnsweredWithNoneExtAndAReason()
     {
         using var b = new Nfs4TestClient(fixture.Server.NfsPort);

@@ -175,10 +175,10 @@ public sealed class Nfs4TestClient : IDisposable
         uint version = r.UInt32();
         uint procedure = r.UInt32();
         uint flavor = r.UInt32();
-        _ = r.Opaque();
+        byte[] credential = r.Opaque();
         _ = r.UInt32();
         _ = r.Opaque();
-        return new Callback(xid, program, version, procedure, flavor, r);
+        return new Callback(xid, program, version, procedure, flavor, credential, r);
     }
 
     /// <summary>Answers a callback: SUCCESS with these results (none for CB_NULL).</summary>
@@ -252,7 +252,7 @@ public sealed class Nfs4TestClient : IDisposable
 }
 
 /// <summary>A CALL from the server: header fields and a reader at its arguments.</summary>
-public sealed record Callback(uint Xid, uint Program, uint Version, uint Procedure, uint Flavor, XdrReaderBox Args);
+public sealed record Callback(uint Xid, uint Program, uint Version, uint Procedure, uint Flavor, byte[] Credential, XdrReaderBox Args);
 
 /// <summary>What a CB_SEQUENCE + CB_RECALL carried.</summary>
 public sealed record Recall(byte[] SessionId, uint Sequence, byte[] Stateid, bool Truncate, byte[] Fh);

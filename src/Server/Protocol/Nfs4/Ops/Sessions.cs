@@ -175,7 +175,7 @@ internal sealed partial class Nfs4Program
             return buffer.WrittenSpan.ToArray();
         }, out result, out persisted);
         // A retry answered from the cache made no session: nothing new to bind.
-        if (made && answeredFlags != 0) state.BindBackChannel(created, c.Call.Connection, security, keepSecurity: false);
+        if (made) state.BindBackChannel(created, answeredFlags != 0 ? c.Call.Connection : null, security, keepSecurity: false);
         return status;
     }
 

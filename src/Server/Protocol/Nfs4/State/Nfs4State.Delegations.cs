@@ -29,15 +29,17 @@ internal sealed partial class Nfs4State
     /// <summary>
     /// The session's back channel now runs on <paramref name="connection"/> (CREATE_SESSION with CONN_BACK_CHAN,
     /// BIND_CONN_TO_SESSION for the back channel) with this security; a CB_NULL probe decides whether it is up.
+    /// Without a connection (CREATE_SESSION without CONN_BACK_CHAN) only the security is kept, for a later bind.
     /// </summary>
-    public void BindBackChannel(SessionId id, IRpcConnection connection, CallbackSecurity? security, bool keepSecurity)
+    public void BindBackChannel(SessionId id, IRpcConnection? connection, CallbackSecurity? security, bool keepSecurity)
     {
         Session? session;
         lock (_lock)
         {
             if (!_sessions.TryGetValue(id, out session)) return;
-            session.BackConnection = connection;
             if (!keepSecurity) session.CallbackSecurity = security;
+            if (connection is null) return;
+            session.BackConnection = connection;
             session.BackState = BackChannelState.Probing;
         }
         _ = ProbeAsync(session);
