@@ -435,6 +435,47 @@ public sealed class Nfs4DelegationTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task ARecallThatGotNoAnswerIsSentAgainOnANewlyBoundBackChannel()
+    {
+        using var server = new ServerProcess(settings: new Dictionary<string, string> { ["DittoFs:Nfs4:LeaseSeconds"] = "10" });
+        server.Start();
+        using var b = new Nfs4TestClient(server.NfsPort);
+        b.Establish(Unique("rebind-b-"));
+        string name = Unique("rebound-");
+        CreateFile(b, name, "x");
+        using Nfs4TestClient a = Holder(server.NfsPort, "rebind-a-");
+        Opened held = OpenDelegated(a, "reader", name);
+        Assert.Equal(1u, held.DelegationType);
+
+        Assert.Equal(Nfs4Status.Delay, Open(b, "writer", name, Write).Status);
+        a.ReceiveRecall(answer: false);
+        // The unanswered callback times out (half a lease): SEQUENCE then reports the back channel down.
+        DateTime until = DateTime.UtcNow.AddSeconds(20);
+        while ((SequenceFlags(a) & CbPathDown) == 0 && DateTime.UtcNow < until) Thread.Sleep(200);
+        Assert.Equal(CbPathDown, SequenceFlags(a) & CbPathDown);
+
+        // The client binds a new connection for its back channel, as Linux does on CB_PATH_DOWN: the recall comes again there.
+        using var back = new Nfs4TestClient(server.NfsPort);
+        CompoundReply bound = back.Compound(1, x =>
+        {
+            x.UInt32((uint)Nfs4Op.BindConnToSession);
+            x.Raw(a.SessionId);
+            x.UInt32(7);   // CDFC4_BACK_OR_BOTH
+            x.UInt32(0);
+        });
+        Assert.Equal(Nfs4Status.Ok, bound.Status);
+        back.AnswerProbe();
+        Recall again = back.ReceiveRecall();
+        Assert.Equal(held.DelegationStateid, again.Stateid);
+        Assert.Equal(1u, again.Sequence); // the unanswered call did not take sequenceid 1 of the slot
+        Assert.Equal(Nfs4Status.Ok, DelegReturn(a, held.Handle, held.DelegationStateid));
+        Assert.Equal(Nfs4Status.Ok, Open(b, "writer", name, Write).Status);
+        PrometheusText metrics = await PrometheusText.ScrapeAsync(server.HttpPort);
+        Assert.Equal(0, metrics.Sum("dittofs_nfs4_delegations_revoked_total"));
+        Assert.Equal(1, metrics.Sum("dittofs_nfs4_delegations_recalled_total"));
+    }
+
+    [Fact]
     public void DelegationsCanBeTurnedOff()
     {
         using var server = new ServerProcess(settings: new Dictionary<string, string> { ["DittoFs:Nfs4:Delegations"] = "false" });

@@ -71,11 +71,24 @@ internal sealed partial class Nfs4State
             Nfs4Log.CallbackFailed(_logger, ex, session.Client.Id);
             up = false;
         }
+        List<DelegationState>? undelivered = null;
         lock (_lock)
         {
             if (session.BackState == BackChannelState.Probing) session.BackState = up ? BackChannelState.Up : BackChannelState.Down;
+            if (up)
+            {
+                // Recalls that found no working back channel (or got no answer) go again now that one answers.
+                foreach (StateObject s in session.Client.States)
+                {
+                    if (s is DelegationState { RecallSent: not 0, RecallDelivered: false, Revoked: false } d) (undelivered ??= []).Add(d);
+                }
+            }
         }
         Nfs4Log.BackChannelProbed(_logger, session.Client.Id, up);
+        if (undelivered is not null)
+        {
+            foreach (DelegationState d in undelivered) _ = RecallAsync(d);
+        }
     }
 
     /// <summary>
@@ -203,11 +216,13 @@ internal sealed partial class Nfs4State
         Stateid4 stateid;
         lock (_lock)
         {
-            session = delegation.Client.Sessions.Find(s => s.BackChannelUp);
+            // An answering back channel, else one being probed (a rebind right now): a recall not sent waits a whole lease.
+            session = delegation.Client.Sessions.Find(s => s.BackChannelUp)
+                ?? delegation.Client.Sessions.Find(s => s.BackState == BackChannelState.Probing && s.BackConnection is { IsClosed: false });
             stateid = ToStateid(delegation);
         }
         Nfs4Log.Recalling(_logger, delegation.Client.Id, delegation.File.Inode);
-        // Without a back channel there is nobody to ask: the delegation is revoked when the lease runs out.
+        // No back channel to ask now: sent again once one answers a probe, else revoked when the lease runs out.
         if (session is null) return;
         CallbackOutcome outcome;
         try
@@ -219,11 +234,12 @@ internal sealed partial class Nfs4State
             Nfs4Log.CallbackFailed(_logger, ex, delegation.Client.Id);
             outcome = default;
         }
-        if (outcome.Answered) return;
-        // No answer: the client learns of it through SEQUENCE (CB_PATH_DOWN) and may bind a new back channel.
+        // No answer: the client learns of it through SEQUENCE (CB_PATH_DOWN) and may bind a new back channel,
+        // whose successful probe sends the recall again.
         lock (_lock)
         {
-            if (session.BackState == BackChannelState.Up) session.BackState = BackChannelState.Down;
+            if (outcome.Answered) delegation.RecallDelivered = true;
+            else if (session.BackState == BackChannelState.Up) session.BackState = BackChannelState.Down;
         }
     }
 

@@ -132,6 +132,8 @@ internal sealed class DelegationState : StateObject
 {
     /// <summary>When CB_RECALL was started (Environment.TickCount64); 0 = not recalled.</summary>
     public long RecallSent;
+    /// <summary>The client answered the CB_RECALL (else it is sent again once a back channel of the client answers a probe).</summary>
+    public bool RecallDelivered;
     public bool Revoked;
     public override StateKind Kind => StateKind.Delegation;
 }
