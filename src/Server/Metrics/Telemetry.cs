@@ -16,10 +16,11 @@ internal static class Telemetry
         services.AddSingleton<RpcMetrics>();
         services.AddSingleton<NfsMetrics>();
         services.AddSingleton<StorageMetrics>();
+        services.AddSingleton<DelegationMetrics>();
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("dittofs"))
             .WithMetrics(metrics => metrics
-            .AddMeter(RpcMetrics.MeterName, NfsMetrics.MeterName, StorageMetrics.MeterName)
+            .AddMeter(RpcMetrics.MeterName, NfsMetrics.MeterName, StorageMetrics.MeterName, DelegationMetrics.MeterName)
             .AddRuntimeInstrumentation()
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         return services;
@@ -35,6 +36,7 @@ internal static class Telemetry
         app.Services.GetRequiredService<MeterProvider>();
         app.Services.GetRequiredService<RpcMetrics>().Prime();
         app.Services.GetRequiredService<StorageMetrics>().Prime();
+        app.Services.GetRequiredService<DelegationMetrics>().Prime();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }

@@ -167,4 +167,19 @@ internal interface IRpcConnection
     int LocalPort { get; }
 
     string ConnectionId { get; }
+
+    /// <summary>True once the connection is closed (a back channel on it is gone).</summary>
+    bool IsClosed => true;
+
+    /// <summary>
+    /// Sends an RPC CALL on this connection (an NFSv4.1 back channel, RFC 8881 §2.10.3.1) and waits
+    /// for the REPLY with its xid: the reply record, or null when the connection closed or no reply
+    /// came within <paramref name="timeout"/>. The first word of <paramref name="call"/> (the xid) is
+    /// set here; the buffer is the connection's from then on.
+    /// </summary>
+    Task<byte[]?> CallAsync(ReplyBuffer call, TimeSpan timeout)
+    {
+        ReplyBuffer.Return(call);
+        return Task.FromResult<byte[]?>(null);
+    }
 }

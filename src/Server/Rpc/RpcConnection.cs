@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
@@ -42,6 +44,11 @@ internal sealed class RpcConnection : IRpcConnection
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _replyEstimate = MinReplyEstimate;
     private int _aborted;
+    private int _closed;
+
+    // Calls this server sent on the connection (NFSv4.1 back channel), by xid, until their reply comes.
+    private readonly ConcurrentDictionary<uint, TaskCompletionSource<byte[]?>> _callbacks = new();
+    private int _nextXid = Random.Shared.Next();
 
     // Deadline clocks (Environment.TickCount64 ms; 0 = not running), read by the watchdog.
     private long _recordStarted;
@@ -65,6 +72,35 @@ internal sealed class RpcConnection : IRpcConnection
     public int LocalPort { get; }
 
     public string ConnectionId => _context.ConnectionId;
+
+    public bool IsClosed => Volatile.Read(ref _closed) != 0 || _abort.IsCancellationRequested;
+
+    public async Task<byte[]?> CallAsync(ReplyBuffer call, TimeSpan timeout)
+    {
+        uint xid = unchecked((uint)Interlocked.Increment(ref _nextXid));
+        BinaryPrimitives.WriteUInt32BigEndian(call.WrittenBody, xid);
+        var pending = new TaskCompletionSource<byte[]?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _callbacks[xid] = pending;
+        try
+        {
+            if (IsClosed)
+            {
+                ReplyBuffer.Return(call);
+                return null;
+            }
+            // Not awaited: a stuck socket must not hold the caller past its timeout (the watchdog closes such a connection).
+            _ = SendAsync(call, _abort.Token).AsTask();
+            return await pending.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+        finally
+        {
+            _callbacks.TryRemove(xid, out _);
+        }
+    }
 
     /// <summary>Reply bytes charged to this connection now (queued and expected).</summary>
     public long ReplyBytes => _replies.Used;
@@ -118,6 +154,8 @@ internal sealed class RpcConnection : IRpcConnection
         }
         finally
         {
+            Volatile.Write(ref _closed, 1);
+            foreach (TaskCompletionSource<byte[]?> pending in _callbacks.Values) pending.TrySetResult(null);
             Volatile.Write(ref _recordStarted, 0);
             // Let calls in flight finish (their replies are dropped if the peer is gone) before Kestrel disposes the transport.
             if (Interlocked.Decrement(ref _inFlight) != 0) await _drained.Task;
@@ -168,7 +206,11 @@ internal sealed class RpcConnection : IRpcConnection
                 RpcLog.ConnectionRejected(_logger, ConnectionId, "unreadable RPC header");
                 return false;
             case HeaderParse.Reply:
-                // Replies only come on NFSv4.1 back channels; ignore them here.
+                // A reply to a call we sent on this connection's back channel; one we did not send (or gave up on) is dropped.
+                if (_callbacks.TryRemove(header.Xid, out TaskCompletionSource<byte[]?>? waiting))
+                {
+                    waiting.TrySetResult(record.AsSpan(0, length).ToArray());
+                }
                 BufferPool.Return(record);
                 return true;
             case HeaderParse.RpcVersionMismatch:

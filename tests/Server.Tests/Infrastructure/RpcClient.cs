@@ -95,7 +95,35 @@ public sealed class RpcClient : IDisposable
 
     public void SendRaw(ReadOnlySpan<byte> bytes) => _stream.Write(bytes);
 
+    /// <summary>
+    /// The next REPLY record. CALLs the server sends on this connection (an NFSv4.1 back channel) are put
+    /// aside in <see cref="Calls"/> (a client that does not answer them is one whose back channel is down).
+    /// </summary>
     public byte[] ReceiveRecord()
+    {
+        while (true)
+        {
+            byte[] record = ReceiveAnyRecord();
+            if (!IsCall(record)) return record;
+            Calls.Enqueue(record);
+        }
+    }
+
+    /// <summary>CALL records the server sent on this connection, oldest first, not yet taken.</summary>
+    public Queue<byte[]> Calls { get; } = new();
+
+    /// <summary>The next CALL from the server (one put aside, or the next record, which must be one).</summary>
+    public byte[] ReceiveCall()
+    {
+        if (Calls.TryDequeue(out byte[]? call)) return call;
+        byte[] record = ReceiveAnyRecord();
+        if (!IsCall(record)) throw new InvalidOperationException("expected a CALL from the server, got a reply");
+        return record;
+    }
+
+    private static bool IsCall(byte[] record) => record.Length >= 8 && BinaryPrimitives.ReadUInt32BigEndian(record.AsSpan(4)) == 0;
+
+    public byte[] ReceiveAnyRecord()
     {
         var record = new List<byte>();
         while (true)

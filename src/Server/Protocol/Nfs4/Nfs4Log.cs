@@ -28,4 +28,17 @@ internal static partial class Nfs4Log
 
     [LoggerMessage(4004, LogLevel.Warning, "cannot write the NFSv4 client list")]
     public static partial void OwnersFileFailed(ILogger logger, Exception ex);
+
+    // 4040-4049: back channel and delegations.
+    [LoggerMessage(4040, LogLevel.Debug, "NFSv4 client {ClientId:x} back channel probe: {Up}")]
+    public static partial void BackChannelProbed(ILogger logger, ulong clientId, bool up);
+
+    [LoggerMessage(4041, LogLevel.Warning, "NFSv4 callback to client {ClientId:x} failed")]
+    public static partial void CallbackFailed(ILogger logger, Exception ex, ulong clientId);
+
+    [LoggerMessage(4042, LogLevel.Debug, "NFSv4 recalling the delegation of client {ClientId:x} on inode {Inode}")]
+    public static partial void Recalling(ILogger logger, ulong clientId, ulong inode);
+
+    [LoggerMessage(4043, LogLevel.Information, "NFSv4 delegation of client {ClientId:x} on inode {Inode} revoked: not returned within a lease")]
+    public static partial void DelegationRevoked(ILogger logger, ulong clientId, ulong inode);
 }

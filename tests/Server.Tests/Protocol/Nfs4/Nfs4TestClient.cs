@@ -139,7 +139,7 @@ public sealed class Nfs4TestClient : IDisposable
     };
 
     /// <summary>EXCHANGE_ID then CREATE_SESSION; afterwards <see cref="Sequence"/> can start compounds.</summary>
-    public void Establish(string owner, uint maxOps = 16, uint slots = 4, ulong verifier = 1)
+    public void Establish(string owner, uint maxOps = 16, uint slots = 4, ulong verifier = 1, bool backChannel = true)
     {
         CompoundReply ex = Compound(1, b => ExchangeIdArgs(b, owner, verifier));
         Assert.Equal(Nfs4Status.Ok, ex.Status);
@@ -149,21 +149,21 @@ public sealed class Nfs4TestClient : IDisposable
         uint seq = exchanged.SequenceId;
         CreateSessionSeq = seq;
 
-        CompoundReply cs = Compound(1, b => CreateSessionArgs(b, ClientId, seq, maxOps, slots));
+        CompoundReply cs = Compound(1, b => CreateSessionArgs(b, ClientId, seq, maxOps, slots, backChannel: backChannel));
         Assert.Equal(Nfs4Status.Ok, cs.Status);
         Assert.Equal(((uint)Nfs4Op.CreateSession, Nfs4Status.Ok), cs.Next());
         SessionId = Bytes(cs.Reader.Decode<CreateSession4ResOk>().SessionId);
         Array.Clear(SlotSeq);
     }
 
-    public static void CreateSessionArgs(XdrWriterBox b, ulong clientId, uint seq, uint maxOps = 16, uint slots = 4, uint cached = 8192)
+    public static void CreateSessionArgs(XdrWriterBox b, ulong clientId, uint seq, uint maxOps = 16, uint slots = 4, uint cached = 8192, bool backChannel = true)
     {
         b.UInt32((uint)Nfs4Op.CreateSession);
         b.Write(new CreateSession4Args
         {
             ClientId = clientId,
             Sequence = seq,
-            Flags = Nfs4Const.CreateSessionConnBackChan,
+            Flags = backChannel ? Nfs4Const.CreateSessionConnBackChan : 0,
             ForeChanAttrs = Channel(maxOps, slots, cached),
             BackChanAttrs = Channel(2, 1),
             CbProgram = 0x40000000,
@@ -199,5 +199,96 @@ public sealed class Nfs4TestClient : IDisposable
         b.Write(new PutFh4Args { Object = new NfsFh4 { Data = handle } });
     }
 
+    /// <summary>The next CALL the server sent on this connection's back channel, its header read.</summary>
+    public Callback ReceiveCallback()
+    {
+        byte[] record = Rpc.ReceiveCall();
+        var r = new XdrReaderBox(record);
+        uint xid = r.UInt32();
+        Assert.Equal(0u, r.UInt32()); // CALL
+        Assert.Equal(2u, r.UInt32());
+        uint program = r.UInt32();
+        uint version = r.UInt32();
+        uint procedure = r.UInt32();
+        uint flavor = r.UInt32();
+        byte[] credential = r.Opaque();
+        _ = r.UInt32();
+        _ = r.Opaque();
+        return new Callback(xid, program, version, procedure, flavor, credential, r);
+    }
+
+    /// <summary>Answers a callback: SUCCESS with these results (none for CB_NULL).</summary>
+    public void ReplyToCallback(uint xid, Action<XdrWriterBox>? results = null)
+    {
+        var b = new XdrWriterBox();
+        b.UInt32(xid);
+        b.UInt32(1); // REPLY
+        b.UInt32(0); // MSG_ACCEPTED
+        b.UInt32(0); // verifier AUTH_NONE
+        b.UInt32(0);
+        b.UInt32(0); // SUCCESS
+        results?.Invoke(b);
+        Rpc.SendRecord(b.Bytes);
+    }
+
+    /// <summary>Answers the CB_NULL probe the server sends after CREATE_SESSION with a back channel.</summary>
+    public void AnswerProbe()
+    {
+        Callback probe = ReceiveCallback();
+        Assert.Equal(0x40000000u, probe.Program);
+        Assert.Equal(0u, probe.Procedure);
+        ReplyToCallback(probe.Xid);
+    }
+
+    /// <summary>
+    /// Reads a CB_COMPOUND of CB_SEQUENCE + CB_RECALL and (when <paramref name="answer"/>) answers both with NFS4_OK.
+    /// </summary>
+    public Recall ReceiveRecall(bool answer = true)
+    {
+        Callback cb = ReceiveCallback();
+        Assert.Equal(1u, cb.Procedure);
+        XdrReaderBox r = cb.Args;
+        _ = r.Opaque();                 // tag
+        Assert.Equal(1u, r.UInt32());   // minorversion
+        _ = r.UInt32();                 // callback_ident
+        Assert.Equal(2u, r.UInt32());
+        Assert.Equal(11u, r.UInt32());  // CB_SEQUENCE
+        byte[] session = r.Raw(16);
+        uint sequence = r.UInt32();
+        uint slot = r.UInt32();
+        _ = r.UInt32();
+        _ = r.Bool();
+        Assert.Equal(0u, r.UInt32());   // referring call lists
+        Assert.Equal(4u, r.UInt32());   // CB_RECALL
+        byte[] stateid = r.Raw(16);
+        bool truncate = r.Bool();
+        byte[] fh = r.Opaque();
+        if (answer)
+        {
+            ReplyToCallback(cb.Xid, b =>
+            {
+                b.UInt32(0);
+                b.Opaque([]);
+                b.UInt32(2);
+                b.UInt32(11);
+                b.UInt32(0);
+                b.Raw(session);
+                b.UInt32(sequence);
+                b.UInt32(slot);
+                b.UInt32(0);
+                b.UInt32(0);
+                b.UInt32(4);
+                b.UInt32(0);
+            });
+        }
+        return new Recall(session, sequence, stateid, truncate, fh);
+    }
+
     public void Dispose() => _rpc?.Dispose();
 }
+
+/// <summary>A CALL from the server: header fields and a reader at its arguments.</summary>
+public sealed record Callback(uint Xid, uint Program, uint Version, uint Procedure, uint Flavor, byte[] Credential, XdrReaderBox Args);
+
+/// <summary>What a CB_SEQUENCE + CB_RECALL carried.</summary>
+public sealed record Recall(byte[] SessionId, uint Sequence, byte[] Stateid, bool Truncate, byte[] Fh);

@@ -58,6 +58,7 @@ internal sealed partial class Nfs4Program
         Nfs4Status status = ReadAttributes(c, a.ObjAttributes, out SetAttributes attributes, out Bitmap4 mask);
         if (status == Nfs4Status.Ok) status = NeedFh(c, write: true);
         if (status == Nfs4Status.Ok && attributes.Size is not null) status = CheckIoStateid(c, ref stateid, write: true);
+        if (status == Nfs4Status.Ok && !attributes.IsEmpty) status = BreakDelegations(c, c.Current);
         if (status != Nfs4Status.Ok)
         {
             WriteSetAttrResult(c, status, default);

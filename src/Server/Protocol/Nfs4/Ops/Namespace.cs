@@ -60,6 +60,7 @@ internal sealed partial class Nfs4Program
         Nfs4Status status = c.Saved.IsNone ? Nfs4Status.NoFileHandle : NeedFh(c, write: true);
         if (status == Nfs4Status.Ok && (c.Saved.Kind != FhKind.File || c.Saved.Export != c.Current.Export)) status = Nfs4Status.XDev;
         if (status == Nfs4Status.Ok) status = CheckName(name.Span);
+        if (status == Nfs4Status.Ok) status = BreakDelegations(c, c.Saved);
         if (status != Nfs4Status.Ok) return status;
         LinkResult result = await Fs.LinkAsync(c.Current.Caller, c.Saved.Id, c.Current.Id, name);
         if (result.Status != FsStatus.Ok) return Map(result.Status);
@@ -72,6 +73,7 @@ internal sealed partial class Nfs4Program
         ReadOnlyMemory<byte> name = c.Decode<Remove4Args>().Target;
         Nfs4Status status = NeedFh(c, write: true);
         if (status == Nfs4Status.Ok) status = CheckName(name.Span);
+        if (status == Nfs4Status.Ok) status = await BreakDelegationsOfNameAsync(c, c.Current, name);
         if (status != Nfs4Status.Ok) return status;
         RemoveResult result = await Fs.RemoveAsync(c.Current.Caller, c.Current.Id, name, directoryOnly: false);
         if (result.Status == FsStatus.IsDirectory) result = await Fs.RemoveAsync(c.Current.Caller, c.Current.Id, name, directoryOnly: true);
@@ -87,6 +89,8 @@ internal sealed partial class Nfs4Program
         if (status == Nfs4Status.Ok && (c.Saved.Kind != FhKind.File || c.Saved.Export != c.Current.Export)) status = Nfs4Status.XDev;
         if (status == Nfs4Status.Ok) status = CheckName(oldName.Span);
         if (status == Nfs4Status.Ok) status = CheckName(newName.Span);
+        if (status == Nfs4Status.Ok) status = await BreakDelegationsOfNameAsync(c, c.Saved, oldName);
+        if (status == Nfs4Status.Ok) status = await BreakDelegationsOfNameAsync(c, c.Current, newName);
         if (status != Nfs4Status.Ok) return status;
         RenameResult result = await Fs.RenameAsync(c.Current.Caller, c.Saved.Id, oldName, c.Current.Id, newName);
         if (result.Status != FsStatus.Ok) return Map(result.Status);

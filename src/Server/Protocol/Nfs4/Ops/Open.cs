@@ -5,7 +5,7 @@ using DittoFs.Xdr;
 
 namespace DittoFs.Server.Protocol.Nfs4;
 
-// RFC 8881 §18.16 OPEN, §18.18 OPEN_DOWNGRADE, §18.2 CLOSE, §18.6 DELEGRETURN. No delegations are handed out.
+// RFC 8881 §18.16 OPEN, §18.18 OPEN_DOWNGRADE, §18.2 CLOSE, §18.6 DELEGRETURN. Read delegations only (Nfs4State.Delegations.cs).
 internal sealed partial class Nfs4Program
 {
     // §18.16 OPEN
@@ -52,27 +52,30 @@ internal sealed partial class Nfs4Program
             Nfs4Const.ClaimDelegateCur => a.Claim.DelegateCurInfo.File,
             _ => default,
         };
+        Stateid4 delegation = claim switch
+        {
+            Nfs4Const.ClaimDelegateCur => a.Claim.DelegateCurInfo.DelegateStateid,
+            Nfs4Const.ClaimDelegCurFh => a.Claim.DelegateStateid,
+            _ => default,
+        };
         if (claim > Nfs4Const.ClaimDelegPrevFh) return Nfs4Status.Inval;
         if (status != Nfs4Status.Ok) return status;
 
         uint access = shareAccess & Nfs4Const.ShareAccessBoth;
-        if (access == 0 || (shareAccess & ~(Nfs4Const.ShareAccessBoth | Nfs4Const.ShareAccessWantMask | 0x30000u)) != 0 || shareDeny > Nfs4Const.ShareAccessBoth)
+        uint want = shareAccess & Nfs4Const.ShareAccessWantMask;
+        if (access == 0 || (shareAccess & ~(Nfs4Const.ShareAccessBoth | Nfs4Const.ShareAccessWantMask | 0x30000u)) != 0 || shareDeny > Nfs4Const.ShareAccessBoth
+            || want > Nfs4Const.ShareAccessWantCancel)
         {
             return Nfs4Status.Inval;
         }
-        switch (claim)
-        {
-            case Nfs4Const.ClaimDelegateCur or Nfs4Const.ClaimDelegCurFh:
-                return Nfs4Status.BadStateId; // we never gave a delegation
-            case Nfs4Const.ClaimDelegatePrev or Nfs4Const.ClaimDelegPrevFh:
-                return Nfs4Status.NotSupp;
-        }
+        if (claim is Nfs4Const.ClaimDelegatePrev or Nfs4Const.ClaimDelegPrevFh) return Nfs4Status.NotSupp;
+        bool delegated = claim is Nfs4Const.ClaimDelegateCur or Nfs4Const.ClaimDelegCurFh;
         ClientRecord client = c.Client!;
         if (claim == Nfs4Const.ClaimPrevious)
         {
             if (!state.MayReclaim(client)) return Nfs4Status.NoGrace;
         }
-        else if (state.InGrace)
+        else if (state.InGrace && !delegated) // a delegation's opens are claimed in grace too (§10.2.1)
         {
             return Nfs4Status.Grace;
         }
@@ -84,12 +87,15 @@ internal sealed partial class Nfs4Program
         Storage.WccData dirWcc = default;
         FileAttributes file;
         bool created = false;
-        if (claim == Nfs4Const.ClaimNull)
+        if (claim is Nfs4Const.ClaimNull or Nfs4Const.ClaimDelegateCur)
         {
             status = CheckName(name.Span);
             if (status != Nfs4Status.Ok) return status;
-            if (openType == Nfs4Const.OpenCreate)
+            if (openType == Nfs4Const.OpenCreate && !delegated)
             {
+                // A create may truncate (or set attributes of) a file that exists: another client's delegation of it is recalled first.
+                status = await BreakDelegationsOfNameAsync(c, c.Current, name);
+                if (status != Nfs4Status.Ok) return status;
                 var request = new CreateRequest
                 {
                     Type = FileType.Regular,
@@ -139,7 +145,10 @@ internal sealed partial class Nfs4Program
         }
         if ((access & Nfs4Const.ShareAccessWrite) != 0 && c.Current.Export!.ReadOnly) return Nfs4Status.RoFs;
 
-        status = state.Open(client, file.Id, owner, access, shareDeny, out Stateid4 stateid);
+        // CLAIM_DELEGATE_CUR / CLAIM_DELEG_CUR_FH: an open the client made locally under its delegation, told us while returning it.
+        if (delegated && (status = state.CheckDelegation(client, delegation, file.Id)) != Nfs4Status.Ok) return status;
+        bool mayDelegate = claim is Nfs4Const.ClaimNull or Nfs4Const.ClaimFh;
+        status = state.Open(client, file.Id, owner, access, shareDeny, want, mayDelegate, out Stateid4 stateid, out OpenDelegation granted);
         if (status != Nfs4Status.Ok) return status;
         c.Current.Id = file.Id;
         c.CurrentStateid = stateid;
@@ -153,9 +162,34 @@ internal sealed partial class Nfs4Program
         // PRESERVE_UNLINKED: an open file outlives REMOVE here (nlink 0), so the client need not rename it away.
         w.WriteUInt32(Nfs4Const.OpenResultLocktypePosix | Nfs4Const.OpenResultPreserveUnlinked);
         mask.Write(ref w);
-        w.WriteUInt32(0); // OPEN_DELEGATE_NONE
+        WriteDelegation(ref w, granted);
         w.Flush();
         return Nfs4Status.Ok;
+    }
+
+    /// <summary>
+    /// open_delegation4 (§18.16.2): NONE; READ with its stateid, recall false and an ACE that grants nothing
+    /// (the client checks access itself, with ACCESS); NONE_EXT with why_no_delegation4 and, for CONTENTION
+    /// and RESOURCE, "will not push / signal" (false).
+    /// </summary>
+    private static void WriteDelegation(ref XdrWriter w, in OpenDelegation delegation)
+    {
+        w.WriteUInt32(delegation.Type);
+        switch (delegation.Type)
+        {
+            case Nfs4Const.OpenDelegateRead:
+                delegation.Stateid.Write(ref w);
+                w.WriteBool(false);  // recall
+                w.WriteUInt32(0);    // nfsace4: ACE4_ACCESS_ALLOWED_ACE_TYPE
+                w.WriteUInt32(0);    //   flag
+                w.WriteUInt32(0);    //   access_mask: nothing
+                w.WriteUInt32(0);    //   who: ""
+                break;
+            case Nfs4Const.OpenDelegateNoneExt:
+                w.WriteUInt32(delegation.Why);
+                if (delegation.Why is Nfs4Const.Wnd4Contention or Nfs4Const.Wnd4Resource) w.WriteBool(false);
+                break;
+        }
     }
 
     /// <summary>A stateid argument with "current" resolved (§16.2.3.1.2); BAD_STATEID for none or a special one.</summary>
@@ -195,14 +229,14 @@ internal sealed partial class Nfs4Program
         return c.ReplyWithCurrentStateid(result);
     }
 
-    // §18.6 DELEGRETURN: no delegation was ever handed out.
+    // §18.6 DELEGRETURN: the delegation of the current file goes; a conflicting request waiting for it goes through on its retry.
     private Nfs4Status DelegReturn(Compound c)
     {
         Stateid4 stateid = c.Decode<DelegReturn4Args>().DelegStateid;
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
         if (status == Nfs4Status.Ok) status = Resolve(c, ref stateid);
-        if (status == Nfs4Status.Ok) status = state.Check(c.Client!, stateid);
-        return status == Nfs4Status.Ok ? Nfs4Status.BadStateId : status;
+        if (status == Nfs4Status.Ok) status = state.ReturnDelegation(c.Client!, stateid, c.Current.Id);
+        return status;
     }
 }

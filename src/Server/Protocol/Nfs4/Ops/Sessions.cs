@@ -38,6 +38,25 @@ internal sealed partial class Nfs4Program
         });
     }
 
+    /// <summary>
+    /// callback_sec_parms4&lt;&gt; (§18.36): the first AUTH_NONE or AUTH_SYS entry is what callbacks will carry
+    /// (an AUTH_SYS one as its authsys_parms bytes, the credential body); null when only RPCSEC_GSS is offered.
+    /// </summary>
+    private static CallbackSecurity? ChooseCallbackSecurity(CallbackSecParms4[] offered)
+    {
+        foreach (CallbackSecParms4 p in offered ?? [])
+        {
+            if (p.Flavor == Nfs4Const.AuthNone) return new CallbackSecurity(Nfs4Const.AuthNone, []);
+            if (p.Flavor != Nfs4Const.AuthSys) continue;
+            var body = new ArrayBufferWriter<byte>(64);
+            var w = new XdrWriter(body);
+            p.SysCred.Encode(ref w);
+            w.Flush();
+            return new CallbackSecurity(Nfs4Const.AuthSys, body.WrittenSpan.ToArray());
+        }
+        return null;
+    }
+
     // §18.36 CREATE_SESSION: confirms the client; a retry (same sequenceid) gets the cached reply.
     private async ValueTask<Nfs4Status> CreateSessionAsync(Compound c)
     {
@@ -56,6 +75,7 @@ internal sealed partial class Nfs4Program
         CreateSession4Args a = c.Decode<CreateSession4Args>();
         (ulong clientId, uint sequence, uint flags, uint callbackProgram) = (a.ClientId, a.Sequence, a.Flags, a.CbProgram);
         (ChannelAttrs fore, ChannelAttrs back) = (a.ForeChanAttrs.ToState(), a.BackChanAttrs.ToState());
+        CallbackSecurity? security = ChooseCallbackSecurity(a.SecParms);
         result = null;
         persisted = Task.CompletedTask;
 
@@ -75,12 +95,16 @@ internal sealed partial class Nfs4Program
             Math.Min(fore.MaxResponseSizeCached, maxResponse),
             Math.Min(fore.MaxOperations, MaxOperations),
             fore.MaxRequests);
-        // We accept the back channel on this connection but never call back (no delegations).
+        // The back channel runs on this connection (§2.10.3.1) when asked for: probed with CB_NULL once the session exists.
         var backChannel = back with { HeaderPadSize = 0 };
         var request = new CreateSessionRequest(clientId, sequence, wanted, backChannel, callbackProgram);
         uint answeredFlags = flags & Nfs4Const.CreateSessionConnBackChan;
-        return state.CreateSession(request, Principal.Of(c.Call), (id, negotiated) =>
+        SessionId created = default;
+        bool made = false;
+        Nfs4Status status = state.CreateSession(request, Principal.Of(c.Call), (id, negotiated) =>
         {
+            created = id;
+            made = true;
             var buffer = new ArrayBufferWriter<byte>(128);
             var w = new XdrWriter(buffer);
             new CreateSession4ResOk
@@ -94,6 +118,9 @@ internal sealed partial class Nfs4Program
             w.Flush();
             return buffer.WrittenSpan.ToArray();
         }, out result, out persisted);
+        // A retry answered from the cache made no session: nothing new to bind.
+        if (made) state.BindBackChannel(created, answeredFlags != 0 ? c.Call.Connection : null, security, keepSecurity: false);
+        return status;
     }
 
     /// <summary>
@@ -129,7 +156,7 @@ internal sealed partial class Nfs4Program
             SlotId = slotId,
             HighestSlotId = highest,
             TargetHighestSlotId = highest,
-            StatusFlags = 0, // no callback path trouble reported (we never call back)
+            StatusFlags = state.SequenceFlags(session), // callback path trouble, revoked delegations
         });
     }
 
@@ -162,17 +189,18 @@ internal sealed partial class Nfs4Program
             _ => 0,
         };
         if (answer == 0) return Nfs4Status.Inval;
+        // The client (re)binds its back channel here, e.g. after CB_PATH_DOWN: callbacks now go on this connection.
+        if ((answer & Nfs4Const.CdfsBack) != 0) state.BindBackChannel(id, c.Call.Connection, null, keepSecurity: true);
         return c.ReplyOk(new BindConnToSession4ResOk { SessionId = id, Dir = answer, UseConnInRdmaMode = false });
     }
 
-    // §18.33 BACKCHANNEL_CTL: accepted; no callbacks are ever sent.
+    // §18.33 BACKCHANNEL_CTL: the program and security of the session's callbacks from now on.
     private Nfs4Status BackchannelCtl(Compound c)
     {
-        uint program = c.Decode<BackchannelCtl4Args>().CbProgram;
-        if (c.Session is { } session)
-        {
-            state.SetCallbackProgram(session, program);
-        }
+        BackchannelCtl4Args a = c.Decode<BackchannelCtl4Args>();
+        CallbackSecurity? security = ChooseCallbackSecurity(a.SecParms);
+        if (security is null) return Nfs4Status.EncrAlgUnsupp; // only RPCSEC_GSS offered: we cannot call back with it
+        state.SetCallback(c.Session!, a.CbProgram, security);
         return Nfs4Status.Ok;
     }
 

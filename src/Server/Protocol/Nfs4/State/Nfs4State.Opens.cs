@@ -32,6 +32,7 @@ internal sealed partial class Nfs4State
         if (stateid.Boot != Boot) return Nfs4Status.StaleStateId;
         if (!_states.TryGetValue(stateid.Id, out StateObject? found)) return Nfs4Status.BadStateId;
         if (found.Client != client) return Nfs4Status.BadStateId;
+        if (found is DelegationState { Revoked: true }) return Nfs4Status.DelegRevoked;
         if (stateid.Seqid != 0)
         {
             if (stateid.Seqid < found.Seqid) return Nfs4Status.OldStateId;
@@ -41,15 +42,38 @@ internal sealed partial class Nfs4State
         return Nfs4Status.Ok;
     }
 
-    /// <summary>OPEN: a new open of this owner, or its access and deny added to the owner's open (SHARE_DENIED on a conflict).</summary>
-    public Nfs4Status Open(ClientRecord client, FileId file, byte[] owner, uint access, uint deny, out Stateid4 stateid)
+    /// <summary>
+    /// OPEN: a new open of this owner, or its access and deny added to the owner's open (SHARE_DENIED on a conflict).
+    /// Opening for writing (or denying reads) while another client holds a delegation recalls it and answers DELAY;
+    /// with <paramref name="mayDelegate"/> (CLAIM_NULL, CLAIM_FH) a delegation may come with the open.
+    /// </summary>
+    public Nfs4Status Open(ClientRecord client, FileId file, byte[] owner, uint access, uint deny, uint want, bool mayDelegate,
+        out Stateid4 stateid, out OpenDelegation delegation)
+    {
+        List<DelegationState>? recalls = null;
+        try
+        {
+            lock (_lock) return OpenLocked(client, file, owner, access, deny, want, mayDelegate, out stateid, out delegation, ref recalls);
+        }
+        finally
+        {
+            SendRecalls(recalls);
+        }
+    }
+
+    private Nfs4Status OpenLocked(ClientRecord client, FileId file, byte[] owner, uint access, uint deny, uint want, bool mayDelegate,
+        out Stateid4 stateid, out OpenDelegation delegation, ref List<DelegationState>? recalls)
     {
         stateid = default;
-        lock (_lock)
+        delegation = OpenDelegation.None;
         {
             if (!_clients.ContainsKey(client.Id)) return Nfs4Status.Expired;
             OpenState? open = FindOpen(client, file, owner);
             if (ShareConflicts(file, client, open, access, deny)) return Nfs4Status.ShareDenied;
+            if (((access & Nfs4Const.ShareAccessWrite) != 0 || (deny & Nfs4Const.ShareAccessRead) != 0) && Conflicts(client, file, ref recalls))
+            {
+                return Nfs4Status.Delay;
+            }
             if (open is null)
             {
                 open = new OpenState { Id = NewStateId(), Client = client, File = file, Owner = owner, Access = access, Deny = deny };
@@ -70,6 +94,7 @@ internal sealed partial class Nfs4State
                 open.Seqid++;
             }
             stateid = ToStateid(open);
+            if (mayDelegate) delegation = Delegate(client, file, access, want);
             return Nfs4Status.Ok;
         }
     }
@@ -160,8 +185,22 @@ internal sealed partial class Nfs4State
     /// </summary>
     public Nfs4Status CheckIo(ClientRecord client, in Stateid4 stateid, FileId file, bool write)
     {
-        lock (_lock)
+        List<DelegationState>? recalls = null;
+        try
         {
+            lock (_lock) return CheckIoLocked(client, stateid, file, write, ref recalls);
+        }
+        finally
+        {
+            SendRecalls(recalls);
+        }
+    }
+
+    private Nfs4Status CheckIoLocked(ClientRecord client, in Stateid4 stateid, FileId file, bool write, ref List<DelegationState>? recalls)
+    {
+        {
+            // A write (or a size change) by another client waits until the file's delegations are returned.
+            if (write && _delegationsByFile.Count != 0 && Conflicts(client, file, ref recalls)) return Nfs4Status.Delay;
             if (stateid.IsAnonymous || stateid.IsBypass)
             {
                 if (!write && stateid.IsBypass) return Nfs4Status.Ok;
@@ -177,6 +216,8 @@ internal sealed partial class Nfs4State
             Nfs4Status status = Find(stateid, client, out StateObject? found);
             if (status != Nfs4Status.Ok) return status;
             if (found!.File != file) return Nfs4Status.BadStateId;
+            // A read delegation's stateid is good for reading (§10.2); writing needs an open for writing.
+            if (found is DelegationState) return write ? Nfs4Status.OpenMode : Nfs4Status.Ok;
             OpenState open = found as OpenState ?? ((LockState)found).Open;
             if (write && (open.Access & Nfs4Const.ShareAccessWrite) == 0) return Nfs4Status.OpenMode;
             return Nfs4Status.Ok;
@@ -257,9 +298,16 @@ internal sealed partial class Nfs4State
     {
         lock (_lock)
         {
+            // A revoked delegation is what FREE_STATEID is for (§8.2.4); a live one is given back with DELEGRETURN.
+            if (stateid.Boot == Boot && _states.TryGetValue(stateid.Id, out StateObject? named) && named.Client == client
+                && named is DelegationState { Revoked: true } revoked)
+            {
+                RemoveState(revoked);
+                return Nfs4Status.Ok;
+            }
             Nfs4Status status = Find(stateid with { Seqid = 0 }, client, out StateObject? found);
             if (status != Nfs4Status.Ok) return status;
-            if (found is OpenState) return Nfs4Status.LocksHeld;
+            if (found is OpenState or DelegationState) return Nfs4Status.LocksHeld;
             var lockState = (LockState)found!;
             if (HoldsLocks(lockState)) return Nfs4Status.LocksHeld;
             RemoveState(lockState);
@@ -303,6 +351,10 @@ internal sealed partial class Nfs4State
                         if (_storage is { } storage) _ = Task.Run(() => storage.FileSystem.ReleaseAsync(open.File).AsTask());
                     }
                 }
+                break;
+            case DelegationState delegation:
+                UnlinkDelegation(delegation);
+                if (delegation.Revoked) delegation.Client.RevokedDelegations--;
                 break;
             case LockState lockState:
                 lockState.Open.Locks.Remove(lockState);

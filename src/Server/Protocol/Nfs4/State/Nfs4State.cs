@@ -46,10 +46,14 @@ internal sealed partial class Nfs4State : IDisposable
     private long _cacheReserved;
     private long _graceEnds;
 
-    public Nfs4State(IOptions<DittoFsOptions> options, ILogger<Nfs4State> logger, StorageHost? storage = null)
+    private readonly Metrics.DelegationMetrics? _metrics;
+
+    public Nfs4State(IOptions<DittoFsOptions> options, ILogger<Nfs4State> logger, StorageHost? storage = null, Metrics.DelegationMetrics? metrics = null)
     {
         _storage = storage;
         _logger = logger;
+        _metrics = metrics;
+        metrics?.ObserveHeld(() => DelegationsHeld);
         _options = options.Value.Nfs4;
         LeaseSeconds = (uint)_options.LeaseSeconds;
         // Neither 0 nor all ones: those are the special stateids' "other" bytes.
@@ -292,6 +296,7 @@ internal sealed partial class Nfs4State : IDisposable
         lock (_lock)
         {
             if (_graceEnds != 0 && now >= _graceEnds) EndGrace();
+            RevokeUnreturned(now);
             List<ClientRecord>? kept = null;
             foreach (ClientRecord c in _clients.Values)
             {
@@ -497,11 +502,6 @@ internal sealed partial class Nfs4State : IDisposable
             Renew(session.Client);
             return Nfs4Status.Ok;
         }
-    }
-
-    public void SetCallbackProgram(Session session, uint program)
-    {
-        lock (_lock) session.CallbackProgram = program;
     }
 
     /// <summary>

@@ -42,6 +42,8 @@ internal sealed class ClientRecord
     public int Busy;
     /// <summary>Past its lease but kept with its state until another client's request conflicts with it (courteous server).</summary>
     public bool Courtesy;
+    /// <summary>Delegations revoked and not yet freed (SEQ4_STATUS_RECALLABLE_STATE_REVOKED while not 0).</summary>
+    public int RevokedDelegations;
 }
 
 /// <summary>One slot of a session's fore channel (§2.10.6.1): the last seqid and the reply it got.</summary>
@@ -64,9 +66,26 @@ internal sealed class Session
     public uint CallbackProgram;
     /// <summary>Bytes of the server-wide reply cache budget this session holds (slots × cached reply size).</summary>
     public long Reserved;
+    /// <summary>The connection the back channel runs on (CREATE_SESSION with CONN_BACK_CHAN, BIND_CONN_TO_SESSION); null: none.</summary>
+    public Rpc.IRpcConnection? BackConnection;
+    /// <summary>The credential callbacks carry (csa_sec_parms / BACKCHANNEL_CTL); null when none we can send was offered.</summary>
+    public CallbackSecurity? CallbackSecurity;
+    public BackChannelState BackState;
+    /// <summary>Back channel slot 0: the next csa_sequenceid; one callback at a time (taken by the sender, never under the state lock).</summary>
+    public uint CallbackSequence = 1;
+    public readonly SemaphoreSlim CallbackSlot = new(1, 1);
+
+    /// <summary>Can the server call back now?</summary>
+    public bool BackChannelUp => BackState == BackChannelState.Up && BackConnection is { IsClosed: false } && CallbackSecurity is not null;
 }
 
-internal enum StateKind : byte { Open, Lock }
+/// <summary>What the server knows of a session's back channel: none asked for, being probed (CB_NULL), answering, or not answering.</summary>
+internal enum BackChannelState : byte { None, Probing, Up, Down }
+
+/// <summary>callback_sec_parms4 we can send (RFC 8881 §18.36): AUTH_NONE, or AUTH_SYS with its authsys_parms as sent (the credential body).</summary>
+internal sealed record CallbackSecurity(uint Flavor, byte[] Body);
+
+internal enum StateKind : byte { Open, Lock, Delegation }
 
 /// <summary>An open or lock stateid's state.</summary>
 internal abstract class StateObject
@@ -104,4 +123,19 @@ internal sealed class LockRange
     /// <summary>Exclusive end; ulong.MaxValue means to the end of the file.</summary>
     public ulong End;
     public bool Write;
+}
+
+/// <summary>
+/// A read delegation (RFC 8881 §10.2): the client may cache the file and open it for reading
+/// locally until it is recalled. Recalled once a conflicting request comes (<see cref="RecallSent"/>);
+/// revoked when not returned within a lease (it then stays, as DELEG_REVOKED, until FREE_STATEID).
+/// </summary>
+internal sealed class DelegationState : StateObject
+{
+    /// <summary>When CB_RECALL was started (Environment.TickCount64); 0 = not recalled.</summary>
+    public long RecallSent;
+    /// <summary>The client answered the CB_RECALL (else it is sent again once a back channel of the client answers a probe).</summary>
+    public bool RecallDelivered;
+    public bool Revoked;
+    public override StateKind Kind => StateKind.Delegation;
 }

@@ -89,6 +89,8 @@ public enum Nfs4Status : int
     NotOnlyOp = 10081,
     WrongCred = 10082,
     WrongType = 10083,
+    DelegAlreadyWanted = 10086,
+    DelegRevoked = 10087,
 }
 
 // RFC 8881 §16.2.1 nfs_opnum4 (minor version 1: 3..58, and OP_ILLEGAL).
@@ -187,6 +189,20 @@ internal static class Nfs4Const
     // share_access / share_deny
     public const uint ShareAccessRead = 1, ShareAccessWrite = 2, ShareAccessBoth = 3;
     public const uint ShareAccessWantMask = 0xFF00;
+    public const uint ShareAccessWantNoPreference = 0x0000, ShareAccessWantReadDeleg = 0x0100, ShareAccessWantWriteDeleg = 0x0200,
+        ShareAccessWantAnyDeleg = 0x0300, ShareAccessWantNoDeleg = 0x0400, ShareAccessWantCancel = 0x0500;
+
+    // open_delegation_type4, why_no_delegation4 (§18.16)
+    public const uint OpenDelegateNone = 0, OpenDelegateRead = 1, OpenDelegateWrite = 2, OpenDelegateNoneExt = 3;
+    public const uint Wnd4NotWanted = 0, Wnd4Contention = 1, Wnd4Resource = 2, Wnd4NotSuppFtype = 3, Wnd4WriteDelegNotSuppFtype = 4,
+        Wnd4NotSuppUpgrade = 5, Wnd4NotSuppDowngrade = 6, Wnd4Cancelled = 7, Wnd4IsDir = 8;
+
+    // sr_status_flags of SEQUENCE (§18.46.3)
+    public const uint Seq4StatusCbPathDown = 0x1, Seq4StatusRecallableStateRevoked = 0x40, Seq4StatusCbPathDownSession = 0x200;
+
+    // Callback program (§20): procedures and the operations we send
+    public const uint CbProcNull = 0, CbProcCompound = 1;
+    public const uint OpCbGetAttr = 3, OpCbRecall = 4, OpCbSequence = 11;
 
     // opentype4, createmode4, open_claim_type4
     public const uint OpenNoCreate = 0, OpenCreate = 1;

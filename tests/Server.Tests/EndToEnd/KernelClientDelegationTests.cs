@@ -1,0 +1,43 @@
+using DittoFs.Server.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace DittoFs.Server.Tests.EndToEnd;
+
+/// <summary>
+/// Two Linux kernel NFSv4.1 clients (two QEMU guests at once, each its own nfs4_unique_id) against one server:
+/// one holds a read delegation, the other writes; the first then sees the new bytes and /metrics counts one recall.
+/// </summary>
+[Collection(KernelClientCollection.Name)]
+public sealed class KernelClientDelegationTests(ITestOutputHelper output)
+{
+    private static string E2e(string name) => Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", name);
+
+    [Fact]
+    public async Task WriterRecallsTheReadersDelegationAndTheReaderSeesTheNewBytes()
+    {
+        string? harness = KernelClient.RequireHarness();
+        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        using var server = new ServerProcess(settings: new Dictionary<string, string> { ["DittoFs:Nfs4:LeaseSeconds"] = "10" });
+        server.Start();
+        // lookupcache=none: each guest sees the other's marker files at once (attributes keep their default caching).
+        string[] extra = ["--opts", "lookupcache=none"];
+        var holder = Task.Run(() => KernelClient.Run(harness, server, "4.1", E2e("deleg-holder.sh"), extra, timeoutSeconds: 400));
+        var writer = Task.Run(() => KernelClient.Run(harness, server, "4.1", E2e("deleg-writer.sh"), extra, timeoutSeconds: 400));
+        KernelClient.Result h = await holder;
+        KernelClient.Result w = await writer;
+        PrometheusText metrics = await PrometheusText.ScrapeAsync(server.HttpPort);
+        output.WriteLine("--- holder\n" + h.Output);
+        output.WriteLine("--- writer\n" + w.Output);
+        output.WriteLine(server.Log);
+        Assert.DoesNotContain("FAIL", h.Output);
+        Assert.DoesNotContain("FAIL", w.Output);
+        Assert.Contains("PASS holder-sees-new-bytes", h.Output);
+        Assert.Contains("PASS writer-overwrites", w.Output);
+        Assert.Equal(0, h.ExitCode);
+        Assert.Equal(0, w.ExitCode);
+        Assert.True(metrics.Sum("dittofs_nfs4_delegations_granted_total") >= 1);
+        Assert.Equal(1, metrics.Sum("dittofs_nfs4_delegations_recalled_total"));
+        Assert.Equal(0, metrics.Sum("dittofs_nfs4_delegations_revoked_total"));
+    }
+}
