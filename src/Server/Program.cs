@@ -9,9 +9,10 @@ using DittoFs.Server.Rpc;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 // DittoFs: an NFS server (NFSv3 + MOUNT on one port) over a FASTER metadata store and local or S3 file blocks.
-// `dittofs <verb>` (status, exports, flush, gc, check) runs the admin CLI; no verb or `serve` runs the server.
-if (DittoFsCli.IsAdminInvocation(args)) return await DittoFsCli.RunAsync(args);
-args = DittoFsCli.ServeArguments(args);
+// `dittofs <verb>` (status, exports, flush, gc, check, config) runs the admin CLI; no verb or `serve` runs the server.
+DittoFsCli.Invocation cli = await DittoFsCli.RunAsync(args);
+if (cli.ExitCode is int exitCode) return exitCode;
+args = cli.ServeArguments;
 
 // appsettings.json sits next to the binary, wherever the server is started from.
 WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -19,6 +20,13 @@ WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationO
     Args = args,
     ContentRootPath = AppContext.BaseDirectory,
 });
+// Every mistake in the configuration is one line naming the key and value, and exit 1 (no stack trace).
+if (DittoFsCli.CheckConfiguration(builder.Configuration) is not { } checkedOptions) return 1;
+if ((ConfigurationValidator.CheckDataDirectory(checkedOptions) ?? ConfigurationValidator.CheckPorts(checkedOptions)) is { } unusable)
+{
+    Console.Error.WriteLine($"dittofs: invalid configuration: {unusable}");
+    return 1;
+}
 builder.Services.AddOptions<DittoFsOptions>()
     .Bind(builder.Configuration.GetSection(DittoFsOptions.Section))
     .ValidateDataAnnotations()
@@ -66,6 +74,18 @@ catch (DittoFs.Storage.StorageRefusedException refused)
     return 1;
 }
 app.MapDittoFsAdmin(); // /healthz, /readyz, /admin/*
-await app.RunAsync();
+try
+{
+    await app.StartAsync();
+}
+catch (IOException e) when (e.InnerException is AddressInUseException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+{
+    // A port another process holds: say which, no stack trace.
+    Console.Error.WriteLine($"dittofs: cannot listen: {e.Message}");
+    await storage.DisposeAsync();
+    return 1;
+}
+await app.WaitForShutdownAsync();
+await app.DisposeAsync();
 await storage.DisposeAsync();
 return 0;
