@@ -35,6 +35,10 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         string dataDirectory = Path.GetFullPath(o.DataDirectory);
         Directory.CreateDirectory(dataDirectory);
         _lock = Admin.DataDirectoryLock.Acquire(dataDirectory); // one server (or `dittofs check`) per data directory
+        // What the directory was made with must match the configuration before anything is opened.
+        StoreManifest? recorded = Persistent(o) ? StoreManifest.Read(dataDirectory) : null;
+        StoreManifest configured = ConfiguredManifest(o);
+        recorded?.Verify(dataDirectory, configured);
 
         IMetadataStore metadata = o.MetadataStore.ToLowerInvariant() switch
         {
@@ -67,9 +71,35 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             throw;
         }
         Payload = payload;
+        if (Persistent(o))
+        {
+            StoreManifest now = configured with { FilesystemId = await metadata.GetFilesystemIdAsync() ?? recorded?.FilesystemId };
+            try
+            {
+                now.Verify(dataDirectory, now);
+                recorded?.Verify(dataDirectory, now);
+                if (now != recorded) now.Write(dataDirectory);
+            }
+            catch
+            {
+                await payload.DisposeAsync();
+                await metadata.DisposeAsync();
+                throw;
+            }
+        }
         _fileSystem = new Storage.FileSystem(metadata, payload, new FileSystemOptions { OwnerOverride = true, Metrics = metrics });
         _exports = await ExportTable.CreateAsync(_fileSystem, o.Exports);
     }
+
+    /// <summary>Only a Faster metadata store with a Local or S3 payload store leaves data behind to describe.</summary>
+    private static bool Persistent(DittoFsOptions o) =>
+        o.MetadataStore.Equals("Faster", StringComparison.OrdinalIgnoreCase) && !o.PayloadStore.Equals("Memory", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>What this configuration would make: the store type and block size (Local: the local store's fixed block size).</summary>
+    internal static StoreManifest ConfiguredManifest(DittoFsOptions o) =>
+        o.PayloadStore.Equals("S3", StringComparison.OrdinalIgnoreCase)
+            ? new StoreManifest("S3", o.Cache.BlockSize, Bucket: o.S3.Bucket, Prefix: o.S3.Prefix)
+            : new StoreManifest("Local", new LocalPayloadStoreOptions { Root = "" }.BlockSize);
 
     /// <summary>
     /// The Faster store, shipping to the bucket when configured; restored from it first if asked
