@@ -32,6 +32,7 @@ builder.Services.AddOptions<DittoFsOptions>()
     .ValidateDataAnnotations()
     .ValidateOnStart();
 builder.Services.AddDittoFs();
+builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(checkedOptions.ShutdownTimeoutSeconds));
 
 // Transport pipes per connection: the record assembler consumes input as it arrives, so the input
 // pipe need not hold a whole record; it bounds what a connection that is not being read (reply

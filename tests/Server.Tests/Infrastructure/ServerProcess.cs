@@ -103,6 +103,19 @@ public sealed class ServerProcess : IDisposable
         }
     }
 
+    /// <summary>SIGTERM and a bounded wait: whether it exited within <paramref name="wait"/>, how long it took, its exit code.</summary>
+    public (bool Exited, TimeSpan Elapsed, int ExitCode) Terminate(TimeSpan wait)
+    {
+        Process process = _process ?? throw new InvalidOperationException("not started");
+        var watch = Stopwatch.StartNew();
+        Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+        bool exited = process.WaitForExit(wait);
+        TimeSpan elapsed = watch.Elapsed;
+        if (!exited) return (false, elapsed, -1);
+        process.WaitForExit(); // drains the redirected output
+        return (true, elapsed, process.ExitCode);
+    }
+
     private void WaitForPort(int port, TimeSpan timeout)
     {
         var watch = Stopwatch.StartNew();
