@@ -52,7 +52,7 @@ builder.WebHost.ConfigureKestrel((context, kestrel) =>
     // Every RPC port serves every program: NFS, MOUNT and the portmapper answer wherever a client asks.
     foreach (int port in rpcPorts)
     {
-        kestrel.Listen(address, port, listen => listen.UseConnectionHandler<RpcConnectionHandler>());
+        kestrel.Listen(address, port, listen => listen.Use(next => WaitForStorage(next, listen.ApplicationServices)).UseConnectionHandler<RpcConnectionHandler>());
     }
     if (o.HttpPort != 0)
     {
@@ -63,7 +63,19 @@ builder.WebHost.ConfigureKestrel((context, kestrel) =>
 WebApplication app = builder.Build();
 app.UseDittoFsTelemetry(); // /metrics; meters listened to before storage opens
 StorageHost storage = app.Services.GetRequiredService<StorageHost>();
-// Recover metadata before the listeners start, so no client sees a half-open store.
+app.MapDittoFsAdmin(); // /healthz, /readyz, /admin/*
+// Listeners first, so /healthz and /readyz ("recovering: ...") answer while metadata recovers;
+// RPC connections are accepted but wait for the store (WaitForStorage below).
+try
+{
+    await app.StartAsync();
+}
+catch (IOException e) when (e.InnerException is AddressInUseException)
+{
+    // A port taken between the probe and the bind: say which, no stack trace.
+    Console.Error.WriteLine($"dittofs: cannot listen: {e.Message}");
+    return 1;
+}
 try
 {
     await storage.OpenAsync(app.Lifetime.ApplicationStopping);
@@ -72,21 +84,35 @@ catch (DittoFs.Storage.StorageRefusedException refused)
 {
     // An operator's decision, not a crash: one line that says what and how, no stack trace.
     Console.Error.WriteLine($"dittofs: refusing to start: {refused.Message}");
-    return 1;
-}
-app.MapDittoFsAdmin(); // /healthz, /readyz, /admin/*
-try
-{
-    await app.StartAsync();
-}
-catch (IOException e) when (e.InnerException is AddressInUseException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
-{
-    // A port another process holds: say which, no stack trace.
-    Console.Error.WriteLine($"dittofs: cannot listen: {e.Message}");
+    await app.StopAsync();
     await storage.DisposeAsync();
     return 1;
+}
+catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
+{
+    // Stopped while recovering: nothing was served.
 }
 await app.WaitForShutdownAsync();
 await app.DisposeAsync();
 await storage.DisposeAsync();
 return 0;
+
+// An RPC connection is served once the store is open (a client that connects during recovery waits, as for a slow server).
+static ConnectionDelegate WaitForStorage(ConnectionDelegate next, IServiceProvider services) => async connection =>
+{
+    Task ready = services.GetRequiredService<StorageHost>().Ready;
+    if (!ready.IsCompleted)
+    {
+        CancellationToken closing = connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, closing);
+        try
+        {
+            await ready.WaitAsync(stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // the client left, or the server stops before it was ready
+        }
+    }
+    await next(connection);
+};

@@ -20,7 +20,22 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
     private Admin.DataDirectoryLock? _lock;
     private IObjectStore? _metadataBucket;
 
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public bool IsReady => _exports is not null;
+
+    /// <summary>Completes once the stores are open and the exports resolved (RPC connections wait for it).</summary>
+    public Task Ready => _ready.Task;
+
+    /// <summary>What opening is doing now, for /readyz while not ready.</summary>
+    public string Phase { get; private set; } = "starting";
+
+    /// <summary>
+    /// Test hook (documented in the README's operations section): DITTOFS_TEST_RECOVERY_DELAY_MS makes
+    /// recovery take at least this long, so a test can watch /readyz say "recovering".
+    /// </summary>
+    private static int TestRecoveryDelayMs =>
+        int.TryParse(Environment.GetEnvironmentVariable("DITTOFS_TEST_RECOVERY_DELAY_MS"), out int ms) && ms > 0 ? ms : 0;
 
     public IFileSystem FileSystem => _fileSystem ?? throw new InvalidOperationException("storage is not open");
 
@@ -40,6 +55,12 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         StoreManifest configured = ConfiguredManifest(o);
         recorded?.Verify(dataDirectory, configured);
 
+        if (TestRecoveryDelayMs > 0)
+        {
+            Phase = "test delay (DITTOFS_TEST_RECOVERY_DELAY_MS)";
+            await Task.Delay(TestRecoveryDelayMs, cancellationToken);
+        }
+        Phase = "opening metadata (checkpoint and WAL replay)";
         IMetadataStore metadata = o.MetadataStore.ToLowerInvariant() switch
         {
             "memory" => new InMemoryMetadataStore(),
@@ -49,6 +70,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         // Metadata first: the S3 payload store's block map lives in it.
         await metadata.OpenAsync(cancellationToken);
         IPayloadStore payload;
+        Phase = $"opening the {o.PayloadStore} payload store";
         try
         {
             payload = o.PayloadStore.ToLowerInvariant() switch
@@ -88,7 +110,10 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             }
         }
         _fileSystem = new Storage.FileSystem(metadata, payload, new FileSystemOptions { OwnerOverride = true, Metrics = metrics });
+        Phase = "resolving exports";
         _exports = await ExportTable.CreateAsync(_fileSystem, o.Exports);
+        Phase = "ready";
+        _ready.TrySetResult();
     }
 
     /// <summary>Only a Faster metadata store with a Local or S3 payload store leaves data behind to describe.</summary>

@@ -241,6 +241,8 @@ internal static class DittoFsCli
                 {
                     Console.WriteLine($"backlog    {backlog["blocks"]} blocks, {ProgressBar.Bytes(backlog["bytes"]!.GetValue<long>())}");
                 }
+                double grace = status["graceSeconds"]?.GetValue<double>() ?? 0;
+                Console.WriteLine($"grace      {(grace > 0 ? $"NFSv4 grace period, {grace:0} s left (new opens and locks wait while clients reclaim)" : "no")}");
                 foreach (JsonNode? e in status["exports"]!.AsArray()) Console.WriteLine($"export     {e!["path"]}{(e["readOnly"]!.GetValue<bool>() ? " (read-only)" : "")}");
             }
             return status["ready"]!.GetValue<bool>() ? 0 : 1;
