@@ -34,6 +34,14 @@ builder.Services.AddOptions<DittoFsOptions>()
 builder.Services.AddDittoFs();
 builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(checkedOptions.ShutdownTimeoutSeconds));
 
+// Timestamps on every console line, plain or JSON (Logging:Console:FormatterName=json).
+// A named formatter, or the console provider copies its legacy (empty) timestamp setting over ours.
+builder.Services.PostConfigure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.FormatterName ??= "simple");
+builder.Services.Configure<Microsoft.Extensions.Logging.Console.SimpleConsoleFormatterOptions>(console => { console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; console.UseUtcTimestamp = true; });
+builder.Services.Configure<Microsoft.Extensions.Logging.Console.JsonConsoleFormatterOptions>(console => { console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; console.UseUtcTimestamp = true; });
+// Kestrel's "Now listening on: http://0.0.0.0:2049" is wrong for the RPC ports; ServerLog.Serving says what listens where.
+builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+
 // Transport pipes per connection: the record assembler consumes input as it arrives, so the input
 // pipe need not hold a whole record; it bounds what a connection that is not being read (reply
 // backpressure) keeps in memory. Replies are written in 64 KiB slices against a 64 KiB pipe.
@@ -92,9 +100,24 @@ catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCanc
 {
     // Stopped while recovering: nothing was served.
 }
+ILogger serverLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DittoFs.Server");
+if (storage.IsReady)
+{
+    ServerLog.Serving(serverLog, System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(ServerLog).Assembly)?.InformationalVersion,
+        Path.GetFullPath(checkedOptions.DataDirectory), checkedOptions.MetadataStore, checkedOptions.PayloadStore,
+        checkedOptions.PayloadStore.Equals("S3", StringComparison.OrdinalIgnoreCase) ? $" (bucket {checkedOptions.S3.Bucket}, prefix '{checkedOptions.S3.Prefix}', endpoint {(checkedOptions.S3.Endpoint.Length > 0 ? checkedOptions.S3.Endpoint : "AWS " + checkedOptions.S3.Region)})" : "",
+        checkedOptions.ListenAddress, string.Join(",", new[] { checkedOptions.NfsPort, checkedOptions.MountPort, checkedOptions.PortmapPort }.Where(p => p != 0).Distinct()),
+        checkedOptions.HttpPort == 0 ? "none" : checkedOptions.HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        string.Join(", ", storage.Exports.All.Select(e => e.Path + (e.ReadOnly ? " (ro)" : ""))),
+        checkedOptions.MaxConnections, checkedOptions.MaxConcurrentCalls, checkedOptions.MaxRecordSize);
+}
 await app.WaitForShutdownAsync();
+long stopping = System.Diagnostics.Stopwatch.GetTimestamp();
+DittoFs.Storage.Diagnostics.FlushBacklog? dirty = (storage.Payload as DittoFs.Storage.Diagnostics.IFlushControl)?.Backlog;
+await storage.DisposeAsync(); // the clean checkpoint
+// Logged before the app (and its logger providers) is disposed.
+ServerLog.Stopped(serverLog, System.Diagnostics.Stopwatch.GetElapsedTime(stopping).TotalSeconds, dirty?.Blocks ?? 0, dirty?.Bytes ?? 0);
 await app.DisposeAsync();
-await storage.DisposeAsync();
 return 0;
 
 // An RPC connection is served once the store is open (a client that connects during recovery waits, as for a slow server).
