@@ -168,8 +168,8 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             Region = o.S3.Region,
             Bucket = o.S3.Bucket,
             Prefix = o.S3.Prefix,
-            AccessKey = o.S3.AccessKey,
-            SecretKey = o.S3.SecretKey,
+            AccessKey = o.S3.ResolveAccessKey(),
+            SecretKey = o.S3.ResolveSecretKey(),
             ForcePathStyle = o.S3.ForcePathStyle,
             Metrics = metrics,
         });

@@ -204,6 +204,10 @@ public static class ConfigurationValidator
         {
             errors.Add($"{S}:S3:Endpoint={o.S3.Endpoint}: not an http(s) URL (e.g. https://s3.fr-par.scw.cloud)");
         }
+        foreach ((string name, string file) in new[] { ("AccessKeyFile", o.S3.AccessKeyFile), ("SecretKeyFile", o.S3.SecretKeyFile) })
+        {
+            if (!string.IsNullOrWhiteSpace(file) && !File.Exists(file)) errors.Add($"{S}:S3:{name}={file}: no such file");
+        }
         if (!System.Numerics.BitOperations.IsPow2(o.Cache.BlockSize)) errors.Add($"{S}:Cache:BlockSize={o.Cache.BlockSize}: must be a power of two");
         if (!o.Durability.Equals("Local", StringComparison.OrdinalIgnoreCase) && !s3) errors.Add($"{S}:Durability={o.Durability}: Bucket needs PayloadStore=S3");
 
