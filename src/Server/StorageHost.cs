@@ -20,7 +20,22 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
     private Admin.DataDirectoryLock? _lock;
     private IObjectStore? _metadataBucket;
 
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public bool IsReady => _exports is not null;
+
+    /// <summary>Completes once the stores are open and the exports resolved (RPC connections wait for it).</summary>
+    public Task Ready => _ready.Task;
+
+    /// <summary>What opening is doing now, for /readyz while not ready.</summary>
+    public string Phase { get; private set; } = "starting";
+
+    /// <summary>
+    /// Test hook (documented in the README's operations section): DITTOFS_TEST_RECOVERY_DELAY_MS makes
+    /// recovery take at least this long, so a test can watch /readyz say "recovering".
+    /// </summary>
+    private static int TestRecoveryDelayMs =>
+        int.TryParse(Environment.GetEnvironmentVariable("DITTOFS_TEST_RECOVERY_DELAY_MS"), out int ms) && ms > 0 ? ms : 0;
 
     public IFileSystem FileSystem => _fileSystem ?? throw new InvalidOperationException("storage is not open");
 
@@ -35,7 +50,17 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         string dataDirectory = Path.GetFullPath(o.DataDirectory);
         Directory.CreateDirectory(dataDirectory);
         _lock = Admin.DataDirectoryLock.Acquire(dataDirectory); // one server (or `dittofs check`) per data directory
+        // What the directory was made with must match the configuration before anything is opened.
+        StoreManifest? recorded = Persistent(o) ? StoreManifest.Read(dataDirectory) : null;
+        StoreManifest configured = ConfiguredManifest(o);
+        recorded?.Verify(dataDirectory, configured);
 
+        if (TestRecoveryDelayMs > 0)
+        {
+            Phase = "test delay (DITTOFS_TEST_RECOVERY_DELAY_MS)";
+            await Task.Delay(TestRecoveryDelayMs, cancellationToken);
+        }
+        Phase = "opening metadata (checkpoint and WAL replay)";
         IMetadataStore metadata = o.MetadataStore.ToLowerInvariant() switch
         {
             "memory" => new InMemoryMetadataStore(),
@@ -45,6 +70,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         // Metadata first: the S3 payload store's block map lives in it.
         await metadata.OpenAsync(cancellationToken);
         IPayloadStore payload;
+        Phase = $"opening the {o.PayloadStore} payload store";
         try
         {
             payload = o.PayloadStore.ToLowerInvariant() switch
@@ -67,9 +93,38 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             throw;
         }
         Payload = payload;
+        if (Persistent(o))
+        {
+            StoreManifest now = configured with { FilesystemId = await metadata.GetFilesystemIdAsync() ?? recorded?.FilesystemId };
+            try
+            {
+                now.Verify(dataDirectory, now);
+                recorded?.Verify(dataDirectory, now);
+                if (now != recorded) now.Write(dataDirectory);
+            }
+            catch
+            {
+                await payload.DisposeAsync();
+                await metadata.DisposeAsync();
+                throw;
+            }
+        }
         _fileSystem = new Storage.FileSystem(metadata, payload, new FileSystemOptions { OwnerOverride = true, Metrics = metrics });
+        Phase = "resolving exports";
         _exports = await ExportTable.CreateAsync(_fileSystem, o.Exports);
+        Phase = "ready";
+        _ready.TrySetResult();
     }
+
+    /// <summary>Only a Faster metadata store with a Local or S3 payload store leaves data behind to describe.</summary>
+    private static bool Persistent(DittoFsOptions o) =>
+        o.MetadataStore.Equals("Faster", StringComparison.OrdinalIgnoreCase) && !o.PayloadStore.Equals("Memory", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>What this configuration would make: the store type and block size (Local: the local store's fixed block size).</summary>
+    internal static StoreManifest ConfiguredManifest(DittoFsOptions o) =>
+        o.PayloadStore.Equals("S3", StringComparison.OrdinalIgnoreCase)
+            ? new StoreManifest("S3", o.Cache.BlockSize, Bucket: o.S3.Bucket, Prefix: o.S3.Prefix)
+            : new StoreManifest("Local", new LocalPayloadStoreOptions { Root = "" }.BlockSize);
 
     /// <summary>
     /// The Faster store, shipping to the bucket when configured; restored from it first if asked
@@ -117,8 +172,8 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             Region = o.S3.Region,
             Bucket = o.S3.Bucket,
             Prefix = o.S3.Prefix,
-            AccessKey = o.S3.AccessKey,
-            SecretKey = o.S3.SecretKey,
+            AccessKey = o.S3.ResolveAccessKey(),
+            SecretKey = o.S3.ResolveSecretKey(),
             ForcePathStyle = o.S3.ForcePathStyle,
             Metrics = metrics,
         });

@@ -49,7 +49,7 @@ internal static class AdminEndpoints
 
     private static async Task<string?> ProblemAsync(StorageHost storage, CancellationToken cancellationToken)
     {
-        if (!storage.IsReady) return "recovering: metadata is not open yet";
+        if (!storage.IsReady) return "recovering: " + storage.Phase;
         if (storage.Payload is IHealthProbe probe)
         {
             string? problem = await probe.ProbeAsync(cancellationToken);
@@ -58,7 +58,7 @@ internal static class AdminEndpoints
         return null;
     }
 
-    private static async Task<IResult> StatusAsync(StorageHost storage, IOptions<DittoFsOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> StatusAsync(StorageHost storage, IOptions<DittoFsOptions> options, Protocol.Nfs4.State.Nfs4State nfs4, CancellationToken cancellationToken)
     {
         DittoFsOptions o = options.Value;
         string? problem = await ProblemAsync(storage, cancellationToken);
@@ -75,6 +75,8 @@ internal static class AdminEndpoints
             ports = new { nfs = o.NfsPort, mount = o.MountPort, http = o.HttpPort },
             flushBacklog = backlog is { } b ? new { blocks = b.Blocks, bytes = b.Bytes } : null,
             exports = storage.IsReady ? Exports(storage) : [],
+            // Seconds left of the NFSv4 grace period (new opens and locks wait while clients reclaim); 0 = not in grace.
+            graceSeconds = Math.Ceiling(nfs4.GraceRemaining.TotalSeconds),
         };
         return Results.Json(status, s_json);
     }

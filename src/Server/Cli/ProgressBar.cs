@@ -12,6 +12,9 @@ internal sealed class ProgressBar(TextWriter output, bool interactive)
 
     public static ProgressBar ForStandardError() => new(Console.Error, !Console.IsErrorRedirected);
 
+    /// <summary>Draws nothing (<c>--json</c>: only the result is printed).</summary>
+    public static ProgressBar Silent => new(TextWriter.Null, false);
+
     /// <summary><paramref name="total"/> 0 = unknown: shows the count only.</summary>
     public void Update(long done, long total, string label, bool final = false)
     {

@@ -17,11 +17,15 @@ internal static class Telemetry
         services.AddSingleton<NfsMetrics>();
         services.AddSingleton<StorageMetrics>();
         services.AddSingleton<DelegationMetrics>();
+        services.AddSingleton<OperabilityMetrics>();
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("dittofs"))
             .WithMetrics(metrics => metrics
-            .AddMeter(RpcMetrics.MeterName, NfsMetrics.MeterName, StorageMetrics.MeterName, DelegationMetrics.MeterName)
+            .AddMeter(RpcMetrics.MeterName, NfsMetrics.MeterName, StorageMetrics.MeterName, DelegationMetrics.MeterName, OperabilityMetrics.MeterName)
             .AddRuntimeInstrumentation()
+            // The runtime instrumentation types the thread count as a counter (dotnet_thread_pool_thread_count_total);
+            // it goes up and down: dropped here, OperabilityMetrics exports it as the gauge dotnet_thread_pool_thread_count.
+            .AddView(instrument => instrument.Meter.Name != OperabilityMetrics.MeterName && instrument.Name == "dotnet.thread_pool.thread.count" ? MetricStreamConfiguration.Drop : null)
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         return services;
     }
@@ -37,6 +41,7 @@ internal static class Telemetry
         app.Services.GetRequiredService<RpcMetrics>().Prime();
         app.Services.GetRequiredService<StorageMetrics>().Prime();
         app.Services.GetRequiredService<DelegationMetrics>().Prime();
+        app.Services.GetRequiredService<OperabilityMetrics>();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }

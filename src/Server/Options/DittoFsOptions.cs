@@ -117,6 +117,13 @@ public sealed class DittoFsOptions : IValidatableObject
     public double IdleTimeoutSeconds { get; set; } = 360;
 
     /// <summary>
+    /// On SIGTERM, how long calls in flight may take to finish before their connections are cut; idle
+    /// connections close at once. Docker's stop timeout (10 s) must leave room for the checkpoint after it.
+    /// </summary>
+    [Range(0.1, 3600.0)]
+    public double ShutdownTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>
     /// Bytes of large (128 KiB and over) record and reply buffers kept for reuse; buffers unused for
     /// <see cref="BufferTrimSeconds"/> are freed, and memory goes back to the system.
     /// </summary>

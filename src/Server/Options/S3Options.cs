@@ -20,6 +20,21 @@ public sealed class S3Options
 
     public string SecretKey { get; set; } = "";
 
+    /// <summary>A file holding the access key (a Docker/Kubernetes secret, e.g. /run/secrets/s3_access_key); used when AccessKey is empty.</summary>
+    public string AccessKeyFile { get; set; } = "";
+
+    /// <summary>A file holding the secret key; used when SecretKey is empty.</summary>
+    public string SecretKeyFile { get; set; } = "";
+
+    /// <summary>AccessKey, else AccessKeyFile's content (trimmed), else empty (the SDK's default chain).</summary>
+    public string ResolveAccessKey() => Resolve(AccessKey, AccessKeyFile);
+
+    /// <summary>SecretKey, else SecretKeyFile's content (trimmed), else empty.</summary>
+    public string ResolveSecretKey() => Resolve(SecretKey, SecretKeyFile);
+
+    private static string Resolve(string value, string file) =>
+        !string.IsNullOrWhiteSpace(value) ? value.Trim() : string.IsNullOrWhiteSpace(file) ? "" : File.ReadAllText(file).Trim();
+
     public bool ForcePathStyle { get; set; } = true;
 }
 

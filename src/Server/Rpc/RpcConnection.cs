@@ -110,6 +110,10 @@ internal sealed class RpcConnection : IRpcConnection
         PipeReader input = _context.Transport.Input;
         CancellationToken closed = _abort.Token;
         using CancellationTokenRegistration peerGone = _context.ConnectionClosed.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _abort);
+        // Server shutdown: stop reading new calls (the loop ends on a canceled read), let the calls in
+        // flight finish, then close, so an idle mount does not hold SIGTERM for the whole shutdown timeout.
+        using CancellationTokenRegistration stopping = _context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
+            .UnsafeRegister(static s => ((PipeReader)s!).CancelPendingRead(), input) ?? default;
         using var assembler = new RecordAssembler(_limits.MaxRecordSize);
         Interlocked.Increment(ref _inFlight); // the read loop itself
         try

@@ -39,11 +39,10 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
         ["DittoFs:Nfs4:GraceSeconds"] = "10",
     });
 
-    [Fact]
+    [KernelClientFact]
     public async Task CommittedDataSurvivesSigkillBeforeUploadAndDrainsToS3()
     {
-        string? harness = KernelClient.RequireHarness();
-        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         using var moto = new MotoServer();
         using var proxy = new TcpProxy(moto.Port);
         string bucket = moto.CreateBucket();
@@ -72,11 +71,10 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
         output.WriteLine(server.Log);
     }
 
-    [Fact]
+    [KernelClientFact]
     public async Task WriteThroughAnS3OutageIsDelayedNotFailed()
     {
-        string? harness = KernelClient.RequireHarness();
-        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         using var moto = new MotoServer();
         using var proxy = new TcpProxy(moto.Port);
         string bucket = moto.CreateBucket();

@@ -8,11 +8,10 @@ namespace DittoFs.Server.Tests.EndToEnd;
 [Collection(KernelClientCollection.Name)]
 public sealed class KernelClientV3Tests(ITestOutputHelper output)
 {
-    [Fact]
+    [KernelClientFact]
     public void SmokeScriptPassesEveryStep()
     {
-        string? harness = KernelClient.RequireHarness();
-        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         using var server = new ServerProcess();
         server.Start();
         string smoke = Path.Combine(Path.GetDirectoryName(harness)!, "examples", "smoke.sh");
@@ -23,11 +22,10 @@ public sealed class KernelClientV3Tests(ITestOutputHelper output)
         Assert.Equal(0, result.ExitCode);
     }
 
-    [Fact]
+    [KernelClientFact]
     public void PosixSemanticsAndSigkillRestart()
     {
-        string? harness = KernelClient.RequireHarness();
-        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         using var server = new ServerProcess();
         server.Start();
         string script = Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", "posix-restart.sh");
@@ -47,11 +45,10 @@ public sealed class KernelClientV3Tests(ITestOutputHelper output)
         Assert.Equal(0, result.ExitCode);
     }
 
-    [Fact]
+    [KernelClientFact]
     public void PosixOwnershipRulesHold()
     {
-        string? harness = KernelClient.RequireHarness();
-        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         using var server = new ServerProcess();
         server.Start();
         string script = Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", "posix-owner.sh");

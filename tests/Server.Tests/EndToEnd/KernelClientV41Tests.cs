@@ -21,11 +21,10 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
 
     private static string E2e(string name) => Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", name);
 
-    [Fact]
+    [KernelClientFact]
     public void PosixOwnershipRulesAndOpenUnlinkedFilesHold()
     {
-        string? harness = KernelClient.RequireHarness();
-        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         using var server = new ServerProcess();
         server.Start();
         KernelClient.Result result = KernelClient.Run(harness, server, "4.1", E2e("posix-owner.sh"), ["--env", "VERS=4.1"]);
@@ -35,11 +34,10 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         Assert.Equal(0, result.ExitCode);
     }
 
-    [Fact]
+    [KernelClientFact]
     public void SmokeScriptPassesEveryStep()
     {
-        string? harness = KernelClient.RequireHarness();
-        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         using var server = new ServerProcess(settings: s_settings);
         server.Start();
         string smoke = Path.Combine(Path.GetDirectoryName(harness)!, "examples", "smoke.sh");
@@ -50,11 +48,10 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         Assert.Equal(0, result.ExitCode);
     }
 
-    [Fact]
+    [KernelClientFact]
     public void SpecialFilesExclusiveCreateOwnersAndLongListings()
     {
-        string? harness = KernelClient.RequireHarness();
-        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         using var server = new ServerProcess(settings: s_settings);
         server.Start();
         KernelClient.Result result = KernelClient.Run(harness, server, "4.1", E2e("v4-extra.sh"));
@@ -64,11 +61,10 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         Assert.Equal(0, result.ExitCode);
     }
 
-    [Fact]
+    [KernelClientFact]
     public void PosixSemanticsAndSigkillRestart()
     {
-        string? harness = KernelClient.RequireHarness();
-        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         using var server = new ServerProcess(settings: s_settings);
         server.Start();
         bool restarted = false;
@@ -87,11 +83,10 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         Assert.Equal(0, result.ExitCode);
     }
 
-    [Fact]
+    [KernelClientFact]
     public async Task TwoClientsConflictingFcntlAndFlockLocks()
     {
-        string? harness = KernelClient.RequireHarness();
-        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         string plock = BuildPlock();
         using var server = new ServerProcess(settings: s_settings);
         server.Start();
@@ -110,11 +105,10 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         Assert.Equal(0, c.ExitCode);
     }
 
-    [Fact]
+    [KernelClientFact]
     public void OpenFileAndLockSurviveSigkillRestart()
     {
-        string? harness = KernelClient.RequireHarness();
-        if (harness is null) { output.WriteLine("linux-nfs-client harness not found: skipped (not CI)"); return; }
+        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         string plock = BuildPlock();
         using var server = new ServerProcess(settings: s_settings);
         server.Start();

@@ -62,7 +62,17 @@ public sealed class ServerProcess : IDisposable
         throw new InvalidOperationException($"{field} not in /proc/{Pid}/status");
     }
 
-    public void Start()
+    /// <summary>Extra environment variables for the server process (e.g. DITTOFS_TEST_RECOVERY_DELAY_MS).</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
+    /// <summary>
+    /// Starts the server and waits until its NFS port accepts and, unless waitUntilRecovered is false,
+    /// until /readyz no longer says "recovering" (the listeners are up before storage recovers).
+    /// </summary>
+    public void Start() => Start(waitUntilRecovered: true);
+
+    /// <inheritdoc cref="Start()"/>
+    public void Start(bool waitUntilRecovered)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "DittoFs.Server.dll");
         var psi = new ProcessStartInfo("dotnet")
@@ -75,12 +85,41 @@ public sealed class ServerProcess : IDisposable
         psi.ArgumentList.Add(dll);
         foreach (var (k, v) in _settings) psi.ArgumentList.Add($"--{k}={v}");
         psi.Environment["DOTNET_gcServer"] = "0"; // tests run many servers on 2 cores
+        foreach (var (k, v) in Environment) psi.Environment[k] = v;
         _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start the server");
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+        // Ready first, then the NFS port: a probe connection made during recovery would wait unserved.
+        if (waitUntilRecovered) WaitUntilRecovered(TimeSpan.FromSeconds(90));
         WaitForPort(NfsPort, TimeSpan.FromSeconds(90));
+    }
+
+    private void WaitUntilRecovered(TimeSpan timeout)
+    {
+        if (!_settings.TryGetValue("DittoFs:HttpPort", out string? http) || http == "0") return;
+        using var client = new System.Net.Http.HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout)
+        {
+            if (_process!.HasExited)
+            {
+                _process.WaitForExit();
+                throw new InvalidOperationException($"server exited ({_process.ExitCode}):\n{Log}");
+            }
+            try
+            {
+                using System.Net.Http.HttpResponseMessage ready = client.GetAsync($"http://127.0.0.1:{http}/readyz").GetAwaiter().GetResult();
+                string body = ready.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+                if (!body.StartsWith("recovering", StringComparison.Ordinal)) return;
+            }
+            catch (System.Net.Http.HttpRequestException)
+            {
+            }
+            Thread.Sleep(50);
+        }
+        throw new TimeoutException($"server still recovering after {timeout.TotalSeconds} s:\n{Log}");
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>
@@ -101,6 +140,19 @@ public sealed class ServerProcess : IDisposable
             Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
             if (!_process.WaitForExit(30000)) Kill();
         }
+    }
+
+    /// <summary>SIGTERM and a bounded wait: whether it exited within <paramref name="wait"/>, how long it took, its exit code.</summary>
+    public (bool Exited, TimeSpan Elapsed, int ExitCode) Terminate(TimeSpan wait)
+    {
+        Process process = _process ?? throw new InvalidOperationException("not started");
+        var watch = Stopwatch.StartNew();
+        Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+        bool exited = process.WaitForExit(wait);
+        TimeSpan elapsed = watch.Elapsed;
+        if (!exited) return (false, elapsed, -1);
+        process.WaitForExit(); // drains the redirected output
+        return (true, elapsed, process.ExitCode);
     }
 
     private void WaitForPort(int port, TimeSpan timeout)

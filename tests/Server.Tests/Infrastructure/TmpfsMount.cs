@@ -13,6 +13,27 @@ public sealed class TmpfsMount : IDisposable
 
     public string Path { get; }
 
+    private static readonly Lazy<string?> s_unavailable = new(Probe);
+
+    /// <summary>Why no tmpfs can be mounted here (probed once with a 1 MiB mount), or null when it can.</summary>
+    public static string? Unavailable => s_unavailable.Value;
+
+    private static string? Probe()
+    {
+        string probe = Directory.CreateTempSubdirectory("dittofs-tmpfs-probe-").FullName;
+        try
+        {
+            (int code, string output) = Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", probe);
+            if (code != 0) return $"cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): mount exited {code}: {output.Trim()}";
+            Run("umount", probe);
+            return null;
+        }
+        finally
+        {
+            try { Directory.Delete(probe); } catch (IOException) { }
+        }
+    }
+
     public static TmpfsMount? TryMount(string path, int megabytes, out string? reason)
     {
         Directory.CreateDirectory(path);
