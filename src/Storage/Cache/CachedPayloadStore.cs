@@ -146,11 +146,31 @@ public sealed partial class CachedPayloadStore : IPayloadStore
         }
     }
 
+    /// <summary>
+    /// A clean stop keeps what clients wrote: dirty blocks not yet COMMITted are made durable and
+    /// recorded as a COMMIT would, so the next start uploads them instead of dropping them.
+    /// A cache that can no longer be written (disk gone, full) loses only what a crash would.
+    /// </summary>
+    private async Task KeepDirtyAsync()
+    {
+        foreach (ulong inode in _cache.SnapshotDirty().Select(d => d.Block.Inode).Distinct())
+        {
+            try
+            {
+                await _cache.FlushAsync(inode).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
     /// <summary>The object store has no fixed capacity: report a large constant.</summary>
     public (ulong Total, ulong Free) GetCapacity() => (1UL << 50, 1UL << 49);
 
     public async ValueTask DisposeAsync()
     {
+        await KeepDirtyAsync().ConfigureAwait(false);
         _stop.Cancel();
         try
         {
