@@ -112,11 +112,12 @@ public sealed class Nfs4TestClient : IDisposable
 
     public static void ChannelAttrs(XdrWriterBox b, uint maxOps, uint slots, uint cached = 8192) => b.Write(Channel(maxOps, slots, cached));
 
+    /// <summary>Fore-channel attributes as Linux asks for them: a 1 MiB WRITE or READ plus its headers fits (SEQUENCE enforces the sizes).</summary>
     internal static ChannelAttrs4 Channel(uint maxOps, uint slots, uint cached = 8192) => new()
     {
         HeaderPadSize = 0,
-        MaxRequestSize = 1 << 20,
-        MaxResponseSize = 1 << 20,
+        MaxRequestSize = (1 << 20) + (64 << 10),
+        MaxResponseSize = (1 << 20) + (64 << 10),
         MaxResponseSizeCached = cached,
         MaxOperations = maxOps,
         MaxRequests = slots,
