@@ -29,7 +29,7 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
     private const string Prefix = "dfs/";
     private const int BlockSize = 4 * 1024 * 1024;
 
-    private static Dictionary<string, string> S3Settings(MotoServer moto, TcpProxy proxy, string bucket, long cacheBytes) => Infrastructure.S3Settings.For(proxy.Endpoint, bucket, Prefix, new()
+    private static Dictionary<string, string> Settings(TcpProxy proxy, string bucket, long cacheBytes) => S3Settings.For(proxy.Endpoint, bucket, Prefix, new()
     {
         ["DittoFs:Cache:SizeBytes"] = cacheBytes.ToString(),
         ["DittoFs:Cache:BlockSize"] = BlockSize.ToString(),
@@ -46,7 +46,7 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
         using var moto = new MotoServer();
         using var proxy = new TcpProxy(moto.Port);
         string bucket = moto.CreateBucket();
-        using var server = new ServerProcess(settings: S3Settings(moto, proxy, bucket, 4L << 30));
+        using var server = new ServerProcess(settings: Settings(proxy, bucket, 4L << 30));
         // S3 unreachable while the client writes: the flusher cannot finish anything before the kill.
         proxy.Cut();
         server.Start();
@@ -79,7 +79,7 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
         using var proxy = new TcpProxy(moto.Port);
         string bucket = moto.CreateBucket();
         // 32 MiB of cache: the 100 MiB write fills it with dirty blocks while S3 is away.
-        using var server = new ServerProcess(settings: S3Settings(moto, proxy, bucket, 32L << 20));
+        using var server = new ServerProcess(settings: Settings(proxy, bucket, 32L << 20));
         server.Start();
         string script = Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", "s3-outage.sh");
         Task? restore = null;

@@ -78,7 +78,7 @@ public sealed class S3FaultTests(ITestOutputHelper output)
             }
 
             Phase("during-503", 5 * BlockSize + 1234, 1);
-            Assert.Empty(BlockKeys(moto, bucket));
+            Assert.Empty(moto.ListBlockKeys(bucket, Prefix));
             proxy.Inject(S3Fault.InternalError, fraction: 0.5);
             Phase("during-500", 4 * BlockSize, 2);
             proxy.Delay = TimeSpan.FromSeconds(2);
@@ -102,7 +102,7 @@ public sealed class S3FaultTests(ITestOutputHelper output)
         }
         Assert.Equal(0, backlog);
         int expectedBlocks = files.Sum(f => (f.Data.Length + BlockSize - 1) / BlockSize);
-        var blocks = BlockKeys(moto, bucket).Select(k => string.Join('/', k.Split('/')[1..3])).Distinct().ToList();
+        var blocks = moto.ListBlockKeys(bucket, Prefix).Select(k => string.Join('/', k.Split('/')[1..3])).Distinct().ToList();
         Assert.Equal(expectedBlocks, blocks.Count);
 
         // kill -9: the restart drops clean cached copies, so reads come from the bucket, through faults.
@@ -129,8 +129,4 @@ public sealed class S3FaultTests(ITestOutputHelper output)
         Assert.True(check.ExitCode == 0, check.Output + check.Error);
         Assert.Contains($"3 files, {expectedBlocks} blocks; no damage", check.Output);
     }
-
-    /// <summary>The block objects under the prefix (not the filesystem id, nor shipped metadata).</summary>
-    private static List<string> BlockKeys(DittoFs.Storage.Tests.S3.MotoServer moto, string bucket) =>
-        moto.ListBlockKeys(bucket, Prefix);
 }
