@@ -94,6 +94,8 @@ public sealed class ServerProcess : IDisposable
         // Ready first, then the NFS port: a probe connection made during recovery would wait unserved.
         if (waitUntilRecovered) WaitUntilRecovered(TimeSpan.FromSeconds(90));
         WaitForPort(NfsPort, TimeSpan.FromSeconds(90));
+        // Kestrel binds its endpoints one after another: the NFS port can accept before the HTTP one.
+        if (!waitUntilRecovered && _settings.TryGetValue("DittoFs:HttpPort", out string? http) && http != "0") WaitForPort(int.Parse(http), TimeSpan.FromSeconds(90));
     }
 
     private void WaitUntilRecovered(TimeSpan timeout)
