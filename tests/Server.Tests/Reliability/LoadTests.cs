@@ -197,8 +197,9 @@ public sealed class LoadTests(ITestOutputHelper output)
         Assert.Empty(errors);
         Assert.True(reads > Clients, $"only {reads} reads");
         Assert.Equal(reads, verified);
-        // Under 1 s; on a machine so loaded that the calm phase itself is over 1 s, no worse than half as slow again.
-        Assert.True(p99 < 1000 || p99 <= 1.5 * calmP99, $"bystander p99 {p99:F0} ms under attack, {calmP99:F0} ms before");
+        // Under 1 s; on a machine so loaded that the calm phase itself is over 1 s (other suites, a QEMU guest),
+        // no worse than twice as slow: starvation shows as 10x, load noise on 2 cores reached 1.55x.
+        Assert.True(p99 < 1000 || p99 <= 2 * calmP99, $"bystander p99 {p99:F0} ms under attack, {calmP99:F0} ms before");
         Assert.True(nonReadersClosed >= 10, $"non-readers closed only {nonReadersClosed} times");
         Assert.True(halfRecordsClosed >= 50, $"half-record holders closed only {halfRecordsClosed} times");
         Assert.Equal(210, floodAdmitted);
