@@ -236,10 +236,12 @@ public static class ConfigurationValidator
             ExportOptions e = exports[i];
             string key = keyOf(i);
             string normalized = e.Path.TrimEnd('/').Length == 0 ? "/" : e.Path.TrimEnd('/');
+            bool twice = false;
             if (!e.Path.StartsWith('/')) errors.Add($"{key}:Path={e.Path}: must start with /");
-            else if (!paths.Add(normalized)) errors.Add($"{key}:Path={e.Path}: exported twice");
+            else if (twice = !paths.Add(normalized)) errors.Add($"{key}:Path={e.Path}: exported twice");
             if (e.Name is { } name && (name.Length == 0 || name.Trim() != name || name.Any(char.IsControl))) errors.Add($"{key}:Name={name}: must be non-empty, without control characters or surrounding spaces");
-            else if (!names.Add(e.Name ?? normalized)) errors.Add($"{key}:Name={e.Name ?? normalized}: two exports have this name");
+            // An unnamed export is named by its path: a second one at that path was reported just above.
+            else if (!names.Add(e.Name ?? normalized) && !(twice && e.Name is null)) errors.Add($"{key}:Name={e.Name ?? normalized}: another export has this name");
             for (int j = 0; j < e.AllowedClients.Count; j++)
             {
                 if (!IPNetwork.TryParse(e.AllowedClients[j], out _))
