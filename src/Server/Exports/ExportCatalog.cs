@@ -154,13 +154,19 @@ internal sealed class ExportCatalog
         }
     }
 
+    /// <summary>The volume names served with this configuration and the data directory's exports.json (for the offline <c>dittofs check</c>).</summary>
+    public static IReadOnlyList<string> ServedVolumes(IReadOnlyList<ExportOptions> configured, string dataDirectory) =>
+        [.. Served(configured, RuntimeExportsFile.Read(Path.Combine(dataDirectory, RuntimeExportsFile.FileName))).Select(s => s.Volume)];
+
+    private List<(ExportOptions Options, string Volume)> Served(RuntimeExportsFile file) => Served(_configured, file);
+
     /// <summary>The configured exports the file leaves in place, then the file's own: each with the volume it serves.</summary>
-    private List<(ExportOptions Options, string Volume)> Served(RuntimeExportsFile file)
+    private static List<(ExportOptions Options, string Volume)> Served(IReadOnlyList<ExportOptions> configured, RuntimeExportsFile file)
     {
         var overridden = new HashSet<string>(file.Removed, StringComparer.Ordinal);
         foreach (RuntimeExportsFile.RuntimeExport e in file.Exports) overridden.Add(Name(e.Options));
         var served = new List<(ExportOptions, string)>();
-        foreach (ExportOptions options in _configured)
+        foreach (ExportOptions options in configured)
         {
             if (!overridden.Contains(Name(options))) served.Add((options, ExportTable.NormalizePath(options.Path)));
         }
