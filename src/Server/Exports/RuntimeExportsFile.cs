@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DittoFs.Server.Options;
@@ -16,7 +17,7 @@ namespace DittoFs.Server.Exports;
 /// </code>
 /// Written whole and atomically (temp file, fsync, rename, fsync of the directory): a crash leaves the old or the new file.
 /// </summary>
-internal sealed class RuntimeExportsFile
+internal sealed partial class RuntimeExportsFile
 {
     public const string FileName = "exports.json";
 
@@ -75,18 +76,31 @@ internal sealed class RuntimeExportsFile
         SyncDirectory(Path.GetDirectoryName(path)!);
     }
 
-    /// <summary>The rename is durable only once the directory is: fsync it (Linux allows opening a directory read-only for that).</summary>
+    /// <summary>
+    /// The rename is durable only once the directory is: fsync it through libc (.NET refuses to open a
+    /// directory as a file handle; Storage's FileSync does the same for its block directories).
+    /// </summary>
     private static void SyncDirectory(string directory)
     {
         if (!OperatingSystem.IsLinux()) return;
+        int fd = Open(directory, 0 /* O_RDONLY */);
+        if (fd < 0) throw new IOException($"open({directory}) for fsync failed: errno {Marshal.GetLastPInvokeError()}");
         try
         {
-            using Microsoft.Win32.SafeHandles.SafeFileHandle handle = File.OpenHandle(directory, FileMode.Open, FileAccess.Read);
-            RandomAccess.FlushToDisk(handle);
+            if (Fsync(fd) != 0) throw new IOException($"fsync({directory}) failed: errno {Marshal.GetLastPInvokeError()}");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        finally
         {
-            // Some filesystems refuse opening a directory: the rename is then as durable as the filesystem makes it.
+            _ = Close(fd);
         }
     }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
 }

@@ -58,7 +58,12 @@ public sealed class RuntimeExportsTests
     [Fact]
     public async Task AddUpdateRemoveOverNfs3MountAndNfs41AndAcrossARestart()
     {
-        using var server = new ServerProcess(settings: new Dictionary<string, string> { ["DittoFs:Admin:Token"] = Token });
+        using var server = new ServerProcess(settings: new Dictionary<string, string>
+        {
+            ["DittoFs:Admin:Token"] = Token,
+            ["DittoFs:Exports:1:Path"] = "/other",
+            ["DittoFs:Exports:1:Squash"] = "None",
+        });
         server.Start();
         using HttpClient http = Http(server);
 
@@ -127,7 +132,13 @@ public sealed class RuntimeExportsTests
             second = v3.CreateFile(root, "g");
         }
         // A configured export removed at run time stays removed; a configured one updated stays updated.
+        byte[] other;
+        using (var v3 = new Nfs3Client(server.NfsPort))
+        {
+            other = v3.Mount("/other");
+        }
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, HttpMethod.Put, "admin/exports/%2Fexport", """{"readOnly":true}""")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, HttpMethod.Delete, "admin/exports/other")).Status);
         Assert.True(File.Exists(Path.Combine(server.DataDirectory, "data", "exports.json")));
 
         server.Stop();
@@ -139,23 +150,16 @@ public sealed class RuntimeExportsTests
         {
             Assert.Equal(Nfs3Status.Ok, v3.GetAttr(second).Status);
             Assert.Equal(Nfs3Status.Stale, v3.GetAttr(file).Status);
+            Assert.Equal(Nfs3Status.Stale, v3.GetAttr(other).Status);
+            Assert.Equal(MountStatus.NoEnt, MountStatusOf(v3, "/other"));
             byte[] export = v3.Mount("/export");
             Assert.Equal(Nfs3Status.RoFs, v3.Create(export, "nope").Status);
-            Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, HttpMethod.Delete, "admin/exports/export")).Status);
-            Assert.Equal(Nfs3Status.Stale, v3.GetAttr(export).Status);
-        }
-        server.Stop();
-        server.Start();
-        using (var v3 = new Nfs3Client(server.NfsPort))
-        {
-            Assert.Equal(MountStatus.NoEnt, MountStatusOf(v3, "/export"));
-            Assert.Equal(Nfs3Status.Ok, v3.GetAttr(second).Status);
         }
         // The offline check walks what the server serves: exports.json's export (its fresh volume), not the removed one.
         server.Stop();
         CliRunner.Result check = CliRunner.Run(["check", "-d", Path.Combine(server.DataDirectory, "data")]);
         Assert.True(check.ExitCode == 0, check.Output + check.Error);
-        Assert.StartsWith("checked /added#1: 1 directories, 1 files", check.Output.Trim());
+        Assert.StartsWith("checked /added#1, /export: 2 directories, 1 files", check.Output.Trim());
     }
 
     [Fact]
