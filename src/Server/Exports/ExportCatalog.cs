@@ -45,6 +45,11 @@ internal sealed class ExportCatalog
     {
         string path = Path.Combine(dataDirectory, RuntimeExportsFile.FileName);
         var catalog = new ExportCatalog(fileSystem, configured, path, RuntimeExportsFile.Read(path));
+        // The configuration may have changed since exports.json was written (a new export at a path added at run time).
+        List<ExportOptions> served = catalog.Served(catalog._file).Select(s => s.Options).ToList();
+        var errors = new List<string>();
+        ConfigurationValidator.ValidateExports(served, i => $"export {Name(served[i])} (configuration and {path})", errors);
+        if (errors.Count > 0) throw new StorageRefusedException(errors[0] + $": change DittoFs:Exports, or edit or remove {path}");
         (IReadOnlyList<Export>? exports, string? error) = await catalog.ResolveAsync(catalog._file, catalog.Current);
         if (exports is null) throw new StorageRefusedException(error!);
         Volatile.Write(ref catalog._current, new ExportTable(exports));
