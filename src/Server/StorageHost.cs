@@ -16,7 +16,7 @@ namespace DittoFs.Server;
 internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetrics metrics, ILoggerFactory? loggers = null) : IAsyncDisposable
 {
     private FileSystem? _fileSystem;
-    private ExportTable? _exports;
+    private ExportCatalog? _exports;
     private Admin.DataDirectoryLock? _lock;
     private IObjectStore? _metadataBucket;
 
@@ -39,7 +39,10 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
 
     public IFileSystem FileSystem => _fileSystem ?? throw new InvalidOperationException("storage is not open");
 
-    public ExportTable Exports => _exports ?? throw new InvalidOperationException("storage is not open");
+    public ExportTable Exports => (_exports ?? throw new InvalidOperationException("storage is not open")).Current;
+
+    /// <summary>The exports and their runtime changes (the admin API); <see cref="Exports"/> is its current table.</summary>
+    public ExportCatalog ExportCatalog => _exports ?? throw new InvalidOperationException("storage is not open");
 
     /// <summary>The payload store (for the admin endpoints: flush, gc, readiness); null until open.</summary>
     public IPayloadStore? Payload { get; private set; }
@@ -111,7 +114,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         }
         _fileSystem = new Storage.FileSystem(metadata, payload, new FileSystemOptions { OwnerOverride = true, Metrics = metrics });
         Phase = "resolving exports";
-        _exports = await ExportTable.CreateAsync(_fileSystem, o.Exports);
+        _exports = await ExportCatalog.OpenAsync(_fileSystem, o.Exports, dataDirectory);
         Phase = "ready";
         _ready.TrySetResult();
     }

@@ -15,8 +15,9 @@ namespace DittoFs.Server.Admin;
 /// <item><c>GET /admin/status</c>, <c>GET /admin/exports</c>: JSON.</item>
 /// <item><c>POST /admin/flush</c>: waits for the payload store's write-back to drain, streaming the backlog as JSON lines.</item>
 /// <item><c>POST /admin/gc</c>: collects unreferenced payload; JSON result.</item>
+/// <item><c>POST /admin/exports</c>, <c>PUT</c> and <c>DELETE /admin/exports/{name or path}</c>: runtime export changes (<see cref="AdminExportsEndpoints"/>).</item>
 /// </list>
-/// Flush and gc go through <see cref="AdminAuthorization"/> (a bearer token, or a loopback-only listener).
+/// Flush, gc and export changes go through <see cref="AdminAuthorization"/> (a bearer token, or a loopback-only listener).
 /// The GETs stay open, like /metrics: they change nothing, and what they show (exports, their options, the
 /// data directory) is what an NFS client learns anyway (MOUNT's EXPORT procedure, showmount -e), so
 /// monitoring and <c>dittofs status</c> need no secret.
@@ -38,6 +39,7 @@ internal static class AdminEndpoints
             .AddEndpointFilter(async (context, next) => authorization.Check(context.HttpContext) ?? await next(context));
         changes.MapPost("/flush", FlushAsync);
         changes.MapPost("/gc", GcAsync);
+        changes.MapDittoFsExportChanges();
         return app;
     }
 
@@ -82,14 +84,7 @@ internal static class AdminEndpoints
     }
 
     private static object[] Exports(StorageHost storage) =>
-        [.. storage.Exports.All.OrderBy(e => e.Path, StringComparer.Ordinal).Select(e => new
-        {
-            path = e.Path,
-            readOnly = e.ReadOnly,
-            squash = e.Options.Squash.ToString(),
-            allowedClients = e.Options.AllowedClients,
-            volume = e.Root.Volume,
-        })];
+        [.. storage.Exports.All.OrderBy(e => e.Path, StringComparer.Ordinal).Select(AdminExportsEndpoints.Describe)];
 
     /// <summary>Streams one JSON line per progress report, then a final <c>{"done":true,...}</c> line.</summary>
     private static async Task FlushAsync(HttpContext context, StorageHost storage, CancellationToken cancellationToken)
@@ -146,5 +141,5 @@ internal static class AdminEndpoints
         return Results.Json(await gc.CollectAsync(cancellationToken), s_json);
     }
 
-    private static IResult NotReady() => Results.Text("not ready", statusCode: StatusCodes.Status503ServiceUnavailable);
+    internal static IResult NotReady() => Results.Text("not ready", statusCode: StatusCodes.Status503ServiceUnavailable);
 }

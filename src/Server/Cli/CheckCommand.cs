@@ -25,9 +25,12 @@ internal static class CheckCommand
         }
         // The directory says which payload store it holds (not the configuration, which may be another server's).
         StoreManifest? manifest;
+        IReadOnlyList<string> served;
         try
         {
             manifest = StoreManifest.Read(dataDirectory);
+            // The exports the server would serve: the configured ones with exports.json's runtime changes.
+            served = ExportCatalog.ServedVolumes(options.Exports.Count > 0 ? options.Exports : [new ExportOptions { Path = "/export" }], dataDirectory);
         }
         catch (StorageRefusedException e)
         {
@@ -59,7 +62,7 @@ internal static class CheckCommand
         {
             string[] volumes = exportsOption is { Length: > 0 }
                 ? [.. exportsOption.Select(ExportTable.NormalizePath)]
-                : [.. (options.Exports.Count > 0 ? options.Exports.Select(e => e.Path) : ["/export"]).Select(ExportTable.NormalizePath)];
+                : [.. served];
             await using var metadata = new FasterMetadataStore(new FasterMetadataStoreOptions { DataDirectory = dataDirectory, CheckpointInterval = TimeSpan.Zero });
             await metadata.OpenAsync(ct);
             if (exportsOption is { Length: > 0 })

@@ -20,6 +20,9 @@ internal sealed class Export
 
     public ExportOptions Options { get; }
 
+    /// <summary>The name the admin API and exports.json use (<see cref="ExportOptions.Name"/>, default the path).</summary>
+    public string Name => Options.Name ?? Path;
+
     public string Path { get; }
 
     public FileId Root { get; }

@@ -220,13 +220,28 @@ public static class ConfigurationValidator
             ports.TryAdd(port, name);
         }
 
+        ValidateExports(o.Exports, i => $"{S}:Exports:{i}", errors);
+    }
+
+    /// <summary>
+    /// The export rules, shared by start-up and the admin API's runtime changes (which name each export by
+    /// <paramref name="keyOf"/>): paths absolute and exported once, names unique, client networks CIDRs.
+    /// </summary>
+    public static void ValidateExports(IReadOnlyList<ExportOptions> exports, Func<int, string> keyOf, List<string> errors)
+    {
         var paths = new HashSet<string>(StringComparer.Ordinal);
-        for (int i = 0; i < o.Exports.Count; i++)
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < exports.Count; i++)
         {
-            ExportOptions e = o.Exports[i];
-            string key = $"{S}:Exports:{i}";
+            ExportOptions e = exports[i];
+            string key = keyOf(i);
+            string normalized = e.Path.TrimEnd('/').Length == 0 ? "/" : e.Path.TrimEnd('/');
+            bool twice = false;
             if (!e.Path.StartsWith('/')) errors.Add($"{key}:Path={e.Path}: must start with /");
-            else if (!paths.Add(e.Path.TrimEnd('/').Length == 0 ? "/" : e.Path.TrimEnd('/'))) errors.Add($"{key}:Path={e.Path}: exported twice");
+            else if (twice = !paths.Add(normalized)) errors.Add($"{key}:Path={e.Path}: exported twice");
+            if (e.Name is { } name && (name.Length == 0 || name.Trim() != name || name.Any(char.IsControl))) errors.Add($"{key}:Name={name}: must be non-empty, without control characters or surrounding spaces");
+            // An unnamed export is named by its path: a second one at that path was reported just above.
+            else if (!names.Add(e.Name ?? normalized) && !(twice && e.Name is null)) errors.Add($"{key}:Name={e.Name ?? normalized}: another export has this name");
             for (int j = 0; j < e.AllowedClients.Count; j++)
             {
                 if (!IPNetwork.TryParse(e.AllowedClients[j], out _))
@@ -235,6 +250,43 @@ public static class ConfigurationValidator
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// One export's settings from a section shaped like <c>DittoFs:Exports:N</c> (the admin API's JSON body),
+    /// checked as start-up checks them: every key a setting (unknown ones are errors here, not warnings: an
+    /// operator is waiting for the answer), every value of its type, the DataAnnotations. The section's values
+    /// are laid over <paramref name="baseline"/> (an update); a list given replaces the baseline's list.
+    /// </summary>
+    public static ExportOptions? ReadExport(IConfigurationSection section, ExportOptions? baseline, List<string> errors)
+    {
+        var warnings = new List<string>();
+        int before = errors.Count;
+        WalkKeys(section, typeof(ExportOptions), errors, warnings);
+        errors.AddRange(warnings.Select(w => w.Replace(" (ignored)", "", StringComparison.Ordinal)));
+        if (errors.Count > before) return null;
+        ExportOptions options = baseline is null ? new ExportOptions() : new ExportOptions
+        {
+            Name = baseline.Name,
+            Path = baseline.Path,
+            ReadOnly = baseline.ReadOnly,
+            AllowedClients = section.GetChildren().Any(c => c.Key.Equals(nameof(ExportOptions.AllowedClients), StringComparison.OrdinalIgnoreCase)) ? [] : [.. baseline.AllowedClients],
+            Squash = baseline.Squash,
+            AnonymousUid = baseline.AnonymousUid,
+            AnonymousGid = baseline.AnonymousGid,
+            AllowAuthNone = baseline.AllowAuthNone,
+        };
+        try
+        {
+            section.Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            errors.Add(e.Message);
+            return null;
+        }
+        ValidateObject(options, section.Path, errors);
+        return errors.Count > before ? null : options;
     }
 
     /// <summary>The data directory can be created and written (checked only when the server is about to use it).</summary>

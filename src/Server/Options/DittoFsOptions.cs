@@ -242,6 +242,12 @@ public enum SquashMode { None, Root, All }
 /// <summary>One export: a volume with its own root, reached by its path.</summary>
 public sealed class ExportOptions
 {
+    /// <summary>
+    /// What the admin API, the CLI and the runtime exports file (exports.json) call this export; default:
+    /// its path. A runtime change to an export replaces the configured export of the same name.
+    /// </summary>
+    public string? Name { get; set; }
+
     /// <summary>The path clients mount, e.g. "/export".</summary>
     [Required]
     public string Path { get; set; } = "/export";

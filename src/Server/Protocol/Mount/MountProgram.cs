@@ -70,11 +70,12 @@ internal sealed class MountProgram(StorageHost storage) : IRpcProgram
     private async ValueTask<(MountStatus, FileId)> ResolveAsync(RpcCall call, string path)
     {
         string normalized = MountTable.Canonical(path); // "//export///m/" is "/export/m"
+        ExportTable exports = storage.Exports; // one snapshot for the whole walk (exports change at run time)
         Export? export = null;
         string rest = "";
         for (string candidate = normalized; ; candidate = ExportTable.NormalizePath(candidate[..candidate.LastIndexOf('/')]))
         {
-            export = storage.Exports.FindByPath(candidate);
+            export = exports.FindByPath(candidate);
             if (export is not null)
             {
                 rest = normalized[candidate.Length..];

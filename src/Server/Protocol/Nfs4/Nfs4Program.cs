@@ -46,7 +46,20 @@ internal sealed partial class Nfs4Program(
 
     private DittoFsOptions Options => options.Value;
 
-    private PseudoFs Pseudo => _pseudo ??= new PseudoFs(storage.Exports.All);
+    /// <summary>The pseudo-fs of the exports served now: rebuilt (from the previous one, see <see cref="PseudoFs"/>) after a runtime change.</summary>
+    private PseudoFs Pseudo
+    {
+        get
+        {
+            ExportTable table = storage.Exports;
+            PseudoFs? current = Volatile.Read(ref _pseudo);
+            if (current is not null && ReferenceEquals(current.Table, table)) return current;
+            var built = new PseudoFs(table.All, current) { Table = table };
+            // Two threads may build at once from the same previous tree: the same inodes either way.
+            PseudoFs? raced = Interlocked.CompareExchange(ref _pseudo, built, current);
+            return ReferenceEquals(raced, current) ? built : raced!;
+        }
+    }
 
     public ValueTask HandleAsync(RpcCall call)
     {

@@ -11,6 +11,12 @@ namespace DittoFs.Server.Protocol.Nfs4;
 /// start at 1) and their own fsid (0, 0); crossing into an export changes fsid,
 /// and the export root's mounted_on_fileid is the entry's fileid here.
 /// An export at "/" is the root itself.
+/// <para>
+/// Built for one <see cref="ExportTable"/>; when exports change at run time a new tree is built from the
+/// previous one: a directory keeps its inode (handles a client holds stay valid), a directory no export
+/// needs any more stays findable but empty and unlinked (a compound that holds it fails cleanly), new
+/// directories get new inodes. An export's entry fileid comes from its volume, so it never changes either.
+/// </para>
 /// </summary>
 internal sealed class PseudoFs
 {
@@ -20,19 +26,32 @@ internal sealed class PseudoFs
     {
         public required ulong Inode;
         public required ulong Parent;
+        public required string Path;
         public readonly List<Child> Children = [];
     }
 
     internal sealed record Child(byte[] Name, ulong FileId, Node? Directory, Export? Export);
 
+    private const ulong EntryIdBase = 1_000_000;
     private readonly List<Node> _nodes = [];
-    private readonly Timestamp _created = Timestamp.Now();
+    private readonly Timestamp _created;
 
-    public PseudoFs(IEnumerable<Export> exports)
+    public PseudoFs(IEnumerable<Export> exports, PseudoFs? previous)
     {
-        var root = new Node { Inode = 1, Parent = 1 };
-        _nodes.Add(root);
-        ulong nextEntryId = 1_000_000;
+        _created = previous?._created ?? Timestamp.Now();
+        var byPath = new Dictionary<string, Node>(StringComparer.Ordinal);
+        foreach (Node old in previous?._nodes ?? [])
+        {
+            var kept = new Node { Inode = old.Inode, Parent = old.Parent, Path = old.Path };
+            _nodes.Add(kept);
+            byPath[old.Path] = kept;
+        }
+        if (_nodes.Count == 0)
+        {
+            _nodes.Add(new Node { Inode = 1, Parent = 1, Path = "" });
+            byPath[""] = _nodes[0];
+        }
+        Node root = _nodes[0];
         foreach (Export export in exports.OrderBy(e => e.Path, StringComparer.Ordinal))
         {
             if (export.Path == "/")
@@ -51,8 +70,13 @@ internal sealed class PseudoFs
                 else if (child is { Directory: { } dir }) node = dir;
                 else
                 {
-                    var created = new Node { Inode = (ulong)_nodes.Count + 1, Parent = node.Inode };
-                    _nodes.Add(created);
+                    string path = node.Path + "/" + parts[i];
+                    if (!byPath.TryGetValue(path, out Node? created))
+                    {
+                        created = new Node { Inode = (ulong)_nodes.Count + 1, Parent = node.Inode, Path = path };
+                        _nodes.Add(created);
+                        byPath[path] = created;
+                    }
                     node.Children.Add(new Child(name, created.Inode, created, null));
                     node = created;
                 }
@@ -60,9 +84,12 @@ internal sealed class PseudoFs
             if (blocked) continue;
             byte[] leaf = Encoding.UTF8.GetBytes(parts[^1]);
             if (node.Children.Exists(c => c.Name.AsSpan().SequenceEqual(leaf))) continue;
-            node.Children.Add(new Child(leaf, nextEntryId++, null, export));
+            node.Children.Add(new Child(leaf, EntryIdBase + export.Volume, null, export));
         }
     }
+
+    /// <summary>The exports this tree was built for (rebuilt when the served table is another).</summary>
+    public ExportTable? Table { get; init; }
 
     /// <summary>An export at "/": PUTROOTFH lands in it, there is no pseudo tree.</summary>
     public Export? RootExport { get; }
@@ -87,7 +114,7 @@ internal sealed class PseudoFs
         {
             foreach (Child c in n.Children)
             {
-                if (c.Export == export) return (n, c);
+                if (c.Export?.Volume == export.Volume) return (n, c); // by volume: an updated export is a new object
             }
         }
         return null;
