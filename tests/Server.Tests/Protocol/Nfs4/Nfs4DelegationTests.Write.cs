@@ -138,6 +138,13 @@ public sealed partial class Nfs4DelegationTests
         Opened contended = Open(f.Holder, "writer2", f.Name, Read | Write | WantWriteDeleg);
         Assert.Equal((3u, 1u), (contended.DelegationType, contended.Why));
 
+        // The OPEN that creates a file gets none; opening it again for writing does.
+        string made = Unique("made-");
+        Assert.Equal(0u, Open(f.Holder, "maker", made, Read | Write, create: true).DelegationType);
+        Opened again = Open(f.Holder, "maker2", made, Read | Write);
+        Assert.Equal(2u, again.DelegationType);
+        Assert.Equal(Nfs4Status.Ok, DelegReturn(f.Holder, again.Handle, again.DelegationStateid));
+
         // A holder that cannot answer CB_GETATTR has its write delegation recalled instead; the GETATTR gets DELAY.
         using HeldFile g = Hold("wfail", "x", Read | Write);
         Task<(Nfs4Status, ulong, ulong)> stat = Task.Run(() => GetSizeAndChange(g.Other, g.Handle));

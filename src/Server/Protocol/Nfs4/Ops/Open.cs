@@ -148,7 +148,9 @@ internal sealed partial class Nfs4Program
 
         // CLAIM_DELEGATE_CUR / CLAIM_DELEG_CUR_FH: an open the client made locally under its delegation, told us while returning it.
         if (delegated && (status = state.CheckDelegation(client, delegation, file.Id)) != Nfs4Status.Ok) return status;
-        bool mayDelegate = claim is Nfs4Const.ClaimNull or Nfs4Const.ClaimFh;
+        // Not on the OPEN that creates the file (knfsd long did the same): a file written once as it is made would
+        // otherwise keep a write delegation its first reader has to recall.
+        bool mayDelegate = (claim is Nfs4Const.ClaimNull or Nfs4Const.ClaimFh) && !created;
         status = state.Open(client, file.Id, owner, access, shareDeny, want, mayDelegate, out Stateid4 stateid, out OpenDelegation granted);
         if (status != Nfs4Status.Ok) return status;
         c.Current.Id = file.Id;
