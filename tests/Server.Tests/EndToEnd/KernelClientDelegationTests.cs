@@ -31,6 +31,7 @@ public sealed class KernelClientDelegationTests(ITestOutputHelper output)
         output.WriteLine("--- holder\n" + h.Output);
         output.WriteLine("--- writer\n" + w.Output);
         output.WriteLine(server.Log);
+        output.WriteLine($"CB_GETATTR answered: {metrics.Sum("dittofs_nfs4_delegations_getattr_total")}");
         Assert.DoesNotContain("FAIL", h.Output);
         Assert.DoesNotContain("FAIL", w.Output);
         Assert.Contains("PASS holder-sees-new-bytes", h.Output);

@@ -13,7 +13,8 @@ internal readonly record struct OpenDelegation(uint Type, Stateid4 Stateid, uint
 }
 
 // Back channels and delegations (RFC 8881 §2.10.3.1, §10.2, §10.4). Transitions run under the lock; callbacks go
-// after it, on their own tasks, each with a deadline: a slow or dead back channel never holds a fore-channel request.
+// after it, on their own tasks, each with a deadline: a slow or dead back channel never holds a fore-channel request
+// (only CB_GETATTR is awaited by the GETATTR that asked it, within the callback deadline, then it recalls).
 internal sealed partial class Nfs4State
 {
     private readonly Dictionary<FileId, List<DelegationState>> _delegationsByFile = new();

@@ -127,7 +127,8 @@ internal sealed class LockRange
 
 /// <summary>
 /// A read or write delegation (RFC 8881 §10.2, §10.4): the client may cache the file and open it
-/// locally (a write delegation: also write it, cache its size and change) until it is recalled. Recalled once a conflicting request comes (<see cref="RecallSent"/>);
+/// locally (a write delegation: also write it, cache its size and change) until it is recalled.
+/// Recalled once a conflicting request comes (<see cref="RecallSent"/>);
 /// revoked when not returned within a lease (it then stays, as DELEG_REVOKED, until FREE_STATEID).
 /// </summary>
 internal sealed class DelegationState : StateObject
