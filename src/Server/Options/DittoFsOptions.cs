@@ -231,8 +231,8 @@ public sealed class Nfs4Options
     [Range(0, 1_000_000)]
     public int MaxCourtesyClients { get; set; } = 256;
     /// <summary>
-    /// Hand out read delegations on OPEN to clients with a working back channel (recalled when another
-    /// client changes the file). Off: no delegations (OPEN_DELEGATE_NONE); the back channel is still probed.
+    /// Hand out read and write delegations on OPEN to clients with a working back channel (recalled when another
+    /// client, or an NFSv3 caller, conflicts). Off: no delegations (OPEN_DELEGATE_NONE); the back channel is still probed.
     /// </summary>
     public bool Delegations { get; set; } = true;
 }

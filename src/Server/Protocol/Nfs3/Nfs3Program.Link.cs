@@ -1,3 +1,4 @@
+using DittoFs.Server.Protocol.Nfs4.State;
 using DittoFs.Server.Rpc;
 using DittoFs.Storage;
 
@@ -15,6 +16,9 @@ internal sealed partial class Nfs3Program
         if (status == Nfs3Status.Ok && file.Export != dir.Export) status = Nfs3Status.XDev;
         if (status == Nfs3Status.Ok) status = CheckName(args.Link.Name.Span);
         if (status == Nfs3Status.Ok && IsDotOrDotDot(args.Link.Name.Span)) status = Nfs3Status.Exist;
+        ChangeTicket ticket = default;
+        if (status == Nfs3Status.Ok) status = BeginChange(file.Id, out ticket);
+        using ChangeTicket change = ticket;
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new Link3Res { Status = status });

@@ -11,6 +11,7 @@ internal sealed partial class Nfs3Program
     {
         if (!call.TryDecode(out Read3Args args)) return;
         Nfs3Status status = Resolve(call, args.File, out Target target);
+        if (status == Nfs3Status.Ok) status = BeginRead(target.Id);
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new Read3Res { Status = status });

@@ -1,3 +1,4 @@
+using DittoFs.Server.Protocol.Nfs4.State;
 using DittoFs.Server.Rpc;
 using DittoFs.Storage;
 
@@ -18,6 +19,9 @@ internal sealed partial class Nfs3Program
         Nfs3Status status = Resolve(call, args.Object.Dir, out Target target);
         if (status == Nfs3Status.Ok) status = CheckName(args.Object.Name.Span);
         if (status == Nfs3Status.Ok && IsDotOrDotDot(args.Object.Name.Span)) status = directoryOnly ? Nfs3Status.Inval : Nfs3Status.Acces;
+        ChangeTicket ticket = default;
+        if (status == Nfs3Status.Ok && !directoryOnly) (status, ticket) = await BeginChangeOfNameAsync(target, args.Object.Name);
+        using ChangeTicket change = ticket;
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new Remove3Res { Status = status });

@@ -1,3 +1,4 @@
+using DittoFs.Server.Protocol.Nfs4.State;
 using DittoFs.Server.Rpc;
 using DittoFs.Storage;
 
@@ -16,6 +17,11 @@ internal sealed partial class Nfs3Program
         if (status == Nfs3Status.Ok) status = CheckName(args.From.Name.Span);
         if (status == Nfs3Status.Ok) status = CheckName(args.To.Name.Span);
         if (status == Nfs3Status.Ok && (IsDotOrDotDot(args.From.Name.Span) || IsDotOrDotDot(args.To.Name.Span))) status = Nfs3Status.Inval;
+        ChangeTicket source = default, target = default;
+        if (status == Nfs3Status.Ok) (status, source) = await BeginChangeOfNameAsync(from, args.From.Name);
+        using ChangeTicket sourceChange = source;
+        if (status == Nfs3Status.Ok) (status, target) = await BeginChangeOfNameAsync(to, args.To.Name);
+        using ChangeTicket targetChange = target;
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new Rename3Res { Status = status });

@@ -1,3 +1,4 @@
+using DittoFs.Server.Protocol.Nfs4.State;
 using DittoFs.Server.Rpc;
 using DittoFs.Storage;
 
@@ -10,6 +11,9 @@ internal sealed partial class Nfs3Program
     {
         if (!call.TryDecode(out SetAttr3Args args)) return;
         Nfs3Status status = Resolve(call, args.Object, out Target target);
+        ChangeTicket ticket = default;
+        if (status == Nfs3Status.Ok) status = BeginChange(target.Id, out ticket);
+        using ChangeTicket change = ticket;
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new SetAttr3Res { Status = status });

@@ -1,4 +1,5 @@
 using System.Buffers;
+using DittoFs.Server.Protocol.Nfs4.State;
 using DittoFs.Server.Rpc;
 using DittoFs.Storage;
 
@@ -13,6 +14,9 @@ internal sealed partial class Nfs3Program
         Nfs3Status status = Resolve(call, args.File, out Target target);
         if (status == Nfs3Status.Ok && args.Count > args.Data.Length) status = Nfs3Status.Inval; // count must match the data sent
         if (status == Nfs3Status.Ok && args.Stable is < Nfs3.StableHow.Unstable or > Nfs3.StableHow.FileSync) status = Nfs3Status.Inval;
+        ChangeTicket ticket = default;
+        if (status == Nfs3Status.Ok) status = BeginChange(target.Id, out ticket);
+        using ChangeTicket change = ticket;
         if (status != Nfs3Status.Ok)
         {
             call.ReplySuccess(new Write3Res { Status = status });

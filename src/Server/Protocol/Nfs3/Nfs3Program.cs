@@ -16,7 +16,8 @@ namespace DittoFs.Server.Protocol.Nfs3;
 /// the handle to an export and a squashed caller, calls the filesystem, maps
 /// its status and replies with the result union.
 /// </summary>
-internal sealed partial class Nfs3Program(StorageHost storage, IOptions<DittoFsOptions> options, NfsMetrics? metrics = null) : IRpcProgram
+internal sealed partial class Nfs3Program(StorageHost storage, IOptions<DittoFsOptions> options, NfsMetrics? metrics = null, Nfs4.State.Nfs4State? nfs4 = null)
+    : IRpcProgram
 {
     public uint Program => RpcPrograms.Nfs;
     public uint LowVersion => 3;

@@ -6,14 +6,15 @@ using Xunit;
 namespace DittoFs.Server.Tests.Protocol.Nfs4;
 
 /// <summary>
-/// Read delegations over the back channel (RFC 8881 §10.2, §10.4, §18.16, §20.2): granted on OPEN for reading to
-/// a client that answers CB_NULL, recalled with CB_SEQUENCE + CB_RECALL on its connection when another client
-/// changes the file (which gets DELAY until DELEGRETURN), revoked when not returned within a lease.
+/// Delegations over the back channel (RFC 8881 §10.2, §10.4, §18.16, §20.1, §20.2): granted on OPEN to a client
+/// that answers CB_NULL (read for reading, write for writing alone), recalled with CB_SEQUENCE + CB_RECALL on its
+/// connection when another client (or an NFSv3 caller) conflicts (which gets DELAY / JUKEBOX until DELEGRETURN),
+/// revoked when not returned within a lease.
 /// </summary>
-public sealed class Nfs4DelegationTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public sealed partial class Nfs4DelegationTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     private const uint Read = 1, Write = 2;
-    private const uint WantReadDeleg = 0x0100, WantNoDeleg = 0x0400;
+    private const uint WantReadDeleg = 0x0100, WantWriteDeleg = 0x0200, WantNoDeleg = 0x0400;
     private const uint CbPathDown = 0x1, RecallableStateRevoked = 0x40;
 
     private static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N")[..10];
@@ -52,6 +53,16 @@ public sealed class Nfs4DelegationTests(ServerFixture fixture) : IClassFixture<S
                 reply.Reader.Raw(12);                 // nfsace4 type, flag, mask
                 _ = reply.Reader.Opaque();            // who
                 break;
+            case 2: // OPEN_DELEGATE_WRITE
+                delegation = reply.Reader.Raw(16);
+                Assert.False(reply.Reader.Bool());    // recall
+                Assert.Equal(1u, reply.Reader.UInt32()); // nfs_space_limit4: NFS_LIMIT_SIZE
+                Assert.Equal(ulong.MaxValue, reply.Reader.UInt64());
+                Assert.Equal(0u, reply.Reader.UInt32());  // ACE4_ACCESS_ALLOWED_ACE_TYPE
+                _ = reply.Reader.UInt32();                // flag
+                Assert.Equal(0x6u, reply.Reader.UInt32() & 0x6u); // WRITE_DATA | APPEND_DATA for the opener
+                _ = reply.Reader.Opaque();                // who: the opener's uid
+                break;
             case 3: // OPEN_DELEGATE_NONE_EXT
                 why = reply.Reader.UInt32();
                 if (why is 1 or 2) Assert.False(reply.Reader.Bool());
@@ -68,14 +79,14 @@ public sealed class Nfs4DelegationTests(ServerFixture fixture) : IClassFixture<S
     /// The probe's answer is handled by the server on its own task, so the first OPEN may race it: OPEN again
     /// (the same owner's open, upgraded) until the delegation comes, within a bounded time.
     /// </summary>
-    private static Opened OpenDelegated(Nfs4TestClient client, string owner, string name)
+    private static Opened OpenDelegated(Nfs4TestClient client, string owner, string name, uint access = Read)
     {
         DateTime until = DateTime.UtcNow.AddSeconds(20);
         while (true)
         {
-            Opened opened = Open(client, owner, name, Read);
+            Opened opened = Open(client, owner, name, access);
             Assert.Equal(Nfs4Status.Ok, opened.Status);
-            if (opened.DelegationType == 1 || DateTime.UtcNow > until) return opened;
+            if (opened.DelegationType != 0 || DateTime.UtcNow > until) return opened;
             Thread.Sleep(50);
         }
     }
@@ -148,85 +159,106 @@ public sealed class Nfs4DelegationTests(ServerFixture fixture) : IClassFixture<S
         return client;
     }
 
+    /// <summary>
+    /// A file that <see cref="Other"/> created with some bytes (and closed) and <see cref="Holder"/> (whose back
+    /// channel answers) opened and got a delegation of: a read one for <c>Read</c>, a write one for <c>Read | Write</c>.
+    /// </summary>
+    private sealed class HeldFile : IDisposable
+    {
+        public required Nfs4TestClient Holder { get; init; }
+        public required Nfs4TestClient Other { get; init; }
+        public required string Name { get; init; }
+        public required Opened Held { get; init; }
+        public byte[] Handle => Held.Handle;
+        public byte[] Stateid => Held.DelegationStateid;
+
+        /// <summary>DELEGRETURN by the holder.</summary>
+        public Nfs4Status Return() => DelegReturn(Holder, Handle, Stateid);
+
+        /// <summary>OPEN of the file by the other client.</summary>
+        public Opened OpenByOther(string owner, uint access) => Open(Other, owner, Name, access);
+
+        public void Dispose()
+        {
+            Holder.Dispose();
+            Other.Dispose();
+        }
+    }
+
+    private HeldFile Hold(string prefix, string content = "x", uint access = Read) => Hold(fixture.Server.NfsPort, prefix, content, access);
+
+    private static HeldFile Hold(int port, string prefix, string content = "x", uint access = Read)
+    {
+        var other = new Nfs4TestClient(port);
+        other.Establish(Unique(prefix + "-b-"));
+        string name = Unique(prefix + "-");
+        CreateFile(other, name, content);
+        Nfs4TestClient holder = Holder(port, prefix + "-a-");
+        Opened held = OpenDelegated(holder, "holder", name, access);
+        Assert.Equal((access & Write) != 0 ? 2u : 1u, held.DelegationType);
+        return new HeldFile { Holder = holder, Other = other, Name = name, Held = held };
+    }
+
     [Fact]
     public async Task WriterIsDelayedUntilTheReadDelegationIsRecalledAndReturned()
     {
         PrometheusText before = await PrometheusText.ScrapeAsync(fixture.Server.HttpPort);
-        using var b = new Nfs4TestClient(fixture.Server.NfsPort);
-        b.Establish(Unique("deleg-b-"));
-        string name = Unique("shared-");
-        CreateFile(b, name, "old bytes");
-
-        using Nfs4TestClient a = Holder(fixture.Server.NfsPort, "deleg-a-");
-        Opened held = OpenDelegated(a, "reader", name);
-        Assert.Equal(1u, held.DelegationType);
+        using HeldFile f = Hold("deleg", "old bytes");
         // The delegation stateid is good for reading (§10.2), not for writing.
-        Assert.Equal((Nfs4Status.Ok, "old bytes"), ReadWith(a, held.Handle, held.DelegationStateid));
+        Assert.Equal((Nfs4Status.Ok, "old bytes"), ReadWith(f.Holder, f.Handle, f.Stateid));
 
-        Opened blocked = Open(b, "writer", name, Write);
-        Assert.Equal(Nfs4Status.Delay, blocked.Status);
+        Assert.Equal(Nfs4Status.Delay, f.OpenByOther("writer", Write).Status);
 
-        Recall recall = a.ReceiveRecall();
-        Assert.Equal(a.SessionId, recall.SessionId);
+        Recall recall = f.Holder.ReceiveRecall();
+        Assert.Equal(f.Holder.SessionId, recall.SessionId);
         Assert.Equal(1u, recall.Sequence);
-        Assert.Equal(held.DelegationStateid, recall.Stateid);
-        Assert.Equal(held.Handle, recall.Fh);
+        Assert.Equal(f.Stateid, recall.Stateid);
+        Assert.Equal(f.Handle, recall.Fh);
         Assert.False(recall.Truncate);
 
         // Recalled, not yet returned: still DELAY, and no second recall for it.
-        Assert.Equal(Nfs4Status.Delay, Open(b, "writer", name, Write).Status);
-        Assert.Equal(Nfs4Status.Ok, DelegReturn(a, held.Handle, held.DelegationStateid));
-        Assert.Empty(a.Rpc.Calls);
+        Assert.Equal(Nfs4Status.Delay, f.OpenByOther("writer", Write).Status);
+        Assert.Equal(Nfs4Status.Ok, f.Return());
+        Assert.Empty(f.Holder.Rpc.Calls);
 
-        Opened writer = Open(b, "writer", name, Write);
+        Opened writer = f.OpenByOther("writer", Write);
         Assert.Equal(Nfs4Status.Ok, writer.Status);
         Assert.Equal(0u, writer.DelegationType);
         // The returned delegation's stateid is gone.
-        Assert.Equal(Nfs4Status.BadStateId, ReadWith(a, held.Handle, held.DelegationStateid).Status);
+        Assert.Equal(Nfs4Status.BadStateId, ReadWith(f.Holder, f.Handle, f.Stateid).Status);
 
         PrometheusText after = await PrometheusText.ScrapeAsync(fixture.Server.HttpPort);
         Assert.True(after.Sum("dittofs_nfs4_delegations_granted_total") - before.Sum("dittofs_nfs4_delegations_granted_total") >= 1);
         Assert.Equal(1, after.Sum("dittofs_nfs4_delegations_recalled_total") - before.Sum("dittofs_nfs4_delegations_recalled_total"));
+        Assert.Equal(1, after.Sum("dittofs_nfs4_delegations_recalled_total", "type=read") - before.Sum("dittofs_nfs4_delegations_recalled_total", "type=read"));
         Assert.True(after.Has("dittofs_nfs4_delegations_held"));
     }
 
     [Fact]
     public void RemoveByAnotherClientRecallsTheDelegation()
     {
-        using var b = new Nfs4TestClient(fixture.Server.NfsPort);
-        b.Establish(Unique("remove-b-"));
-        string name = Unique("doomed-");
-        CreateFile(b, name, "x");
-        using Nfs4TestClient a = Holder(fixture.Server.NfsPort, "remove-a-");
-        Opened held = OpenDelegated(a, "reader", name);
-        Assert.Equal(1u, held.DelegationType);
-
-        Nfs4Status Remove() => b.Compound(4, x =>
+        using HeldFile f = Hold("remove");
+        Nfs4Status Remove() => f.Other.Compound(4, x =>
         {
-            b.Sequence(x);
+            f.Other.Sequence(x);
             Nfs4TestClient.Op(x, Nfs4Op.PutRootFh);
             Nfs4TestClient.Lookup(x, "export");
             x.UInt32((uint)Nfs4Op.Remove);
-            x.Opaque(Encoding.UTF8.GetBytes(name));
+            x.Opaque(Encoding.UTF8.GetBytes(f.Name));
         }).Status;
 
         Assert.Equal(Nfs4Status.Delay, Remove());
-        Recall recall = a.ReceiveRecall();
-        Assert.Equal(held.DelegationStateid, recall.Stateid);
-        Assert.Equal(Nfs4Status.Ok, DelegReturn(a, held.Handle, held.DelegationStateid));
+        Assert.Equal(f.Stateid, f.Holder.ReceiveRecall().Stateid);
+        Assert.Equal(Nfs4Status.Ok, f.Return());
         Assert.Equal(Nfs4Status.Ok, Remove());
     }
 
     [Fact]
     public void ATruncatingCreateByAnotherClientWaitsForTheDelegationBeforeTouchingTheFile()
     {
-        using var b = new Nfs4TestClient(fixture.Server.NfsPort);
-        b.Establish(Unique("trunc-b-"));
-        string name = Unique("kept-");
-        CreateFile(b, name, "old bytes");
-        using Nfs4TestClient a = Holder(fixture.Server.NfsPort, "trunc-a-");
-        Opened held = OpenDelegated(a, "reader", name);
-        Assert.Equal(1u, held.DelegationType);
+        using HeldFile f = Hold("trunc", "old bytes");
+        Nfs4TestClient b = f.Other;
+        string name = f.Name;
 
         // OPEN4_CREATE UNCHECKED4 with size 0 (what O_CREAT|O_TRUNC sends) of the existing file.
         Nfs4Status CreateTruncating() => b.Compound(4, x =>
@@ -250,12 +282,12 @@ public sealed class Nfs4DelegationTests(ServerFixture fixture) : IClassFixture<S
         }).Status;
 
         Assert.Equal(Nfs4Status.Delay, CreateTruncating());
-        a.ReceiveRecall();
+        f.Holder.ReceiveRecall();
         // Nothing changed while the delegation is out: the holder still reads its bytes from the server.
-        Assert.Equal((Nfs4Status.Ok, "old bytes"), ReadWith(a, held.Handle, held.DelegationStateid));
-        Assert.Equal(Nfs4Status.Ok, DelegReturn(a, held.Handle, held.DelegationStateid));
+        Assert.Equal((Nfs4Status.Ok, "old bytes"), ReadWith(f.Holder, f.Handle, f.Stateid));
+        Assert.Equal(Nfs4Status.Ok, f.Return());
         Assert.Equal(Nfs4Status.Ok, CreateTruncating());
-        Assert.Equal((Nfs4Status.Ok, ""), ReadWith(a, held.Handle, Stateid4Bypass));
+        Assert.Equal((Nfs4Status.Ok, ""), ReadWith(f.Holder, f.Handle, Stateid4Bypass));
     }
 
     private static readonly byte[] Stateid4Bypass = [.. Enumerable.Repeat((byte)0xFF, 16)];
@@ -342,14 +374,15 @@ public sealed class Nfs4DelegationTests(ServerFixture fixture) : IClassFixture<S
     [Fact]
     public void WantFlagsAreAnsweredWithNoneExtAndAReason()
     {
-        using var b = new Nfs4TestClient(fixture.Server.NfsPort);
-        b.Establish(Unique("want-b-"));
-        string name = Unique("wanted-");
-        CreateFile(b, name, "x");
-        using Nfs4TestClient a = Holder(fixture.Server.NfsPort, "want-a-");
-        Opened first = OpenDelegated(a, "reader", name);
-        Assert.Equal(1u, first.DelegationType);
-        Assert.Equal(Nfs4Status.Ok, DelegReturn(a, first.Handle, first.DelegationStateid));
+        using HeldFile f = Hold("want");
+        (Nfs4TestClient a, Nfs4TestClient b, string name) = (f.Holder, f.Other, f.Name);
+        Assert.Equal(Nfs4Status.Ok, f.Return());
+
+        // WANT_WRITE_DELEG with an open for reading, WANT_READ_DELEG with one for writing: NONE_EXT, WND4_CONTENTION.
+        Opened readerWantsWrite = Open(a, "reader1", name, Read | WantWriteDeleg);
+        Assert.Equal((3u, 1u), (readerWantsWrite.DelegationType, readerWantsWrite.Why));
+        Opened writerWantsRead = Open(a, "writer1", name, Write | WantReadDeleg);
+        Assert.Equal((3u, 1u), (writerWantsRead.DelegationType, writerWantsRead.Why));
 
         // WANT_NO_DELEG: OPEN_DELEGATE_NONE_EXT, WND4_NOT_WANTED.
         Opened declined = Open(a, "reader2", name, Read | WantNoDeleg);
@@ -394,13 +427,8 @@ public sealed class Nfs4DelegationTests(ServerFixture fixture) : IClassFixture<S
     {
         using var server = new ServerProcess(settings: new Dictionary<string, string> { ["DittoFs:Nfs4:LeaseSeconds"] = "5" });
         server.Start();
-        using var b = new Nfs4TestClient(server.NfsPort);
-        b.Establish(Unique("revoke-b-"));
-        string name = Unique("revoked-");
-        CreateFile(b, name, "x");
-        using Nfs4TestClient a = Holder(server.NfsPort, "revoke-a-");
-        Opened held = OpenDelegated(a, "reader", name);
-        Assert.Equal(1u, held.DelegationType);
+        using HeldFile f = Hold(server.NfsPort, "revoke");
+        (Nfs4TestClient a, Nfs4TestClient b, string name, Opened held) = (f.Holder, f.Other, f.Name, f.Held);
 
         Assert.Equal(Nfs4Status.Delay, Open(b, "writer", name, Write).Status);
         Recall recall = a.ReceiveRecall(answer: false);
@@ -439,13 +467,8 @@ public sealed class Nfs4DelegationTests(ServerFixture fixture) : IClassFixture<S
     {
         using var server = new ServerProcess(settings: new Dictionary<string, string> { ["DittoFs:Nfs4:LeaseSeconds"] = "10" });
         server.Start();
-        using var b = new Nfs4TestClient(server.NfsPort);
-        b.Establish(Unique("rebind-b-"));
-        string name = Unique("rebound-");
-        CreateFile(b, name, "x");
-        using Nfs4TestClient a = Holder(server.NfsPort, "rebind-a-");
-        Opened held = OpenDelegated(a, "reader", name);
-        Assert.Equal(1u, held.DelegationType);
+        using HeldFile f = Hold(server.NfsPort, "rebind");
+        (Nfs4TestClient a, Nfs4TestClient b, string name, Opened held) = (f.Holder, f.Other, f.Name, f.Held);
 
         Assert.Equal(Nfs4Status.Delay, Open(b, "writer", name, Write).Status);
         a.ReceiveRecall(answer: false);

@@ -6,8 +6,11 @@ using DittoFs.Xdr;
 
 namespace DittoFs.Server.Protocol.Nfs4.Callbacks;
 
-/// <summary>The outcome of one CB_COMPOUND: no usable reply (closed, timed out, refused), or the status of its operation.</summary>
-internal readonly record struct CallbackOutcome(bool Answered, Nfs4Status Status);
+/// <summary>
+/// The outcome of one CB_COMPOUND: no usable reply (closed, timed out, refused), or the status of its operation;
+/// for CB_GETATTR the size and change the client reported.
+/// </summary>
+internal readonly record struct CallbackOutcome(bool Answered, Nfs4Status Status, ulong? Size = null, ulong? Change = null);
 
 /// <summary>
 /// The callback program (RFC 8881 §20) on a session's back channel: CALLs sent on the
@@ -22,6 +25,7 @@ internal readonly record struct CallbackOutcome(bool Answered, Nfs4Status Status
 ///   CB_RECALL    (4): stateid4 | bool truncate | nfs_fh4
 ///   CB_GETATTR   (3): nfs_fh4 | bitmap4 attr_request
 /// CB_COMPOUND4res: nfsstat4 | utf8str_cs tag | nfs_cb_resop4 resarray&lt;&gt;  (resop: op | nfsstat4 | result)
+///   CB_GETATTR4resok: fattr4 = bitmap4 | opaque attrlist (change uint64 if bit 3, size uint64 if bit 4)
 /// </code>
 /// </summary>
 internal static class CallbackClient
@@ -141,6 +145,19 @@ internal static class CallbackClient
         }
     }
 
+    /// <summary>The fattr4 of CB_GETATTR4resok: the values of change and size, in bit order, of those the bitmap names.</summary>
+    private static CallbackOutcome ReadSizeAndChange(ref XdrReader r)
+    {
+        uint words = r.ReadUInt32();
+        if (words > 8) return new CallbackOutcome(true, Nfs4Status.BadXdr);
+        uint w0 = words > 0 ? r.ReadUInt32() : 0;
+        for (uint i = 1; i < words; i++) _ = r.ReadUInt32();
+        var values = new XdrReader(r.ReadOpaque(64));
+        ulong? change = (w0 & (1u << 3)) != 0 ? values.ReadUInt64() : null;
+        ulong? size = (w0 & (1u << 4)) != 0 ? values.ReadUInt64() : null;
+        return new CallbackOutcome(true, Nfs4Status.Ok, size, change);
+    }
+
     private static CallbackOutcome ReadCompoundResult(byte[] reply, int offset, out bool sequenced)
     {
         sequenced = false;
@@ -157,8 +174,10 @@ internal static class CallbackClient
             sequenced = true;
             if (count == 1) return new CallbackOutcome(true, status);
             r.Skip(Nfs4Const.SessionIdSize + 4 * 4); // sessionid, sequenceid, slotid, highest, target highest
-            _ = r.ReadUInt32();
-            return new CallbackOutcome(true, (Nfs4Status)r.ReadInt32());
+            uint op = r.ReadUInt32();
+            var opStatus = (Nfs4Status)r.ReadInt32();
+            if (op != Nfs4Const.OpCbGetAttr || opStatus != Nfs4Status.Ok) return new CallbackOutcome(true, opStatus);
+            return ReadSizeAndChange(ref r);
         }
         catch (XdrException)
         {

@@ -6,7 +6,7 @@ using DittoFs.Xdr;
 
 namespace DittoFs.Server.Protocol.Nfs4;
 
-// RFC 8881 §18.1 ACCESS, §18.7 GETATTR, §18.30 SETATTR, §18.15/§18.31 VERIFY/NVERIFY.
+// RFC 8881 §18.1 ACCESS, §18.7 GETATTR (with CB_GETATTR for another client's write delegation), §18.30 SETATTR, §18.15/§18.31 VERIFY/NVERIFY.
 internal sealed partial class Nfs4Program
 {
     // §18.7 GETATTR: the fattr4 is encoded straight into the reply.
@@ -17,6 +17,13 @@ internal sealed partial class Nfs4Program
         if (status != Nfs4Status.Ok) return status;
         var (attrStatus, source) = await AttrSourceAsync(c.Current, requested);
         if (attrStatus != Nfs4Status.Ok) return attrStatus;
+        if ((requested.Has(Attr.Size) || requested.Has(Attr.Change)) && c.Current.Kind == FhKind.File)
+        {
+            // Another client may hold a write delegation and have written locally: its size and change are the truth (§10.4.3).
+            (attrStatus, ulong? size, ulong? change) = await state.AskWriteDelegationHolderAsync(c.Client, c.Current.Id);
+            if (attrStatus != Nfs4Status.Ok) return attrStatus;
+            if (size is not null) source.File = source.File with { Size = size.Value, ChangeId = change ?? source.File.ChangeId };
+        }
         WriteAttrResult(c, requested, source);
         return Nfs4Status.Ok;
     }
@@ -58,7 +65,9 @@ internal sealed partial class Nfs4Program
         Nfs4Status status = ReadAttributes(c, a.ObjAttributes, out SetAttributes attributes, out Bitmap4 mask);
         if (status == Nfs4Status.Ok) status = NeedFh(c, write: true);
         if (status == Nfs4Status.Ok && attributes.Size is not null) status = CheckIoStateid(c, ref stateid, write: true);
-        if (status == Nfs4Status.Ok && !attributes.IsEmpty) status = BreakDelegations(c, c.Current);
+        ChangeTicket ticket = default;
+        if (status == Nfs4Status.Ok && !attributes.IsEmpty) status = BeginChange(c, c.Current, out ticket);
+        using ChangeTicket change = ticket;
         if (status != Nfs4Status.Ok)
         {
             WriteSetAttrResult(c, status, default);

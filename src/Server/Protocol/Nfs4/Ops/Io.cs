@@ -49,6 +49,10 @@ internal sealed partial class Nfs4Program
         Nfs4Status status = NeedFh(c, write: true);
         if (status == Nfs4Status.Ok && stable > Nfs4Const.FileSync4) status = Nfs4Status.Inval;
         if (status == Nfs4Status.Ok) status = CheckIoStateid(c, ref stateid, write: true);
+        // With a special stateid no open for writing keeps delegations from being granted meanwhile: a change ticket does.
+        ChangeTicket ticket = default;
+        if (status == Nfs4Status.Ok && stateid.IsSpecial) status = BeginChange(c, c.Current, out ticket);
+        using ChangeTicket change = ticket;
         if (status != Nfs4Status.Ok) return status;
         WriteResult result = await Fs.WriteAsync(c.Current.Caller, c.Current.Id, offset, data, (StableHow)stable);
         if (result.Status != FsStatus.Ok) return Map(result.Status);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using DittoFs.Server.Protocol.Nfs4.Attributes;
+using DittoFs.Server.Protocol.Nfs4.State;
 using DittoFs.Storage;
 using DittoFs.Xdr;
 
@@ -60,7 +61,9 @@ internal sealed partial class Nfs4Program
         Nfs4Status status = c.Saved.IsNone ? Nfs4Status.NoFileHandle : NeedFh(c, write: true);
         if (status == Nfs4Status.Ok && (c.Saved.Kind != FhKind.File || c.Saved.Export != c.Current.Export)) status = Nfs4Status.XDev;
         if (status == Nfs4Status.Ok) status = CheckName(name.Span);
-        if (status == Nfs4Status.Ok) status = BreakDelegations(c, c.Saved);
+        ChangeTicket ticket = default;
+        if (status == Nfs4Status.Ok) status = BeginChange(c, c.Saved, out ticket);
+        using ChangeTicket change = ticket;
         if (status != Nfs4Status.Ok) return status;
         LinkResult result = await Fs.LinkAsync(c.Current.Caller, c.Saved.Id, c.Current.Id, name);
         if (result.Status != FsStatus.Ok) return Map(result.Status);
@@ -73,7 +76,9 @@ internal sealed partial class Nfs4Program
         ReadOnlyMemory<byte> name = c.Decode<Remove4Args>().Target;
         Nfs4Status status = NeedFh(c, write: true);
         if (status == Nfs4Status.Ok) status = CheckName(name.Span);
-        if (status == Nfs4Status.Ok) status = await BreakDelegationsOfNameAsync(c, c.Current, name);
+        ChangeTicket ticket = default;
+        if (status == Nfs4Status.Ok) (status, ticket) = await BeginChangeOfNameAsync(c, c.Current, name);
+        using ChangeTicket change = ticket;
         if (status != Nfs4Status.Ok) return status;
         RemoveResult result = await Fs.RemoveAsync(c.Current.Caller, c.Current.Id, name, directoryOnly: false);
         if (result.Status == FsStatus.IsDirectory) result = await Fs.RemoveAsync(c.Current.Caller, c.Current.Id, name, directoryOnly: true);
@@ -89,8 +94,11 @@ internal sealed partial class Nfs4Program
         if (status == Nfs4Status.Ok && (c.Saved.Kind != FhKind.File || c.Saved.Export != c.Current.Export)) status = Nfs4Status.XDev;
         if (status == Nfs4Status.Ok) status = CheckName(oldName.Span);
         if (status == Nfs4Status.Ok) status = CheckName(newName.Span);
-        if (status == Nfs4Status.Ok) status = await BreakDelegationsOfNameAsync(c, c.Saved, oldName);
-        if (status == Nfs4Status.Ok) status = await BreakDelegationsOfNameAsync(c, c.Current, newName);
+        ChangeTicket source = default, target = default;
+        if (status == Nfs4Status.Ok) (status, source) = await BeginChangeOfNameAsync(c, c.Saved, oldName);
+        using ChangeTicket sourceChange = source;
+        if (status == Nfs4Status.Ok) (status, target) = await BeginChangeOfNameAsync(c, c.Current, newName);
+        using ChangeTicket targetChange = target;
         if (status != Nfs4Status.Ok) return status;
         RenameResult result = await Fs.RenameAsync(c.Current.Caller, c.Saved.Id, oldName, c.Current.Id, newName);
         if (result.Status != FsStatus.Ok) return Map(result.Status);

@@ -5,7 +5,7 @@ using DittoFs.Xdr;
 
 namespace DittoFs.Server.Protocol.Nfs4;
 
-// RFC 8881 §18.16 OPEN, §18.18 OPEN_DOWNGRADE, §18.2 CLOSE, §18.6 DELEGRETURN. Read delegations only (Nfs4State.Delegations.cs).
+// RFC 8881 §18.16 OPEN, §18.18 OPEN_DOWNGRADE, §18.2 CLOSE, §18.6 DELEGRETURN. Read and write delegations (Nfs4State.Delegations.cs).
 internal sealed partial class Nfs4Program
 {
     // §18.16 OPEN
@@ -94,7 +94,8 @@ internal sealed partial class Nfs4Program
             if (openType == Nfs4Const.OpenCreate && !delegated)
             {
                 // A create may truncate (or set attributes of) a file that exists: another client's delegation of it is recalled first.
-                status = await BreakDelegationsOfNameAsync(c, c.Current, name);
+                (status, ChangeTicket ticket) = await BeginChangeOfNameAsync(c, c.Current, name);
+                using ChangeTicket change = ticket;
                 if (status != Nfs4Status.Ok) return status;
                 var request = new CreateRequest
                 {
@@ -147,7 +148,9 @@ internal sealed partial class Nfs4Program
 
         // CLAIM_DELEGATE_CUR / CLAIM_DELEG_CUR_FH: an open the client made locally under its delegation, told us while returning it.
         if (delegated && (status = state.CheckDelegation(client, delegation, file.Id)) != Nfs4Status.Ok) return status;
-        bool mayDelegate = claim is Nfs4Const.ClaimNull or Nfs4Const.ClaimFh;
+        // Not on the OPEN that creates the file (knfsd long did the same): a file written once as it is made would
+        // otherwise keep a write delegation its first reader has to recall.
+        bool mayDelegate = (claim is Nfs4Const.ClaimNull or Nfs4Const.ClaimFh) && !created;
         status = state.Open(client, file.Id, owner, access, shareDeny, want, mayDelegate, out Stateid4 stateid, out OpenDelegation granted);
         if (status != Nfs4Status.Ok) return status;
         c.Current.Id = file.Id;
@@ -162,18 +165,21 @@ internal sealed partial class Nfs4Program
         // PRESERVE_UNLINKED: an open file outlives REMOVE here (nlink 0), so the client need not rename it away.
         w.WriteUInt32(Nfs4Const.OpenResultLocktypePosix | Nfs4Const.OpenResultPreserveUnlinked);
         mask.Write(ref w);
-        WriteDelegation(ref w, granted);
+        WriteDelegation(ref w, granted, c.Current.Caller.Uid, access);
         w.Flush();
         return Nfs4Status.Ok;
     }
 
     /// <summary>
     /// open_delegation4 (§18.16.2): NONE; READ with its stateid, recall false and an ACE that grants nothing
-    /// (the client checks access itself, with ACCESS); NONE_EXT with why_no_delegation4 and, for CONTENTION
-    /// and RESOURCE, "will not push / signal" (false).
+    /// (the client checks access itself, with ACCESS); WRITE with its stateid, recall false, no space limit
+    /// (NFS_LIMIT_SIZE of all ones: the client need not flush on close for want of space) and an ACE that allows
+    /// the opener (its uid, as owners are written) what it opened for; NONE_EXT with why_no_delegation4 and, for
+    /// CONTENTION and RESOURCE, "will not push / signal" (false).
     /// </summary>
-    private static void WriteDelegation(ref XdrWriter w, in OpenDelegation delegation)
+    private static void WriteDelegation(ref XdrWriter w, in OpenDelegation delegation, uint opener, uint access)
     {
+        const uint aceReadData = 0x1, aceWriteData = 0x2, aceAppendData = 0x4;
         w.WriteUInt32(delegation.Type);
         switch (delegation.Type)
         {
@@ -184,6 +190,18 @@ internal sealed partial class Nfs4Program
                 w.WriteUInt32(0);    //   flag
                 w.WriteUInt32(0);    //   access_mask: nothing
                 w.WriteUInt32(0);    //   who: ""
+                break;
+            case Nfs4Const.OpenDelegateWrite:
+                delegation.Stateid.Write(ref w);
+                w.WriteBool(false);  // recall
+                w.WriteUInt32(1);    // nfs_space_limit4: NFS_LIMIT_SIZE
+                w.WriteUInt64(ulong.MaxValue);
+                w.WriteUInt32(0);    // nfsace4: ACE4_ACCESS_ALLOWED_ACE_TYPE
+                w.WriteUInt32(0);    //   flag
+                w.WriteUInt32(((access & Nfs4Const.ShareAccessRead) != 0 ? aceReadData : 0) | aceWriteData | aceAppendData);
+                Span<byte> who = stackalloc byte[10];
+                opener.TryFormat(who, out int n);
+                w.WriteOpaque(who[..n]);
                 break;
             case Nfs4Const.OpenDelegateNoneExt:
                 w.WriteUInt32(delegation.Why);

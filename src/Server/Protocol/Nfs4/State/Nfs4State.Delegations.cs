@@ -4,7 +4,7 @@ using DittoFs.Storage;
 
 namespace DittoFs.Server.Protocol.Nfs4.State;
 
-/// <summary>What OPEN answers about delegation (open_delegation4): a read delegation's stateid, or none with why.</summary>
+/// <summary>What OPEN answers about delegation (open_delegation4): a read or write delegation's stateid, or none with why.</summary>
 internal readonly record struct OpenDelegation(uint Type, Stateid4 Stateid, uint Why)
 {
     public static OpenDelegation None => new(Nfs4Const.OpenDelegateNone, default, 0);
@@ -13,14 +13,16 @@ internal readonly record struct OpenDelegation(uint Type, Stateid4 Stateid, uint
 }
 
 // Back channels and delegations (RFC 8881 §2.10.3.1, §10.2, §10.4). Transitions run under the lock; callbacks go
-// after it, on their own tasks, each with a deadline: a slow or dead back channel never holds a fore-channel request.
+// after it, on their own tasks, each with a deadline: a slow or dead back channel never holds a fore-channel request
+// (only CB_GETATTR is awaited by the GETATTR that asked it, within the callback deadline, then it recalls).
 internal sealed partial class Nfs4State
 {
     private readonly Dictionary<FileId, List<DelegationState>> _delegationsByFile = new();
     private readonly List<DelegationState> _recalled = [];
+    private readonly Dictionary<FileId, int> _changing = new();
     private int _delegationsHeld;
 
-    /// <summary>Read delegations held now (not revoked), for the metrics gauge.</summary>
+    /// <summary>Delegations held now (not revoked), for the metrics gauge.</summary>
     public int DelegationsHeld => Volatile.Read(ref _delegationsHeld);
 
     /// <summary>How long a callback may take before the back channel counts as down: half a lease, 1-10 s.</summary>
@@ -114,10 +116,11 @@ internal sealed partial class Nfs4State
     }
 
     /// <summary>
-    /// After an OPEN (under the lock): a read delegation when it was not declined, the back channel answers, the
-    /// open is for reading only, nobody has the file open for writing and no recall of it is under way; otherwise
-    /// none, with a reason (OPEN_DELEGATE_NONE_EXT) when the client said what it wanted (§18.16.3).
-    /// No write delegations are handed out.
+    /// After an OPEN (under the lock), unless declined: a write delegation for an open for writing when nobody
+    /// else has the file open and no delegation of it is out (§10.4), else a read delegation for an open for
+    /// reading when nobody has it open for writing; only to a client whose back channel answers and never while
+    /// the file is being changed (<see cref="BeginChange"/>) or recalled. Otherwise none, with a reason
+    /// (OPEN_DELEGATE_NONE_EXT) when the client said what it wanted (§18.16.3).
     /// </summary>
     private OpenDelegation Delegate(ClientRecord client, FileId file, uint access, uint want)
     {
@@ -127,55 +130,62 @@ internal sealed partial class Nfs4State
         {
             case Nfs4Const.ShareAccessWantNoDeleg: return OpenDelegation.NoneExt(Nfs4Const.Wnd4NotWanted);
             case Nfs4Const.ShareAccessWantCancel: return OpenDelegation.NoneExt(Nfs4Const.Wnd4Cancelled);
-            case Nfs4Const.ShareAccessWantWriteDeleg: return OpenDelegation.NoneExt(Nfs4Const.Wnd4WriteDelegNotSuppFtype);
         }
         if (!_options.Delegations) return None(Nfs4Const.Wnd4Resource);
-        if ((access & Nfs4Const.ShareAccessWrite) != 0) return None(Nfs4Const.Wnd4WriteDelegNotSuppFtype);
+        bool write = (access & Nfs4Const.ShareAccessWrite) != 0;
+        // A read delegation cannot come with an open for writing, nor a write delegation with a read-only open.
+        if ((want == Nfs4Const.ShareAccessWantReadDeleg && write) || (want == Nfs4Const.ShareAccessWantWriteDeleg && !write))
+        {
+            return OpenDelegation.NoneExt(Nfs4Const.Wnd4Contention);
+        }
         bool callable = false;
         foreach (Session s in client.Sessions)
         {
             if (s.BackChannelUp) callable = true;
         }
         if (!callable) return None(Nfs4Const.Wnd4Resource);
+        if (_changing.ContainsKey(file)) return None(Nfs4Const.Wnd4Contention);
         if (_opensByFile.TryGetValue(file, out List<OpenState>? opens))
         {
             foreach (OpenState o in opens)
             {
-                if ((o.Access & Nfs4Const.ShareAccessWrite) != 0) return None(Nfs4Const.Wnd4Contention);
+                if (write ? o.Client != client : (o.Access & Nfs4Const.ShareAccessWrite) != 0) return None(Nfs4Const.Wnd4Contention);
             }
         }
         if (_delegationsByFile.TryGetValue(file, out List<DelegationState>? delegations))
         {
             foreach (DelegationState d in delegations)
             {
-                // Being recalled, or this client has one already (its opens are local until it returns it).
-                if (d.RecallSent != 0 || d.Client == client) return None(Nfs4Const.Wnd4Contention);
+                // Being recalled, this client has one already (its opens are local until it returns it), or a
+                // write delegation wants the file alone.
+                if (d.RecallSent != 0 || d.Client == client || write) return None(Nfs4Const.Wnd4Contention);
             }
         }
-        var delegation = new DelegationState { Id = NewStateId(), Client = client, File = file };
+        var delegation = new DelegationState { Id = NewStateId(), Client = client, File = file, Write = write };
         _states[delegation.Id] = delegation;
         client.States.Add(delegation);
         if (delegations is null) _delegationsByFile[file] = delegations = [];
         delegations.Add(delegation);
         _delegationsHeld++;
-        _metrics?.Granted();
-        return new OpenDelegation(Nfs4Const.OpenDelegateRead, ToStateid(delegation), 0);
+        _metrics?.Granted(write);
+        return new OpenDelegation(write ? Nfs4Const.OpenDelegateWrite : Nfs4Const.OpenDelegateRead, ToStateid(delegation), 0);
     }
 
     /// <summary>
-    /// Under the lock: does a request of <paramref name="client"/> on <paramref name="file"/> conflict with another
-    /// client's delegation? Each such delegation not yet recalled is marked and added to <paramref name="recalls"/>
-    /// (sent by <see cref="SendRecalls"/> after the lock). True: the request answers DELAY until they are returned.
-    /// Read delegations only conflict with changes (every caller here changes the file or opens it for writing).
+    /// Under the lock: does a request of <paramref name="client"/> (null: an NFSv3 caller, no v4 client) on
+    /// <paramref name="file"/> conflict with another client's delegation? A change (or an open for writing)
+    /// conflicts with any; a read or an open for reading only with a write delegation. Each such delegation not
+    /// yet recalled is marked and added to <paramref name="recalls"/> (sent by <see cref="SendRecalls"/> after
+    /// the lock). True: the request answers DELAY until they are returned.
     /// </summary>
-    private bool Conflicts(ClientRecord client, FileId file, ref List<DelegationState>? recalls)
+    private bool Conflicts(ClientRecord? client, FileId file, bool change, ref List<DelegationState>? recalls)
     {
         if (!_delegationsByFile.TryGetValue(file, out List<DelegationState>? delegations)) return false;
         bool conflict = false;
         long now = Environment.TickCount64;
         foreach (DelegationState d in delegations)
         {
-            if (d.Client == client) continue;
+            if (d.Client == client || (!change && !d.Write)) continue;
             conflict = true;
             if (d.RecallSent != 0) continue;
             d.RecallSent = now;
@@ -186,17 +196,93 @@ internal sealed partial class Nfs4State
     }
 
     /// <summary>
-    /// A SETATTR, REMOVE, RENAME or LINK of <paramref name="client"/> is about to change <paramref name="file"/>:
-    /// DELAY while another client holds a delegation of it (recalled now), OK otherwise.
+    /// One transition before a SETATTR, REMOVE, RENAME, LINK, truncating create (v4) or WRITE, SETATTR, REMOVE,
+    /// RENAME, LINK (v3, <paramref name="client"/> null) changes <paramref name="file"/>: DELAY while another
+    /// client holds a delegation of it (recalled now); else OK with a ticket that keeps new delegations of the
+    /// file from being granted until the change is done and the ticket disposed (§10.4.1).
     /// </summary>
-    public Nfs4Status BreakDelegations(ClientRecord client, FileId file)
+    public Nfs4Status BeginChange(ClientRecord? client, FileId file, out ChangeTicket ticket)
+    {
+        ticket = default;
+        if (!_options.Delegations) return Nfs4Status.Ok;
+        List<DelegationState>? recalls = null;
+        bool conflict;
+        lock (_lock)
+        {
+            conflict = Conflicts(client, file, change: true, ref recalls);
+            if (!conflict) _changing[file] = _changing.GetValueOrDefault(file) + 1;
+        }
+        SendRecalls(recalls);
+        if (conflict) return Nfs4Status.Delay;
+        ticket = new ChangeTicket(this, file);
+        return Nfs4Status.Ok;
+    }
+
+    internal void EndChange(FileId file)
+    {
+        lock (_lock)
+        {
+            int left = _changing.GetValueOrDefault(file) - 1;
+            if (left > 0) _changing[file] = left;
+            else _changing.Remove(file);
+        }
+    }
+
+    /// <summary>
+    /// Before a READ of <paramref name="file"/> by an NFSv3 caller: DELAY while a write delegation of it is out
+    /// (recalled now: the holder may have cached writes). A grant after this check is ordered after the read.
+    /// </summary>
+    public Nfs4Status BeginRead(FileId file)
     {
         if (Volatile.Read(ref _delegationsHeld) == 0) return Nfs4Status.Ok;
         List<DelegationState>? recalls = null;
         bool conflict;
-        lock (_lock) conflict = Conflicts(client, file, ref recalls);
+        lock (_lock) conflict = Conflicts(null, file, change: false, ref recalls);
         SendRecalls(recalls);
         return conflict ? Nfs4Status.Delay : Nfs4Status.Ok;
+    }
+
+    /// <summary>
+    /// GETATTR of size or change by <paramref name="client"/> while another client holds a write delegation of
+    /// <paramref name="file"/> (§10.4.3): that client is asked with CB_GETATTR and its size and change are the
+    /// answer. No write delegation: OK without values. No answer: the delegation is recalled (DELAY).
+    /// </summary>
+    public async ValueTask<(Nfs4Status Status, ulong? Size, ulong? Change)> AskWriteDelegationHolderAsync(ClientRecord? client, FileId file)
+    {
+        if (Volatile.Read(ref _delegationsHeld) == 0) return (Nfs4Status.Ok, null, null);
+        DelegationState? holder = null;
+        Session? session = null;
+        lock (_lock)
+        {
+            if (_delegationsByFile.TryGetValue(file, out List<DelegationState>? delegations))
+            {
+                holder = delegations.Find(d => d.Write && d.Client != client);
+                session = holder?.Client.Sessions.Find(s => s.BackChannelUp);
+            }
+            if (holder is null) return (Nfs4Status.Ok, null, null);
+            if (holder.RecallSent != 0) return (Nfs4Status.Delay, null, null);
+        }
+        CallbackOutcome outcome = default;
+        if (session is not null)
+        {
+            try
+            {
+                outcome = await CallbackClient.GetAttrAsync(session, file, CallbackTimeout);
+            }
+            catch (Exception ex)
+            {
+                Nfs4Log.CallbackFailed(_logger, ex, holder.Client.Id);
+            }
+        }
+        if (outcome.Answered && outcome.Status == Nfs4Status.Ok && outcome.Size is not null)
+        {
+            _metrics?.AskedAttributes();
+            return (Nfs4Status.Ok, outcome.Size, outcome.Change);
+        }
+        List<DelegationState>? recalls = null;
+        lock (_lock) Conflicts(client, file, change: true, ref recalls);
+        SendRecalls(recalls);
+        return (Nfs4Status.Delay, null, null);
     }
 
     /// <summary>Starts CB_RECALL of each delegation (after the lock), on a session of its client that can be called back.</summary>
@@ -205,7 +291,7 @@ internal sealed partial class Nfs4State
         if (recalls is null) return;
         foreach (DelegationState d in recalls)
         {
-            _metrics?.Recalled();
+            _metrics?.Recalled(d.Write);
             _ = RecallAsync(d);
         }
     }
@@ -287,7 +373,7 @@ internal sealed partial class Nfs4State
             UnlinkDelegation(d);
             d.Revoked = true;
             d.Client.RevokedDelegations++;
-            _metrics?.Revoked();
+            _metrics?.Revoked(d.Write);
             Nfs4Log.DelegationRevoked(_logger, d.Client.Id, d.File.Inode);
         }
     }

@@ -44,7 +44,8 @@ internal sealed partial class Nfs4State
 
     /// <summary>
     /// OPEN: a new open of this owner, or its access and deny added to the owner's open (SHARE_DENIED on a conflict).
-    /// Opening for writing (or denying reads) while another client holds a delegation recalls it and answers DELAY;
+    /// Opening for writing (or denying reads) while another client holds a delegation, or at all while it holds a
+    /// write delegation, recalls it and answers DELAY;
     /// with <paramref name="mayDelegate"/> (CLAIM_NULL, CLAIM_FH) a delegation may come with the open.
     /// </summary>
     public Nfs4Status Open(ClientRecord client, FileId file, byte[] owner, uint access, uint deny, uint want, bool mayDelegate,
@@ -70,7 +71,7 @@ internal sealed partial class Nfs4State
             if (!_clients.ContainsKey(client.Id)) return Nfs4Status.Expired;
             OpenState? open = FindOpen(client, file, owner);
             if (ShareConflicts(file, client, open, access, deny)) return Nfs4Status.ShareDenied;
-            if (((access & Nfs4Const.ShareAccessWrite) != 0 || (deny & Nfs4Const.ShareAccessRead) != 0) && Conflicts(client, file, ref recalls))
+            if (Conflicts(client, file, change: (access & Nfs4Const.ShareAccessWrite) != 0 || (deny & Nfs4Const.ShareAccessRead) != 0, ref recalls))
             {
                 return Nfs4Status.Delay;
             }
@@ -199,8 +200,9 @@ internal sealed partial class Nfs4State
     private Nfs4Status CheckIoLocked(ClientRecord client, in Stateid4 stateid, FileId file, bool write, ref List<DelegationState>? recalls)
     {
         {
-            // A write (or a size change) by another client waits until the file's delegations are returned.
-            if (write && _delegationsByFile.Count != 0 && Conflicts(client, file, ref recalls)) return Nfs4Status.Delay;
+            // A write (or a size change) by another client waits until the file's delegations are returned, a read
+            // until its write delegation is.
+            if (_delegationsByFile.Count != 0 && Conflicts(client, file, change: write, ref recalls)) return Nfs4Status.Delay;
             if (stateid.IsAnonymous || stateid.IsBypass)
             {
                 if (!write && stateid.IsBypass) return Nfs4Status.Ok;
@@ -216,8 +218,8 @@ internal sealed partial class Nfs4State
             Nfs4Status status = Find(stateid, client, out StateObject? found);
             if (status != Nfs4Status.Ok) return status;
             if (found!.File != file) return Nfs4Status.BadStateId;
-            // A read delegation's stateid is good for reading (§10.2); writing needs an open for writing.
-            if (found is DelegationState) return write ? Nfs4Status.OpenMode : Nfs4Status.Ok;
+            // A read delegation's stateid is good for reading (§10.2), a write delegation's for writing too (§10.4).
+            if (found is DelegationState d) return write && !d.Write ? Nfs4Status.OpenMode : Nfs4Status.Ok;
             OpenState open = found as OpenState ?? ((LockState)found).Open;
             if (write && (open.Access & Nfs4Const.ShareAccessWrite) == 0) return Nfs4Status.OpenMode;
             return Nfs4Status.Ok;

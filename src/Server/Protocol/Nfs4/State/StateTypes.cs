@@ -126,8 +126,9 @@ internal sealed class LockRange
 }
 
 /// <summary>
-/// A read delegation (RFC 8881 §10.2): the client may cache the file and open it for reading
-/// locally until it is recalled. Recalled once a conflicting request comes (<see cref="RecallSent"/>);
+/// A read or write delegation (RFC 8881 §10.2, §10.4): the client may cache the file and open it
+/// locally (a write delegation: also write it, cache its size and change) until it is recalled.
+/// Recalled once a conflicting request comes (<see cref="RecallSent"/>);
 /// revoked when not returned within a lease (it then stays, as DELEG_REVOKED, until FREE_STATEID).
 /// </summary>
 internal sealed class DelegationState : StateObject
@@ -137,5 +138,7 @@ internal sealed class DelegationState : StateObject
     /// <summary>The client answered the CB_RECALL (else it is sent again once a back channel of the client answers a probe).</summary>
     public bool RecallDelivered;
     public bool Revoked;
+    /// <summary>OPEN_DELEGATE_WRITE: any other client's access conflicts, not only changes.</summary>
+    public bool Write;
     public override StateKind Kind => StateKind.Delegation;
 }
