@@ -27,6 +27,8 @@ public sealed partial class FileSystem : IFileSystem
     private readonly FileSystemOptions _options;
     private readonly uint _generation;
     private readonly SemaphoreSlim _mutex = new(1, 1);
+    // WRITE's one-op metadata batch, reused under _mutex (FileSystem.Data.cs).
+    private readonly MetadataOp[] _writeBatch = new MetadataOp[1];
     private readonly SemaphoreSlim[] _stripes;
     private long _lastPosition;
 
