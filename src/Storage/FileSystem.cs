@@ -47,7 +47,9 @@ public sealed partial class FileSystem : IFileSystem
     public static async Task<FileSystem> OpenAsync(IMetadataStore store, IPayloadStore payload, FileSystemOptions? options = null)
     {
         await store.OpenAsync().ConfigureAwait(false);
-        return new FileSystem(store, payload, options);
+        var fs = new FileSystem(store, payload, options);
+        await fs.SweepOrphansAsync().ConfigureAwait(false);
+        return fs;
     }
 
     public ulong WriteVerifier { get; }
