@@ -156,15 +156,15 @@ internal sealed partial class Nfs4Program
 
         if (!created) mask = default;
         mask.W0 &= Attr.Supported.W0;
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        stateid.Write(ref w);
-        WriteChangeInfo(ref w, dirWcc);
-        // PRESERVE_UNLINKED: an open file outlives REMOVE here (nlink 0), so the client need not rename it away.
-        w.WriteUInt32(Nfs4Const.OpenResultLocktypePosix | Nfs4Const.OpenResultPreserveUnlinked);
-        mask.Write(ref w);
-        WriteDelegation(ref w, granted);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyOk(new Open4ResOk
+        {
+            Stateid = stateid,
+            CInfo = ChangeInfo(dirWcc),
+            // PRESERVE_UNLINKED: an open file outlives REMOVE here (nlink 0), so the client need not rename it away.
+            RFlags = Nfs4Const.OpenResultLocktypePosix | Nfs4Const.OpenResultPreserveUnlinked,
+            Attrset = mask,
+            Delegation = ToWire(granted),
+        });
     }
 
     /// <summary>
@@ -172,25 +172,21 @@ internal sealed partial class Nfs4Program
     /// (the client checks access itself, with ACCESS); NONE_EXT with why_no_delegation4 and, for CONTENTION
     /// and RESOURCE, "will not push / signal" (false).
     /// </summary>
-    private static void WriteDelegation(ref XdrWriter w, in OpenDelegation delegation)
+    private static OpenDelegation4 ToWire(in OpenDelegation delegation) => delegation.Type switch
     {
-        w.WriteUInt32(delegation.Type);
-        switch (delegation.Type)
+        Nfs4Const.OpenDelegateRead => new OpenDelegation4
         {
-            case Nfs4Const.OpenDelegateRead:
-                delegation.Stateid.Write(ref w);
-                w.WriteBool(false);  // recall
-                w.WriteUInt32(0);    // nfsace4: ACE4_ACCESS_ALLOWED_ACE_TYPE
-                w.WriteUInt32(0);    //   flag
-                w.WriteUInt32(0);    //   access_mask: nothing
-                w.WriteUInt32(0);    //   who: ""
-                break;
-            case Nfs4Const.OpenDelegateNoneExt:
-                w.WriteUInt32(delegation.Why);
-                if (delegation.Why is Nfs4Const.Wnd4Contention or Nfs4Const.Wnd4Resource) w.WriteBool(false);
-                break;
-        }
-    }
+            DelegationType = OpenDelegation4.Read,
+            // nfsace4: ACE4_ACCESS_ALLOWED_ACE_TYPE, no flags, access_mask nothing, who "".
+            ReadDelegation = new OpenReadDelegation4 { Stateid = delegation.Stateid, Recall = false, Permissions = default },
+        },
+        Nfs4Const.OpenDelegateNoneExt => new OpenDelegation4
+        {
+            DelegationType = OpenDelegation4.NoneExt,
+            WhyNone = new OpenNoneDelegation4 { Why = delegation.Why },
+        },
+        _ => new OpenDelegation4 { DelegationType = delegation.Type },
+    };
 
     /// <summary>A stateid argument with "current" resolved (§16.2.3.1.2); BAD_STATEID for none or a special one.</summary>
     private static Nfs4Status Resolve(Compound c, ref Stateid4 stateid)
