@@ -86,6 +86,10 @@ public sealed class FasterOrphanTests : IDisposable
         Assert.Equal(FsStatus.Ok, (await fs2.GetAttributesAsync(kept)).Status);
         Assert.Equal(200_000UL, (await fs2.GetAttributesAsync(other)).Value.Size);
         Assert.True(Directory.Exists(payload2.InodeDirectory(kept.Inode)));
+        // The replayed orphan-directory records did not move the inode counter to their reserved number.
+        CreateResult next = await fs2.CreateAsync(Caller.Root, root, N("next"), new CreateRequest { Type = FileType.Regular, Mode = CreateMode.Guarded });
+        Assert.Equal(FsStatus.Ok, next.Status);
+        Assert.InRange(next.File.Id.Inode, other.Inode + 1, other.Inode + 100);
     }
 
     [Fact]
