@@ -176,7 +176,7 @@ public class Nfs4CompoundBenchmarks
         byte[] record = ArrayPool<byte>.Shared.Rent(call.Length);
         call.CopyTo(record, 0);
         CallHeaderParser.Parse(record.AsMemory(0, call.Length), out CallHeader header);
-        using var rpc = new RpcCall(record, call.Length, header, _connection);
+        using var rpc = RpcCall.Rent(record, call.Length, header, _connection);
         _program.HandleAsync(rpc).AsTask().GetAwaiter().GetResult();
         ReplyBuffer reply = rpc.TakeReply()!;
         byte[] bytes = reply.SealRecord()[4..].ToArray();
@@ -216,7 +216,7 @@ public class Nfs4CompoundBenchmarks
         prepared.Call.CopyTo(record, 0);
         BinaryPrimitives.WriteUInt32BigEndian(record.AsSpan(prepared.SeqOffset), ++_seq);
         CallHeaderParser.Parse(record.AsMemory(0, prepared.Call.Length), out CallHeader header);
-        using var rpc = new RpcCall(record, prepared.Call.Length, header, _connection);
+        using var rpc = RpcCall.Rent(record, prepared.Call.Length, header, _connection);
         ValueTask pending = _program.HandleAsync(rpc);
         if (!pending.IsCompletedSuccessfully) pending.AsTask().GetAwaiter().GetResult();
         ReplyBuffer reply = rpc.TakeReply()!;
@@ -245,7 +245,7 @@ public class Nfs4CompoundBenchmarks
         byte[] record = BufferPool.Rent(_getAttr.Call.Length);
         _getAttr.Call.CopyTo(record, 0);
         CallHeaderParser.Parse(record.AsMemory(0, _getAttr.Call.Length), out CallHeader header);
-        using var rpc = new RpcCall(record, _getAttr.Call.Length, header, _connection);
+        using var rpc = RpcCall.Rent(record, _getAttr.Call.Length, header, _connection);
         return (int)rpc.Procedure;
     }
 

@@ -113,6 +113,8 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             }
         }
         _fileSystem = new Storage.FileSystem(metadata, payload, new FileSystemOptions { OwnerOverride = true, Metrics = metrics });
+        Phase = "freeing files a crash left open and unlinked";
+        await _fileSystem.SweepOrphansAsync();
         Phase = "resolving exports";
         _exports = await ExportCatalog.OpenAsync(_fileSystem, o.Exports, dataDirectory);
         Phase = "ready";

@@ -70,7 +70,17 @@ public sealed partial class FileSystem
                     // A write by anyone but root strips setuid, and setgid if g+x (the VFS's file_remove_privs).
                     if (!caller.IsRoot) updated.Mode = Permissions.WithoutPrivileges(updated.Mode);
                     TouchContent(ref updated, Timestamp.Now());
-                    position = await ApplyAsync([MetadataOp.PutInode(updated)]).ConfigureAwait(false);
+                    // One batch array for every WRITE, owned by whoever holds the mutex: a store keeps no
+                    // batch past its ApplyAsync (IMetadataStore), so a steady-state WRITE allocates nothing.
+                    _writeBatch[0] = MetadataOp.PutInode(updated);
+                    try
+                    {
+                        position = await ApplyAsync(_writeBatch).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _writeBatch[0] = default;
+                    }
                     wcc = Wcc(inode, updated);
                 }
                 finally

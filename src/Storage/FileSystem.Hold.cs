@@ -4,6 +4,8 @@ using DittoFs.Storage.Metadata;
 namespace DittoFs.Storage;
 
 // Open files that outlive their last name: POSIX keeps an unlinked file while it is open (fstat shows nlink 0).
+// Such a file is on the orphan list (FileSystem.Orphans.cs) from its unlink to its release, so a crash
+// in between does not leak it.
 public sealed partial class FileSystem
 {
     // Inodes some protocol state holds open (NFSv4 OPEN); their last unlink keeps the inode with nlink 0.
@@ -23,7 +25,10 @@ public sealed partial class FileSystem
                 var (status, inode) = await LoadAsync(file).ConfigureAwait(false);
                 // Still linked (or already gone): nothing to do.
                 if (status != FsStatus.Ok || inode.LinkCount != 0 || inode.Type != FileType.Regular) return;
-                position = await ApplyAsync([MetadataOp.DeleteInode(inode.Inode)]).ConfigureAwait(false);
+                // Off the orphan list in the same batch: a crash leaves it either listed or gone.
+                var ops = new List<MetadataOp>(3) { MetadataOp.DeleteInode(inode.Inode) };
+                await UnlistOrphanAsync(inode.Inode, ops).ConfigureAwait(false);
+                position = await ApplyAsync([.. ops]).ConfigureAwait(false);
             }
             finally
             {

@@ -41,7 +41,8 @@ public sealed partial class FileSystem
                 Timestamp now = Timestamp.Now();
                 InodeRecord before = dir;
                 var ops = new List<MetadataOp>(3) { MetadataOp.DeleteEntry(dir.Inode, name.ToArray(), e.Cookie) };
-                freedPayload = Unlink(ref victim, now, ops);
+                freedPayload = Unlink(ref victim, now, ops, out bool orphaned);
+                if (orphaned) await ListOrphanAsync(victim.Inode, ops).ConfigureAwait(false);
                 if (victim.Type == FileType.Directory) dir.LinkCount--; // its ".." pointed here
                 dir.EntryCount--;
                 TouchContent(ref dir, now);
@@ -66,12 +67,15 @@ public sealed partial class FileSystem
     /// <summary>
     /// Drops one name of <paramref name="victim"/> (a directory goes entirely). Adds the inode's
     /// ops and returns the inode whose payload to free once durable (0 = none). A held (open) file
-    /// losing its last name stays with nlink 0 until released.
+    /// losing its last name stays with nlink 0 until released: <paramref name="orphaned"/>, and the
+    /// caller adds it to the orphan list in the same batch.
     /// </summary>
-    private ulong Unlink(ref InodeRecord victim, Timestamp now, List<MetadataOp> ops)
+    private ulong Unlink(ref InodeRecord victim, Timestamp now, List<MetadataOp> ops, out bool orphaned)
     {
+        orphaned = false;
         if (victim.Type == FileType.Regular && victim.LinkCount <= 1 && _held.ContainsKey(victim.Inode))
         {
+            orphaned = victim.LinkCount == 1;
             victim.LinkCount = 0;
             Touch(ref victim, now);
             ops.Add(MetadataOp.PutInode(victim));

@@ -76,7 +76,8 @@ public sealed partial class FileSystem
                 dirs[0] = from;
                 if (!sameDir) dirs[1] = to;
                 freedPayload = BuildRename(ref dirs[0], ref dirs[sameDir ? 0 : 1], fromName, source.Cookie, toName,
-                    toEntry?.Cookie ?? 0, ref moved, replaced, ops);
+                    toEntry?.Cookie ?? 0, ref moved, replaced, ops, out ulong orphan);
+                if (orphan != 0) await ListOrphanAsync(orphan, ops).ConfigureAwait(false);
                 position = await ApplyAsync([.. ops]).ConfigureAwait(false);
                 result = new RenameResult(FsStatus.Ok, Wcc(from, dirs[0]), Wcc(to, dirs[sameDir ? 0 : 1]));
             }
@@ -111,11 +112,13 @@ public sealed partial class FileSystem
 
     /// <summary>
     /// The rename's state changes; <paramref name="from"/> and <paramref name="to"/> may be the same
-    /// record (same directory). Returns the inode whose payload to free (0 = none).
+    /// record (same directory). Returns the inode whose payload to free (0 = none); <paramref name="orphan"/>:
+    /// a replaced file that is open and lost its last name (the caller lists it as an orphan).
     /// </summary>
     private ulong BuildRename(ref InodeRecord from, ref InodeRecord to, ReadOnlyMemory<byte> fromName, ulong fromCookie,
-        ReadOnlyMemory<byte> toName, ulong toCookie, ref InodeRecord moved, InodeRecord? replaced, List<MetadataOp> ops)
+        ReadOnlyMemory<byte> toName, ulong toCookie, ref InodeRecord moved, InodeRecord? replaced, List<MetadataOp> ops, out ulong orphan)
     {
+        orphan = 0;
         Timestamp now = Timestamp.Now();
         bool sameDir = from.Inode == to.Inode;
         ulong freed = 0;
@@ -127,7 +130,8 @@ public sealed partial class FileSystem
             InodeRecord victim = r;
             ops.Add(MetadataOp.DeleteEntry(to.Inode, toName.ToArray(), toCookie));
             to.EntryCount--;
-            freed = Unlink(ref victim, now, ops);
+            freed = Unlink(ref victim, now, ops, out bool orphaned);
+            if (orphaned) orphan = victim.Inode;
             if (victim.Type == FileType.Directory) to.LinkCount--;
         }
 

@@ -27,6 +27,8 @@ public sealed partial class FileSystem : IFileSystem
     private readonly FileSystemOptions _options;
     private readonly uint _generation;
     private readonly SemaphoreSlim _mutex = new(1, 1);
+    // WRITE's one-op metadata batch, reused under _mutex (FileSystem.Data.cs).
+    private readonly MetadataOp[] _writeBatch = new MetadataOp[1];
     private readonly SemaphoreSlim[] _stripes;
     private long _lastPosition;
 
@@ -45,7 +47,9 @@ public sealed partial class FileSystem : IFileSystem
     public static async Task<FileSystem> OpenAsync(IMetadataStore store, IPayloadStore payload, FileSystemOptions? options = null)
     {
         await store.OpenAsync().ConfigureAwait(false);
-        return new FileSystem(store, payload, options);
+        var fs = new FileSystem(store, payload, options);
+        await fs.SweepOrphansAsync().ConfigureAwait(false);
+        return fs;
     }
 
     public ulong WriteVerifier { get; }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Net;
 using DittoFs.Server.Buffers;
 using DittoFs.Storage;
@@ -11,12 +12,21 @@ namespace DittoFs.Server.Rpc;
 /// ends), the parsed header, the connection it came on and the reply being
 /// built. A handler decodes its arguments, does the work and writes exactly
 /// one reply through the Reply* methods.
+///
+/// Pooled (<see cref="Rent"/>; <see cref="Dispose"/> gives it back), so a steady-state call
+/// allocates nothing here. The owner disposes it only after the program's task completed and
+/// the reply was taken; nothing may keep the object past that (a compound, the reply cache and
+/// the metrics copy what they need), because the next call reuses it.
 /// </summary>
 internal sealed class RpcCall : IDisposable
 {
+    private const int MaxPooled = 256;
+    private static readonly ConcurrentBag<RpcCall> s_pool = new();
+
     private byte[] _record;
-    private readonly int _length;
+    private int _length;
     private ReplyBuffer? _reply;
+    private bool _returned;
 
     public RpcCall(byte[] record, int length, in CallHeader header, IRpcConnection connection)
     {
@@ -26,9 +36,21 @@ internal sealed class RpcCall : IDisposable
         Connection = connection;
     }
 
+    /// <summary>A call object from the pool (or a new one) for this record; the record is the call's until it is disposed.</summary>
+    public static RpcCall Rent(byte[] record, int length, in CallHeader header, IRpcConnection connection)
+    {
+        if (!s_pool.TryTake(out RpcCall? call)) return new RpcCall(record, length, header, connection);
+        call._record = record;
+        call._length = length;
+        call.Header = header;
+        call.Connection = connection;
+        call._returned = false;
+        return call;
+    }
+
     public CallHeader Header;
 
-    public IRpcConnection Connection { get; }
+    public IRpcConnection Connection { get; private set; }
 
     public uint Procedure => Header.Procedure;
 
@@ -151,10 +173,17 @@ internal sealed class RpcCall : IDisposable
 
     public void Dispose()
     {
+        // Twice would put one object in the pool twice, and two calls would share it.
+        if (_returned) return;
+        _returned = true;
         BufferPool.Return(_record);
         _record = [];
+        _length = 0;
         if (_reply is not null) Buffers.ReplyBuffer.Return(_reply);
         _reply = null;
+        Header = default;
+        Connection = null!;
+        if (s_pool.Count < MaxPooled) s_pool.Add(this);
     }
 }
 

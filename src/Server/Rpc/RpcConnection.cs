@@ -225,7 +225,7 @@ internal sealed class RpcConnection : IRpcConnection
                 return true;
         }
 
-        var call = new RpcCall(record, length, header, this);
+        var call = RpcCall.Rent(record, length, header, this);
         int hint = _dispatcher.ReplySizeHint(call);
         long reserved = hint > 0 ? hint : Volatile.Read(ref _replyEstimate);
         try

@@ -46,7 +46,10 @@ public interface IMetadataStore : IAsyncDisposable
     /// <summary>The filesystem id recorded by <see cref="MetadataOpKind.PutFilesystemId"/>; null for a new store.</summary>
     ValueTask<Guid?> GetFilesystemIdAsync();
 
-    /// <summary>Applies a mutation; returns its WAL position for <see cref="WaitDurableAsync"/>.</summary>
+    /// <summary>
+    /// Applies a mutation; returns its WAL position for <see cref="WaitDurableAsync"/>. The store keeps
+    /// no reference to <paramref name="ops"/> once the returned task completed: the caller reuses the array.
+    /// </summary>
     ValueTask<long> ApplyAsync(MetadataOp[] ops);
 
     /// <summary>Completes when every mutation up to <paramref name="position"/> is durable.</summary>

@@ -31,3 +31,19 @@ internal static class RequiredTools
 {
     public static bool UnderCi => Environment.GetEnvironmentVariable("CI") == "true";
 }
+
+/// <summary>
+/// A fact about allocations that only an optimized build of the server can show: a Debug build makes
+/// every async state machine a class, one allocation per async call even when it completes at once.
+/// </summary>
+public sealed class OptimizedBuildFactAttribute : FactAttribute
+{
+    public OptimizedBuildFactAttribute()
+    {
+        if (typeof(DittoFs.Server.Rpc.RpcCall).Assembly.GetCustomAttributes(typeof(System.Diagnostics.DebuggableAttribute), false)
+            is [System.Diagnostics.DebuggableAttribute { IsJITOptimizerDisabled: true }])
+        {
+            Skip = "a Debug build of the server allocates an object per async call; run with -c Release";
+        }
+    }
+}

@@ -190,7 +190,11 @@ internal sealed partial class Nfs4Program(
         }
     }
 
-    /// <summary>RPC header, then COMPOUND4res with status and result count to patch later.</summary>
+    /// <summary>
+    /// RPC header, then COMPOUND4res with status and result count to patch later. By hand, not a generated
+    /// type: COMPOUND4res is { nfsstat4 status; utf8str_cs tag; nfs_resop4 resarray&lt;&gt;; } and the results are
+    /// written one by one as the ops run, so status and count are known only at the end (patched in place).
+    /// </summary>
     private static Buffers.ReplyBuffer BeginCompoundReply(RpcCall call, ReadOnlySpan<byte> tag, out int start, out int countOffset)
     {
         XdrWriter header = call.BeginSuccess();

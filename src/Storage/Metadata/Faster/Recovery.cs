@@ -76,6 +76,8 @@ public sealed partial class FasterMetadataStore
 
     private void BumpInodeCounter(ulong seen)
     {
+        // The orphan list's directory has a reserved number far above any allocated one: not a counter value.
+        if (seen == OrphanDirectory.Inode) return;
         if ((long)seen > _lastInode) _lastInode = (long)seen;
     }
 }

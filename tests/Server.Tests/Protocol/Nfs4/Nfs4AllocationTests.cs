@@ -77,7 +77,7 @@ public sealed class Nfs4AllocationTests(ITestOutputHelper output) : IAsyncLifeti
         byte[] record = ArrayPool<byte>.Shared.Rent(call.Length);
         call.CopyTo(record, 0);
         CallHeaderParser.Parse(record.AsMemory(0, call.Length), out CallHeader header);
-        using var rpc = new RpcCall(record, call.Length, header, _connection);
+        using var rpc = RpcCall.Rent(record, call.Length, header, _connection);
         ValueTask pending = _program.HandleAsync(rpc);
         // The in-memory stores complete synchronously; a first CREATE_SESSION waits for the owners file's background write.
         if (!pending.IsCompleted) Assert.True(pending.AsTask().Wait(TimeSpan.FromSeconds(30)), "COMPOUND did not complete");
@@ -95,7 +95,7 @@ public sealed class Nfs4AllocationTests(ITestOutputHelper output) : IAsyncLifeti
         call.CopyTo(record, 0);
         CallHeaderParser.Parse(record.AsMemory(0, call.Length), out CallHeader header);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        using (var rpc = new RpcCall(record, call.Length, header, _connection))
+        using (var rpc = RpcCall.Rent(record, call.Length, header, _connection))
         {
             ValueTask pending = _program.HandleAsync(rpc);
             Assert.True(pending.IsCompletedSuccessfully);

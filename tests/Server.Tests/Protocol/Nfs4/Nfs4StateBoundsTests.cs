@@ -165,10 +165,15 @@ public sealed class Nfs4StateBoundsTests(ITestOutputHelper output)
         Assert.Equal(Nfs4Status.RetryUncachedRep, retry.Status);
     }
 
+    private const int StallBoundMs = 2000;
+
     /// <summary>
     /// 1,000 clients whose leases run out together are dropped in one pass; the owners file is
     /// rewritten later by its writer, not once per client under the state lock. Meanwhile a
-    /// bystander's SEQUENCE stays fast (a generous bound: the old code took 546 ms).
+    /// bystander's SEQUENCE is never held for the length of that work: the old code rewrote and
+    /// fsynced the file 1,000 times under the lock (546 ms on an idle machine, seconds on a busy
+    /// disk). The bound is 2 s, not 200 ms: on 2 cores shared with several builds a single
+    /// SEQUENCE was seen to wait 200+ ms for a CPU with nothing wrong in the server.
     /// </summary>
     [Fact]
     public void AThousandClientsExpiringAtOnceDoNotStallABystander()
@@ -194,6 +199,11 @@ public sealed class Nfs4StateBoundsTests(ITestOutputHelper output)
 
         using var bystander = new Nfs4TestClient(server.NfsPort);
         bystander.Establish(Owner());
+        // Each rewrite of the owners file ends in a rename onto it: count them (inotify) while the leases run out.
+        int rewrites = 0;
+        using var watcher = new FileSystemWatcher(Path.GetDirectoryName(ownersFile)!, "clients") { NotifyFilter = NotifyFilters.FileName };
+        watcher.Renamed += (_, _) => Interlocked.Increment(ref rewrites);
+        watcher.EnableRaisingEvents = true;
         // They all expire 15 s (1.5 leases) after their last renewal, within a reaper second after.
         var window = Stopwatch.StartNew();
         long worst = 0;
@@ -222,10 +232,14 @@ public sealed class Nfs4StateBoundsTests(ITestOutputHelper output)
                 b.UInt32(0);
             }).Status);
         }
-        Assert.True(worst < 200, $"a bystander's SEQUENCE took {worst} ms while 1,000 leases expired");
+        Assert.True(worst < StallBoundMs, $"a bystander's SEQUENCE took {worst} ms while 1,000 leases expired");
         // And the owners file followed: only the bystander is left.
         var wait = Stopwatch.StartNew();
         while (File.ReadAllLines(ownersFile).Length != 1 && wait.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(100);
         Assert.Single(File.ReadAllLines(ownersFile));
+        // The structural half, which no load can flake: 1,000 expiries cost coalesced rewrites (about one
+        // per reaper pass while the set-up's renewals run out), not one each.
+        output.WriteLine($"owners file rewritten {Volatile.Read(ref rewrites)} times");
+        Assert.InRange(Volatile.Read(ref rewrites), 1, 100);
     }
 }

@@ -97,11 +97,30 @@ internal ref struct SpanXdr(Span<byte> buffer)
     }
 }
 
-/// <summary>fattr4 (bitmap4 attrmask; opaque attr_vals&lt;&gt;) encoding and decoding, by hand into the reply writer.</summary>
+/// <summary>
+/// fattr4 (bitmap4 attrmask; opaque attr_vals&lt;&gt;): the wire struct is the generated <see cref="Fattr4"/>; what
+/// stays by hand is attr_vals, whose layout is not XDR the generator could follow but a sequence chosen by
+/// the bitmap (each attribute number in order, its own type), RFC 8881 §3.3.10/§5.
+/// </summary>
 internal static class FAttr4
 {
     /// <summary>Largest attribute list this server produces (owner strings are at most 10 digits; the handle is 20 bytes).</summary>
     public const int MaxEncoded = 1024;
+
+    // The attr_vals of the fattr4 being built on this thread (a Fattr4 holds its bytes as memory, not a span).
+    [ThreadStatic]
+    private static byte[]? t_scratch;
+
+    /// <summary>
+    /// The fattr4 of the requested attributes we support, for the generated encoder. Its values live in a
+    /// buffer of this thread, good until the next call on the thread: encode it before anything else runs.
+    /// </summary>
+    public static Fattr4 Build(in Bitmap4 requested, in AttrSource source)
+    {
+        byte[] scratch = t_scratch ??= new byte[MaxEncoded];
+        int length = Encode(requested, source, scratch, out Bitmap4 returned);
+        return new Fattr4 { AttrMask = returned, AttrVals = new System.Buffers.ReadOnlySequence<byte>(scratch, 0, length) };
+    }
 
     public static uint ToNfsType(FileType type) => type switch
     {
@@ -116,13 +135,7 @@ internal static class FAttr4
     };
 
     /// <summary>Writes fattr4 for the requested attributes that we support into <paramref name="writer"/>.</summary>
-    public static void Write(ref XdrWriter writer, in Bitmap4 requested, in AttrSource source)
-    {
-        Span<byte> scratch = stackalloc byte[MaxEncoded];
-        int length = Encode(requested, source, scratch, out Bitmap4 returned);
-        returned.Write(ref writer);
-        writer.WriteOpaque(scratch[..length]);
-    }
+    public static void Write(ref XdrWriter writer, in Bitmap4 requested, in AttrSource source) => Build(requested, source).Encode(ref writer);
 
     /// <summary>The attribute values (without the bitmap) into <paramref name="scratch"/>; returns their length.</summary>
     public static int Encode(in Bitmap4 requested, in AttrSource s, Span<byte> scratch, out Bitmap4 returned)

@@ -55,10 +55,11 @@ internal static class CallbackClient
         if (!await session.CallbackSlot.WaitAsync(timeout)) return default;
         try
         {
-            ReplyBuffer call = BuildCompound(session, security, session.CallbackSequence, op, stateid, file);
+            uint sequence = session.CallbackSequence;
+            ReplyBuffer call = BuildCompound(session, security, sequence, op, stateid, file);
             byte[]? reply = await connection.CallAsync(call, timeout);
             if (reply is null || !TryReadAccepted(reply, out int results)) return default;
-            CallbackOutcome outcome = ReadCompoundResult(reply, results, out bool sequenced);
+            CallbackOutcome outcome = ReadCompoundResult(reply, results, session.Id, sequence, op, out bool sequenced);
             // The slot moves on only once the client took the sequenceid; after no reply the same one is sent again.
             if (sequenced) session.CallbackSequence++;
             return outcome;
@@ -158,7 +159,12 @@ internal static class CallbackClient
         return new CallbackOutcome(true, Nfs4Status.Ok, size, change);
     }
 
-    private static CallbackOutcome ReadCompoundResult(byte[] reply, int offset, out bool sequenced)
+    /// <summary>
+    /// The CB_COMPOUND4res of the call sent: its CB_SEQUENCE result must name the session, sequenceid and slot
+    /// sent, and the second result the op sent. Anything else (a reply made for another call, garbage under the
+    /// right xid) is no answer: a real callback is never completed by the wrong reply.
+    /// </summary>
+    private static CallbackOutcome ReadCompoundResult(byte[] reply, int offset, SessionId session, uint sequenceId, uint op, out bool sequenced)
     {
         sequenced = false;
         try
@@ -167,14 +173,18 @@ internal static class CallbackClient
             var status = (Nfs4Status)r.ReadInt32();
             _ = r.ReadOpaque(Nfs4Const.MaxTag);
             uint count = r.ReadUInt32();
+            if (count > 2 || (status == Nfs4Status.Ok && count != 2)) return default;
             if (count == 0) return new CallbackOutcome(true, status);
             if (r.ReadUInt32() != Nfs4Const.OpCbSequence) return new CallbackOutcome(true, Nfs4Status.SequencePos);
             var sequence = (Nfs4Status)r.ReadInt32();
-            if (sequence != Nfs4Status.Ok) return new CallbackOutcome(true, sequence);
+            if (sequence != Nfs4Status.Ok) return count == 1 ? new CallbackOutcome(true, sequence) : default;
+            var sid = new SessionId(r.ReadUInt64(), r.ReadUInt64());
+            if (sid != session || r.ReadUInt32() != sequenceId || r.ReadUInt32() != 0) return default;
+            _ = r.ReadUInt32();                   // highest slot
+            _ = r.ReadUInt32();                   // target highest slot
             sequenced = true;
             if (count == 1) return new CallbackOutcome(true, status);
-            r.Skip(Nfs4Const.SessionIdSize + 4 * 4); // sessionid, sequenceid, slotid, highest, target highest
-            uint op = r.ReadUInt32();
+            if (r.ReadUInt32() != op) return default;
             var opStatus = (Nfs4Status)r.ReadInt32();
             if (op != Nfs4Const.OpCbGetAttr || opStatus != Nfs4Status.Ok) return new CallbackOutcome(true, opStatus);
             return ReadSizeAndChange(ref r);

@@ -9,7 +9,7 @@ namespace DittoFs.Server.Protocol.Nfs4;
 // RFC 8881 §18.1 ACCESS, §18.7 GETATTR (with CB_GETATTR for another client's write delegation), §18.30 SETATTR, §18.15/§18.31 VERIFY/NVERIFY.
 internal sealed partial class Nfs4Program
 {
-    // §18.7 GETATTR: the fattr4 is encoded straight into the reply.
+    // §18.7 GETATTR: GETATTR4resok through its generated codec, the attribute values built by FAttr4.
     private async ValueTask<Nfs4Status> GetAttrAsync(Compound c)
     {
         Bitmap4 requested = c.Decode<GetAttr4Args>().AttrRequest;
@@ -28,12 +28,8 @@ internal sealed partial class Nfs4Program
         return Nfs4Status.Ok;
     }
 
-    private static void WriteAttrResult(Compound c, in Bitmap4 requested, in AttrSource source)
-    {
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        FAttr4.Write(ref w, requested, source);
-        w.Flush();
-    }
+    private static void WriteAttrResult(Compound c, in Bitmap4 requested, in AttrSource source) =>
+        c.ReplyOk(new GetAttr4ResOk { ObjAttributes = FAttr4.Build(requested, source) });
 
     // §18.1 ACCESS: the pseudo-fs grants read and lookup; exports ask the filesystem (mode bits).
     private async ValueTask<Nfs4Status> AccessAsync(Compound c)

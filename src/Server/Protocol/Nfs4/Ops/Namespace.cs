@@ -172,45 +172,39 @@ internal sealed partial class Nfs4Program
 
     private static int Padded(int length) => (length + 3) & ~3;
 
+    /// <summary>
+    /// READDIR4resok: verifier, then entry4 after entry4 (the generated <see cref="Entry4"/>) while they fit
+    /// maxcount and dircount, each after its "value follows" bool, then FALSE and eof. The list framing is
+    /// by hand: whether an entry fits is known only once its attributes are built.
+    /// </summary>
     private static Nfs4Status WriteReadDir(Compound c, in Bitmap4 requested, ulong verifier, List<Listed4> listed, bool eof, int budget, int dirCount)
     {
         int mark = c.Reply.BodyLength;
-        byte[] scratch = ArrayPool<byte>.Shared.Rent(FAttr4.MaxEncoded);
-        try
+        XdrWriter w = c.Begin(Nfs4Status.Ok);
+        w.WriteUInt64(verifier);
+        int used = 0, dirUsed = 0, written = 0;
+        foreach (Listed4 listedEntry in listed)
         {
-            XdrWriter w = c.Begin(Nfs4Status.Ok);
-            w.WriteUInt64(verifier);
-            int used = 0, dirUsed = 0, written = 0;
-            foreach (Listed4 entry in listed)
-            {
-                int length = FAttr4.Encode(requested, entry.Source, scratch, out Bitmap4 returned);
-                int nameSize = 8 + 4 + Padded(entry.Name.Length);
-                int size = 4 + nameSize + returned.EncodedSize + 4 + Padded(length);
-                if (used + size > budget || (written > 0 && dirCount > 0 && dirUsed + nameSize > dirCount)) break;
-                used += size;
-                dirUsed += nameSize;
-                w.WriteBool(true);
-                w.WriteUInt64(entry.Cookie);
-                w.WriteOpaque(entry.Name);
-                returned.Write(ref w);
-                w.WriteOpaque(scratch.AsSpan(0, length));
-                written++;
-            }
-            if (written == 0 && listed.Count > 0)
-            {
-                w.Flush();
-                c.Reply.Truncate(mark);
-                c.Written = false;
-                return Nfs4Status.TooSmall;
-            }
-            w.WriteBool(false);
-            w.WriteBool(eof && written == listed.Count);
+            var entry = new Entry4 { Cookie = listedEntry.Cookie, Name = listedEntry.Name, Attrs = FAttr4.Build(requested, listedEntry.Source) };
+            int nameSize = 8 + 4 + Padded(entry.Name.Length);
+            int size = 4 + nameSize + entry.Attrs.AttrMask.EncodedSize + 4 + Padded((int)entry.Attrs.AttrVals.Length);
+            if (used + size > budget || (written > 0 && dirCount > 0 && dirUsed + nameSize > dirCount)) break;
+            used += size;
+            dirUsed += nameSize;
+            w.WriteBool(true);
+            entry.Encode(ref w);
+            written++;
+        }
+        if (written == 0 && listed.Count > 0)
+        {
             w.Flush();
-            return Nfs4Status.Ok;
+            c.Reply.Truncate(mark);
+            c.Written = false;
+            return Nfs4Status.TooSmall;
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(scratch);
-        }
+        w.WriteBool(false);
+        w.WriteBool(eof && written == listed.Count);
+        w.Flush();
+        return Nfs4Status.Ok;
     }
 }

@@ -159,15 +159,15 @@ internal sealed partial class Nfs4Program
 
         if (!created) mask = default;
         mask.W0 &= Attr.Supported.W0;
-        XdrWriter w = c.Begin(Nfs4Status.Ok);
-        stateid.Write(ref w);
-        WriteChangeInfo(ref w, dirWcc);
-        // PRESERVE_UNLINKED: an open file outlives REMOVE here (nlink 0), so the client need not rename it away.
-        w.WriteUInt32(Nfs4Const.OpenResultLocktypePosix | Nfs4Const.OpenResultPreserveUnlinked);
-        mask.Write(ref w);
-        WriteDelegation(ref w, granted, c.Current.Caller.Uid, access);
-        w.Flush();
-        return Nfs4Status.Ok;
+        return c.ReplyOk(new Open4ResOk
+        {
+            Stateid = stateid,
+            CInfo = ChangeInfo(dirWcc),
+            // PRESERVE_UNLINKED: an open file outlives REMOVE here (nlink 0), so the client need not rename it away.
+            RFlags = Nfs4Const.OpenResultLocktypePosix | Nfs4Const.OpenResultPreserveUnlinked,
+            Attrset = mask,
+            Delegation = ToWire(granted, c.Current.Caller.Uid, access),
+        });
     }
 
     /// <summary>
@@ -177,37 +177,40 @@ internal sealed partial class Nfs4Program
     /// the opener (its uid, as owners are written) what it opened for; NONE_EXT with why_no_delegation4 and, for
     /// CONTENTION and RESOURCE, "will not push / signal" (false).
     /// </summary>
-    private static void WriteDelegation(ref XdrWriter w, in OpenDelegation delegation, uint opener, uint access)
+    private static OpenDelegation4 ToWire(in OpenDelegation delegation, uint opener, uint access)
     {
         const uint aceReadData = 0x1, aceWriteData = 0x2, aceAppendData = 0x4;
-        w.WriteUInt32(delegation.Type);
-        switch (delegation.Type)
+        return delegation.Type switch
         {
-            case Nfs4Const.OpenDelegateRead:
-                delegation.Stateid.Write(ref w);
-                w.WriteBool(false);  // recall
-                w.WriteUInt32(0);    // nfsace4: ACE4_ACCESS_ALLOWED_ACE_TYPE
-                w.WriteUInt32(0);    //   flag
-                w.WriteUInt32(0);    //   access_mask: nothing
-                w.WriteUInt32(0);    //   who: ""
-                break;
-            case Nfs4Const.OpenDelegateWrite:
-                delegation.Stateid.Write(ref w);
-                w.WriteBool(false);  // recall
-                w.WriteUInt32(1);    // nfs_space_limit4: NFS_LIMIT_SIZE
-                w.WriteUInt64(ulong.MaxValue);
-                w.WriteUInt32(0);    // nfsace4: ACE4_ACCESS_ALLOWED_ACE_TYPE
-                w.WriteUInt32(0);    //   flag
-                w.WriteUInt32(((access & Nfs4Const.ShareAccessRead) != 0 ? aceReadData : 0) | aceWriteData | aceAppendData);
-                Span<byte> who = stackalloc byte[10];
-                opener.TryFormat(who, out int n);
-                w.WriteOpaque(who[..n]);
-                break;
-            case Nfs4Const.OpenDelegateNoneExt:
-                w.WriteUInt32(delegation.Why);
-                if (delegation.Why is Nfs4Const.Wnd4Contention or Nfs4Const.Wnd4Resource) w.WriteBool(false);
-                break;
-        }
+            Nfs4Const.OpenDelegateRead => new OpenDelegation4
+            {
+                DelegationType = OpenDelegation4.Read,
+                // nfsace4: ACE4_ACCESS_ALLOWED_ACE_TYPE, no flags, access_mask nothing, who "".
+                ReadDelegation = new OpenReadDelegation4 { Stateid = delegation.Stateid, Recall = false, Permissions = default },
+            },
+            Nfs4Const.OpenDelegateWrite => new OpenDelegation4
+            {
+                DelegationType = OpenDelegation4.Write,
+                WriteDelegation = new OpenWriteDelegation4
+                {
+                    Stateid = delegation.Stateid,
+                    Recall = false,
+                    SpaceLimit = new NfsSpaceLimit4 { LimitBy = NfsSpaceLimit4.LimitSize, FileSize = ulong.MaxValue },
+                    // Allowed to the opener (its uid, as owners are written; a grant is rare, so the string is fine).
+                    Permissions = new NfsAce4
+                    {
+                        AccessMask = ((access & Nfs4Const.ShareAccessRead) != 0 ? aceReadData : 0) | aceWriteData | aceAppendData,
+                        Who = System.Text.Encoding.ASCII.GetBytes(opener.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    },
+                },
+            },
+            Nfs4Const.OpenDelegateNoneExt => new OpenDelegation4
+            {
+                DelegationType = OpenDelegation4.NoneExt,
+                WhyNone = new OpenNoneDelegation4 { Why = delegation.Why },
+            },
+            _ => new OpenDelegation4 { DelegationType = delegation.Type },
+        };
     }
 
     /// <summary>A stateid argument with "current" resolved (§16.2.3.1.2); BAD_STATEID for none or a special one.</summary>

@@ -43,7 +43,7 @@ internal partial struct Verify4Args
 }
 
 // RFC 8881 §18.7.2 GETATTR4resok: struct GETATTR4resok { fattr4 obj_attributes; };
-// The server encodes the fattr4 straight from the file's attributes (FAttr4.Write); clients decode this.
+// The server fills the fattr4 with FAttr4.Build (attr_vals by hand, see there) and encodes this.
 [XdrType]
 internal partial struct GetAttr4ResOk
 {

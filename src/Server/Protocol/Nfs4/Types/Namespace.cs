@@ -111,3 +111,17 @@ internal partial struct ReadDir4Args
     public readonly void Deconstruct(out ulong cookie, out ulong cookieVerf, out uint dirCount, out uint maxCount, out Bitmap4 attrRequest) =>
         (cookie, cookieVerf, dirCount, maxCount, attrRequest) = (Cookie, CookieVerf, DirCount, MaxCount, AttrRequest);
 }
+
+// RFC 8881 §18.23.2 entry4: struct entry4 { nfs_cookie4 cookie; component4 name; fattr4 attrs; entry4 *nextentry; };
+// Without nextentry: READDIR writes the list's links (a bool before each entry, FALSE after the last) itself,
+// so that entries stream into the reply until its byte budget, not built as a linked list first.
+[XdrType]
+internal partial struct Entry4
+{
+    public ulong Cookie;
+
+    [XdrMaxLength(Nfs4Limits.MaxName)]
+    public ReadOnlyMemory<byte> Name;
+
+    public Fattr4 Attrs;
+}

@@ -164,7 +164,8 @@ internal partial struct OpenWriteDelegation4
 [XdrUnion(DefaultIsVoid = true)]
 internal partial struct OpenNoneDelegation4
 {
-    public const uint Contention = 7, Resource = 8;
+    // WND4_CONTENTION and WND4_RESOURCE are 1 and 2 (§18.16.2 why_no_delegation4); this said 7 and 8 (CANCELLED, IS_DIR).
+    public const uint Contention = Nfs4Const.Wnd4Contention, Resource = Nfs4Const.Wnd4Resource;
 
     [XdrDiscriminant]
     public uint Why;
