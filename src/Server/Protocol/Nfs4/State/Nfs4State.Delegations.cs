@@ -256,7 +256,10 @@ internal sealed partial class Nfs4State
         {
             if (_delegationsByFile.TryGetValue(file, out List<DelegationState>? delegations))
             {
-                holder = delegations.Find(d => d.Write && d.Client != client);
+                foreach (DelegationState d in delegations) // a loop, not Find: a lambda capturing client allocates per GETATTR
+                {
+                    if (d.Write && d.Client != client) { holder = d; break; }
+                }
                 session = holder?.Client.Sessions.Find(s => s.BackChannelUp);
             }
             if (holder is null) return (Nfs4Status.Ok, null, null);
