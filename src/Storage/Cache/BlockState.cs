@@ -10,6 +10,11 @@ internal sealed class BlockState(ulong inode, ulong block)
     public ulong Version;
     public uint Crc;
     public int Length;
+    // Packed: the block is bytes [Offset, Offset + Length) of segment Version.
+    public bool Packed;
+    public long Offset;
+    /// <summary>One past the highest byte written to the block file (an estimate: truncation does not lower it), to size segments.</summary>
+    public int Extent;
 
     /// <summary>A block file exists in the disk tier (and counts against the size limit).</summary>
     public bool Local;
