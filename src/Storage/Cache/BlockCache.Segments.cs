@@ -18,11 +18,12 @@ internal sealed partial class BlockCache
     private const uint SegmentMagic = 0x47534644; // "DFSG" little-endian
 
     private readonly HashSet<ulong> _compactable = [];
+    private int _compacting;
 
-    /// <summary>Segments the store holds whose live bytes fell below CompactBelow (for a test or an operator).</summary>
-    public int CompactableSegments
+    /// <summary>Mostly dead segments waiting for compaction or being compacted.</summary>
+    public int PendingCompactions
     {
-        get { lock (_lock) return _compactable.Count; }
+        get { lock (_lock) return _compactable.Count + _compacting; }
     }
 
     /// <summary>Uploads the blocks as one new segment object; each block then names its byte range of it.</summary>
@@ -111,7 +112,7 @@ internal sealed partial class BlockCache
                     st.Crc = crc;
                     st.Length = length;
                     st.UploadNow = false;
-                    bool writtenSince = st.Gen != gen;
+                    bool writtenSince = st.Gen != gen || st.Writers > 0;
                     if (!writtenSince)
                     {
                         st.Dirty = false;
@@ -194,6 +195,7 @@ internal sealed partial class BlockCache
             foreach (ulong segment in _compactable)
             {
                 _compactable.Remove(segment);
+                _compacting++; // until CompactAsync ends
                 return segment;
             }
             return 0;
@@ -215,6 +217,18 @@ internal sealed partial class BlockCache
     /// garbage collector, which deletes it once the shipped metadata stops naming it too.
     /// </summary>
     public async Task CompactAsync(ulong segment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CompactCoreAsync(segment, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_lock) _compacting--;
+        }
+    }
+
+    private async Task CompactCoreAsync(ulong segment, CancellationToken cancellationToken)
     {
         SegmentRecord? record;
         lock (_lock) record = _map.GetSegment(segment);

@@ -30,7 +30,7 @@ internal sealed partial class BlockCache
             bool smallNow = draining || pressure;
             foreach (BlockState st in _dirty)
             {
-                if (st.Uploading || !st.Local) continue;
+                if (st.Uploading || !st.Local || st.Writers > 0) continue; // a write in progress: not settled
                 long quiet = now - st.LastWrite;
                 bool eligible = draining || st.UploadNow || quiet >= idle || (st.Complete && quiet >= settle) || (pressure && quiet >= settle);
                 if (!eligible) continue;
@@ -136,7 +136,7 @@ internal sealed partial class BlockCache
                     st.Crc = crc;
                     st.Length = length;
                     st.UploadNow = false;
-                    bool writtenSince = st.Gen != generation;
+                    bool writtenSince = st.Gen != generation || st.Writers > 0;
                     if (!writtenSince)
                     {
                         st.Dirty = false;

@@ -129,6 +129,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
                     st.Readers--;
                     if (!room) throw Busy();
                     MakeDirtyLocked(st);
+                    st.Writers++;
                     return st;
                 }
                 bool whole = within == 0 && count == BlockSize;
@@ -160,6 +161,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
                     st.NewName = true;
                     st.Lost = false; // overwritten whole: what was lost no longer matters
                     MakeDirtyLocked(st);
+                    st.Writers++;
                     create = true;
                     wait = Task.CompletedTask;
                 }
@@ -174,7 +176,11 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
                 }
                 catch
                 {
-                    lock (_lock) DropLocalLocked(st);
+                    lock (_lock)
+                    {
+                        st.Writers--;
+                        DropLocalLocked(st);
+                    }
                     throw;
                 }
                 return st;
@@ -188,6 +194,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         bool complete = within + count == BlockSize;
         lock (_lock)
         {
+            st.Writers--;
             st.Gen++;
             st.Unsynced = true;
             st.LastWrite = Environment.TickCount64;

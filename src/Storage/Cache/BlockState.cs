@@ -43,6 +43,11 @@ internal sealed class BlockState(ulong inode, ulong block)
     /// <summary>The generation the last successful upload saw (-1: none this run), for a drain waiting on it.</summary>
     public long UploadedGen = -1;
     public long LastWrite;
+    /// <summary>
+    /// Writes between PrepareWrite and FinishWrite: an upload that ends meanwhile read the file
+    /// before (or during) the write, so the block stays dirty even though Gen has not moved yet.
+    /// </summary>
+    public int Writers;
     /// <summary>Readers using the block file (it cannot be evicted meanwhile).</summary>
     public int Readers;
     /// <summary>The download in flight, which every reader of the missing block awaits.</summary>
