@@ -13,6 +13,7 @@ namespace DittoFs.Server.Tests.Reliability;
 internal sealed class DurableWriteLog
 {
     private const int MaxWritesPerRound = 20_000; // in practice: until the kill
+    private const int SmallFilesPerRound = 3;
 
     private sealed class TrackedFile(string name, byte[] handle)
     {
@@ -52,11 +53,28 @@ internal sealed class DurableWriteLog
                 string name = $"r{round}";
                 byte[] fh = client.CreateFile(root, name);
                 lock (_files) _files.Add(new TrackedFile(name, fh));
-                client.CreateFile(root, $"tmp{round}");
+                // The removed file had data first: on S3 its block is packed or dropped before its upload.
+                byte[] tmp = client.CreateFile(root, $"tmp{round}");
+                client.Write(tmp, 0, new byte[rnd.Next(1, 3000)], StableHow.FileSync);
                 if (client.Remove(root, $"tmp{round}").Status != Nfs3Status.Ok) throw new InvalidOperationException("REMOVE");
                 lock (_files) _removed.Add($"tmp{round}");
                 if (client.MkDir(root, $"d{round}").Status != Nfs3Status.Ok) throw new InvalidOperationException("MKDIR");
                 lock (_files) _dirs.Add($"d{round}");
+                // A small-files round: files of one FILE_SYNC write each, which S3 packs many to a segment.
+                for (int i = 0; i < SmallFilesPerRound; i++)
+                {
+                    byte[] small = client.CreateFile(root, $"s{round}-{i}");
+                    var file = new TrackedFile($"s{round}-{i}", small);
+                    lock (_files) _files.Add(file);
+                    byte[] bytes = new byte[rnd.Next(1, 4000)];
+                    rnd.NextBytes(bytes);
+                    Write3Res w = client.Write(small, 0, bytes, StableHow.FileSync);
+                    if (w.Status != Nfs3Status.Ok || w.ResOk.Committed == StableHow.Unstable) throw new InvalidOperationException($"WRITE {file.Name}: {w.Status}");
+                    file.NextOffset = (ulong)bytes.Length;
+                    lock (_files) file.Writes.Add((0, bytes, true));
+                    durableCount++;
+                    acked++;
+                }
                 for (int n = 0; n < MaxWritesPerRound; n++)
                 {
                     TrackedFile f;
