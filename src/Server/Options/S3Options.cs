@@ -74,7 +74,7 @@ public sealed class CacheOptions
     public int SegmentMiB { get; set; } = 8;
 
     [Range(0.0, 3600.0)]
-    public double SegmentWaitSeconds { get; set; } = 2;
+    public double SegmentWaitSeconds { get; set; } = 5;
 
     /// <summary>Longest pause between upload retries while S3 fails.</summary>
     [Range(0.1, 3600.0)]

@@ -31,7 +31,7 @@ public sealed record BlockCacheOptions
     public int SegmentMaxBlocks { get; init; } = 4096;
 
     /// <summary>…or its oldest block has been ready to upload for this long.</summary>
-    public TimeSpan SegmentWait { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan SegmentWait { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>A segment whose live bytes fall below this fraction of its total is compacted (its live blocks rewritten into a new one).</summary>
     public double CompactBelow { get; init; } = 0.5;
