@@ -66,6 +66,16 @@ public sealed class CacheOptions
     [Range(0, 64)]
     public int ReadAheadBlocks { get; set; } = 4;
 
+    /// <summary>Upload blocks smaller than a block (small files, tails) many to a PUT, as segment objects (false: one object per block).</summary>
+    public bool PackSmallBlocks { get; set; } = true;
+
+    /// <summary>A segment is uploaded once it holds this many MiB, or its oldest block has waited <see cref="SegmentWaitSeconds"/>.</summary>
+    [Range(1, 1024)]
+    public int SegmentMiB { get; set; } = 8;
+
+    [Range(0.0, 3600.0)]
+    public double SegmentWaitSeconds { get; set; } = 5;
+
     /// <summary>Longest pause between upload retries while S3 fails.</summary>
     [Range(0.1, 3600.0)]
     public double MaxRetryDelaySeconds { get; set; } = 5;

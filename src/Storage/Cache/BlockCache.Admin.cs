@@ -84,7 +84,7 @@ internal sealed partial class BlockCache
     }
 
     private bool IsReferencedLocked(ulong inode, ulong block, ulong version) =>
-        FindLocked(inode, block) is { } st ? st.Version == version : _map.Get(inode, block) is { } record && record.Version == version;
+        FindLocked(inode, block) is { } st ? st.Version == version && !st.Packed : _map.Get(inode, block) is { } record && record.Version == version && !record.Packed;
 
     /// <summary>Completes once every block-map change applied so far is durable.</summary>
     public ValueTask WaitMapDurableAsync() => _map.WaitDurableAsync(MetadataBarrier());
@@ -94,22 +94,22 @@ internal sealed partial class BlockCache
 
     /// <summary>
     /// The blocks of an inode as the block map and the cache know them: uploaded version (0: none),
-    /// whether a local dirty copy exists, and whether the map names a committed copy that is gone (lost).
+    /// whether that is a segment (packed), whether a local dirty copy exists, and whether the map names a committed copy that is gone (lost).
     /// </summary>
-    public List<(ulong Block, ulong Version, bool LocalDirty, bool Lost)> MapOf(ulong inode)
+    public List<(ulong Block, ulong Version, bool Packed, bool LocalDirty, bool Lost)> MapOf(ulong inode)
     {
         lock (_lock)
         {
-            var list = new List<(ulong, ulong, bool, bool)>();
+            var list = new List<(ulong, ulong, bool, bool, bool)>();
             _inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? held);
             foreach (BlockEntry e in _map.List(inode, 0))
             {
                 if (held?.ContainsKey(e.Block) == true) continue;
-                list.Add((e.Block, e.Record.Version, false, e.Record.Dirty));
+                list.Add((e.Block, e.Record.Version, e.Record.Packed, false, e.Record.Dirty));
             }
             if (held is not null)
             {
-                foreach (BlockState st in held.Values) list.Add((st.Block, st.Version, st.Local && st.Dirty, st.Lost));
+                foreach (BlockState st in held.Values) list.Add((st.Block, st.Version, st.Packed, st.Local && st.Dirty, st.Lost));
             }
             return list;
         }

@@ -70,6 +70,7 @@ internal sealed partial class BlockCache
                 _dirty.Add(st);
                 _localBlocks++;
                 st.Charged = Charge(fileLength);
+                st.Extent = (int)Math.Min(fileLength, BlockSize);
                 _localBytes += st.Charged;
             }
             RecoveredBlocks = _dirty.Count;

@@ -6,41 +6,62 @@ namespace DittoFs.Storage.Cache;
 internal sealed partial class BlockCache
 {
     /// <summary>
-    /// A dirty block worth uploading now, marked Uploading: found dirty at start-up, complete and
-    /// settled, idle past FlushIdle, or any dirty block while half the cache is dirty.
+    /// Dirty blocks worth uploading now, marked Uploading: found dirty at start-up, complete and
+    /// settled, idle past FlushIdle, or any dirty block while half the cache is dirty. A whole block
+    /// comes alone (<paramref name="packed"/> false); blocks smaller than a block come together, for
+    /// one segment, once they fill one or the oldest has waited SegmentWait (at once when drained,
+    /// under pressure or awaited by a COMMIT).
     /// </summary>
-    public BlockState? TakeUploadCandidate(out long generation)
+    public List<(BlockState Block, long Generation)>? TakeUploadBatch(out bool packed)
     {
-        if (!Volatile.Read(ref _uploadsEnabled))
-        {
-            generation = 0;
-            return null;
-        }
+        packed = false;
+        if (!Volatile.Read(ref _uploadsEnabled)) return null;
         long now = Environment.TickCount64;
         long idle = (long)_options.FlushIdle.TotalMilliseconds;
         long settle = (long)_options.CompleteSettle.TotalMilliseconds;
+        long segmentWait = (long)_options.SegmentWait.TotalMilliseconds;
         bool draining = Volatile.Read(ref _draining) > 0;
         lock (_lock)
         {
             bool pressure = _dirtyBytes * 2 >= _maxBytes;
             BlockState? best = null;
+            List<BlockState>? small = null;
+            long smallBytes = 0;
+            bool smallNow = draining || pressure;
             foreach (BlockState st in _dirty)
             {
-                if (st.Uploading || !st.Local) continue;
+                if (st.Uploading || !st.Local || st.Writers > 0) continue; // a write in progress: not settled
                 long quiet = now - st.LastWrite;
                 bool eligible = draining || st.UploadNow || quiet >= idle || (st.Complete && quiet >= settle) || (pressure && quiet >= settle);
                 if (!eligible) continue;
+                if (_options.PackSmallBlocks && !st.Complete && st.Extent < BlockSize)
+                {
+                    (small ??= []).Add(st);
+                    smallBytes += st.Extent;
+                    smallNow |= st.UploadNow || quiet >= idle + segmentWait;
+                    continue;
+                }
                 // Oldest write first, so a backlog drains in order.
                 if (best is null || st.LastWrite < best.LastWrite) best = st;
             }
-            if (best is null)
+            if (small is not null && (smallNow || smallBytes >= _options.SegmentBytes || small.Count >= _options.SegmentMaxBlocks))
             {
-                generation = 0;
-                return null;
+                small.Sort((a, b) => a.LastWrite.CompareTo(b.LastWrite));
+                var batch = new List<(BlockState, long)>();
+                long bytes = 0;
+                foreach (BlockState st in small)
+                {
+                    if (batch.Count > 0 && (batch.Count >= _options.SegmentMaxBlocks || bytes + st.Extent > _options.SegmentBytes)) break;
+                    st.Uploading = true;
+                    batch.Add((st, st.Gen));
+                    bytes += st.Extent;
+                }
+                packed = true;
+                return batch;
             }
+            if (best is null) return null;
             best.Uploading = true;
-            generation = best.Gen;
-            return best;
+            return [(best, best.Gen)];
         }
     }
 
@@ -93,7 +114,7 @@ internal sealed partial class BlockCache
                 throw;
             }
 
-            string? garbage = null;
+            var garbage = new List<string>(1);
             long position = 0;
             lock (_lock)
             {
@@ -102,16 +123,20 @@ internal sealed partial class BlockCache
                 st.UploadedGen = generation;
                 if (st.Dropped)
                 {
-                    garbage = key;
+                    garbage.Add(key); // never named by the map
                 }
                 else
                 {
-                    if (st.Version != 0) garbage = ObjectKeys.Format(st.Inode, st.Block, st.Version);
+                    var dead = new Dictionary<ulong, long>();
+                    if (st.Version != 0 && st.Packed) dead[st.Version] = st.Length;
+                    else if (st.Version != 0) garbage.Add(ObjectKeys.Format(st.Inode, st.Block, st.Version));
                     st.Version = version;
+                    st.Packed = false;
+                    st.Offset = 0;
                     st.Crc = crc;
                     st.Length = length;
                     st.UploadNow = false;
-                    bool writtenSince = st.Gen != generation;
+                    bool writtenSince = st.Gen != generation || st.Writers > 0;
                     if (!writtenSince)
                     {
                         st.Dirty = false;
@@ -122,12 +147,12 @@ internal sealed partial class BlockCache
                         st.Lru = _clean.AddFirst(st);
                     }
                     // Still dirty in the map only if a flush already made the newer file durable.
-                    position = _map.Apply(BlockMap.Put(st, dirty: writtenSince && st.DirtyJournaled));
+                    position = _map.Apply([BlockMap.Put(st, dirty: writtenSince && st.DirtyJournaled), .. SegmentsLoseLocked(dead, garbage)]);
                 }
             }
             // The old object may go only once the map naming the new one is durable.
             await _map.WaitDurableAsync(position).ConfigureAwait(false);
-            if (garbage is not null) _garbage.Enqueue([garbage], position);
+            if (garbage.Count > 0) _garbage.Enqueue(garbage, position);
             SignalUploadProgress();
         }
         finally

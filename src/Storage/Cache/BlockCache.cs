@@ -129,6 +129,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
                     st.Readers--;
                     if (!room) throw Busy();
                     MakeDirtyLocked(st);
+                    st.Writers++;
                     return st;
                 }
                 bool whole = within == 0 && count == BlockSize;
@@ -154,11 +155,13 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
                         throw Busy();
                     }
                     st.Charged = charge;
+                    st.Extent = 0;
                     _localBlocks++;
                     st.Local = true;
                     st.NewName = true;
                     st.Lost = false; // overwritten whole: what was lost no longer matters
                     MakeDirtyLocked(st);
+                    st.Writers++;
                     create = true;
                     wait = Task.CompletedTask;
                 }
@@ -173,7 +176,11 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
                 }
                 catch
                 {
-                    lock (_lock) DropLocalLocked(st);
+                    lock (_lock)
+                    {
+                        st.Writers--;
+                        DropLocalLocked(st);
+                    }
                     throw;
                 }
                 return st;
@@ -187,9 +194,11 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         bool complete = within + count == BlockSize;
         lock (_lock)
         {
+            st.Writers--;
             st.Gen++;
             st.Unsynced = true;
             st.LastWrite = Environment.TickCount64;
+            st.Extent = Math.Max(st.Extent, within + count);
             if (complete) st.Complete = true;
         }
         if (complete) Wake?.Invoke();
@@ -307,6 +316,8 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
             st.Version = r.Version;
             st.Crc = r.Crc;
             st.Length = r.Length;
+            st.Packed = r.Packed;
+            st.Offset = r.Offset;
             // A dirty record names a copy in this cache; every such copy is in memory since start-up.
             // With Durability=Bucket that copy was never acknowledged (a flush returns only once it is
             // uploaded): the block reads as last uploaded, or as a hole if it never was — the state of
@@ -459,11 +470,15 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         ulong version;
         uint crc;
         int length;
+        bool packed;
+        long offset;
         lock (_lock)
         {
             version = st.Version;
             crc = st.Crc;
             length = st.Length;
+            packed = st.Packed;
+            offset = st.Offset;
         }
         long reserved = 0;
         byte[]? buffer = null;
@@ -473,7 +488,14 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
             try
             {
                 buffer = _buffers.Rent(BlockSize);
-                await FetchVerifiedAsync(st, version, crc, length, buffer).ConfigureAwait(false);
+                try
+                {
+                    await FetchVerifiedAsync(st, ObjectKeys.Of(st.Inode, st.Block, version, packed), offset, crc, length, buffer).ConfigureAwait(false);
+                }
+                catch (IOException) when (Moved(st, version))
+                {
+                    return; // compacted into another segment meanwhile: the reader loads it from there
+                }
                 lock (_lock)
                 {
                     if (st.Dropped || st.Local || st.Version != version) return;
@@ -488,6 +510,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
                 lock (_lock)
                 {
                     st.Charged = reserved;
+                    st.Extent = length;
                     _localBlocks++;
                     reserved = 0;
                     st.Local = true;
@@ -527,15 +550,20 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         }
     }
 
-    private async Task FetchVerifiedAsync(BlockState st, ulong version, uint crc, int length, byte[] buffer)
+    private bool Moved(BlockState st, ulong version)
     {
-        string key = ObjectKeys.Format(st.Inode, st.Block, version);
+        lock (_lock) return !st.Dropped && st.Version != version;
+    }
+
+    /// <summary>Reads a block's bytes (a ranged GET of its segment if packed) and checks its CRC-32C; a missing or corrupt object is an IO error.</summary>
+    private async Task FetchVerifiedAsync(BlockState st, string key, long offset, uint crc, int length, byte[] buffer)
+    {
         for (int attempt = 1; ; attempt++)
         {
             int got;
             try
             {
-                got = await _objects.GetAsync(key, 0, buffer.AsMemory(0, length)).ConfigureAwait(false);
+                got = await _objects.GetAsync(key, offset, buffer.AsMemory(0, length)).ConfigureAwait(false);
             }
             catch (ObjectNotFoundException e)
             {
@@ -596,13 +624,16 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
     {
         var garbage = new HashSet<string>(StringComparer.Ordinal);
         var loads = new List<Task>();
+        var dead = new Dictionary<ulong, long>(); // packed bytes no longer named, per segment
         long position;
         lock (_lock)
         {
             IReadOnlyList<BlockEntry> recorded = _map.List(inode, fromBlock);
             foreach (BlockEntry e in recorded)
             {
-                if (e.Record.Version != 0) garbage.Add(ObjectKeys.Format(inode, e.Block, e.Record.Version));
+                if (e.Record.Version == 0) continue;
+                if (e.Record.Packed) dead[e.Record.Version] = dead.GetValueOrDefault(e.Record.Version) + e.Record.Length;
+                else garbage.Add(ObjectKeys.Format(inode, e.Block, e.Record.Version));
             }
             bool held = false;
             if (_inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks))
@@ -613,13 +644,14 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
                     st.Dropped = true;
                     blocks.Remove(st.Block);
                     DropLocalLocked(st);
-                    if (st.Version != 0) garbage.Add(ObjectKeys.Format(inode, st.Block, st.Version));
+                    if (st.Version != 0 && !st.Packed) garbage.Add(ObjectKeys.Format(inode, st.Block, st.Version));
                     if (st.Loading is { } loading) loads.Add(loading);
                 }
                 if (blocks.Count == 0) _inodes.Remove(inode);
             }
             // Nothing recorded and nothing held (a file that never had data): no record to write.
-            position = recorded.Count > 0 || held ? _map.Apply(MetadataOp.DropBlocks(inode, fromBlock)) : 0;
+            // Segments lose the dropped blocks' bytes in the same batch that drops their records.
+            position = recorded.Count > 0 || held ? _map.Apply([MetadataOp.DropBlocks(inode, fromBlock), .. SegmentsLoseLocked(dead, garbage)]) : 0;
         }
         await _map.WaitDurableAsync(position).ConfigureAwait(false);
         _garbage.Enqueue(garbage, position);

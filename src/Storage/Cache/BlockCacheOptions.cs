@@ -18,6 +18,24 @@ public sealed record BlockCacheOptions
     /// <summary>A complete block (its last byte written) is uploaded once no write touched it for this long.</summary>
     public TimeSpan CompleteSettle { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// Blocks smaller than a block (small files, tails) are uploaded together as one segment object
+    /// (one PUT for many files; reads fetch a byte range of it). False: one object per block.
+    /// </summary>
+    public bool PackSmallBlocks { get; init; } = true;
+
+    /// <summary>A segment is uploaded once its blocks reach this many bytes…</summary>
+    public int SegmentBytes { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>…or this many blocks…</summary>
+    public int SegmentMaxBlocks { get; init; } = 4096;
+
+    /// <summary>…or its oldest block has been ready to upload for this long.</summary>
+    public TimeSpan SegmentWait { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A segment whose live bytes fall below this fraction of its total is compacted (its live blocks rewritten into a new one).</summary>
+    public double CompactBelow { get; init; } = 0.5;
+
     /// <summary>Uploads in flight at once.</summary>
     public int UploadConcurrency { get; init; } = 8;
 

@@ -24,7 +24,9 @@ internal sealed class BlockMap(IMetadataStore store)
     public ulong MaxVersion => store.MaxBlockVersion;
 
     public static MetadataOp Put(BlockState st, bool dirty) =>
-        MetadataOp.PutBlock(st.Inode, st.Block, new BlockRecord(st.Version, st.Crc, st.Length, dirty));
+        MetadataOp.PutBlock(st.Inode, st.Block, new BlockRecord(st.Version, st.Crc, st.Length, dirty, st.Packed, st.Offset));
+
+    public SegmentRecord? GetSegment(ulong segment) => Wait(store.GetSegmentAsync(segment));
 
     private static T Wait<T>(ValueTask<T> pending) => pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
 }

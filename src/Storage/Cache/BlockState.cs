@@ -10,6 +10,11 @@ internal sealed class BlockState(ulong inode, ulong block)
     public ulong Version;
     public uint Crc;
     public int Length;
+    // Packed: the block is bytes [Offset, Offset + Length) of segment Version.
+    public bool Packed;
+    public long Offset;
+    /// <summary>One past the highest byte written to the block file (an estimate: truncation does not lower it), to size segments.</summary>
+    public int Extent;
 
     /// <summary>A block file exists in the disk tier (and counts against the size limit).</summary>
     public bool Local;
@@ -38,6 +43,11 @@ internal sealed class BlockState(ulong inode, ulong block)
     /// <summary>The generation the last successful upload saw (-1: none this run), for a drain waiting on it.</summary>
     public long UploadedGen = -1;
     public long LastWrite;
+    /// <summary>
+    /// Writes between PrepareWrite and FinishWrite: an upload that ends meanwhile read the file
+    /// before (or during) the write, so the block stays dirty even though Gen has not moved yet.
+    /// </summary>
+    public int Writers;
     /// <summary>Readers using the block file (it cannot be evicted meanwhile).</summary>
     public int Readers;
     /// <summary>The download in flight, which every reader of the missing block awaits.</summary>

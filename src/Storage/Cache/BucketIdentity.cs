@@ -74,7 +74,7 @@ internal static class BucketIdentity
     {
         await foreach (ObjectInfo o in objects.ListAsync("", cancellationToken).ConfigureAwait(false))
         {
-            if (ObjectKeys.TryParse(o.Key, out _, out _, out _)) return true;
+            if (ObjectKeys.TryParse(o.Key, out _, out _, out _) || ObjectKeys.TryParseSegment(o.Key, out _)) return true;
         }
         return false;
     }

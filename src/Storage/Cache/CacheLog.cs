@@ -18,4 +18,12 @@ internal static partial class CacheLog
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "Garbage collection refused: {Reason}")]
     public static partial void GarbageRefused(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Debug, Message = "Segment {Segment:x16} compacted into {Fresh:x16} ({Blocks} live blocks moved)")]
+    private static partial void SegmentCompactedCore(ILogger logger, ulong segment, ulong fresh, int blocks);
+
+    public static void SegmentCompacted(ILogger? logger, ulong segment, ulong fresh, int blocks)
+    {
+        if (logger is not null) SegmentCompactedCore(logger, segment, fresh, blocks);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using DittoFs.Storage.Diagnostics;
 using DittoFs.Storage.Payload.S3;
 
@@ -66,8 +67,14 @@ public sealed partial class CachedPayloadStore : IFlushControl, IGarbageCollecto
         await foreach (ObjectInfo o in _objects.ListAsync("", cancellationToken).ConfigureAwait(false))
         {
             scanned++;
-            if (!ObjectKeys.TryParse(o.Key, out ulong inode, out ulong block, out ulong version)) continue; // not ours
-            if (!_cache.IsGarbage(inode, block, version, below)) continue;
+            if (ObjectKeys.TryParseSegment(o.Key, out ulong segment))
+            {
+                if (!_cache.IsGarbageSegment(segment, below)) continue;
+            }
+            else if (!ObjectKeys.TryParse(o.Key, out ulong inode, out ulong block, out ulong version) || !_cache.IsGarbage(inode, block, version, below))
+            {
+                continue; // not ours, or referenced
+            }
             garbage.Add(o.Key);
             bytes += o.Size;
         }
@@ -107,9 +114,11 @@ public sealed partial class CachedPayloadStore : IFlushControl, IGarbageCollecto
     {
         var present = new List<ulong>();
         var uploaded = new Dictionary<string, ulong>(StringComparer.Ordinal);
-        foreach ((ulong block, ulong version, bool localDirty, bool lost) in _cache.MapOf(inode))
+        var packed = new Dictionary<string, List<ulong>>(StringComparer.Ordinal);
+        foreach ((ulong block, ulong version, bool isPacked, bool localDirty, bool lost) in _cache.MapOf(inode))
         {
             if (localDirty) present.Add(block);
+            else if (version != 0 && !lost && isPacked) (CollectionsMarshal.GetValueRefOrAddDefault(packed, ObjectKeys.Segment(version), out _) ??= []).Add(block);
             else if (version != 0 && !lost) uploaded[ObjectKeys.Format(inode, block, version)] = block;
         }
         if (uploaded.Count > 0)
@@ -119,17 +128,29 @@ public sealed partial class CachedPayloadStore : IFlushControl, IGarbageCollecto
                 if (uploaded.Remove(o.Key, out ulong block)) present.Add(block);
             }
         }
+        // Packed blocks: their segment object is there (one LIST of its exact key each).
+        foreach ((string key, List<ulong> blocks) in packed)
+        {
+            await foreach (ObjectInfo o in _objects.ListAsync(key, cancellationToken).ConfigureAwait(false))
+            {
+                if (o.Key == key)
+                {
+                    present.AddRange(blocks);
+                    break;
+                }
+            }
+        }
         return present;
     }
 
     public string DescribeBlock(ulong inode, ulong block)
     {
-        foreach ((ulong b, ulong version, bool localDirty, bool lost) in _cache.MapOf(inode))
+        foreach ((ulong b, ulong version, bool packed, bool localDirty, bool lost) in _cache.MapOf(inode))
         {
             if (b != block) continue;
             if (lost) return "lost: committed to the cache, which no longer has it, and never uploaded";
             if (localDirty) return "dirty in the cache, not uploaded";
-            return version == 0 ? "in the block map, never uploaded" : "object " + ObjectKeys.Format(inode, block, version);
+            return version == 0 ? "in the block map, never uploaded" : "object " + ObjectKeys.Of(inode, block, version, packed);
         }
         return "not in the block map";
     }

@@ -114,7 +114,7 @@ public sealed partial class CachedPayloadStore : IPayloadStore
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            if (DirtyBlocks == 0 && Sweep.IsCompleted && PendingGarbage == 0) return true;
+            if (DirtyBlocks == 0 && Sweep.IsCompleted && PendingGarbage == 0 && _cache.PendingCompactions == 0) return true;
             await Task.Delay(50).ConfigureAwait(false);
         }
         return false;

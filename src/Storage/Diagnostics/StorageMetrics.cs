@@ -120,7 +120,7 @@ public sealed class StorageMetrics
 
         _flushQueueBlocks = meter.CreateUpDownCounter<long>("dittofs.flush.queue.blocks", "{block}", "Blocks waiting for upload");
         _flushQueueBytes = meter.CreateUpDownCounter<long>("dittofs.flush.queue", "By", "Bytes waiting for upload");
-        _uploads = meter.CreateCounter<long>("dittofs.flush.uploads", "{block}", "Blocks uploaded");
+        _uploads = meter.CreateCounter<long>("dittofs.flush.uploads", "{object}", "Data objects uploaded (a block, or a segment of packed small blocks)");
         _uploadedBytes = meter.CreateCounter<long>("dittofs.flush.uploaded", "By", "Bytes uploaded");
 
         _s3Duration = meter.CreateHistogram("dittofs.s3.request.duration", "s", "S3 request latency, by operation", null, latency);

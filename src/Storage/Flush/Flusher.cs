@@ -17,6 +17,7 @@ internal sealed class Flusher : IAsyncDisposable
     private readonly Task _loop;
     private readonly int _concurrency;
     private int _failures;
+    private int _compacting;
     private long _pausedUntil;
     private long _uploaded;
     private long _failed;
@@ -48,17 +49,25 @@ internal sealed class Flusher : IAsyncDisposable
             while (!stop.IsCancellationRequested)
             {
                 await _slots.WaitAsync(stop).ConfigureAwait(false);
-                BlockState? st = null;
-                long generation = 0;
+                List<(BlockState Block, long Generation)>? batch = null;
+                bool packed = false;
+                ulong segment = 0;
                 long wait = Interlocked.Read(ref _pausedUntil) - Environment.TickCount64;
-                if (wait <= 0) st = _cache.TakeUploadCandidate(out generation);
-                if (st is null)
+                if (wait <= 0) batch = _cache.TakeUploadBatch(out packed);
+                // Nothing to upload: a mostly dead segment is rewritten meanwhile (one at a time).
+                if (batch is null && wait <= 0 && Interlocked.CompareExchange(ref _compacting, 1, 0) == 0)
+                {
+                    segment = _cache.TakeCompaction();
+                    if (segment == 0) Volatile.Write(ref _compacting, 0);
+                }
+                if (batch is null && segment == 0)
                 {
                     _slots.Release();
                     await _signal.WaitAsync(TimeSpan.FromMilliseconds(Math.Clamp(wait, 50, 200)), stop).ConfigureAwait(false);
                     continue;
                 }
-                _ = Task.Run(() => UploadOne(st, generation, stop), CancellationToken.None);
+                if (batch is null) _ = Task.Run(() => CompactOne(segment, stop), CancellationToken.None);
+                else _ = Task.Run(() => UploadOne(batch, packed, stop), CancellationToken.None);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -66,11 +75,29 @@ internal sealed class Flusher : IAsyncDisposable
         }
     }
 
-    private async Task UploadOne(BlockState st, long generation, CancellationToken stop)
+    private async Task CompactOne(ulong segment, CancellationToken stop)
     {
         try
         {
-            await _cache.UploadAsync(st, generation, stop).ConfigureAwait(false);
+            await _cache.CompactAsync(segment, stop).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Left as it is: still readable, and tried again when it next loses bytes.
+        }
+        finally
+        {
+            Volatile.Write(ref _compacting, 0);
+            _slots.Release();
+        }
+    }
+
+    private async Task UploadOne(List<(BlockState Block, long Generation)> batch, bool packed, CancellationToken stop)
+    {
+        try
+        {
+            if (packed) await _cache.UploadSegmentAsync(batch, stop).ConfigureAwait(false);
+            else await _cache.UploadAsync(batch[0].Block, batch[0].Generation, stop).ConfigureAwait(false);
             Interlocked.Increment(ref _uploaded);
             Volatile.Write(ref _failures, 0);
         }

@@ -61,6 +61,11 @@ internal sealed class GarbageCollector : IAsyncDisposable
                 var garbage = new List<string>();
                 await foreach (ObjectInfo o in _objects.ListAsync("", cancellationToken).ConfigureAwait(false))
                 {
+                    if (ObjectKeys.TryParseSegment(o.Key, out ulong segment))
+                    {
+                        if (cache.IsGarbageSegment(segment, cache.BootVersion)) garbage.Add(o.Key);
+                        continue;
+                    }
                     if (!ObjectKeys.TryParse(o.Key, out ulong inode, out ulong block, out ulong version)) continue; // not ours
                     if (version < cache.BootVersion && !cache.IsReferenced(inode, block, version)) garbage.Add(o.Key);
                 }

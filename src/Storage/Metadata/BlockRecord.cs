@@ -6,12 +6,32 @@ namespace DittoFs.Storage.Metadata;
 /// with its length and CRC-32C. <see cref="Dirty"/>: a newer copy of the block, made durable on the
 /// instance's cache disk by a COMMIT, has not been uploaded yet — if that copy is lost, so is the
 /// block (it reads as an IO error, never as the older object or as zeros).
+/// <see cref="Packed"/>: the block is bytes [Offset, Offset + Length) of segment object
+/// <see cref="Version"/> (small blocks are uploaded many to a PUT); segment ids and object versions
+/// come from one counter, so they never collide.
 /// </summary>
-public readonly record struct BlockRecord(ulong Version, uint Crc, int Length, bool Dirty)
+public readonly record struct BlockRecord(ulong Version, uint Crc, int Length, bool Dirty, bool Packed = false, long Offset = 0)
 {
-    /// <summary>Bytes of the record as a store keeps it: version, crc, length, flags.</summary>
+    /// <summary>Bytes of an unpacked record as a store keeps it: version, crc, length, flags.</summary>
     public const int Size = 8 + 4 + 4 + 4;
+
+    /// <summary>Bytes of a packed record: an unpacked one plus the offset in its segment.</summary>
+    public const int PackedSize = Size + 8;
+
+    /// <summary>Bytes of this record as a store keeps it.</summary>
+    public int EncodedSize => Packed ? PackedSize : Size;
 }
 
 /// <summary>One block of a file in the block map.</summary>
 public readonly record struct BlockEntry(ulong Block, BlockRecord Record);
+
+/// <summary>
+/// A segment object as the metadata store records it: <see cref="Live"/> bytes of it that block
+/// records still name, of <see cref="Total"/> block bytes it holds (<see cref="ObjectBytes"/> with
+/// its index). Changed in the same batch as the block records that stop naming it; the garbage
+/// collector deletes a segment with nothing live and compacts one that is mostly dead.
+/// </summary>
+public readonly record struct SegmentRecord(long Live, long Total, long ObjectBytes)
+{
+    public const int Size = 8 + 8 + 8;
+}

@@ -40,6 +40,9 @@ public interface IMetadataStore : IAsyncDisposable
     /// <summary>The block-map records of a file from block <paramref name="fromBlock"/> on, in block order (point reads, no scan).</summary>
     ValueTask<IReadOnlyList<BlockEntry>> ListBlocksAsync(ulong inode, ulong fromBlock);
 
+    /// <summary>The record of segment object <paramref name="segment"/>; null once nothing names it (or never recorded).</summary>
+    ValueTask<SegmentRecord?> GetSegmentAsync(ulong segment);
+
     /// <summary>The highest object version any block record ever named (0: none), so new versions never reuse one.</summary>
     ulong MaxBlockVersion { get; }
 

@@ -19,6 +19,7 @@ public sealed class InMemoryMetadataStore : IMetadataStore
     private readonly Dictionary<ulong, SortedDictionary<ulong, BlockRecord>> _blocks = [];
     private Guid? _filesystemId;
     private ulong _maxBlockVersion;
+    private readonly Dictionary<ulong, SegmentRecord> _segments = [];
     private long _nextInode;
     private long _position;
 
@@ -84,6 +85,11 @@ public sealed class InMemoryMetadataStore : IMetadataStore
             }
             return new(list);
         }
+    }
+
+    public ValueTask<SegmentRecord?> GetSegmentAsync(ulong segment)
+    {
+        lock (_lock) return new(_segments.TryGetValue(segment, out SegmentRecord r) ? r : null);
     }
 
     public ulong MaxBlockVersion
@@ -162,6 +168,11 @@ public sealed class InMemoryMetadataStore : IMetadataStore
                     foreach (ulong block in dropped.Keys.Where(b => b >= from).ToList()) dropped.Remove(block);
                     if (dropped.Count == 0) _blocks.Remove(op.Inode);
                 }
+                break;
+            case MetadataOpKind.PutSegment:
+                if (op.SegmentRecord.Live <= 0) _segments.Remove(op.Block);
+                else _segments[op.Block] = op.SegmentRecord;
+                _maxBlockVersion = Math.Max(_maxBlockVersion, op.Block);
                 break;
             case MetadataOpKind.PutFilesystemId:
                 _filesystemId = new Guid(op.Data);

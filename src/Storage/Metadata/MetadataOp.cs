@@ -20,6 +20,8 @@ public enum MetadataOpKind : byte
     DropBlocks = 8,
     /// <summary>Record the filesystem id (Data: 16 bytes) that ties this metadata to its bucket.</summary>
     PutFilesystemId = 9,
+    /// <summary>Record segment object Block's live and total bytes (SegmentRecord); Live 0 forgets the segment.</summary>
+    PutSegment = 10,
 }
 
 /// <summary>
@@ -39,6 +41,7 @@ public readonly record struct MetadataOp
     public byte[] Data { get; init; }             // PutSymlink, PutFilesystemId
     public ulong Block { get; init; }             // PutBlock, DropBlocks
     public BlockRecord BlockRecord { get; init; } // PutBlock
+    public SegmentRecord SegmentRecord { get; init; } // PutSegment (Block = segment id)
 
     public static MetadataOp PutInode(in InodeRecord record) => new() { Kind = MetadataOpKind.PutInode, Record = record, Name = [], Data = [] };
     public static MetadataOp DeleteInode(ulong inode) => new() { Kind = MetadataOpKind.DeleteInode, Inode = inode, Name = [], Data = [] };
@@ -47,6 +50,7 @@ public readonly record struct MetadataOp
     public static MetadataOp PutSymlink(ulong inode, byte[] target) => new() { Kind = MetadataOpKind.PutSymlink, Inode = inode, Data = target, Name = [] };
     public static MetadataOp PutBlock(ulong inode, ulong block, in BlockRecord record) => new() { Kind = MetadataOpKind.PutBlock, Inode = inode, Block = block, BlockRecord = record, Name = [], Data = [] };
     public static MetadataOp DropBlocks(ulong inode, ulong fromBlock) => new() { Kind = MetadataOpKind.DropBlocks, Inode = inode, Block = fromBlock, Name = [], Data = [] };
+    public static MetadataOp PutSegment(ulong segment, in SegmentRecord record) => new() { Kind = MetadataOpKind.PutSegment, Block = segment, SegmentRecord = record, Name = [], Data = [] };
     public static MetadataOp PutFilesystemId(Guid id) => new() { Kind = MetadataOpKind.PutFilesystemId, Data = id.ToByteArray(), Name = [] };
     public static MetadataOp PutVolume(byte[] name, uint volume, ulong rootInode) => new() { Kind = MetadataOpKind.PutVolume, Name = name, Volume = volume, Inode = rootInode, Data = [] };
 }

@@ -33,6 +33,7 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
     {
         ["DittoFs:Cache:SizeBytes"] = cacheBytes.ToString(),
         ["DittoFs:Cache:BlockSize"] = BlockSize.ToString(),
+        ["DittoFs:Cache:PackSmallBlocks"] = "false", // these count one object per block; packing has its own tests
         ["DittoFs:Cache:MaxRetryDelaySeconds"] = "2",
         // v4.1 reclaims after the SIGKILL restart: keep the grace period short, as the v4.1 tests do.
         ["DittoFs:Nfs4:LeaseSeconds"] = "10",

@@ -42,6 +42,7 @@ public sealed class BucketTruthTests : IDisposable
         ["DittoFs:DataDirectory"] = dataDirectory,
         ["DittoFs:Cache:Directory"] = CacheDirectory, // on its own path, as an instance's ephemeral disk
         ["DittoFs:Cache:BlockSize"] = BlockSize.ToString(),
+        ["DittoFs:Cache:PackSmallBlocks"] = "false", // these count one object per block; packing has its own tests
         ["DittoFs:Cache:SizeBytes"] = (64 * BlockSize).ToString(),
         ["DittoFs:Cache:FlushIdleSeconds"] = "3600",
     });

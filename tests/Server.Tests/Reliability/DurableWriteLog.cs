@@ -52,7 +52,9 @@ internal sealed class DurableWriteLog
                 string name = $"r{round}";
                 byte[] fh = client.CreateFile(root, name);
                 lock (_files) _files.Add(new TrackedFile(name, fh));
-                client.CreateFile(root, $"tmp{round}");
+                // The removed file had data first: on S3 its block is packed or dropped before its upload.
+                byte[] tmp = client.CreateFile(root, $"tmp{round}");
+                client.Write(tmp, 0, new byte[rnd.Next(1, 3000)], StableHow.Unstable);
                 if (client.Remove(root, $"tmp{round}").Status != Nfs3Status.Ok) throw new InvalidOperationException("REMOVE");
                 lock (_files) _removed.Add($"tmp{round}");
                 if (client.MkDir(root, $"d{round}").Status != Nfs3Status.Ok) throw new InvalidOperationException("MKDIR");
@@ -62,6 +64,23 @@ internal sealed class DurableWriteLog
                     TrackedFile f;
                     lock (_files) f = _files[rnd.Next(_files.Count)];
                     int op = rnd.Next(10);
+                    if (op == 3)
+                    {
+                        // A small file of one FILE_SYNC write: on S3, packed with others into a segment.
+                        string smallName = $"s{round}-{n}";
+                        byte[] small = client.CreateFile(root, smallName);
+                        var file = new TrackedFile(smallName, small);
+                        lock (_files) _files.Add(file);
+                        byte[] bytes = new byte[rnd.Next(1, 4000)];
+                        rnd.NextBytes(bytes);
+                        Write3Res sw = client.Write(small, 0, bytes, StableHow.FileSync);
+                        if (sw.Status != Nfs3Status.Ok || sw.ResOk.Committed == StableHow.Unstable) throw new InvalidOperationException($"WRITE {smallName}: {sw.Status}");
+                        file.NextOffset = (ulong)bytes.Length;
+                        lock (_files) file.Writes.Add((0, bytes, true));
+                        durableCount++;
+                        acked++;
+                        continue;
+                    }
                     if (op == 0)
                     {
                         Commit3Res c = client.Commit(f.Handle);
@@ -75,7 +94,7 @@ internal sealed class DurableWriteLog
                         commits++;
                         continue;
                     }
-                    StableHow stable = op == 1 ? StableHow.FileSync : op == 2 ? StableHow.DataSync : StableHow.Unstable;
+                    StableHow stable = op == 1 ? StableHow.FileSync : op == 2 ? StableHow.DataSync : StableHow.Unstable; // op 3: a small file, above
                     byte[] data = new byte[rnd.Next(1, 3000)];
                     rnd.NextBytes(data);
                     ulong offset = f.NextOffset + (ulong)rnd.Next(0, 2048); // gaps make holes

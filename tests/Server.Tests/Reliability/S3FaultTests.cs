@@ -54,6 +54,7 @@ public sealed class S3FaultTests(ITestOutputHelper output)
         {
             ["DittoFs:Cache:SizeBytes"] = (32 * BlockSize).ToString(),
             ["DittoFs:Cache:BlockSize"] = BlockSize.ToString(),
+            ["DittoFs:Cache:PackSmallBlocks"] = "false", // these count one object per block; packing has its own tests
             ["DittoFs:Cache:FlushIdleSeconds"] = "0.3",
             ["DittoFs:Cache:MaxRetryDelaySeconds"] = "0.5",
         });

@@ -10,10 +10,13 @@ internal sealed class CountingObjectStore(IObjectStore inner) : IObjectStore
 {
     public int Puts;
     public int Gets;
+    /// <summary>PUTs of data: block objects and segments (not the filesystem id or metadata).</summary>
+    public int DataPuts;
 
     public Task PutAsync(string key, ReadOnlyMemory<byte> data, uint crc32c, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref Puts);
+        if (ObjectKeys.TryParse(key, out _, out _, out _) || ObjectKeys.TryParseSegment(key, out _)) Interlocked.Increment(ref DataPuts);
         return inner.PutAsync(key, data, crc32c, cancellationToken);
     }
 
@@ -48,12 +51,15 @@ internal static class CacheTestSupport
         Timeout = TimeSpan.FromSeconds(10),
     });
 
-    public static BlockCacheOptions Options(string directory, int blockSize = 64 * 1024, int blocks = 64) => new()
+    /// <summary>Options for a test cache; <paramref name="pack"/> false: one object per block, which most tests count.</summary>
+    public static BlockCacheOptions Options(string directory, int blockSize = 64 * 1024, int blocks = 64, bool pack = false) => new()
     {
+        PackSmallBlocks = pack,
         Directory = directory,
         BlockSize = blockSize,
         SizeBytes = (long)blockSize * blocks,
         FlushIdle = TimeSpan.FromMilliseconds(300),
+        SegmentWait = TimeSpan.FromMilliseconds(200),
         CompleteSettle = TimeSpan.FromMilliseconds(20),
         MaxRetryDelay = TimeSpan.FromMilliseconds(500),
         UploadConcurrency = 4,

@@ -61,4 +61,35 @@ public sealed class FasterBlockMapTests : IDisposable
             Assert.Equal(40, (await store.ListBlocksAsync(2, 0)).Count);
         }
     }
+
+    [Fact]
+    public async Task PackedRecordsAndSegmentRecordsSurviveTheWalAndACheckpointNextToOldOnes()
+    {
+        // An unpacked record is the 20 bytes it always was (old WALs and checkpoints read as before); a packed one adds its offset.
+        var plain = new BlockRecord(7, 0xdeadbeef, 4096, Dirty: true);
+        var packed = new BlockRecord(900, 0x12345678, 17, Dirty: false, Packed: true, Offset: 1L << 33);
+        await using (var store = await _dir.OpenAsync())
+        {
+            await store.WaitDurableAsync(await store.ApplyAsync([MetadataOp.PutBlock(1, 0, plain), MetadataOp.PutBlock(1, 1, packed), MetadataOp.PutSegment(900, new SegmentRecord(17, 40, 80))]));
+            await store.WaitDurableAsync(await store.ApplyAsync([MetadataOp.PutSegment(901, new SegmentRecord(5, 5, 45)), MetadataOp.PutBlock(1, 1, packed with { Dirty = true })]));
+            await store.AbandonAsync(); // kill -9: all of it comes from the WAL
+        }
+        await using (var store = await _dir.OpenAsync())
+        {
+            Assert.Equal(plain, await store.GetBlockAsync(1, 0));
+            Assert.Equal(packed with { Dirty = true }, await store.GetBlockAsync(1, 1));
+            Assert.Equal(new SegmentRecord(17, 40, 80), await store.GetSegmentAsync(900));
+            Assert.Equal(901UL, store.MaxBlockVersion); // a segment id is never handed out again either
+            await store.WaitDurableAsync(await store.ApplyAsync([MetadataOp.PutSegment(900, default), MetadataOp.PutBlock(1, 1, packed)]));
+            Assert.Null(await store.GetSegmentAsync(900));
+            await store.CheckpointAsync();
+        }
+        await using (var store = await _dir.OpenAsync())
+        {
+            Assert.Null(await store.GetSegmentAsync(900));
+            Assert.Equal(new SegmentRecord(5, 5, 45), await store.GetSegmentAsync(901));
+            Assert.Equal(packed, await store.GetBlockAsync(1, 1));
+            Assert.Equal([0UL, 1], (await store.ListBlocksAsync(1, 0)).Select(e => e.Block));
+        }
+    }
 }

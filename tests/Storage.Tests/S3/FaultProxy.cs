@@ -34,7 +34,8 @@ public sealed class FaultProxy : IDisposable
     private volatile S3Fault _fault;
     private double _fraction = 1;
 
-    public FaultProxy(int targetPort)
+    /// <param name="listenPort">0: a free port (tests); else that port (perf/S3Proxy).</param>
+    public FaultProxy(int targetPort, int listenPort = 0)
     {
         _target = $"http://127.0.0.1:{targetPort}";
         _forward = new HttpClient(new SocketsHttpHandler
@@ -48,7 +49,7 @@ public sealed class FaultProxy : IDisposable
         // HttpListener wants a fixed port: retry on the rare collision.
         for (int attempt = 0; ; attempt++)
         {
-            Port = MotoServer.FreePort();
+            Port = listenPort != 0 ? listenPort : FreePort();
             _listener.Prefixes.Clear();
             _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
             try
@@ -64,6 +65,13 @@ public sealed class FaultProxy : IDisposable
     }
 
     public int Port { get; }
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
 
     public string Endpoint => $"http://127.0.0.1:{Port}";
 

@@ -71,6 +71,10 @@ public sealed partial class FasterMetadataStore
                     ApplyDropBlocks(op.Inode, op.Block);
                     break;
 
+                case MetadataOpKind.PutSegment:
+                    ApplyPutSegment(op.Block, op.SegmentRecord);
+                    break;
+
                 case MetadataOpKind.PutFilesystemId:
                     kv.Upsert(Keys.Slot(key, Keys.FilesystemIdSlot), op.Data);
                     break;

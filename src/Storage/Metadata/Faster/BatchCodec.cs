@@ -30,7 +30,8 @@ internal static class BatchCodec
                 MetadataOpKind.DeleteEntry => 8 + 8 + 2 + op.Name.Length,
                 MetadataOpKind.PutSymlink => 8 + 4 + op.Data.Length,
                 MetadataOpKind.PutVolume => 4 + 8 + 2 + op.Name.Length,
-                MetadataOpKind.PutBlock => 8 + 8 + BlockRecord.Size,
+                MetadataOpKind.PutBlock => 8 + 8 + op.BlockRecord.EncodedSize,
+                MetadataOpKind.PutSegment => 8 + SegmentRecord.Size,
                 MetadataOpKind.DropBlocks => 8 + 8,
                 MetadataOpKind.PutFilesystemId => 16,
                 _ => throw new ArgumentException($"Unknown op kind {op.Kind}"),
@@ -74,7 +75,11 @@ internal static class BatchCodec
                     break;
                 case MetadataOpKind.PutBlock:
                     w.U64(op.Inode); w.U64(op.Block);
-                    BlockValue.Write(w.Take(BlockRecord.Size), op.BlockRecord);
+                    BlockValue.Write(w.Take(op.BlockRecord.EncodedSize), op.BlockRecord);
+                    break;
+                case MetadataOpKind.PutSegment:
+                    w.U64(op.Block);
+                    BlockValue.WriteSegment(w.Take(SegmentRecord.Size), op.SegmentRecord);
                     break;
                 case MetadataOpKind.DropBlocks:
                     w.U64(op.Inode); w.U64(op.Block);
@@ -110,6 +115,7 @@ internal static class BatchCodec
                 MetadataOpKind.PutVolume => ReadPutVolume(ref r),
                 MetadataOpKind.PutBlock => ReadPutBlock(ref r),
                 MetadataOpKind.DropBlocks => ReadDropBlocks(ref r),
+                MetadataOpKind.PutSegment => ReadPutSegment(ref r),
                 MetadataOpKind.PutFilesystemId => MetadataOp.PutFilesystemId(new Guid(r.Bytes(16))),
                 _ => throw new InvalidDataException($"Unknown op kind {kind}"),
             };
@@ -148,7 +154,15 @@ internal static class BatchCodec
     private static MetadataOp ReadPutBlock(ref Reader r)
     {
         ulong inode = r.U64(), block = r.U64();
-        return MetadataOp.PutBlock(inode, block, BlockValue.Read(r.Bytes(BlockRecord.Size)));
+        // The flags say whether an offset follows (packed); records from before packing never have one.
+        int size = BlockValue.SizeOf(r.Peek(BlockRecord.Size));
+        return MetadataOp.PutBlock(inode, block, BlockValue.Read(r.Bytes(size)));
+    }
+
+    private static MetadataOp ReadPutSegment(ref Reader r)
+    {
+        ulong segment = r.U64();
+        return MetadataOp.PutSegment(segment, BlockValue.ReadSegment(r.Bytes(SegmentRecord.Size)));
     }
 
     private static MetadataOp ReadDropBlocks(ref Reader r)
@@ -186,6 +200,13 @@ internal static class BatchCodec
         public uint U32() => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4));
         public ulong U64() => BinaryPrimitives.ReadUInt64LittleEndian(Bytes(8));
         public byte[] Name() => Bytes(BinaryPrimitives.ReadUInt16LittleEndian(Bytes(2))).ToArray();
+
+        /// <summary>The next <paramref name="n"/> bytes, not consumed.</summary>
+        public readonly ReadOnlySpan<byte> Peek(int n)
+        {
+            if ((uint)n > (uint)(_src.Length - _pos)) throw new InvalidDataException("Truncated WAL batch");
+            return _src.Slice(_pos, n);
+        }
 
         public ReadOnlySpan<byte> Bytes(int n)
         {

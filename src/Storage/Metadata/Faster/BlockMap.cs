@@ -37,14 +37,41 @@ public sealed partial class FasterMetadataStore
         return ValueTask.FromResult<Guid?>(Kv.Read(Keys.Slot(key, Keys.FilesystemIdSlot), value) == 16 ? new Guid(value) : null);
     }
 
+    public ValueTask<SegmentRecord?> GetSegmentAsync(ulong segment)
+    {
+        ThrowIfNotOpen();
+        Span<byte> key = stackalloc byte[Keys.InodeKeySize];
+        Span<byte> value = stackalloc byte[SegmentRecord.Size];
+        int n = Kv.Read(Keys.Segment(key, segment), value);
+        if (n < 0) return ValueTask.FromResult<SegmentRecord?>(null);
+        if (n != SegmentRecord.Size) throw new InvalidDataException($"Corrupt segment record {segment}");
+        return ValueTask.FromResult<SegmentRecord?>(BlockValue.ReadSegment(value));
+    }
+
     private BlockRecord? ReadBlock(ulong inode, ulong block)
     {
         Span<byte> key = stackalloc byte[Keys.BlockKeySize];
-        Span<byte> value = stackalloc byte[BlockRecord.Size];
+        Span<byte> value = stackalloc byte[BlockRecord.PackedSize];
         int n = Kv.Read(Keys.Block(key, inode, block), value);
         if (n < 0) return null;
-        if (n != BlockRecord.Size) throw new InvalidDataException($"Corrupt block record {inode}/{block}");
-        return BlockValue.Read(value);
+        if (n != BlockRecord.Size && n != BlockRecord.PackedSize) throw new InvalidDataException($"Corrupt block record {inode}/{block}");
+        return BlockValue.Read(value[..n]);
+    }
+
+    private void ApplyPutSegment(ulong segment, in SegmentRecord record)
+    {
+        Span<byte> key = stackalloc byte[Keys.InodeKeySize];
+        if (record.Live <= 0)
+        {
+            // Reading first, as for blocks: a delete of an absent key would still append a tombstone.
+            Span<byte> old = stackalloc byte[SegmentRecord.Size];
+            if (Kv.Read(Keys.Segment(key, segment), old) >= 0) Kv.Delete(Keys.Segment(key, segment));
+            return;
+        }
+        Span<byte> value = stackalloc byte[SegmentRecord.Size];
+        BlockValue.WriteSegment(value, record);
+        Kv.Upsert(Keys.Segment(key, segment), value);
+        RaiseMaxBlockVersion(segment);
     }
 
     private ulong ReadBlockExtent(ulong inode)
@@ -66,18 +93,21 @@ public sealed partial class FasterMetadataStore
     private void ApplyPutBlock(ulong inode, ulong block, in BlockRecord record)
     {
         Span<byte> key = stackalloc byte[Keys.BlockKeySize];
-        Span<byte> value = stackalloc byte[BlockRecord.Size];
+        Span<byte> value = stackalloc byte[BlockRecord.PackedSize];
         BlockValue.Write(value, record);
-        Kv.Upsert(Keys.Block(key, inode, block), value);
+        Kv.Upsert(Keys.Block(key, inode, block), value[..record.EncodedSize]);
         if (block >= ReadBlockExtent(inode)) WriteBlockExtent(inode, block + 1);
-        if (record.Version > _maxBlockVersion)
-        {
-            Volatile.Write(ref _maxBlockVersion, record.Version);
-            Span<byte> slotKey = stackalloc byte[Keys.SlotKeySize];
-            Span<byte> version = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(version, record.Version);
-            Kv.Upsert(Keys.Slot(slotKey, Keys.MaxBlockVersionSlot), version);
-        }
+        RaiseMaxBlockVersion(record.Version);
+    }
+
+    private void RaiseMaxBlockVersion(ulong version)
+    {
+        if (version <= _maxBlockVersion) return;
+        Volatile.Write(ref _maxBlockVersion, version);
+        Span<byte> slotKey = stackalloc byte[Keys.SlotKeySize];
+        Span<byte> value = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(value, version);
+        Kv.Upsert(Keys.Slot(slotKey, Keys.MaxBlockVersionSlot), value);
     }
 
     private void ApplyDropBlocks(ulong inode, ulong fromBlock)
@@ -85,7 +115,7 @@ public sealed partial class FasterMetadataStore
         ulong end = ReadBlockExtent(inode);
         if (fromBlock >= end) return;
         Span<byte> key = stackalloc byte[Keys.BlockKeySize];
-        Span<byte> value = stackalloc byte[BlockRecord.Size];
+        Span<byte> value = stackalloc byte[BlockRecord.PackedSize];
         for (ulong b = fromBlock; b < end; b++)
         {
             // Deleting a key that is not there would still append a tombstone: read first.

@@ -19,6 +19,8 @@ internal static class Keys
     public const byte BlockTag = 7;
     /// <summary>[8][inode] → one past the highest block recorded, so a drop visits only blocks that may exist.</summary>
     public const byte BlockExtentTag = 8;
+    /// <summary>[9][segment] → SegmentRecord: live and total bytes of a segment object of packed blocks.</summary>
+    public const byte SegmentTag = 9;
 
     // Single values under the superblock tag, told apart by a second byte.
     public const byte FilesystemIdSlot = 1;
@@ -99,6 +101,8 @@ internal static class Keys
     }
 
     public static Span<byte> BlockExtent(Span<byte> dst, ulong inode) => Tagged(dst, BlockExtentTag, inode);
+
+    public static Span<byte> Segment(Span<byte> dst, ulong segment) => Tagged(dst, SegmentTag, segment);
 
     /// <summary>A single store-wide value (filesystem id, highest block version).</summary>
     public static Span<byte> Slot(Span<byte> dst, byte slot)
