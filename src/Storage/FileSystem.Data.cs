@@ -29,7 +29,10 @@ public sealed partial class FileSystem
         }
     }
 
-    public async ValueTask<WriteResult> WriteAsync(Caller caller, FileId file, ulong offset, ReadOnlySequence<byte> data, StableHow stable)
+    public ValueTask<WriteResult> WriteAsync(Caller caller, FileId file, ulong offset, ReadOnlySequence<byte> data, StableHow stable) =>
+        RetryOnConflictAsync(() => WriteOnceAsync(caller, file, offset, data, stable), new WriteResult(FsStatus.Delay, 0, stable, default));
+
+    private async ValueTask<WriteResult> WriteOnceAsync(Caller caller, FileId file, ulong offset, ReadOnlySequence<byte> data, StableHow stable)
     {
         try
         {
@@ -70,7 +73,7 @@ public sealed partial class FileSystem
                     // A write by anyone but root strips setuid, and setgid if g+x (the VFS's file_remove_privs).
                     if (!caller.IsRoot) updated.Mode = Permissions.WithoutPrivileges(updated.Mode);
                     TouchContent(ref updated, Timestamp.Now());
-                    position = await ApplyAsync([MetadataOp.PutInode(updated)]).ConfigureAwait(false);
+                    position = await ApplyAsync([MetadataOp.ExpectChangeId(inode.Inode, inode.ChangeId), MetadataOp.PutInode(updated)]).ConfigureAwait(false);
                     wcc = Wcc(inode, updated);
                 }
                 finally

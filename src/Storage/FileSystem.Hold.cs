@@ -14,6 +14,11 @@ public sealed partial class FileSystem
     public async ValueTask ReleaseAsync(FileId file)
     {
         if (!_held.TryRemove(file.Inode, out _)) return;
+        await RetryOnConflictAsync(async () => { await ReleaseOnceAsync(file).ConfigureAwait(false); return true; }, false).ConfigureAwait(false);
+    }
+
+    private async ValueTask ReleaseOnceAsync(FileId file)
+    {
         try
         {
             long position;
@@ -23,7 +28,7 @@ public sealed partial class FileSystem
                 var (status, inode) = await LoadAsync(file).ConfigureAwait(false);
                 // Still linked (or already gone): nothing to do.
                 if (status != FsStatus.Ok || inode.LinkCount != 0 || inode.Type != FileType.Regular) return;
-                position = await ApplyAsync([MetadataOp.DeleteInode(inode.Inode)]).ConfigureAwait(false);
+                position = await ApplyAsync([MetadataOp.ExpectChangeId(inode.Inode, inode.ChangeId), MetadataOp.DeleteInode(inode.Inode)]).ConfigureAwait(false);
             }
             finally
             {

@@ -8,7 +8,10 @@ public sealed partial class FileSystem
     // Bounds the ancestor walk if the parent chain were ever corrupt (a cycle).
     private const int MaxDepth = 1 << 16;
 
-    public async ValueTask<RenameResult> RenameAsync(Caller caller, FileId fromDirectory, ReadOnlyMemory<byte> fromName, FileId toDirectory, ReadOnlyMemory<byte> toName)
+    public ValueTask<RenameResult> RenameAsync(Caller caller, FileId fromDirectory, ReadOnlyMemory<byte> fromName, FileId toDirectory, ReadOnlyMemory<byte> toName) =>
+        RetryOnConflictAsync(() => RenameOnceAsync(caller, fromDirectory, fromName, toDirectory, toName), new RenameResult(FsStatus.Delay, default, default));
+
+    private async ValueTask<RenameResult> RenameOnceAsync(Caller caller, FileId fromDirectory, ReadOnlyMemory<byte> fromName, FileId toDirectory, ReadOnlyMemory<byte> toName)
     {
         try
         {
@@ -71,7 +74,19 @@ public sealed partial class FileSystem
                     if (replaced is null && to.LinkCount >= _options.MaxLinkCount) return Fail(FsStatus.TooManyLinks);
                 }
 
-                var ops = new List<MetadataOp>(8);
+                var ops = new List<MetadataOp>(16)
+                {
+                    MetadataOp.ExpectEntry(from.Inode, fromName.ToArray(), source.Inode),
+                    MetadataOp.ExpectEntry(to.Inode, toName.ToArray(), toEntry?.Inode ?? 0),
+                    MetadataOp.ExpectChangeId(from.Inode, from.ChangeId),
+                    MetadataOp.ExpectChangeId(moved.Inode, moved.ChangeId),
+                };
+                if (!sameDir) ops.Add(MetadataOp.ExpectChangeId(to.Inode, to.ChangeId));
+                if (replaced is { } r)
+                {
+                    ops.Add(MetadataOp.ExpectChangeId(r.Inode, r.ChangeId));
+                    if (r.Type == FileType.Directory) ops.Add(MetadataOp.ExpectEmpty(r.Inode));
+                }
                 var dirs = new InodeRecord[sameDir ? 1 : 2];
                 dirs[0] = from;
                 if (!sameDir) dirs[1] = to;

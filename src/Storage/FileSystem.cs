@@ -50,7 +50,10 @@ public sealed partial class FileSystem : IFileSystem
 
     public ulong WriteVerifier { get; }
 
-    public async ValueTask<FsResult<FileId>> GetVolumeRootAsync(string volumeName)
+    public ValueTask<FsResult<FileId>> GetVolumeRootAsync(string volumeName) =>
+        RetryOnConflictAsync(() => GetVolumeRootOnceAsync(volumeName), FsStatus.Delay);
+
+    private async ValueTask<FsResult<FileId>> GetVolumeRootOnceAsync(string volumeName)
     {
         if (volumeName.Length == 0 || volumeName.Contains('\0')) return FsStatus.Invalid;
         byte[] name = Encoding.UTF8.GetBytes(volumeName);
@@ -72,6 +75,8 @@ public sealed partial class FileSystem : IFileSystem
                 root = NewInode(volume, FileType.Directory, _options.RootUid, _options.RootGid, _options.RootMode & 0xFFF, Timestamp.Now());
                 root.Parent = root.Inode;
                 position = await ApplyAsync([
+                    MetadataOp.ExpectVolume(name, 0),
+                    MetadataOp.ExpectVolume(VolumeCounterName, counter?.Volume ?? 0),
                     MetadataOp.PutInode(root),
                     MetadataOp.PutVolume(name, volume, root.Inode),
                     MetadataOp.PutVolume(VolumeCounterName, volume, 0),
@@ -149,7 +154,7 @@ public sealed partial class FileSystem : IFileSystem
 
     private async ValueTask<long> ApplyAsync(MetadataOp[] ops)
     {
-        long position = await _store.ApplyAsync(ops).ConfigureAwait(false);
+        long position = ThrowIfConflict(await _store.ApplyAsync(ops).ConfigureAwait(false));
         long seen = Volatile.Read(ref _lastPosition);
         while (position > seen)
         {

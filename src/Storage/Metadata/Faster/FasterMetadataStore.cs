@@ -57,6 +57,8 @@ public sealed partial class FasterMetadataStore : IMetadataStore
     {
         ArgumentNullException.ThrowIfNull(ops);
         ThrowIfNotOpen();
+        MetadataOp[] batch = ops;
+        ops = MetadataConflict.Changes(batch); // the WAL records changes only
         _commit?.ThrowIfFailed(); // never apply what can no longer be made durable
         int size = BatchCodec.GetSize(ops);
         if (_options.ReserveBytes > 0 && !_space!.HasRoom(size, FreesSpace(ops) ? _options.ReserveBytes / 8 : _options.ReserveBytes))
@@ -74,6 +76,10 @@ public sealed partial class FasterMetadataStore : IMetadataStore
             long position;
             lock (_applyLock)
             {
+                if (!ReferenceEquals(batch, ops) && !MetadataConflict.Holds(batch, ReadInode, (d, n) => ReadEntry(d, n), n => ReadVolume(n)))
+                {
+                    return ValueTask.FromResult(MetadataConflict.Position);
+                }
                 try
                 {
                     Wal.Enqueue(record);
@@ -133,14 +139,18 @@ public sealed partial class FasterMetadataStore : IMetadataStore
     public ValueTask<VolumeRecord?> GetVolumeAsync(ReadOnlyMemory<byte> name)
     {
         ThrowIfNotOpen();
-        if (name.Length > Keys.MaxStackName) return ValueTask.FromResult<VolumeRecord?>(null);
+        return ValueTask.FromResult(ReadVolume(name.Span));
+    }
+
+    private VolumeRecord? ReadVolume(ReadOnlySpan<byte> name)
+    {
+        if (name.Length > Keys.MaxStackName) return null;
         Span<byte> key = stackalloc byte[1 + Keys.MaxStackName];
         Span<byte> value = stackalloc byte[12];
-        int n = Kv.Read(Keys.Volume(key, name.Span), value);
-        if (n < 0) return ValueTask.FromResult<VolumeRecord?>(null);
+        int n = Kv.Read(Keys.Volume(key, name), value);
+        if (n < 0) return null;
         if (n != 12) throw new InvalidDataException("Corrupt volume record");
-        return ValueTask.FromResult<VolumeRecord?>(new VolumeRecord(
-            BinaryPrimitives.ReadUInt32LittleEndian(value), BinaryPrimitives.ReadUInt64LittleEndian(value[4..])));
+        return new VolumeRecord(BinaryPrimitives.ReadUInt32LittleEndian(value), BinaryPrimitives.ReadUInt64LittleEndian(value[4..]));
     }
 
     public ValueTask<IReadOnlyList<DirEntryRecord>> ListEntriesAsync(ulong directory, ulong afterCookie, int max)
