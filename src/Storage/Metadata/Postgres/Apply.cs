@@ -1,4 +1,3 @@
-using System.Data;
 using DittoFs.Storage.Metadata.Faster;
 using Npgsql;
 
@@ -7,9 +6,12 @@ namespace DittoFs.Storage.Metadata.Postgres;
 public sealed partial class PostgresMetadataStore
 {
     /// <summary>
-    /// One transaction: BEGIN + the preconditions in one batch (rows locked), the changes and COMMIT
-    /// in a second. Serialization failures and deadlocks are retried here; a failed precondition or a
-    /// unique violation (a racing insert of the same name or cookie) returns a conflict.
+    /// One transaction in one round trip: a batch with no explicit transaction runs as one implicit
+    /// transaction (all or nothing). The preconditions come first, each a statement that locks the rows
+    /// it reads (FOR UPDATE) and divides by zero when the state is not what the caller read: the error
+    /// aborts the batch before any change, and is reported as a conflict (plain SQL, no server-side
+    /// function, so distributed engines take it too). A unique violation (a racing insert of the same
+    /// name or cookie) is a conflict too; serialization failures and deadlocks are retried here.
     /// </summary>
     public async ValueTask<long> ApplyAsync(MetadataOp[] ops)
     {
@@ -19,23 +21,14 @@ public sealed partial class PostgresMetadataStore
             try
             {
                 await using NpgsqlConnection connection = await _source.OpenConnectionAsync().ConfigureAwait(false);
-                await using NpgsqlTransaction tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted).ConfigureAwait(false);
-                if (!await PreconditionsHoldAsync(connection, tx, ops).ConfigureAwait(false))
+                await using NpgsqlBatch batch = new(connection);
+                AddPreconditions(batch, ops);
+                AddChanges(batch, ops);
+                if (batch.BatchCommands.Count > 0)
                 {
-                    await tx.RollbackAsync().ConfigureAwait(false);
-                    Counters.Conflicted();
-                    return MetadataConflict.Position;
+                    await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
+                    Counters.RoundTrip();
                 }
-                await using (NpgsqlBatch changes = Changes(connection, tx, ops))
-                {
-                    if (changes.BatchCommands.Count > 0)
-                    {
-                        await changes.ExecuteNonQueryAsync().ConfigureAwait(false);
-                        Counters.RoundTrip();
-                    }
-                }
-                await tx.CommitAsync().ConfigureAwait(false);
-                Counters.RoundTrip();
                 Counters.Committed();
                 foreach (MetadataOp op in ops)
                 {
@@ -48,7 +41,8 @@ public sealed partial class PostgresMetadataStore
             {
                 Counters.Retried();
             }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected)
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DivisionByZero or PostgresErrorCodes.UniqueViolation
+                                              or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected)
             {
                 Counters.Conflicted();
                 return MetadataConflict.Position;
@@ -60,71 +54,41 @@ public sealed partial class PostgresMetadataStore
         }
     }
 
-    private async ValueTask<bool> PreconditionsHoldAsync(NpgsqlConnection connection, NpgsqlTransaction tx, MetadataOp[] ops)
+    // "1 / 0 unless the state is as expected": the check fails the whole batch from inside the database.
+    private const string Fail = "SELECT 1 / (CASE WHEN {0} THEN 1 ELSE 0 END)";
+
+    private static void AddPreconditions(NpgsqlBatch batch, MetadataOp[] ops)
     {
-        // Change ids first, in one statement in inode order (a stable lock order: fewer deadlocks);
-        // then entries and volumes; emptiness last, read after the directory's row is locked.
-        var changeIds = new List<(long Inode, long ChangeId)>();
-        var checks = new List<MetadataOp>();
+        // Change ids first, in inode order (a stable lock order: fewer deadlocks), each a primary-key
+        // lookup; then entries and volumes; emptiness last, read after its directory's row is locked.
+        foreach (MetadataOp op in ops.Where(o => o.Kind == MetadataOpKind.ExpectChangeId).OrderBy(o => o.Inode))
+        {
+            batch.BatchCommands.Add(Command(string.Format(null, Fail, "coalesce(max(change_id), -1) = $2") +
+                " FROM (SELECT change_id FROM inodes WHERE inode = $1 FOR UPDATE) locked", S(op.Inode), S(op.Cookie)));
+        }
         foreach (MetadataOp op in ops)
         {
-            if (op.Kind == MetadataOpKind.ExpectChangeId) changeIds.Add((S(op.Inode), S(op.Cookie)));
-            else if (op.IsPrecondition) checks.Add(op);
-        }
-        if (changeIds.Count == 0 && checks.Count == 0) return true;
-
-        await using var batch = new NpgsqlBatch(connection, tx);
-        if (changeIds.Count > 0)
-        {
-            batch.BatchCommands.Add(Command("SELECT inode, change_id FROM inodes WHERE inode = ANY($1) ORDER BY inode FOR UPDATE",
-                changeIds.Select(c => c.Inode).ToArray()));
-        }
-        checks.Sort((a, b) => (a.Kind == MetadataOpKind.ExpectEmpty).CompareTo(b.Kind == MetadataOpKind.ExpectEmpty));
-        foreach (MetadataOp op in checks)
-        {
-            batch.BatchCommands.Add(op.Kind switch
+            switch (op.Kind)
             {
-                MetadataOpKind.ExpectEntry => Command("SELECT inode FROM entries WHERE dir = $1 AND name = $2 FOR UPDATE", S(op.Directory), op.Name),
-                MetadataOpKind.ExpectVolume => Command("SELECT volume FROM volumes WHERE name = $1 FOR UPDATE", op.Name),
-                MetadataOpKind.ExpectEmpty => Command("SELECT 1 FROM entries WHERE dir = $1 LIMIT 1", S(op.Inode)),
-                _ => throw new ArgumentException($"Unknown precondition {op.Kind}"),
-            });
-        }
-
-        bool holds = true;
-        await using (NpgsqlDataReader reader = await batch.ExecuteReaderAsync().ConfigureAwait(false))
-        {
-            Counters.RoundTrip();
-            if (changeIds.Count > 0)
-            {
-                var found = new Dictionary<long, long>();
-                while (await reader.ReadAsync().ConfigureAwait(false)) found[reader.GetInt64(0)] = reader.GetInt64(1);
-                foreach (var (inode, changeId) in changeIds)
-                {
-                    if (!found.TryGetValue(inode, out long actual) || actual != changeId) holds = false;
-                }
-                await reader.NextResultAsync().ConfigureAwait(false);
-            }
-            foreach (MetadataOp op in checks)
-            {
-                bool any = await reader.ReadAsync().ConfigureAwait(false);
-                long value = any ? reader.GetInt64(0) : 0;
-                holds &= op.Kind switch
-                {
-                    MetadataOpKind.ExpectEntry => value == S(op.Inode),
-                    MetadataOpKind.ExpectVolume => value == op.Volume,
-                    _ => !any, // ExpectEmpty
-                };
-                while (await reader.ReadAsync().ConfigureAwait(false)) { }
-                await reader.NextResultAsync().ConfigureAwait(false);
+                case MetadataOpKind.ExpectEntry:
+                    batch.BatchCommands.Add(Command(string.Format(null, Fail, "coalesce(max(inode), 0) = $3") +
+                        " FROM (SELECT inode FROM entries WHERE dir = $1 AND name = $2 FOR UPDATE) locked", S(op.Directory), op.Name, S(op.Inode)));
+                    break;
+                case MetadataOpKind.ExpectVolume:
+                    batch.BatchCommands.Add(Command(string.Format(null, Fail, "coalesce(max(volume), 0) = $2") +
+                        " FROM (SELECT volume FROM volumes WHERE name = $1 FOR UPDATE) locked", op.Name, (long)op.Volume));
+                    break;
             }
         }
-        return holds;
+        foreach (MetadataOp op in ops)
+        {
+            if (op.Kind != MetadataOpKind.ExpectEmpty) continue;
+            batch.BatchCommands.Add(Command(string.Format(null, Fail, "NOT EXISTS (SELECT 1 FROM entries WHERE dir = $1)"), S(op.Inode)));
+        }
     }
 
-    private static NpgsqlBatch Changes(NpgsqlConnection connection, NpgsqlTransaction tx, MetadataOp[] ops)
+    private static void AddChanges(NpgsqlBatch batch, MetadataOp[] ops)
     {
-        var batch = new NpgsqlBatch(connection, tx);
         foreach (MetadataOp op in ops)
         {
             switch (op.Kind)
@@ -183,7 +147,6 @@ public sealed partial class PostgresMetadataStore
                     break;
             }
         }
-        return batch;
     }
 
     private static bool ExpectsAbsentVolume(MetadataOp[] ops, byte[] name) =>

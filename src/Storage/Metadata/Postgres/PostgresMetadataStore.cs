@@ -20,7 +20,8 @@ namespace DittoFs.Storage.Metadata.Postgres;
 /// SERIALIZABLE engines (CockroachDB's default), whose 40001s are retried here.
 ///
 /// A commit is durable when it returns (synchronous_commit), so positions are only a local counter and
-/// <see cref="WaitDurableAsync"/> has nothing to wait for. Unlike the embedded stores, PutEntry inserts:
+/// <see cref="WaitDurableAsync"/> has nothing to wait for. A batch is one round trip (see ApplyAsync).
+/// Unlike the embedded stores, PutEntry inserts:
 /// rebinding a live name is a conflict (the filesystem always deletes the old entry first).
 /// </summary>
 public sealed partial class PostgresMetadataStore : IMetadataStore
@@ -41,6 +42,8 @@ public sealed partial class PostgresMetadataStore : IMetadataStore
         var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
         // The same dozen statements run all the time: let Npgsql prepare them once per connection.
         if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0) builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        // The store sets no session state, so a pooled connection needs no DISCARD ALL between users.
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
         _source = builder.Build();
     }
 
