@@ -65,11 +65,14 @@ public sealed partial class FileSystem
                     replaced = victim;
                 }
 
+                // The directories between the target and the root: another server moving one of them at the same
+                // time could close a cycle that neither walk saw, so the batch expects each unchanged.
+                var ancestors = new List<InodeRecord>();
                 if (moved.Type == FileType.Directory && !sameDir)
                 {
                     // Moving a directory rewrites its "..": the VFS wants write permission on it.
                     if (!Permissions.Allows(caller, moved, Permissions.Write)) return Fail(FsStatus.Access);
-                    status = await CheckNotAncestorAsync(moved.Inode, to).ConfigureAwait(false);
+                    status = await CheckNotAncestorAsync(moved.Inode, to, ancestors).ConfigureAwait(false);
                     if (status != FsStatus.Ok) return Fail(status);
                     if (replaced is null && to.LinkCount >= _options.MaxLinkCount) return Fail(FsStatus.TooManyLinks);
                 }
@@ -82,6 +85,10 @@ public sealed partial class FileSystem
                     MetadataOp.ExpectChangeId(moved.Inode, moved.ChangeId),
                 };
                 if (!sameDir) ops.Add(MetadataOp.ExpectChangeId(to.Inode, to.ChangeId));
+                foreach (InodeRecord a in ancestors)
+                {
+                    if (a.Inode != from.Inode) ops.Add(MetadataOp.ExpectChangeId(a.Inode, a.ChangeId));
+                }
                 if (replaced is { } r)
                 {
                     ops.Add(MetadataOp.ExpectChangeId(r.Inode, r.ChangeId));
@@ -110,7 +117,7 @@ public sealed partial class FileSystem
     }
 
     /// <summary>Invalid if <paramref name="directory"/> is <paramref name="ancestor"/> or lies below it.</summary>
-    private async ValueTask<FsStatus> CheckNotAncestorAsync(ulong ancestor, InodeRecord directory)
+    private async ValueTask<FsStatus> CheckNotAncestorAsync(ulong ancestor, InodeRecord directory, List<InodeRecord> walked)
     {
         InodeRecord current = directory;
         for (int depth = 0; depth < MaxDepth; depth++)
@@ -118,7 +125,9 @@ public sealed partial class FileSystem
             if (current.Inode == ancestor) return FsStatus.Invalid;
             if (current.Parent == current.Inode) return FsStatus.Ok; // reached the volume root
             InodeRecord? parent = await _store.GetInodeAsync(current.Parent).ConfigureAwait(false);
-            if (parent is not { } p) return FsStatus.IoError;
+            // Gone since we read its child: another writer moved or removed it; start over.
+            if (parent is not { } p) throw new MetadataConflictException();
+            walked.Add(p);
             current = p;
         }
         return FsStatus.IoError;

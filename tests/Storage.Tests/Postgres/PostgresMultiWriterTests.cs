@@ -177,6 +177,50 @@ public sealed class PostgresMultiWriterTests : IAsyncLifetime
         await AssertNamespaceWholeAsync();
     }
 
+    [PostgresFact]
+    public async Task CrossedDirectoryRenames_NeverMakeACycle()
+    {
+        // A moves p/a under q/b/c while B moves q/b under p/a/x: each walk alone sees no cycle, both
+        // together would make a and b each other's ancestors. One of them must see the other's move.
+        int bothMoved = 0, oneMoved = 0;
+        for (int i = 0; i < 25; i++)
+        {
+            async Task<FileId> Mkdir(FileId parent, string name)
+            {
+                CreateResult r = await _a.CreateAsync(Caller.Root, parent, N(name), Dir);
+                Assert.Equal(FsStatus.Ok, r.Status);
+                return r.File.Id;
+            }
+            FileId p = await Mkdir(_root, $"p{i}"), q = await Mkdir(_root, $"q{i}");
+            FileId a = await Mkdir(p, "a"), b = await Mkdir(q, "b");
+            FileId c = await Mkdir(b, "c"), x = await Mkdir(a, "x");
+            Task<RenameResult> moveA = Task.Run(async () => await _a.RenameAsync(Caller.Root, p, N("a"), c, N("a2")));
+            Task<RenameResult> moveB = Task.Run(async () => await _b.RenameAsync(Caller.Root, q, N("b"), x, N("b2")));
+            await Task.WhenAll(moveA, moveB);
+            var statuses = new[] { moveA.Result.Status, moveB.Result.Status };
+            Assert.All(statuses, s => Assert.True(s is FsStatus.Ok or FsStatus.Invalid, $"{s}"));
+            if (statuses.All(s => s == FsStatus.Ok)) bothMoved++;
+            else oneMoved++;
+            foreach (FileId d in new[] { a, b, c, x }) await AssertReachesRootAsync(d);
+        }
+        Assert.Equal(0, bothMoved);
+        Assert.Equal(25, oneMoved);
+        await AssertNamespaceWholeAsync();
+    }
+
+    private async Task AssertReachesRootAsync(FileId dir)
+    {
+        ulong current = dir.Inode;
+        for (int depth = 0; depth < 64; depth++)
+        {
+            InodeRecord? record = await _storeA.GetInodeAsync(current);
+            Assert.NotNull(record);
+            if (record.Value.Parent == current) return;
+            current = record.Value.Parent;
+        }
+        Assert.Fail($"directory {dir.Inode} does not reach the root: a cycle");
+    }
+
     private static async Task<List<DirEntry>> ListAsync(FileSystem fs, FileId dir)
     {
         var all = new List<DirEntry>();
