@@ -9,7 +9,7 @@ namespace DittoFs.Server.Tests.ScaleOut;
 /// <summary>
 /// The server with DittoFs:MetadataStore=Postgres, over real sockets: NFSv3 works on it, its namespace
 /// survives a kill -9 (it lives in the database), and a second server on the same database sees the
-/// first one's names through the same file handles.
+/// first one's names through the same file handles. /metrics shows the database round trips and Npgsql's pool.
 /// </summary>
 public sealed class PostgresMetadataServerTests : IDisposable
 {
@@ -85,5 +85,13 @@ public sealed class PostgresMetadataServerTests : IDisposable
             Assert.Equal(fromB, seen.ResOk.Object.Data.ToArray());
             Assert.Equal(Nfs3Status.Exist, clientA.Create(dir, "from-b", CreateMode3.Guarded).Status);
         }
+
+        // The database's side of it: round trips and transactions of this server, and Npgsql's pool.
+        PrometheusText metrics = PrometheusText.ScrapeAsync(b.HttpPort).GetAwaiter().GetResult();
+        string series = string.Join(", ", metrics.SeriesNames.Where(n => n.Contains("postgres", StringComparison.Ordinal) || n.StartsWith("db_client", StringComparison.Ordinal)));
+        Assert.True(metrics.Sum("dittofs_postgres_round_trips_total") > 0, series);
+        Assert.True(metrics.Sum("dittofs_postgres_transactions_total") >= 1, series);
+        Assert.True(metrics.Has("dittofs_postgres_conflicts_total"), series);
+        Assert.True(metrics.SeriesNames.Any(n => n.StartsWith("db_client_connection", StringComparison.Ordinal)), series);
     }
 }

@@ -45,6 +45,7 @@ public sealed partial class PostgresMetadataStore : IMetadataStore
         // The store sets no session state, so a pooled connection needs no DISCARD ALL between users.
         builder.ConnectionStringBuilder.NoResetOnClose = true;
         _source = builder.Build();
+        PostgresMetrics.Track(Counters);
     }
 
     /// <summary>Counters of this store (round trips, retries), for metrics and tests.</summary>
@@ -145,7 +146,11 @@ public sealed partial class PostgresMetadataStore : IMetadataStore
 
     public ValueTask CheckpointAsync() => ValueTask.CompletedTask;
 
-    public ValueTask DisposeAsync() => _source.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        PostgresMetrics.Untrack(Counters);
+        return _source.DisposeAsync();
+    }
 
     // ---- helpers ----
 
