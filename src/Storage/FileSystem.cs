@@ -9,7 +9,8 @@ namespace DittoFs.Storage;
 /// The protocol-neutral filesystem: POSIX semantics (as knfsd gives them over NFS)
 /// on an <see cref="IMetadataStore"/> (inodes, entries) and an <see cref="IPayloadStore"/> (bytes).
 ///
-/// Concurrency: metadata mutations serialise on one mutex, held only while reading
+/// Concurrency: metadata mutations serialise on one mutex (a store that checks preconditions itself lets
+/// IMetadataStore.MaxConcurrentMutations through at once), held only while reading
 /// state and applying the batch; durability is awaited after releasing it (group
 /// commit in the store). Data operations (write, truncate, payload delete) also take
 /// a per-inode stripe lock, always before the mutex, so a write cannot interleave with
@@ -26,7 +27,7 @@ public sealed partial class FileSystem : IFileSystem
     private readonly IPayloadStore _payload;
     private readonly FileSystemOptions _options;
     private readonly uint _generation;
-    private readonly SemaphoreSlim _mutex = new(1, 1);
+    private readonly SemaphoreSlim _mutex;
     private readonly SemaphoreSlim[] _stripes;
     private long _lastPosition;
 
@@ -35,6 +36,8 @@ public sealed partial class FileSystem : IFileSystem
         _store = store;
         _payload = payload;
         _options = options ?? FileSystemOptions.Default;
+        int mutations = Math.Max(1, store.MaxConcurrentMutations);
+        _mutex = new SemaphoreSlim(mutations, mutations);
         _generation = _options.Generation != 0 ? _options.Generation : RandomNonZeroUInt32();
         WriteVerifier = (ulong)RandomNonZeroUInt32() << 32 | RandomNonZeroUInt32();
         _stripes = new SemaphoreSlim[StripeCount];

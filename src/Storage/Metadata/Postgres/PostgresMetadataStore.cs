@@ -144,6 +144,9 @@ public sealed partial class PostgresMetadataStore : IMetadataStore
 
     public ValueTask WaitDurableAsync(long position) => ValueTask.CompletedTask;
 
+    /// <summary>Preconditions are checked in the database: mutations need not wait for each other (up to the pool).</summary>
+    public int MaxConcurrentMutations => _options.MaxConcurrentMutations;
+
     public ValueTask CheckpointAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync()
