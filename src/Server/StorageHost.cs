@@ -5,6 +5,7 @@ using DittoFs.Storage.Cache;
 using DittoFs.Storage.Diagnostics;
 using DittoFs.Storage.Metadata;
 using DittoFs.Storage.Metadata.Faster;
+using DittoFs.Storage.Metadata.Postgres;
 using DittoFs.Storage.Metadata.Shipping;
 using DittoFs.Storage.Payload;
 using DittoFs.Storage.Payload.S3;
@@ -68,7 +69,8 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
         {
             "memory" => new InMemoryMetadataStore(),
             "faster" => await OpenFasterAsync(o, dataDirectory, cancellationToken),
-            _ => throw new InvalidOperationException($"unknown MetadataStore '{o.MetadataStore}' (Faster or Memory)"),
+            "postgres" => new PostgresMetadataStore(new PostgresMetadataStoreOptions { ConnectionString = o.Postgres.ResolveConnectionString() }),
+            _ => throw new InvalidOperationException($"unknown MetadataStore '{o.MetadataStore}' (Faster, Postgres or Memory)"),
         };
         // Metadata first: the S3 payload store's block map lives in it.
         await metadata.OpenAsync(cancellationToken);
@@ -162,7 +164,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
 
     /// <summary>Metadata:Ship, or by default whenever the blocks are in a bucket: a lost instance must not lose the map of them.</summary>
     internal static bool ShipsMetadata(DittoFsOptions o) =>
-        o.Metadata.Ship ?? o.PayloadStore.Equals("S3", StringComparison.OrdinalIgnoreCase);
+        o.Metadata.Ship ?? (o.PayloadStore.Equals("S3", StringComparison.OrdinalIgnoreCase) && !o.MetadataStore.Equals("Postgres", StringComparison.OrdinalIgnoreCase));
 
     internal static FasterMetadataStoreOptions MetadataStoreOptions(DittoFsOptions o, string dataDirectory, StorageMetrics? metrics) =>
         new() { DataDirectory = dataDirectory, Metrics = metrics, ReserveBytes = o.DiskReserveBytes / 4 };

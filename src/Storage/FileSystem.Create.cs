@@ -9,7 +9,10 @@ public sealed partial class FileSystem
     private const uint DefaultDirMode = 0x1ED;  // 0755
     private const uint SymlinkMode = 0x1FF;     // 0777
 
-    public async ValueTask<CreateResult> CreateAsync(Caller caller, FileId directory, ReadOnlyMemory<byte> name, CreateRequest request)
+    public ValueTask<CreateResult> CreateAsync(Caller caller, FileId directory, ReadOnlyMemory<byte> name, CreateRequest request) =>
+        RetryOnConflictAsync(() => CreateOnceAsync(caller, directory, name, request), new CreateResult(FsStatus.Delay, default, default));
+
+    private async ValueTask<CreateResult> CreateOnceAsync(Caller caller, FileId directory, ReadOnlyMemory<byte> name, CreateRequest request)
     {
         try
         {
@@ -53,7 +56,12 @@ public sealed partial class FileSystem
                     if (request.Type == FileType.Directory) dir.LinkCount++;
                     TouchContent(ref dir, now);
 
-                    var ops = new List<MetadataOp>(4) { MetadataOp.PutInode(created) };
+                    var ops = new List<MetadataOp>(6)
+                    {
+                        MetadataOp.ExpectEntry(dir.Inode, name.ToArray(), 0),
+                        MetadataOp.ExpectChangeId(dir.Inode, before.ChangeId),
+                        MetadataOp.PutInode(created),
+                    };
                     if (request.Type == FileType.Symlink) ops.Add(MetadataOp.PutSymlink(created.Inode, request.LinkTarget.ToArray()));
                     ops.Add(MetadataOp.PutEntry(dir.Inode, name.ToArray(), created.Inode, cookie));
                     ops.Add(MetadataOp.PutInode(dir));
@@ -169,7 +177,10 @@ public sealed partial class FileSystem
         return inode;
     }
 
-    public async ValueTask<LinkResult> LinkAsync(Caller caller, FileId file, FileId directory, ReadOnlyMemory<byte> name)
+    public ValueTask<LinkResult> LinkAsync(Caller caller, FileId file, FileId directory, ReadOnlyMemory<byte> name) =>
+        RetryOnConflictAsync(() => LinkOnceAsync(caller, file, directory, name), new LinkResult(FsStatus.Delay, null, default));
+
+    private async ValueTask<LinkResult> LinkOnceAsync(Caller caller, FileId file, FileId directory, ReadOnlyMemory<byte> name)
     {
         try
         {
@@ -194,12 +205,16 @@ public sealed partial class FileSystem
 
                 Timestamp now = Timestamp.Now();
                 InodeRecord before = dir;
+                ulong linkedChangeId = linked.ChangeId;
                 ulong cookie = dir.NextCookie++;
                 dir.EntryCount++;
                 TouchContent(ref dir, now);
                 linked.LinkCount++;
                 Touch(ref linked, now);
                 position = await ApplyAsync([
+                    MetadataOp.ExpectEntry(dir.Inode, name.ToArray(), 0),
+                    MetadataOp.ExpectChangeId(dir.Inode, before.ChangeId),
+                    MetadataOp.ExpectChangeId(linked.Inode, linkedChangeId),
                     MetadataOp.PutInode(linked),
                     MetadataOp.PutEntry(dir.Inode, name.ToArray(), linked.Inode, cookie),
                     MetadataOp.PutInode(dir),

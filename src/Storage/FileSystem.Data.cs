@@ -29,7 +29,10 @@ public sealed partial class FileSystem
         }
     }
 
-    public async ValueTask<WriteResult> WriteAsync(Caller caller, FileId file, ulong offset, ReadOnlySequence<byte> data, StableHow stable)
+    public ValueTask<WriteResult> WriteAsync(Caller caller, FileId file, ulong offset, ReadOnlySequence<byte> data, StableHow stable) =>
+        RetryOnConflictAsync(() => WriteOnceAsync(caller, file, offset, data, stable), new WriteResult(FsStatus.Delay, 0, stable, default));
+
+    private async ValueTask<WriteResult> WriteOnceAsync(Caller caller, FileId file, ulong offset, ReadOnlySequence<byte> data, StableHow stable)
     {
         try
         {
@@ -70,16 +73,19 @@ public sealed partial class FileSystem
                     // A write by anyone but root strips setuid, and setgid if g+x (the VFS's file_remove_privs).
                     if (!caller.IsRoot) updated.Mode = Permissions.WithoutPrivileges(updated.Mode);
                     TouchContent(ref updated, Timestamp.Now());
-                    // One batch array for every WRITE, owned by whoever holds the mutex: a store keeps no
-                    // batch past its ApplyAsync (IMetadataStore), so a steady-state WRITE allocates nothing.
-                    _writeBatch[0] = MetadataOp.PutInode(updated);
+                    // One batch array for every WRITE when the mutex is exclusive (one holder): a store keeps
+                    // no batch past its ApplyAsync (IMetadataStore), so a steady-state WRITE allocates nothing.
+                    bool shared = _mutexSlots == 1;
+                    MetadataOp[] batch = shared ? _writeBatch : new MetadataOp[2];
+                    batch[0] = MetadataOp.ExpectChangeId(inode.Inode, inode.ChangeId);
+                    batch[1] = MetadataOp.PutInode(updated);
                     try
                     {
-                        position = await ApplyAsync(_writeBatch).ConfigureAwait(false);
+                        position = await ApplyAsync(batch).ConfigureAwait(false);
                     }
                     finally
                     {
-                        _writeBatch[0] = default;
+                        if (shared) Array.Clear(batch);
                     }
                     wcc = Wcc(inode, updated);
                 }

@@ -16,6 +16,11 @@ public sealed partial class FileSystem
     public async ValueTask ReleaseAsync(FileId file)
     {
         if (!_held.TryRemove(file.Inode, out _)) return;
+        await RetryOnConflictAsync(async () => { await ReleaseOnceAsync(file).ConfigureAwait(false); return true; }, false).ConfigureAwait(false);
+    }
+
+    private async ValueTask ReleaseOnceAsync(FileId file)
+    {
         try
         {
             long position;
@@ -26,7 +31,7 @@ public sealed partial class FileSystem
                 // Still linked (or already gone): nothing to do.
                 if (status != FsStatus.Ok || inode.LinkCount != 0 || inode.Type != FileType.Regular) return;
                 // Off the orphan list in the same batch: a crash leaves it either listed or gone.
-                var ops = new List<MetadataOp>(3) { MetadataOp.DeleteInode(inode.Inode) };
+                var ops = new List<MetadataOp>(4) { MetadataOp.ExpectChangeId(inode.Inode, inode.ChangeId), MetadataOp.DeleteInode(inode.Inode) };
                 await UnlistOrphanAsync(inode.Inode, ops).ConfigureAwait(false);
                 position = await ApplyAsync([.. ops]).ConfigureAwait(false);
             }

@@ -5,7 +5,10 @@ namespace DittoFs.Storage;
 // REMOVE / RMDIR.
 public sealed partial class FileSystem
 {
-    public async ValueTask<RemoveResult> RemoveAsync(Caller caller, FileId directory, ReadOnlyMemory<byte> name, bool directoryOnly)
+    public ValueTask<RemoveResult> RemoveAsync(Caller caller, FileId directory, ReadOnlyMemory<byte> name, bool directoryOnly) =>
+        RetryOnConflictAsync(() => RemoveOnceAsync(caller, directory, name, directoryOnly), new RemoveResult(FsStatus.Delay, default));
+
+    private async ValueTask<RemoveResult> RemoveOnceAsync(Caller caller, FileId directory, ReadOnlyMemory<byte> name, bool directoryOnly)
     {
         try
         {
@@ -40,7 +43,14 @@ public sealed partial class FileSystem
 
                 Timestamp now = Timestamp.Now();
                 InodeRecord before = dir;
-                var ops = new List<MetadataOp>(3) { MetadataOp.DeleteEntry(dir.Inode, name.ToArray(), e.Cookie) };
+                var ops = new List<MetadataOp>(8)
+                {
+                    MetadataOp.ExpectEntry(dir.Inode, name.ToArray(), e.Inode),
+                    MetadataOp.ExpectChangeId(dir.Inode, dir.ChangeId),
+                    MetadataOp.ExpectChangeId(victim.Inode, victim.ChangeId),
+                };
+                if (victim.Type == FileType.Directory) ops.Add(MetadataOp.ExpectEmpty(victim.Inode));
+                ops.Add(MetadataOp.DeleteEntry(dir.Inode, name.ToArray(), e.Cookie));
                 freedPayload = Unlink(ref victim, now, ops, out bool orphaned);
                 if (orphaned) await ListOrphanAsync(victim.Inode, ops).ConfigureAwait(false);
                 if (victim.Type == FileType.Directory) dir.LinkCount--; // its ".." pointed here

@@ -8,7 +8,10 @@ public sealed partial class FileSystem
     // Bounds the ancestor walk if the parent chain were ever corrupt (a cycle).
     private const int MaxDepth = 1 << 16;
 
-    public async ValueTask<RenameResult> RenameAsync(Caller caller, FileId fromDirectory, ReadOnlyMemory<byte> fromName, FileId toDirectory, ReadOnlyMemory<byte> toName)
+    public ValueTask<RenameResult> RenameAsync(Caller caller, FileId fromDirectory, ReadOnlyMemory<byte> fromName, FileId toDirectory, ReadOnlyMemory<byte> toName) =>
+        RetryOnConflictAsync(() => RenameOnceAsync(caller, fromDirectory, fromName, toDirectory, toName), new RenameResult(FsStatus.Delay, default, default));
+
+    private async ValueTask<RenameResult> RenameOnceAsync(Caller caller, FileId fromDirectory, ReadOnlyMemory<byte> fromName, FileId toDirectory, ReadOnlyMemory<byte> toName)
     {
         try
         {
@@ -62,16 +65,35 @@ public sealed partial class FileSystem
                     replaced = victim;
                 }
 
+                // The directories between the target and the root: another server moving one of them at the same
+                // time could close a cycle that neither walk saw, so the batch expects each unchanged.
+                var ancestors = new List<InodeRecord>();
                 if (moved.Type == FileType.Directory && !sameDir)
                 {
                     // Moving a directory rewrites its "..": the VFS wants write permission on it.
                     if (!Permissions.Allows(caller, moved, Permissions.Write)) return Fail(FsStatus.Access);
-                    status = await CheckNotAncestorAsync(moved.Inode, to).ConfigureAwait(false);
+                    status = await CheckNotAncestorAsync(moved.Inode, to, ancestors).ConfigureAwait(false);
                     if (status != FsStatus.Ok) return Fail(status);
                     if (replaced is null && to.LinkCount >= _options.MaxLinkCount) return Fail(FsStatus.TooManyLinks);
                 }
 
-                var ops = new List<MetadataOp>(8);
+                var ops = new List<MetadataOp>(16)
+                {
+                    MetadataOp.ExpectEntry(from.Inode, fromName.ToArray(), source.Inode),
+                    MetadataOp.ExpectEntry(to.Inode, toName.ToArray(), toEntry?.Inode ?? 0),
+                    MetadataOp.ExpectChangeId(from.Inode, from.ChangeId),
+                    MetadataOp.ExpectChangeId(moved.Inode, moved.ChangeId),
+                };
+                if (!sameDir) ops.Add(MetadataOp.ExpectChangeId(to.Inode, to.ChangeId));
+                foreach (InodeRecord a in ancestors)
+                {
+                    if (a.Inode != from.Inode) ops.Add(MetadataOp.ExpectChangeId(a.Inode, a.ChangeId));
+                }
+                if (replaced is { } r)
+                {
+                    ops.Add(MetadataOp.ExpectChangeId(r.Inode, r.ChangeId));
+                    if (r.Type == FileType.Directory) ops.Add(MetadataOp.ExpectEmpty(r.Inode));
+                }
                 var dirs = new InodeRecord[sameDir ? 1 : 2];
                 dirs[0] = from;
                 if (!sameDir) dirs[1] = to;
@@ -96,7 +118,7 @@ public sealed partial class FileSystem
     }
 
     /// <summary>Invalid if <paramref name="directory"/> is <paramref name="ancestor"/> or lies below it.</summary>
-    private async ValueTask<FsStatus> CheckNotAncestorAsync(ulong ancestor, InodeRecord directory)
+    private async ValueTask<FsStatus> CheckNotAncestorAsync(ulong ancestor, InodeRecord directory, List<InodeRecord> walked)
     {
         InodeRecord current = directory;
         for (int depth = 0; depth < MaxDepth; depth++)
@@ -104,7 +126,9 @@ public sealed partial class FileSystem
             if (current.Inode == ancestor) return FsStatus.Invalid;
             if (current.Parent == current.Inode) return FsStatus.Ok; // reached the volume root
             InodeRecord? parent = await _store.GetInodeAsync(current.Parent).ConfigureAwait(false);
-            if (parent is not { } p) return FsStatus.IoError;
+            // Gone since we read its child: another writer moved or removed it; start over.
+            if (parent is not { } p) throw new MetadataConflictException();
+            walked.Add(p);
             current = p;
         }
         return FsStatus.IoError;

@@ -5,7 +5,10 @@ namespace DittoFs.Storage;
 // SETATTR: the checks of knfsd's nfsd_setattr + the VFS's setattr_prepare / notify_change.
 public sealed partial class FileSystem
 {
-    public async ValueTask<SetAttrResult> SetAttributesAsync(Caller caller, FileId file, SetAttributes attributes, Timestamp? guardChangeTime = null)
+    public ValueTask<SetAttrResult> SetAttributesAsync(Caller caller, FileId file, SetAttributes attributes, Timestamp? guardChangeTime = null) =>
+        RetryOnConflictAsync(() => SetAttributesOnceAsync(caller, file, attributes, guardChangeTime), new SetAttrResult(FsStatus.Delay, default));
+
+    private async ValueTask<SetAttrResult> SetAttributesOnceAsync(Caller caller, FileId file, SetAttributes attributes, Timestamp? guardChangeTime)
     {
         try
         {
@@ -50,7 +53,7 @@ public sealed partial class FileSystem
             if (status != FsStatus.Ok) return new SetAttrResult(status, default);
             status = PrepareSetAttr(caller, inode, attributes, guard, Timestamp.Now(), out InodeRecord updated);
             if (status != FsStatus.Ok) return new SetAttrResult(status, Unchanged(inode));
-            position = await ApplyAsync([MetadataOp.PutInode(updated)]).ConfigureAwait(false);
+            position = await ApplyAsync([MetadataOp.ExpectChangeId(inode.Inode, inode.ChangeId), MetadataOp.PutInode(updated)]).ConfigureAwait(false);
             wcc = Wcc(inode, updated);
         }
         finally

@@ -9,7 +9,8 @@ namespace DittoFs.Storage;
 /// The protocol-neutral filesystem: POSIX semantics (as knfsd gives them over NFS)
 /// on an <see cref="IMetadataStore"/> (inodes, entries) and an <see cref="IPayloadStore"/> (bytes).
 ///
-/// Concurrency: metadata mutations serialise on one mutex, held only while reading
+/// Concurrency: metadata mutations serialise on one mutex (a store that checks preconditions itself lets
+/// IMetadataStore.MaxConcurrentMutations through at once), held only while reading
 /// state and applying the batch; durability is awaited after releasing it (group
 /// commit in the store). Data operations (write, truncate, payload delete) also take
 /// a per-inode stripe lock, always before the mutex, so a write cannot interleave with
@@ -26,9 +27,10 @@ public sealed partial class FileSystem : IFileSystem
     private readonly IPayloadStore _payload;
     private readonly FileSystemOptions _options;
     private readonly uint _generation;
-    private readonly SemaphoreSlim _mutex = new(1, 1);
-    // WRITE's one-op metadata batch, reused under _mutex (FileSystem.Data.cs).
-    private readonly MetadataOp[] _writeBatch = new MetadataOp[1];
+    private readonly SemaphoreSlim _mutex;
+    private readonly int _mutexSlots;
+    // WRITE's metadata batch, reused by whoever holds an exclusive _mutex (FileSystem.Data.cs).
+    private readonly MetadataOp[] _writeBatch = new MetadataOp[2];
     private readonly SemaphoreSlim[] _stripes;
     private long _lastPosition;
 
@@ -37,6 +39,9 @@ public sealed partial class FileSystem : IFileSystem
         _store = store;
         _payload = payload;
         _options = options ?? FileSystemOptions.Default;
+        int mutations = Math.Max(1, store.MaxConcurrentMutations);
+        _mutex = new SemaphoreSlim(mutations, mutations);
+        _mutexSlots = mutations;
         _generation = _options.Generation != 0 ? _options.Generation : RandomNonZeroUInt32();
         WriteVerifier = (ulong)RandomNonZeroUInt32() << 32 | RandomNonZeroUInt32();
         _stripes = new SemaphoreSlim[StripeCount];
@@ -54,7 +59,10 @@ public sealed partial class FileSystem : IFileSystem
 
     public ulong WriteVerifier { get; }
 
-    public async ValueTask<FsResult<FileId>> GetVolumeRootAsync(string volumeName)
+    public ValueTask<FsResult<FileId>> GetVolumeRootAsync(string volumeName) =>
+        RetryOnConflictAsync(() => GetVolumeRootOnceAsync(volumeName), FsStatus.Delay);
+
+    private async ValueTask<FsResult<FileId>> GetVolumeRootOnceAsync(string volumeName)
     {
         if (volumeName.Length == 0 || volumeName.Contains('\0')) return FsStatus.Invalid;
         byte[] name = Encoding.UTF8.GetBytes(volumeName);
@@ -76,6 +84,8 @@ public sealed partial class FileSystem : IFileSystem
                 root = NewInode(volume, FileType.Directory, _options.RootUid, _options.RootGid, _options.RootMode & 0xFFF, Timestamp.Now());
                 root.Parent = root.Inode;
                 position = await ApplyAsync([
+                    MetadataOp.ExpectVolume(name, 0),
+                    MetadataOp.ExpectVolume(VolumeCounterName, counter?.Volume ?? 0),
                     MetadataOp.PutInode(root),
                     MetadataOp.PutVolume(name, volume, root.Inode),
                     MetadataOp.PutVolume(VolumeCounterName, volume, 0),
@@ -153,7 +163,7 @@ public sealed partial class FileSystem : IFileSystem
 
     private async ValueTask<long> ApplyAsync(MetadataOp[] ops)
     {
-        long position = await _store.ApplyAsync(ops).ConfigureAwait(false);
+        long position = ThrowIfConflict(await _store.ApplyAsync(ops).ConfigureAwait(false));
         long seen = Volatile.Read(ref _lastPosition);
         while (position > seen)
         {

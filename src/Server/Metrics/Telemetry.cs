@@ -22,6 +22,7 @@ internal static class Telemetry
             .ConfigureResource(resource => resource.AddService("dittofs"))
             .WithMetrics(metrics => metrics
             .AddMeter(RpcMetrics.MeterName, NfsMetrics.MeterName, StorageMetrics.MeterName, DelegationMetrics.MeterName, OperabilityMetrics.MeterName)
+            .AddMeter(DittoFs.Storage.Metadata.Postgres.PostgresMetrics.MeterName, DittoFs.Storage.Metadata.Postgres.PostgresMetrics.NpgsqlMeterName)
             .AddRuntimeInstrumentation()
             // The runtime instrumentation types the thread count as a counter (dotnet_thread_pool_thread_count_total);
             // it goes up and down: dropped here, OperabilityMetrics exports it as the gauge dotnet_thread_pool_thread_count.

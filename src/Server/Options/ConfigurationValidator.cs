@@ -185,12 +185,41 @@ public static class ConfigurationValidator
         _ => value.ToString() ?? "",
     };
 
+    /// <summary>MetadataStore = Postgres: a connection string Npgsql can parse. Messages never quote it (a password).</summary>
+    private static void ValidatePostgres(DittoFsOptions o, List<string> errors)
+    {
+        const string S = DittoFsOptions.Section + ":Postgres";
+        PostgresOptions p = o.Postgres;
+        if (string.IsNullOrWhiteSpace(p.ConnectionString) && !string.IsNullOrWhiteSpace(p.ConnectionStringFile) && !File.Exists(p.ConnectionStringFile))
+        {
+            errors.Add($"{S}:ConnectionStringFile={p.ConnectionStringFile}: no such file");
+            return;
+        }
+        string connectionString = p.ResolveConnectionString();
+        if (connectionString.Length == 0)
+        {
+            errors.Add($"{S}:ConnectionString=: required with MetadataStore=Postgres (or {S}:ConnectionStringFile)");
+            return;
+        }
+        try
+        {
+            var parsed = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            if (string.IsNullOrWhiteSpace(parsed.Host)) errors.Add($"{S}:ConnectionString: names no Host");
+        }
+        catch (ArgumentException)
+        {
+            errors.Add($"{S}:ConnectionString: not a valid connection string (Host=…;Database=…;Username=…;Password=…)");
+        }
+        if (o.Metadata.Ship == true) errors.Add($"{DittoFsOptions.Section}:Metadata:Ship=true: ships the Faster store; the Postgres database has its own replication");
+        if (o.Metadata.RestoreFromBucket) errors.Add($"{DittoFsOptions.Section}:Metadata:RestoreFromBucket=true: restores the Faster store, not Postgres");
+    }
+
     /// <summary>Rules between settings, and values whose shape a type cannot say (addresses, CIDRs, paths).</summary>
     private static void ValidateMeaning(DittoFsOptions o, List<string> errors)
     {
         const string S = DittoFsOptions.Section;
         if (!IPAddress.TryParse(o.ListenAddress, out _)) errors.Add($"{S}:ListenAddress={o.ListenAddress}: not an IP address (0.0.0.0 for every interface)");
-        string[] metadataStores = ["Faster", "Memory"];
+        string[] metadataStores = ["Faster", "Postgres", "Memory"];
         string[] payloadStores = ["Local", "S3", "Memory"];
         if (!metadataStores.Contains(o.MetadataStore, StringComparer.OrdinalIgnoreCase)) errors.Add($"{S}:MetadataStore={o.MetadataStore}: must be one of {string.Join(", ", metadataStores)}");
         if (!payloadStores.Contains(o.PayloadStore, StringComparer.OrdinalIgnoreCase)) errors.Add($"{S}:PayloadStore={o.PayloadStore}: must be one of {string.Join(", ", payloadStores)}");
@@ -208,6 +237,7 @@ public static class ConfigurationValidator
         {
             if (!string.IsNullOrWhiteSpace(file) && !File.Exists(file)) errors.Add($"{S}:S3:{name}={file}: no such file");
         }
+        if (o.MetadataStore.Equals("Postgres", StringComparison.OrdinalIgnoreCase)) ValidatePostgres(o, errors);
         if (!System.Numerics.BitOperations.IsPow2(o.Cache.BlockSize)) errors.Add($"{S}:Cache:BlockSize={o.Cache.BlockSize}: must be a power of two");
         if (!o.Durability.Equals("Local", StringComparison.OrdinalIgnoreCase) && !s3) errors.Add($"{S}:Durability={o.Durability}: Bucket needs PayloadStore=S3");
 

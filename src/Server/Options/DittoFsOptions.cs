@@ -37,8 +37,11 @@ public sealed class DittoFsOptions : IValidatableObject
     [Range(0, long.MaxValue)]
     public long DiskReserveBytes { get; set; } = 16L << 20;
 
-    /// <summary>"Faster" (default, durable) or "Memory" (tests).</summary>
+    /// <summary>"Faster" (default, durable, embedded), "Postgres" (a database several servers share) or "Memory" (tests).</summary>
     public string MetadataStore { get; set; } = "Faster";
+
+    /// <summary>The database, for MetadataStore = "Postgres".</summary>
+    public PostgresOptions Postgres { get; set; } = new();
 
     /// <summary>"Local" (default: blocks on disk under DataDirectory), "S3" (block cache + bucket) or "Memory" (tests).</summary>
     public string PayloadStore { get; set; } = "Local";

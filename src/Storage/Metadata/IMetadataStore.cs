@@ -60,6 +60,14 @@ public interface IMetadataStore : IAsyncDisposable
 
     /// <summary>Takes a checkpoint now (also done periodically) and truncates the WAL up to it.</summary>
     ValueTask CheckpointAsync();
+
+    /// <summary>
+    /// How many mutations the filesystem may have read-and-apply in flight at once. 1 (the embedded
+    /// stores): its mutex serialises them. More: the store checks every batch's preconditions inside
+    /// its transaction (a shared database), so racing mutations are ordered by conflicts and retries,
+    /// as they must be between servers anyway, and a round trip does not hold up the others.
+    /// </summary>
+    int MaxConcurrentMutations => 1;
 }
 
 public readonly record struct DirEntryRecord(ulong Cookie, byte[] Name, ulong Inode);

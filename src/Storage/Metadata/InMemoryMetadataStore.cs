@@ -106,7 +106,17 @@ public sealed class InMemoryMetadataStore : IMetadataStore
     {
         lock (_lock)
         {
-            foreach (MetadataOp op in ops) Apply(op);
+            if (!MetadataConflict.Holds(ops,
+                    i => _inodes.TryGetValue(i, out InodeRecord r) ? r : null,
+                    (d, n) => _entries.TryGetValue((d, Key(n)), out EntryRecord e) ? e : null,
+                    n => _volumes.TryGetValue(Key(n), out VolumeRecord v) ? v : null))
+            {
+                return new(MetadataConflict.Position);
+            }
+            foreach (MetadataOp op in ops)
+            {
+                if (!op.IsPrecondition) Apply(op);
+            }
             return new(++_position);
         }
     }

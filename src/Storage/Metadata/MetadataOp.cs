@@ -22,6 +22,20 @@ public enum MetadataOpKind : byte
     PutFilesystemId = 9,
     /// <summary>Record segment object Block's live and total bytes (SegmentRecord); Live 0 forgets the segment.</summary>
     PutSegment = 10,
+
+    // Preconditions: checked by the store inside the batch's atomic apply, before any change; never
+    // written to a WAL. One that does not hold makes ApplyAsync return MetadataConflict.Position with
+    // nothing applied, and the filesystem re-reads and retries the whole operation (several servers on
+    // one database each read before they write: what they read may have changed by then).
+
+    /// <summary>The entry (Directory, Name) names Inode; Inode 0: there is no such entry.</summary>
+    ExpectEntry = 32,
+    /// <summary>Inode exists and its ChangeId is Cookie (every filesystem change of an inode bumps it).</summary>
+    ExpectChangeId = 33,
+    /// <summary>Directory Inode has no entries (RMDIR, rename over a directory).</summary>
+    ExpectEmpty = 34,
+    /// <summary>Volume Name has id Volume; Volume 0: there is no such volume.</summary>
+    ExpectVolume = 35,
 }
 
 /// <summary>
@@ -53,6 +67,13 @@ public readonly record struct MetadataOp
     public static MetadataOp PutSegment(ulong segment, in SegmentRecord record) => new() { Kind = MetadataOpKind.PutSegment, Block = segment, SegmentRecord = record, Name = [], Data = [] };
     public static MetadataOp PutFilesystemId(Guid id) => new() { Kind = MetadataOpKind.PutFilesystemId, Data = id.ToByteArray(), Name = [] };
     public static MetadataOp PutVolume(byte[] name, uint volume, ulong rootInode) => new() { Kind = MetadataOpKind.PutVolume, Name = name, Volume = volume, Inode = rootInode, Data = [] };
+    public static MetadataOp ExpectEntry(ulong directory, byte[] name, ulong inode) => new() { Kind = MetadataOpKind.ExpectEntry, Directory = directory, Name = name, Inode = inode, Data = [] };
+    public static MetadataOp ExpectChangeId(ulong inode, ulong changeId) => new() { Kind = MetadataOpKind.ExpectChangeId, Inode = inode, Cookie = changeId, Name = [], Data = [] };
+    public static MetadataOp ExpectEmpty(ulong directory) => new() { Kind = MetadataOpKind.ExpectEmpty, Inode = directory, Name = [], Data = [] };
+    public static MetadataOp ExpectVolume(byte[] name, uint volume) => new() { Kind = MetadataOpKind.ExpectVolume, Name = name, Volume = volume, Data = [] };
+
+    /// <summary>A precondition, not a change.</summary>
+    public bool IsPrecondition => Kind >= MetadataOpKind.ExpectEntry;
 }
 
 /// <summary>A directory entry as stored.</summary>

@@ -1,7 +1,10 @@
 using System.Buffers;
 using System.Text;
 using CsCheck;
+using DittoFs.Storage.Metadata;
 using DittoFs.Storage.Metadata.Faster;
+using DittoFs.Storage.Metadata.Postgres;
+using DittoFs.Storage.Tests.Infrastructure;
 using DittoFs.Storage.Payload;
 using Xunit;
 using Xunit.Abstractions;
@@ -55,8 +58,10 @@ public sealed class FileSystemModelProperties(ITestOutputHelper output)
         public uint Links { get; set; } = 1;
     }
 
-    private sealed class Run : IAsyncDisposable
+    private sealed class Run(string store) : IAsyncDisposable
     {
+        // Postgres: one database per sequence; a reopen is a new store (a restarted server) on it.
+        private readonly string? _connectionString = store == "Postgres" ? PostgresServer.Shared.CreateDatabase() : null;
         private readonly string _directory = Path.Combine(Path.GetTempPath(), "dittofs-model", Guid.NewGuid().ToString("N"));
         private readonly MDir _root = new(null);
         private readonly Dictionary<MNode, FileId> _ids = new(ReferenceEqualityComparer.Instance);
@@ -65,7 +70,9 @@ public sealed class FileSystemModelProperties(ITestOutputHelper output)
 
         public int Steps { get; private set; }
 
-        private FasterMetadataStore NewStore() => new(new FasterMetadataStoreOptions
+        private IMetadataStore NewStore() => _connectionString is { } cs
+            ? new PostgresMetadataStore(new PostgresMetadataStoreOptions { ConnectionString = cs })
+            : new FasterMetadataStore(new FasterMetadataStoreOptions
         {
             DataDirectory = Path.Combine(_directory, "meta"),
             KvMemorySize = 1L << 20,
@@ -371,13 +378,19 @@ public sealed class FileSystemModelProperties(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task RandomOperationSequencesAgreeWithTheModelAndSurviveReopen()
+    public Task RandomOperationSequencesAgreeWithTheModelAndSurviveReopen() => RandomSequencesAsync("Faster", 50);
+
+    /// <summary>The same model on the PostgreSQL store (fewer sequences: each op is a few round trips).</summary>
+    [PostgresFact]
+    public Task RandomOperationSequencesAgreeWithTheModelAndSurviveReopenOnPostgres() => RandomSequencesAsync("Postgres", 8);
+
+    private async Task RandomSequencesAsync(string store, int iterations)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         int sequences = 0, steps = 0;
         await GenOp.Array[200].SampleAsync(async ops =>
         {
-            await using var run = new Run();
+            await using var run = new Run(store);
             await run.OpenAsync();
             int half = ops.Length / 2;
             for (int i = 0; i < ops.Length; i++)
@@ -388,7 +401,7 @@ public sealed class FileSystemModelProperties(ITestOutputHelper output)
             await run.ReopenAsync();
             Interlocked.Increment(ref sequences);
             Interlocked.Add(ref steps, run.Steps);
-        }, iter: 50, threads: 2);
+        }, iter: iterations, threads: 2);
         output.WriteLine($"{sequences} sequences, {steps} steps, {watch.Elapsed.TotalSeconds:F1} s");
         foreach (var (outcome, count) in Run.Outcomes.OrderBy(o => o.Key, StringComparer.Ordinal)) output.WriteLine($"  {outcome}: {count}");
         Assert.Equal(sequences * 200, steps);

@@ -18,6 +18,7 @@ public sealed partial class FasterMetadataStore
 
         foreach (ref readonly var op in ops.AsSpan())
         {
+            if (op.IsPrecondition) continue; // checked before the apply
             switch (op.Kind)
             {
                 case MetadataOpKind.PutInode:

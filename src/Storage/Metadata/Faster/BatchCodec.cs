@@ -22,6 +22,7 @@ internal static class BatchCodec
         int size = HeaderSize;
         foreach (ref readonly var op in ops.AsSpan())
         {
+            if (op.IsPrecondition) continue; // checked at apply, never logged
             size += 1 + op.Kind switch
             {
                 MetadataOpKind.PutInode => InodeSize,
@@ -48,9 +49,12 @@ internal static class BatchCodec
         var w = new Writer(dst);
         w.Byte(Version);
         w.U64(nextInode);
-        w.U32((uint)ops.Length);
+        int changes = 0;
+        foreach (ref readonly var op in ops.AsSpan()) if (!op.IsPrecondition) changes++;
+        w.U32((uint)changes);
         foreach (ref readonly var op in ops.AsSpan())
         {
+            if (op.IsPrecondition) continue;
             w.Byte((byte)op.Kind);
             switch (op.Kind)
             {

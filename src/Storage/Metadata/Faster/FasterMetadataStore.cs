@@ -27,12 +27,19 @@ public sealed partial class FasterMetadataStore : IMetadataStore
     private Payload.FreeSpaceGuard? _space;
     private long _lastInode;
     private int _state; // 0 new, 1 open, 2 disposed
+    // The precondition checks' reads, made once: a method group converted per batch would allocate.
+    private readonly Func<ulong, InodeRecord?> _readInode;
+    private readonly Func<ulong, byte[], EntryRecord?> _readEntry;
+    private readonly Func<byte[], VolumeRecord?> _readVolume;
 
     public FasterMetadataStore(FasterMetadataStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.DirectoryPageSize is < 1 or > 65536) throw new ArgumentOutOfRangeException(nameof(options), "DirectoryPageSize must be 1 to 65536");
         _options = options;
+        _readInode = ReadInode;
+        _readEntry = (d, n) => ReadEntry(d, n);
+        _readVolume = n => ReadVolume(n);
     }
 
     private FasterLog Wal => _wal ?? throw NotOpen();
@@ -57,6 +64,7 @@ public sealed partial class FasterMetadataStore : IMetadataStore
     {
         ArgumentNullException.ThrowIfNull(ops);
         ThrowIfNotOpen();
+        bool checks = MetadataConflict.HasPreconditions(ops); // the WAL records changes only (BatchCodec skips checks)
         _commit?.ThrowIfFailed(); // never apply what can no longer be made durable
         int size = BatchCodec.GetSize(ops);
         if (_options.ReserveBytes > 0 && !_space!.HasRoom(size, FreesSpace(ops) ? _options.ReserveBytes / 8 : _options.ReserveBytes))
@@ -74,6 +82,10 @@ public sealed partial class FasterMetadataStore : IMetadataStore
             long position;
             lock (_applyLock)
             {
+                if (checks && !MetadataConflict.Holds(ops, _readInode, _readEntry, _readVolume))
+                {
+                    return ValueTask.FromResult(MetadataConflict.Position);
+                }
                 try
                 {
                     Wal.Enqueue(record);
@@ -133,14 +145,18 @@ public sealed partial class FasterMetadataStore : IMetadataStore
     public ValueTask<VolumeRecord?> GetVolumeAsync(ReadOnlyMemory<byte> name)
     {
         ThrowIfNotOpen();
-        if (name.Length > Keys.MaxStackName) return ValueTask.FromResult<VolumeRecord?>(null);
+        return ValueTask.FromResult(ReadVolume(name.Span));
+    }
+
+    private VolumeRecord? ReadVolume(ReadOnlySpan<byte> name)
+    {
+        if (name.Length > Keys.MaxStackName) return null;
         Span<byte> key = stackalloc byte[1 + Keys.MaxStackName];
         Span<byte> value = stackalloc byte[12];
-        int n = Kv.Read(Keys.Volume(key, name.Span), value);
-        if (n < 0) return ValueTask.FromResult<VolumeRecord?>(null);
+        int n = Kv.Read(Keys.Volume(key, name), value);
+        if (n < 0) return null;
         if (n != 12) throw new InvalidDataException("Corrupt volume record");
-        return ValueTask.FromResult<VolumeRecord?>(new VolumeRecord(
-            BinaryPrimitives.ReadUInt32LittleEndian(value), BinaryPrimitives.ReadUInt64LittleEndian(value[4..])));
+        return new VolumeRecord(BinaryPrimitives.ReadUInt32LittleEndian(value), BinaryPrimitives.ReadUInt64LittleEndian(value[4..]));
     }
 
     public ValueTask<IReadOnlyList<DirEntryRecord>> ListEntriesAsync(ulong directory, ulong afterCookie, int max)

@@ -1,0 +1,40 @@
+using DittoFs.Storage.Metadata;
+
+namespace DittoFs.Storage;
+
+// Optimistic concurrency across servers: every mutation's batch carries what it read as preconditions
+// (MetadataOp.Expect*); a store where another writer changed that state refuses the batch, and the
+// operation starts over from its reads (which then see the change: EXIST, NOTEMPTY, or a clean retry).
+// Within one process the mutex makes conflicts impossible; with several servers on one database they
+// are the normal way two racing changes of one directory are ordered.
+public sealed partial class FileSystem
+{
+    // Each conflict means another writer made progress; past this many the client is told to retry later.
+    private const int MaxConflictRetries = 64;
+
+    /// <summary>Thrown out of an operation (through its locks' finally blocks) when the store refused its batch.</summary>
+    private sealed class MetadataConflictException() : Exception("metadata changed since the operation read it");
+
+    private static async ValueTask<T> RetryOnConflictAsync<T>(Func<ValueTask<T>> operation, T busy)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await operation().ConfigureAwait(false);
+            }
+            catch (MetadataConflictException) when (attempt < MaxConflictRetries)
+            {
+                // Two servers retrying in lockstep would collide again: spread them a little.
+                if (attempt > 2) await Task.Delay(Random.Shared.Next(1, Math.Min(attempt, 20))).ConfigureAwait(false);
+            }
+            catch (MetadataConflictException)
+            {
+                return busy;
+            }
+        }
+    }
+
+    private static long ThrowIfConflict(long position) =>
+        position == MetadataConflict.Position ? throw new MetadataConflictException() : position;
+}

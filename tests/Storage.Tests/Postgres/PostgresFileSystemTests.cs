@@ -1,0 +1,23 @@
+using DittoFs.Storage.Metadata;
+using DittoFs.Storage.Metadata.Postgres;
+using DittoFs.Storage.Tests.Infrastructure;
+
+namespace DittoFs.Storage.Tests.Postgres;
+
+// The shared filesystem suites, run on PostgresMetadataStore: a fresh database for each test.
+// (Inherited [Fact]s cannot skip: without PostgreSQL binaries these fail, naming what is missing.)
+internal static class PostgresFileSystemStore
+{
+    public static IMetadataStore Create() =>
+        new PostgresMetadataStore(new PostgresMetadataStoreOptions { ConnectionString = PostgresServer.Shared.CreateDatabase() });
+}
+
+public sealed class PostgresCreateTests : CreateTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
+public sealed class PostgresLinkTests : LinkTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
+public sealed class PostgresNamesTests : NamesTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
+public sealed class PostgresRemoveTests : RemoveTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
+public sealed class PostgresRenameTests : RenameTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
+public sealed class PostgresSetAttrTests : SetAttrTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
+public sealed class PostgresReadWriteTests : ReadWriteTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
+public sealed class PostgresReadDirTests : ReadDirTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
+public sealed class PostgresPermissionsTests : PermissionsTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
