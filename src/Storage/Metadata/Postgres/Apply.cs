@@ -33,6 +33,7 @@ public sealed partial class PostgresMetadataStore
                 foreach (MetadataOp op in ops)
                 {
                     if (op.Kind == MetadataOpKind.PutBlock) InterlockedMax(ref _maxBlockVersion, S(op.BlockRecord.Version));
+                    if (op.Kind == MetadataOpKind.PutSegment) InterlockedMax(ref _maxBlockVersion, S(op.Block)); // segment ids share the counter
                 }
                 return Interlocked.Increment(ref _position);
             }
@@ -137,6 +138,14 @@ public sealed partial class PostgresMetadataStore
                         "WITH gone AS (DELETE FROM blocks WHERE inode = $1 AND block >= $2 RETURNING version) " +
                         "UPDATE meta SET num = GREATEST(num, (SELECT max(version) FROM gone)) WHERE key = 'max_block_version' AND EXISTS (SELECT 1 FROM gone)",
                         S(op.Inode), S(op.Block)));
+                    break;
+                case MetadataOpKind.PutSegment:
+                    // Live 0: nothing names the segment any more (its object goes to the garbage collector).
+                    batch.BatchCommands.Add(op.SegmentRecord.Live <= 0
+                        ? Command("DELETE FROM segments WHERE segment = $1", S(op.Block))
+                        : Command("INSERT INTO segments (segment, live, total, object_bytes) VALUES ($1, $2, $3, $4) " +
+                                  "ON CONFLICT (segment) DO UPDATE SET live = EXCLUDED.live, total = EXCLUDED.total, object_bytes = EXCLUDED.object_bytes",
+                            S(op.Block), op.SegmentRecord.Live, op.SegmentRecord.Total, op.SegmentRecord.ObjectBytes));
                     break;
                 case MetadataOpKind.PutFilesystemId:
                     batch.BatchCommands.Add(Command(

@@ -134,6 +134,14 @@ public sealed partial class PostgresMetadataStore : IMetadataStore
         return result;
     }
 
+    public async ValueTask<SegmentRecord?> GetSegmentAsync(ulong segment)
+    {
+        SegmentRecord? found = null;
+        await QueryAsync("SELECT live, total, object_bytes FROM segments WHERE segment = $1",
+            r => found = new SegmentRecord(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2)), S(segment)).ConfigureAwait(false);
+        return found;
+    }
+
     public ulong MaxBlockVersion => (ulong)Interlocked.Read(ref _maxBlockVersion);
 
     public async ValueTask<Guid?> GetFilesystemIdAsync()

@@ -28,6 +28,10 @@ internal static class Schema
         INSERT INTO meta (key, num) VALUES ('max_block_version', 0);
         CREATE SEQUENCE inode_lease START WITH 1024 INCREMENT BY 1024 MINVALUE 1024;
         """,
+        // 2: segment objects (small blocks packed together) and their live bytes.
+        """
+        CREATE TABLE segments (segment bigint PRIMARY KEY, live bigint NOT NULL, total bigint NOT NULL, object_bytes bigint NOT NULL);
+        """,
     ];
 
     public static int Version => Migrations.Length;
