@@ -15,12 +15,16 @@ internal sealed class Export
         Options = options;
         Root = root;
         Path = ExportTable.NormalizePath(options.Path);
+        MetricTag = Metrics.NfsMetrics.ExportTag(Path);
         _allowed = options.AllowedClients.Select(IPNetwork.Parse).ToArray();
     }
 
     public ExportOptions Options { get; }
 
     public string Path { get; }
+
+    /// <summary>The <c>export</c> label of its NFS metrics (the path), made once: recording allocates nothing.</summary>
+    public KeyValuePair<string, object?> MetricTag { get; }
 
     public FileId Root { get; }
 
