@@ -51,6 +51,8 @@ internal sealed class MetricsSamples : IDisposable
         _rpc.ReplyWait();
         _nfs?.OperationCompleted(NfsMetrics.Version41, s_open, NfsStatusNames.Nfs4(10013), NfsMetrics.ExportTag("/export"), now); // NFS4ERR_GRACE
         _nfs?.OperationCompleted(NfsMetrics.Version3, s_lookup, NfsStatusNames.Nfs3(2), NfsMetrics.ExportNone, now);     // NFS3ERR_NOENT
+        _nfs?.DataRead(NfsMetrics.Version3, NfsMetrics.ExportTag("/export"), 4096);
+        _nfs?.DataWritten(NfsMetrics.Version41, NfsMetrics.ExportTag("/export"), 4096);
         _storage.FileRead(4096);
         _storage.FileWritten(4096);
         _storage.WalCommitted(3, now);
