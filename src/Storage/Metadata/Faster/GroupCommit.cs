@@ -142,7 +142,8 @@ internal sealed class GroupCommit : IAsyncDisposable
         List<(long, TaskCompletionSource Done)> failed;
         lock (_gate)
         {
-            if (_failure is null && _logger is not null)
+            // Disposed or cancelled: a stop, not a failure of the disk.
+            if (_failure is null && _logger is not null && ex is not (ObjectDisposedException or OperationCanceledException))
             {
                 MetadataLog.WalFailed(_logger, ex, _directory is null ? -1 : Payload.FreeSpaceGuard.FreeBytes(_directory) ?? -1, _directory ?? "?");
             }
