@@ -87,6 +87,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
                     JournalBytes = (long)o.DataJournalMiB << 20,
                     Metrics = metrics,
                     ReserveBytes = o.DiskReserveBytes,
+                    Logger = loggers?.CreateLogger("DittoFs.Storage.Payload"),
                 }),
                 "s3" => await OpenS3Async(o, dataDirectory, metadata, metrics, loggers?.CreateLogger("DittoFs.Storage.Cache"), cancellationToken: cancellationToken),
                 _ => throw new InvalidOperationException($"unknown PayloadStore '{o.PayloadStore}' (Local, S3 or Memory)"),
@@ -141,7 +142,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
     {
         bool ship = ShipsMetadata(o);
         if (ship || o.Metadata.RestoreFromBucket) _metadataBucket = NewObjectStore(o, metrics);
-        var storeOptions = MetadataStoreOptions(o, dataDirectory, metrics);
+        var storeOptions = MetadataStoreOptions(o, dataDirectory, metrics, loggers?.CreateLogger("DittoFs.Storage.Metadata"));
         if (o.Metadata.RestoreFromBucket && MetadataRestore.IsEmpty(dataDirectory) && await MetadataRestore.ExistsAsync(_metadataBucket!, cancellationToken))
         {
             await MetadataRestore.RestoreAsync(_metadataBucket!, storeOptions, force: false, cancellationToken);
@@ -152,6 +153,7 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
             DataDirectory = storeOptions.DataDirectory,
             Metrics = storeOptions.Metrics,
             ReserveBytes = storeOptions.ReserveBytes,
+            Logger = storeOptions.Logger,
             Shipping = new ShippingOptions
             {
                 Store = _metadataBucket!,
@@ -166,8 +168,8 @@ internal sealed class StorageHost(IOptions<DittoFsOptions> options, StorageMetri
     internal static bool ShipsMetadata(DittoFsOptions o) =>
         o.Metadata.Ship ?? (o.PayloadStore.Equals("S3", StringComparison.OrdinalIgnoreCase) && !o.MetadataStore.Equals("Postgres", StringComparison.OrdinalIgnoreCase));
 
-    internal static FasterMetadataStoreOptions MetadataStoreOptions(DittoFsOptions o, string dataDirectory, StorageMetrics? metrics) =>
-        new() { DataDirectory = dataDirectory, Metrics = metrics, ReserveBytes = o.DiskReserveBytes / 4 };
+    internal static FasterMetadataStoreOptions MetadataStoreOptions(DittoFsOptions o, string dataDirectory, StorageMetrics? metrics, ILogger? logger = null) =>
+        new() { DataDirectory = dataDirectory, Metrics = metrics, ReserveBytes = o.DiskReserveBytes / 4, Logger = logger };
 
     /// <summary>The configured bucket (DittoFs:S3), keys under its prefix.</summary>
     internal static S3ObjectStore NewObjectStore(DittoFsOptions o, StorageMetrics? metrics)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -30,7 +31,17 @@ internal static class DittoFsCli
         string[]? serve = null;
         RootCommand root = Build(settings => serve = settings);
         // The host handles SIGTERM itself (a clean checkpoint); the parser must not cancel under it.
-        int code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            // The error and where help is, not the whole help text under it (the error scrolled out of sight).
+            foreach (ParseError error in parsed.Errors) Console.Error.WriteLine($"dittofs: {error.Message}");
+            var path = new List<string>();
+            for (SymbolResult? r = parsed.CommandResult; r is CommandResult { Command: not RootCommand } c; r = r.Parent) path.Insert(0, c.Command.Name);
+            Console.Error.WriteLine($"Run 'dittofs {string.Join(' ', path.Append("--help"))}' for usage.");
+            return new Invocation(1, []);
+        }
+        int code = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
         return serve is not null && code == 0 ? new Invocation(null, serve) : new Invocation(code, []);
     }
 

@@ -15,6 +15,7 @@ internal sealed class Export
         Options = options;
         Root = root;
         Path = ExportTable.NormalizePath(options.Path);
+        MetricTag = Metrics.NfsMetrics.ExportTag(Path);
         _allowed = options.AllowedClients.Select(IPNetwork.Parse).ToArray();
     }
 
@@ -24,6 +25,9 @@ internal sealed class Export
     public string Name => Options.Name ?? Path;
 
     public string Path { get; }
+
+    /// <summary>The <c>export</c> label of its NFS metrics (the path), made once: recording allocates nothing.</summary>
+    public KeyValuePair<string, object?> MetricTag { get; }
 
     public FileId Root { get; }
 

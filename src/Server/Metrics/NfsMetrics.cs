@@ -8,11 +8,13 @@ namespace DittoFs.Server.Metrics;
 /// procedure and each NFSv4.1 operation inside a COMPOUND, by the name the RFC
 /// gives it and the name of the status it answered. Prometheus names:
 /// <list type="bullet">
-/// <item><c>dittofs_nfs_operations_total{version,op,status}</c> (<c>op="OPEN"</c>, <c>status="NFS4ERR_GRACE"</c>)</item>
-/// <item><c>dittofs_nfs_operation_duration_seconds{version,op}</c> (histogram)</item>
+/// <item><c>dittofs_nfs_operations_total{version,op,status,export}</c> (<c>op="OPEN"</c>, <c>status="NFS4ERR_GRACE"</c>, <c>export="/data"</c>)</item>
+/// <item><c>dittofs_nfs_operation_duration_seconds{version,op,export}</c> (histogram)</item>
+/// <item><c>dittofs_nfs_read_bytes_total{version,export}</c>, <c>dittofs_nfs_written_bytes_total{version,export}</c>: file data READ and WRITE moved</item>
 /// </list>
-/// Label values come from fixed tables (the operation tables, <see cref="NfsStatusNames"/>),
-/// never from client input, and arrive as preallocated tag pairs: recording allocates nothing.
+/// Label values come from fixed tables (the operation tables, <see cref="NfsStatusNames"/>, the
+/// export table: an export's path, "pseudo" for the NFSv4 pseudo-fs, "none" for no or a stale
+/// handle), never from client input, and arrive as preallocated tag pairs: recording allocates nothing.
 /// </summary>
 internal sealed class NfsMetrics
 {
@@ -21,8 +23,16 @@ internal sealed class NfsMetrics
     public static readonly KeyValuePair<string, object?> Version3 = new("version", "3");
     public static readonly KeyValuePair<string, object?> Version41 = new("version", "4.1");
 
+    /// <summary>No export: NULL, a bad or stale handle, an operation before PUTFH.</summary>
+    public static readonly KeyValuePair<string, object?> ExportNone = new("export", "none");
+
+    /// <summary>NFSv4's pseudo-fs above the exports.</summary>
+    public static readonly KeyValuePair<string, object?> ExportPseudo = new("export", "pseudo");
+
     private readonly Counter<long> _operations;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _readBytes;
+    private readonly Counter<long> _writtenBytes;
 
     public NfsMetrics(IMeterFactory meterFactory)
     {
@@ -30,6 +40,8 @@ internal sealed class NfsMetrics
         _operations = meter.CreateCounter<long>("dittofs.nfs.operations", "{operation}", "NFS operations answered (NFSv4: each operation of a COMPOUND), by version, operation and status");
         _duration = meter.CreateHistogram("dittofs.nfs.operation.duration", "s", "Time an NFS operation took, by version and operation",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RpcMetrics.LatencyBuckets });
+        _readBytes = meter.CreateCounter<long>("dittofs.nfs.read.bytes", "By", "File data returned by READ, by version and export");
+        _writtenBytes = meter.CreateCounter<long>("dittofs.nfs.written.bytes", "By", "File data accepted by WRITE, by version and export");
     }
 
     /// <summary>False while nobody listens: callers skip taking timestamps.</summary>
@@ -39,16 +51,32 @@ internal sealed class NfsMetrics
 
     public static KeyValuePair<string, object?> StatusTag(string name) => new("status", name);
 
+    /// <summary>An export's label (made once per export, kept by it).</summary>
+    public static KeyValuePair<string, object?> ExportTag(string path) => new("export", path);
+
     /// <summary>Counts one operation with its status and records its latency since <paramref name="startTimestamp"/>.</summary>
     public void OperationCompleted(
-        in KeyValuePair<string, object?> version, in KeyValuePair<string, object?> op, in KeyValuePair<string, object?> status, long startTimestamp)
+        in KeyValuePair<string, object?> version, in KeyValuePair<string, object?> op, in KeyValuePair<string, object?> status,
+        in KeyValuePair<string, object?> export, long startTimestamp)
     {
-        var tags = new TagList { version, op };
+        var tags = new TagList { version, op, export };
         if (_duration.Enabled) _duration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, in tags);
         if (_operations.Enabled)
         {
             tags.Add(status);
             _operations.Add(1, in tags);
         }
+    }
+
+    /// <summary>Bytes a READ returned from an export's files.</summary>
+    public void DataRead(in KeyValuePair<string, object?> version, in KeyValuePair<string, object?> export, long bytes)
+    {
+        if (_readBytes.Enabled) _readBytes.Add(bytes, version, export);
+    }
+
+    /// <summary>Bytes a WRITE wrote to an export's files.</summary>
+    public void DataWritten(in KeyValuePair<string, object?> version, in KeyValuePair<string, object?> export, long bytes)
+    {
+        if (_writtenBytes.Enabled) _writtenBytes.Add(bytes, version, export);
     }
 }

@@ -80,6 +80,12 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         get { lock (_lock) return _dirty.Count; }
     }
 
+    /// <summary>Bytes of the dirty blocks (for the log lines about the upload backlog).</summary>
+    public long DirtyBytes
+    {
+        get { lock (_lock) return _dirtyBytes; }
+    }
+
     public long LocalBlocks
     {
         get { lock (_lock) return _localBlocks; }

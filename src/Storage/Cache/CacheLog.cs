@@ -19,7 +19,13 @@ internal static partial class CacheLog
     [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "Garbage collection refused: {Reason}")]
     public static partial void GarbageRefused(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Debug, Message = "Segment {Segment:x16} compacted into {Fresh:x16} ({Blocks} live blocks moved)")]
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Block cache: {DirtyBlocks} dirty blocks ({DirtyBytes} bytes) found at start-up, uploaded first")]
+    public static partial void DirtyRecovered(ILogger logger, int dirtyBlocks, long dirtyBytes);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Block cache stopped: {DirtyBlocks} blocks ({DirtyBytes} bytes) not yet uploaded (kept on disk for the next start), {PendingDeletes} deletions pending")]
+    public static partial void Stopped(ILogger logger, int dirtyBlocks, long dirtyBytes, long pendingDeletes);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Debug, Message = "Segment {Segment:x16} compacted into {Fresh:x16} ({Blocks} live blocks moved)")]
     private static partial void SegmentCompactedCore(ILogger logger, ulong segment, ulong fresh, int blocks);
 
     public static void SegmentCompacted(ILogger? logger, ulong segment, ulong fresh, int blocks)

@@ -82,6 +82,7 @@ public sealed partial class CachedPayloadStore : IFlushControl, IGarbageCollecto
         await _cache.WaitMapDurableAsync().ConfigureAwait(false);
         await _garbage.WaitShippedAsync(_cache.MetadataBarrier(), cancellationToken).ConfigureAwait(false);
         if (garbage.Count > 0) await _objects.DeleteAsync(garbage, cancellationToken).ConfigureAwait(false);
+        if (_logger is not null) Flush.FlushLog.Collected(_logger, scanned, garbage.Count, bytes);
         return new GcResult(scanned, garbage.Count, bytes);
     }
 

@@ -29,15 +29,16 @@ public sealed partial class CachedPayloadStore : IPayloadStore
         _options = options;
         _logger = options.Logger;
         bool legacy = File.Exists(Path.Combine(Path.GetFullPath(options.Directory), "blockmap.journal"));
-        _garbage = new GarbageCollector(objects, options.MaxRetryDelay, options.WaitMetadataShipped);
+        _garbage = new GarbageCollector(objects, options.MaxRetryDelay, options.WaitMetadataShipped, options.Logger);
         _cache = new BlockCache(options, objects, _garbage, metadata);
         _cache.Recover();
         if (_logger is not null && _cache.MigratedRecords > 0) CacheLog.JournalMigrated(_logger, _cache.MigratedRecords);
+        if (_logger is not null && _cache.RecoveredBlocks > 0) CacheLog.DirtyRecovered(_logger, _cache.RecoveredBlocks, _cache.DirtyBytes);
         // Nothing is uploaded or deleted before the bucket is known to be this filesystem's.
         _identity = VerifyIdentityAsync(metadata, legacy, options.MaxRetryDelay, _stop.Token);
         if (options.Background)
         {
-            _flusher = new Flusher(_cache, options.UploadConcurrency, options.MaxRetryDelay);
+            _flusher = new Flusher(_cache, options.UploadConcurrency, options.MaxRetryDelay, options.Logger);
             Sweep = Task.Run(async () =>
             {
                 await _identity.ConfigureAwait(false);
@@ -181,6 +182,8 @@ public sealed partial class CachedPayloadStore : IPayloadStore
             // The start-up sweep only reclaims space; an unreachable bucket (or shutdown) must not fail the close.
         }
         if (_flusher is not null) await _flusher.DisposeAsync().ConfigureAwait(false);
+        // What the next start must still upload (kept on disk) and what its sweep will delete.
+        if (_logger is not null) CacheLog.Stopped(_logger, _cache.DirtyCount, _cache.DirtyBytes, _garbage.Pending);
         await _garbage.DisposeAsync().ConfigureAwait(false);
         _cache.Dispose();
         await _objects.DisposeAsync().ConfigureAwait(false);

@@ -1,4 +1,6 @@
 using DittoFs.Storage.Cache;
+using DittoFs.Storage.Diagnostics;
+using Microsoft.Extensions.Logging;
 
 namespace DittoFs.Storage.Flush;
 
@@ -21,9 +23,12 @@ internal sealed class Flusher : IAsyncDisposable
     private long _pausedUntil;
     private long _uploaded;
     private long _failed;
+    private readonly ILogger? _logger;
+    private readonly Outage _outage = new();
 
-    public Flusher(BlockCache cache, int concurrency, TimeSpan maxRetryDelay)
+    public Flusher(BlockCache cache, int concurrency, TimeSpan maxRetryDelay, ILogger? logger = null)
     {
+        _logger = logger;
         _cache = cache;
         _concurrency = concurrency;
         _maxRetryDelay = maxRetryDelay;
@@ -100,12 +105,17 @@ internal sealed class Flusher : IAsyncDisposable
             else await _cache.UploadAsync(batch[0].Block, batch[0].Generation, stop).ConfigureAwait(false);
             Interlocked.Increment(ref _uploaded);
             Volatile.Write(ref _failures, 0);
+            if (_logger is not null && _outage.Succeeded(out TimeSpan down, out long attempts) == Outage.Change.Recovered)
+            {
+                FlushLog.UploadsRecovered(_logger, down.TotalSeconds, attempts, _cache.DirtyCount, _cache.DirtyBytes);
+            }
         }
-        catch (Exception)
+        catch (Exception e)
         {
             Interlocked.Increment(ref _failed);
             if (!stop.IsCancellationRequested)
             {
+                if (_logger is not null) LogFailure(e);
                 int failures = Interlocked.Increment(ref _failures);
                 double ms = Math.Min(250 * Math.Pow(2, Math.Min(failures - 1, 16)), _maxRetryDelay.TotalMilliseconds);
                 Interlocked.Exchange(ref _pausedUntil, Environment.TickCount64 + (long)ms);
@@ -115,6 +125,19 @@ internal sealed class Flusher : IAsyncDisposable
         {
             _slots.Release();
             Wake();
+        }
+    }
+
+    private void LogFailure(Exception e)
+    {
+        switch (_outage.Failed(out TimeSpan down, out long attempts))
+        {
+            case Outage.Change.Started:
+                FlushLog.UploadsFailing(_logger!, e.Message, _maxRetryDelay.TotalSeconds, _cache.DirtyCount, _cache.DirtyBytes);
+                break;
+            case Outage.Change.StillFailing:
+                FlushLog.UploadsStillFailing(_logger!, down.TotalSeconds, attempts, e.Message, _cache.DirtyCount, _cache.DirtyBytes);
+                break;
         }
     }
 

@@ -1,6 +1,8 @@
 using System.Threading.Channels;
 using DittoFs.Storage.Cache;
+using DittoFs.Storage.Diagnostics;
 using DittoFs.Storage.Payload.S3;
+using Microsoft.Extensions.Logging;
 
 namespace DittoFs.Storage.Flush;
 
@@ -20,14 +22,17 @@ internal sealed class GarbageCollector : IAsyncDisposable
     private readonly Task _loop;
     private long _pending;
     private long _deleted;
+    private readonly ILogger? _logger;
+    private readonly Outage _outage = new();
 
     /// <param name="shipped">
     /// Completes once the metadata WAL up to a position is in the bucket (null: metadata not shipped).
     /// An object goes only once the shipped metadata stops naming it too, so a restore from the bucket
     /// never meets a block whose object was deleted.
     /// </param>
-    public GarbageCollector(IObjectStore objects, TimeSpan maxRetryDelay, Func<long, CancellationToken, ValueTask>? shipped = null)
+    public GarbageCollector(IObjectStore objects, TimeSpan maxRetryDelay, Func<long, CancellationToken, ValueTask>? shipped = null, ILogger? logger = null)
     {
+        _logger = logger;
         _objects = objects;
         _shipped = shipped;
         _maxRetryDelay = maxRetryDelay;
@@ -59,17 +64,28 @@ internal sealed class GarbageCollector : IAsyncDisposable
             try
             {
                 var garbage = new List<string>();
+                long listed = 0, bytes = 0;
                 await foreach (ObjectInfo o in _objects.ListAsync("", cancellationToken).ConfigureAwait(false))
                 {
+                    listed++;
                     if (ObjectKeys.TryParseSegment(o.Key, out ulong segment))
                     {
-                        if (cache.IsGarbageSegment(segment, cache.BootVersion)) garbage.Add(o.Key);
+                        if (cache.IsGarbageSegment(segment, cache.BootVersion))
+                        {
+                            garbage.Add(o.Key);
+                            bytes += o.Size;
+                        }
                         continue;
                     }
                     if (!ObjectKeys.TryParse(o.Key, out ulong inode, out ulong block, out ulong version)) continue; // not ours
-                    if (version < cache.BootVersion && !cache.IsReferenced(inode, block, version)) garbage.Add(o.Key);
+                    if (version < cache.BootVersion && !cache.IsReferenced(inode, block, version))
+                    {
+                        garbage.Add(o.Key);
+                        bytes += o.Size;
+                    }
                 }
                 Enqueue(garbage, cache.MetadataBarrier());
+                if (_logger is not null) FlushLog.SweepDone(_logger, listed, garbage.Count, bytes);
                 return;
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
@@ -98,13 +114,22 @@ internal sealed class GarbageCollector : IAsyncDisposable
                 {
                     await WaitShippedAsync(position, _stop.Token).ConfigureAwait(false);
                     await _objects.DeleteAsync(batch, _stop.Token).ConfigureAwait(false);
-                    Interlocked.Add(ref _deleted, batch.Count);
-                    Interlocked.Add(ref _pending, -batch.Count);
+                    long total = Interlocked.Add(ref _deleted, batch.Count);
+                    long pending = Interlocked.Add(ref _pending, -batch.Count);
+                    if (_logger is not null)
+                    {
+                        FlushLog.Deleted(_logger, batch.Count, total);
+                        if (_outage.Succeeded(out TimeSpan down, out _) == Outage.Change.Recovered) FlushLog.DeletesRecovered(_logger, down.TotalSeconds, pending);
+                    }
                     batch.Clear();
                     delay = TimeSpan.FromMilliseconds(250);
                 }
-                catch (Exception) when (!_stop.IsCancellationRequested)
+                catch (Exception e) when (!_stop.IsCancellationRequested)
                 {
+                    if (_logger is not null && _outage.Failed(out _, out _) is Outage.Change.Started or Outage.Change.StillFailing)
+                    {
+                        FlushLog.DeletesFailing(_logger, e.Message, Pending);
+                    }
                     await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
                     delay = Min(delay * 2, _maxRetryDelay);
                 }

@@ -23,6 +23,8 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
     private readonly Diagnostics.StorageMetrics? _metrics;
     private readonly FreeSpaceGuard _space;
     private readonly long _reserve;
+    private readonly Microsoft.Extensions.Logging.ILogger? _logger;
+    private readonly Diagnostics.Outage _diskFull = new();
 
     public LocalPayloadStore(string root)
         : this(new LocalPayloadStoreOptions { Root = root })
@@ -41,6 +43,7 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
         Directory.CreateDirectory(_root);
         _space = new FreeSpaceGuard(_root);
         _reserve = options.ReserveBytes;
+        _logger = options.Logger;
         if (options.JournalBytes > 0)
         {
             _journal = DataJournal.Open(Path.Combine(_root, "data.journal"), _root, this, options.JournalBytes, options.JournalMaxImage);
@@ -90,6 +93,10 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
             if (!_space.HasRoom(data.Length, _reserve))
             {
                 throw new StorageFullException($"The payload store's disk is full (keeping {_reserve} bytes free for metadata).");
+            }
+            if (_logger is not null && _diskFull.Succeeded(out TimeSpan full, out long refused) == Diagnostics.Outage.Change.Recovered)
+            {
+                PayloadLog.DiskRoomAgain(_logger, full.TotalSeconds, refused);
             }
             foreach (ReadOnlyMemory<byte> segment in data)
             {
@@ -249,8 +256,16 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
         return (block, within, Math.Min(length, BlockSize - within));
     }
 
-    private static Exception Translate(Exception e) =>
-        e is IOException io && io is not StorageFullException && StorageFullException.IsDiskFull(io)
+    private Exception Translate(Exception e)
+    {
+        Exception translated = e is IOException io && io is not StorageFullException && StorageFullException.IsDiskFull(io)
             ? new StorageFullException("The payload store is full.", io)
             : e;
+        if (translated is StorageFullException && _logger is not null
+            && _diskFull.Failed(out _, out long refused) is Diagnostics.Outage.Change.Started or Diagnostics.Outage.Change.StillFailing)
+        {
+            PayloadLog.DiskFull(_logger, _root, FreeSpaceGuard.FreeBytes(_root) ?? -1, _reserve, refused);
+        }
+        return translated;
+    }
 }

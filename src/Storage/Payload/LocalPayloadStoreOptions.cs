@@ -28,6 +28,9 @@ public sealed record LocalPayloadStoreOptions
     /// </summary>
     public long ReserveBytes { get; init; }
 
+    /// <summary>Where a full disk is logged; null = not logged.</summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
+
     /// <summary>Where fsync rounds are measured; null = not measured.</summary>
     public Diagnostics.StorageMetrics? Metrics { get; init; }
 }

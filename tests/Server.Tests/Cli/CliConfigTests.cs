@@ -30,6 +30,21 @@ public sealed class CliConfigTests
     }
 
     [Fact]
+    public void AMistypedVerbPrintsTheErrorAndAHintNotTheWholeHelp()
+    {
+        CliRunner.Result result = CliRunner.Run(["staus"], timeout: s_quick);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(["dittofs: unknown verb 'staus'; did you mean 'status'?", "Run 'dittofs --help' for usage."],
+            result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.DoesNotContain("Usage:", result.Output + result.Error);
+        // A bad option of a verb: the hint names the verb's help.
+        CliRunner.Result verb = CliRunner.Run(["status", "--bogus"], timeout: s_quick);
+        Assert.Equal(1, verb.ExitCode);
+        Assert.Contains("Run 'dittofs status --help' for usage.", verb.Error);
+        Assert.DoesNotContain("Usage:", verb.Output + verb.Error);
+    }
+
+    [Fact]
     public void HelpAfterSettingsPrintsHelpAndDoesNotStart()
     {
         CliRunner.Result result = CliRunner.Run(["--DittoFs:X=1", "--help"], timeout: s_quick);

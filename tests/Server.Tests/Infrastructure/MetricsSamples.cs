@@ -49,8 +49,10 @@ internal sealed class MetricsSamples : IDisposable
         _rpc.ConnectionRefused("per_address");
         _rpc.ConnectionDropped("idle_timeout");
         _rpc.ReplyWait();
-        _nfs?.OperationCompleted(NfsMetrics.Version41, s_open, NfsStatusNames.Nfs4(10013), now); // NFS4ERR_GRACE
-        _nfs?.OperationCompleted(NfsMetrics.Version3, s_lookup, NfsStatusNames.Nfs3(2), now);     // NFS3ERR_NOENT
+        _nfs?.OperationCompleted(NfsMetrics.Version41, s_open, NfsStatusNames.Nfs4(10013), NfsMetrics.ExportTag("/export"), now); // NFS4ERR_GRACE
+        _nfs?.OperationCompleted(NfsMetrics.Version3, s_lookup, NfsStatusNames.Nfs3(2), NfsMetrics.ExportNone, now);     // NFS3ERR_NOENT
+        _nfs?.DataRead(NfsMetrics.Version3, NfsMetrics.ExportTag("/export"), 4096);
+        _nfs?.DataWritten(NfsMetrics.Version41, NfsMetrics.ExportTag("/export"), 4096);
         _storage.FileRead(4096);
         _storage.FileWritten(4096);
         _storage.WalCommitted(3, now);

@@ -82,4 +82,42 @@ public sealed class NfsOperationMetricsTests(ServerFixture fixture) : IClassFixt
         Assert.Equal(2, Delta(before, after, Operations, "version=3", "op=GETATTR", "status=NFS3_OK"));
         Assert.Equal(1, Delta(before, after, DurationCount, "version=3", "op=LOOKUP"));
     }
+
+    [Fact]
+    public async Task OperationsAndFileBytesAreLabelledWithTheirExport()
+    {
+        int http = fixture.Server.HttpPort;
+        using var client = new Nfs3Client(fixture.Server.NfsPort);
+        byte[] root = client.Mount();
+        byte[] file = client.CreateFile(root, "per-export-" + Guid.NewGuid().ToString("N")[..10]);
+        using var v4 = new Nfs4TestClient(fixture.Server.NfsPort);
+        v4.Establish("per-export-" + Guid.NewGuid().ToString("N")[..10]);
+        PrometheusText before = await PrometheusText.ScrapeAsync(http);
+
+        Assert.Equal(Nfs3Status.Ok, client.Write(file, 0, new byte[1000], DittoFs.Server.Protocol.Nfs3.StableHow.FileSync).Status);
+        Assert.Equal(Nfs3Status.Ok, client.Read(file, 0, 600).Status);
+        // A handle that is not ours has no export.
+        Assert.Equal(Nfs3Status.BadHandle, client.GetAttr(new byte[] { 1, 2, 3 }).Status);
+        // NFSv4: PUTROOTFH is on the pseudo-fs, LOOKUP of the export lands in it.
+        CompoundReply reply = v4.Compound(3, b =>
+        {
+            v4.Sequence(b);
+            Nfs4TestClient.Op(b, Nfs4Op.PutRootFh);
+            Nfs4TestClient.Lookup(b, "export");
+        });
+        Assert.Equal(Nfs4Status.Ok, reply.Status);
+        PrometheusText after = await PrometheusText.ScrapeAsync(http);
+
+        Assert.Equal(1, Delta(before, after, Operations, "version=3", "op=WRITE", "status=NFS3_OK", "export=/export"));
+        Assert.Equal(1, Delta(before, after, Operations, "version=3", "op=READ", "status=NFS3_OK", "export=/export"));
+        Assert.Equal(1, Delta(before, after, DurationCount, "version=3", "op=WRITE", "export=/export"));
+        Assert.Equal(1, Delta(before, after, Operations, "version=3", "op=GETATTR", "status=NFS3ERR_BADHANDLE", "export=none"));
+        Assert.Equal(1000, Delta(before, after, "dittofs_nfs_written_bytes_total", "version=3", "export=/export"));
+        Assert.Equal(600, Delta(before, after, "dittofs_nfs_read_bytes_total", "version=3", "export=/export"));
+        Assert.Equal(1, Delta(before, after, Operations, "version=4.1", "op=PUTROOTFH", "export=pseudo"));
+        Assert.Equal(1, Delta(before, after, Operations, "version=4.1", "op=LOOKUP", "export=/export"));
+        Assert.Equal(1, Delta(before, after, Operations, "version=4.1", "op=SEQUENCE", "export=none"));
+        // Bounded: only the export table's paths, "pseudo" and "none".
+        Assert.All(after.Samples.Where(x => x.Name == Operations), x => Assert.Contains(x.Labels["export"], new[] { "/export", "pseudo", "none" }));
+    }
 }

@@ -90,6 +90,8 @@ public sealed class DiskFullTests(ITestOutputHelper output)
             output.WriteLine($"full after {acked.Length} bytes: {failure}");
             Assert.Equal(Nfs3Status.NoSpc, failure);
             Assert.InRange(acked.Length, 4 * MiB, 16 * MiB);
+            // The log says it once, with the disk and its free bytes (not once per refused write).
+            Assert.Contains($"NOSPC: payload disk full at {Path.Combine(server.DataDirectory, "data", "blocks")}: ", server.Log);
             Commit3Res commit = client.Commit(fill);
             Assert.True(commit.Status is Nfs3Status.Ok or Nfs3Status.NoSpc, commit.Status.ToString());
 

@@ -57,6 +57,7 @@ public sealed class S3FaultTests(ITestOutputHelper output)
             ["DittoFs:Cache:PackSmallBlocks"] = "false", // these count one object per block; packing has its own tests
             ["DittoFs:Cache:FlushIdleSeconds"] = "0.3",
             ["DittoFs:Cache:MaxRetryDelaySeconds"] = "0.5",
+            ["Logging:LogLevel:DittoFs.Storage"] = "Information", // the recovery lines
         });
         using var server = new ServerProcess(settings: settings);
         proxy.Inject(S3Fault.SlowDown); // down from the start
@@ -102,6 +103,18 @@ public sealed class S3FaultTests(ITestOutputHelper output)
             await Task.Delay(200);
         }
         Assert.Equal(0, backlog);
+        // The log said so: the bucket failing (metadata shipping from the start, uploads when they ran
+        // into faults, with the backlog), a few lines for many failed requests, not one per retry, and the recovery.
+        string log = server.Log;
+        int failing = log.Split('\n').Count(l => l.Contains(" failing", StringComparison.Ordinal));
+        Assert.True(failing is >= 1 and <= 6, $"{failing} 'failing' lines for {proxy.Faulted} failed requests:\n{log}");
+        Assert.Contains("Metadata shipping to the bucket failing: ", log);
+        Assert.Contains("Metadata shipping recovered after", log);
+        if (log.Contains("Object store uploads failing", StringComparison.Ordinal))
+        {
+            Assert.Matches(@"Object store uploads failing: .*; backlog \d+ dirty blocks", log);
+            Assert.Contains("Object store uploads recovered after", log);
+        }
         int expectedBlocks = files.Sum(f => (f.Data.Length + BlockSize - 1) / BlockSize);
         var blocks = moto.ListBlockKeys(bucket, Prefix).Select(k => string.Join('/', k.Split('/')[1..3])).Distinct().ToList();
         Assert.Equal(expectedBlocks, blocks.Count);

@@ -31,6 +31,8 @@ public sealed class FasterTempDir : IDisposable
             DirectoryPageSize = b.DirectoryPageSize,
             CommitInterval = b.CommitInterval,
             Shipping = b.Shipping,
+            ReserveBytes = b.ReserveBytes,
+            Logger = b.Logger,
         };
     }
 
@@ -57,6 +59,8 @@ public sealed class FasterMetadataStoreOptionsBuilder
     public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(1);
     public DittoFs.Storage.Metadata.Shipping.ShippingOptions? Shipping { get; set; }
     public long CompactMinLogBytes { get; set; } = 32L << 20;
+    public long ReserveBytes { get; set; }
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; set; }
 }
 
 internal static class Ops

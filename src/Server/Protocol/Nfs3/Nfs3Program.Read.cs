@@ -1,4 +1,5 @@
 using DittoFs.Server.Buffers;
+using DittoFs.Server.Metrics;
 using DittoFs.Server.Rpc;
 using DittoFs.Storage;
 
@@ -27,6 +28,7 @@ internal sealed partial class Nfs3Program
                 call.ReplySuccess(new Read3Res { Status = result.Status.ToNfs3(), ResFail = new Read3ResFail { FileAttributes = Nfs3Mapping.PostOp(result.File) } });
                 return;
             }
+            metrics?.DataRead(NfsMetrics.Version3, target.Export.MetricTag, result.Count);
             call.ReplySuccess(new Read3Res
             {
                 Status = Nfs3Status.Ok,

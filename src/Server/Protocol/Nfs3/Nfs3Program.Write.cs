@@ -1,4 +1,5 @@
 using System.Buffers;
+using DittoFs.Server.Metrics;
 using DittoFs.Server.Protocol.Nfs4.State;
 using DittoFs.Server.Rpc;
 using DittoFs.Storage;
@@ -30,6 +31,7 @@ internal sealed partial class Nfs3Program
             call.ReplySuccess(new Write3Res { Status = result.Status.ToNfs3(), ResFail = new Write3ResFail { FileWcc = wcc } });
             return;
         }
+        metrics?.DataWritten(NfsMetrics.Version3, target.Export.MetricTag, result.Count);
         call.ReplySuccess(new Write3Res
         {
             Status = Nfs3Status.Ok,

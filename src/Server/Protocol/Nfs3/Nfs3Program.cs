@@ -41,23 +41,35 @@ internal sealed partial class Nfs3Program(StorageHost storage, IOptions<DittoFsO
         }
         if (metrics is not { Enabled: true }) return procedure.Handler(this, call);
         long start = Stopwatch.GetTimestamp();
+        KeyValuePair<string, object?> export = ExportOf(call, procedure);
         ValueTask handled = procedure.Handler(this, call);
-        if (!handled.IsCompletedSuccessfully) return Measured(handled, procedure, call, start);
+        if (!handled.IsCompletedSuccessfully) return Measured(handled, procedure, call, export, start);
         handled.GetAwaiter().GetResult();
-        Record(procedure, call, start);
+        Record(procedure, call, export, start);
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The export label: every procedure but NULL starts with the handle (nfs_fh3, opaque&lt;64&gt;) whose volume names the export.</summary>
+    private KeyValuePair<string, object?> ExportOf(RpcCall call, Nfs3ProcedureInfo procedure)
+    {
+        if (procedure.Procedure == Nfs3Procedure.Null) return NfsMetrics.ExportNone;
+        ReadOnlySpan<byte> args = call.Arguments.Span;
+        if (args.Length < 4) return NfsMetrics.ExportNone;
+        uint length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(args);
+        if (length > (uint)(args.Length - 4) || !FileHandle.TryRead(args.Slice(4, (int)length), out FileId id)) return NfsMetrics.ExportNone;
+        return storage.Exports.FindByVolume(id.Volume)?.MetricTag ?? NfsMetrics.ExportNone;
     }
 
     // Pooled: a procedure that completes asynchronously (a WAL commit) costs no state-machine box for being measured.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask Measured(ValueTask handled, Nfs3ProcedureInfo procedure, RpcCall call, long start)
+    private async ValueTask Measured(ValueTask handled, Nfs3ProcedureInfo procedure, RpcCall call, KeyValuePair<string, object?> export, long start)
     {
         await handled;
-        Record(procedure, call, start);
+        Record(procedure, call, export, start);
     }
 
     /// <summary>Counts the procedure with the nfsstat3 its reply starts with (or the RPC failure it answered).</summary>
-    private void Record(Nfs3ProcedureInfo procedure, RpcCall call, long start)
+    private void Record(Nfs3ProcedureInfo procedure, RpcCall call, in KeyValuePair<string, object?> export, long start)
     {
         // Reply body: xid, REPLY, MSG_ACCEPTED, verifier (flavor, length = 0), accept_stat, then the result's nfsstat3.
         if (call.ReplyBuffer is not { } reply || !reply.TryReadBodyWord(20, out uint accept)) return;
@@ -65,7 +77,7 @@ internal sealed partial class Nfs3Program(StorageHost storage, IOptions<DittoFsO
             accept != (uint)AcceptStatus.Success ? NfsStatusNames.Accept(accept)
             : procedure.Procedure == Nfs3Procedure.Null ? NfsStatusNames.Nfs3((int)Nfs3Status.Ok)
             : reply.TryReadBodyWord(24, out uint nfsstat) ? NfsStatusNames.Nfs3((int)nfsstat) : NfsStatusNames.Unknown;
-        metrics!.OperationCompleted(NfsMetrics.Version3, procedure.OpTag, status, start);
+        metrics!.OperationCompleted(NfsMetrics.Version3, procedure.OpTag, status, export, start);
     }
 
     /// <summary>

@@ -149,7 +149,7 @@ internal sealed partial class Nfs4Program(
                     reply.Truncate(start);
                     WriteRaw(reply, replay.Cache.AsSpan(0, replay.CacheLength));
                     state.EndReplay(replay);
-                    Record(operation, status, opTimestamp);
+                    Record(operation, status, c.Current, opTimestamp);
                     completed = true;
                     return;
                 }
@@ -171,7 +171,7 @@ internal sealed partial class Nfs4Program(
                     status = tooBig;
                     WriteWord(reply, (uint)status);
                 }
-                Record(operation, status, opTimestamp);
+                Record(operation, status, c.Current, opTimestamp);
                 results++;
                 if (status != Nfs4Status.Ok)
                 {
@@ -240,10 +240,14 @@ internal sealed partial class Nfs4Program(
     }
 
     /// <summary>Counts one operation of the compound by its RFC name and nfsstat4 name (tags from the table: nothing allocated).</summary>
-    private void Record(Nfs4Operation operation, Nfs4Status status, long startTimestamp)
+    /// <summary>The export label is the current filehandle's after the operation (PUTFH, LOOKUP into an export count there).</summary>
+    private void Record(Nfs4Operation operation, Nfs4Status status, in Fh current, long startTimestamp)
     {
-        if (startTimestamp != 0) metrics!.OperationCompleted(NfsMetrics.Version41, operation.OpTag, NfsStatusNames.Nfs4((int)status), startTimestamp);
+        if (startTimestamp != 0) metrics!.OperationCompleted(NfsMetrics.Version41, operation.OpTag, NfsStatusNames.Nfs4((int)status), ExportTag(current), startTimestamp);
     }
+
+    private static KeyValuePair<string, object?> ExportTag(in Fh fh) =>
+        fh.Export?.MetricTag ?? (fh.Kind == FhKind.Pseudo ? NfsMetrics.ExportPseudo : NfsMetrics.ExportNone);
 
     // ---- helpers shared by the operations ---------------------------------------------------
 

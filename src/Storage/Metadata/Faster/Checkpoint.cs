@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using FASTER.core;
+using Microsoft.Extensions.Logging;
 
 namespace DittoFs.Storage.Metadata.Faster;
 
@@ -77,9 +78,15 @@ public sealed partial class FasterMetadataStore
         long truncate = Math.Min(covered, _shipper?.RetainFrom ?? long.MaxValue);
         if (truncate > Wal.BeginAddress) Wal.TruncateUntil(truncate);
         await Wal.CommitAsync().ConfigureAwait(false);
+        bool moved = covered != _walAtLastCheckpoint;
         _walAtLastCheckpoint = covered;
         _lastCheckpointTimestamp = Stopwatch.GetTimestamp();
         _options.Metrics?.CheckpointTaken(full, started);
+        if (_options.Logger is { } logger)
+        {
+            MetadataLog.CheckpointTaken(logger, moved ? LogLevel.Information : LogLevel.Debug, full ? "full" : "log",
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds, covered, Wal.BeginAddress);
+        }
         return covered;
     }
 
@@ -128,6 +135,7 @@ public sealed partial class FasterMetadataStore
                 {
                     LastCheckpointError = ex;
                     _options.Metrics?.CheckpointFailed();
+                    if (_options.Logger is { } logger) MetadataLog.CheckpointFailed(logger, ex.Message);
                     _lastCheckpointTimestamp = Stopwatch.GetTimestamp(); // retry at the next interval, not every tick
                 }
             }

@@ -25,6 +25,7 @@ public sealed partial class FasterMetadataStore : IMetadataStore
     private MetadataKv? _kv;
     private GroupCommit? _commit;
     private Payload.FreeSpaceGuard? _space;
+    private readonly Diagnostics.Outage _diskFull = new();
     private long _lastInode;
     private int _state; // 0 new, 1 open, 2 disposed
     // The precondition checks' reads, made once: a method group converted per batch would allocate.
@@ -60,6 +61,16 @@ public sealed partial class FasterMetadataStore : IMetadataStore
         return (ulong)Interlocked.Increment(ref _lastInode);
     }
 
+    /// <summary>NOSPC in the log once when the disk fills and once a minute while it stays full.</summary>
+    private void LogDiskFull()
+    {
+        if (_options.Logger is not { } logger) return;
+        if (_diskFull.Failed(out _, out long refused) is Diagnostics.Outage.Change.Started or Diagnostics.Outage.Change.StillFailing)
+        {
+            MetadataLog.DiskFull(logger, _options.WalDirectory, Payload.FreeSpaceGuard.FreeBytes(_options.WalDirectory) ?? -1, _options.ReserveBytes, refused);
+        }
+    }
+
     public ValueTask<long> ApplyAsync(MetadataOp[] ops)
     {
         ArgumentNullException.ThrowIfNull(ops);
@@ -69,7 +80,12 @@ public sealed partial class FasterMetadataStore : IMetadataStore
         int size = BatchCodec.GetSize(ops);
         if (_options.ReserveBytes > 0 && !_space!.HasRoom(size, FreesSpace(ops) ? _options.ReserveBytes / 8 : _options.ReserveBytes))
         {
+            LogDiskFull();
             throw new Payload.StorageFullException("The metadata disk is full: change refused.");
+        }
+        if (_options.Logger is { } logger && _diskFull.Succeeded(out TimeSpan full, out long refused) == Diagnostics.Outage.Change.Recovered)
+        {
+            MetadataLog.DiskRoomAgain(logger, full.TotalSeconds, refused);
         }
         if (size > _options.WalPageSize - 64) throw new ArgumentException("Batch larger than a WAL page", nameof(ops));
 

@@ -63,6 +63,9 @@ public sealed class FasterMetadataStoreOptions
     /// <summary>Where WAL commits, checkpoints and log sizes are measured; null = not measured.</summary>
     public Diagnostics.StorageMetrics? Metrics { get; init; }
 
+    /// <summary>Where recovery, checkpoints, a full disk and the close are logged; null = not logged.</summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
+
     internal string MetadataDirectory => Path.Combine(DataDirectory, "metadata");
     internal string WalDirectory => Path.Combine(MetadataDirectory, "wal");
     internal string KvDirectory => Path.Combine(MetadataDirectory, "kv");

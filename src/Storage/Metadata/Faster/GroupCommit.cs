@@ -25,15 +25,17 @@ internal sealed class GroupCommit : IAsyncDisposable
     private readonly Diagnostics.StorageMetrics? _metrics;
     private readonly string? _directory;
     private readonly long _fullBelow;
+    private readonly Microsoft.Extensions.Logging.ILogger? _logger;
 
     /// <param name="directory">Where the WAL lives: a commit failure with less than <paramref name="fullBelow"/> bytes free there is "disk full".</param>
-    public GroupCommit(FasterLog log, TimeSpan interval, Diagnostics.StorageMetrics? metrics = null, string? directory = null, long fullBelow = 0)
+    public GroupCommit(FasterLog log, TimeSpan interval, Diagnostics.StorageMetrics? metrics = null, string? directory = null, long fullBelow = 0, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         _log = log;
         _interval = interval;
         _metrics = metrics;
         _directory = directory;
         _fullBelow = fullBelow;
+        _logger = logger;
         _loop = Task.Run(LoopAsync);
     }
 
@@ -140,6 +142,11 @@ internal sealed class GroupCommit : IAsyncDisposable
         List<(long, TaskCompletionSource Done)> failed;
         lock (_gate)
         {
+            // Disposed or cancelled: a stop, not a failure of the disk.
+            if (_failure is null && _logger is not null && ex is not (ObjectDisposedException or OperationCanceledException))
+            {
+                MetadataLog.WalFailed(_logger, ex, _directory is null ? -1 : Payload.FreeSpaceGuard.FreeBytes(_directory) ?? -1, _directory ?? "?");
+            }
             _failure ??= Translate(ex);
             ex = _failure;
             failed = _waiters;

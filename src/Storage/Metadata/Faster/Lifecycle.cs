@@ -37,7 +37,7 @@ public sealed partial class FasterMetadataStore
             _kv.Store.UnsafeRegisterCallback(new CommitWalBeforePersist(this));
             await RecoverAsync(cancellationToken).ConfigureAwait(false);
 
-            _commit = new GroupCommit(_wal, _options.CommitInterval, _options.Metrics, _options.WalDirectory, 2 * _options.WalPageSize + (1L << 20));
+            _commit = new GroupCommit(_wal, _options.CommitInterval, _options.Metrics, _options.WalDirectory, 2 * _options.WalPageSize + (1L << 20), _options.Logger);
             Volatile.Write(ref _state, 1);
             // A full checkpoint right away gives the next recovery an index and an empty WAL to start from.
             try
@@ -49,6 +49,7 @@ public sealed partial class FasterMetadataStore
                 // A full disk: start anyway (reads work, the WAL still holds everything); the loop retries.
                 LastCheckpointError = ex;
                 _options.Metrics?.CheckpointFailed();
+                if (_options.Logger is { } logger) MetadataLog.CheckpointFailed(logger, ex.Message);
             }
             StartCheckpointLoop();
             StartShipping();
@@ -103,6 +104,11 @@ public sealed partial class FasterMetadataStore
             // Best effort: the WAL is committed already, so a failed checkpoint only means a longer replay.
             try { await CheckpointCoreAsync().ConfigureAwait(false); }
             catch (Exception ex) { LastCheckpointError = ex; }
+        }
+        if (_options.Logger is { } log && _wal is not null && _kv is not null)
+        {
+            MetadataLog.Closed(log, !clean ? "after a failure" : LastCheckpointError is null ? "clean, checkpointed" : "clean, final checkpoint failed: " + LastCheckpointError.Message,
+                _wal.TailAddress, _walAtLastCheckpoint);
         }
         _kv?.Dispose();
         _wal?.Dispose();

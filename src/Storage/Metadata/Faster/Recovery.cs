@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using FASTER.core;
 
 namespace DittoFs.Storage.Metadata.Faster;
@@ -19,8 +20,10 @@ public sealed partial class FasterMetadataStore
     private async Task RecoverAsync(CancellationToken cancellationToken)
     {
         var store = Kv.Store;
+        long started = Stopwatch.GetTimestamp();
         long replayFrom = Wal.BeginAddress;
-        if (HasCheckpoint())
+        bool checkpoint = HasCheckpoint();
+        if (checkpoint)
         {
             // Explicit recovery: a broken checkpoint throws instead of silently starting empty.
             await store.RecoverAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -45,6 +48,11 @@ public sealed partial class FasterMetadataStore
             }
         }
         ReplayedBatches = replayed;
+        if (_options.Logger is { } logger)
+        {
+            MetadataLog.Recovered(logger, Stopwatch.GetElapsedTime(started).TotalMilliseconds, checkpoint ? "found" : "none",
+                _walAtLastCheckpoint, replayed, Wal.TailAddress - replayFrom, Wal.TailAddress, MigratedPages);
+        }
     }
 
     /// <summary>Re-applies one WAL batch (recovery, restore) and moves the inode counter past what it mentions.</summary>

@@ -143,7 +143,7 @@ public sealed partial class FasterMetadataStore : IShippingSource
     private void StartShipping()
     {
         if (_options.Shipping is not { } shipping) return;
-        _shipper = new MetadataShipper(this, shipping, Path.Combine(_options.MetadataDirectory, "ship"), _options.Metrics);
+        _shipper = new MetadataShipper(this, shipping, Path.Combine(_options.MetadataDirectory, "ship"), _options.Metrics, _options.Logger);
         _shipper.Start();
         var shipper = _shipper;
         _options.Metrics?.ObserveShipping(() => shipper.LagSeconds, () => shipper.LagBytes);

@@ -37,9 +37,12 @@ internal sealed class MetadataShipper : IAsyncDisposable
     private long _unshippedSince;        // Stopwatch timestamp of the oldest WAL not known to be shipped; 0 = none
     private long _bytesShipped;
     private long _failures;
+    private readonly Microsoft.Extensions.Logging.ILogger? _logger;
+    private readonly Diagnostics.Outage _outage = new();
 
-    public MetadataShipper(IShippingSource source, ShippingOptions options, string workDirectory, Diagnostics.StorageMetrics? metrics)
+    public MetadataShipper(IShippingSource source, ShippingOptions options, string workDirectory, Diagnostics.StorageMetrics? metrics, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
+        _logger = logger;
         _source = source;
         _options = options;
         _bucket = options.Store;
@@ -130,6 +133,10 @@ internal sealed class MetadataShipper : IAsyncDisposable
                 await StepAsync(token).ConfigureAwait(false);
                 failures = 0;
                 LastError = null;
+                if (_logger is not null && _outage.Succeeded(out TimeSpan down, out long rounds) == Diagnostics.Outage.Change.Recovered)
+                {
+                    ShippingLog.Recovered(_logger, down.TotalSeconds, rounds, ShippedAddress);
+                }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -141,6 +148,14 @@ internal sealed class MetadataShipper : IAsyncDisposable
                 LastError = ex;
                 Interlocked.Increment(ref _failures);
                 _metrics?.ShipFailed();
+                if (_logger is not null)
+                {
+                    switch (_outage.Failed(out TimeSpan down, out long rounds))
+                    {
+                        case Diagnostics.Outage.Change.Started: ShippingLog.Failing(_logger, ex.Message, LagBytes); break;
+                        case Diagnostics.Outage.Change.StillFailing: ShippingLog.StillFailing(_logger, down.TotalSeconds, rounds, ex.Message, LagBytes); break;
+                    }
+                }
                 failures++;
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(_options.MaxBackoff.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(failures - 1, 16))));
                 try { await Task.Delay(backoff, token).ConfigureAwait(false); }
@@ -291,7 +306,11 @@ internal sealed class MetadataShipper : IAsyncDisposable
         {
             using var cts = new CancellationTokenSource(finalTimeout);
             try { await StepAsync(cts.Token).ConfigureAwait(false); }
-            catch (Exception ex) { LastError = ex; }
+            catch (Exception ex)
+            {
+                LastError = ex;
+                if (_logger is not null) ShippingLog.FinalRoundFailed(_logger, ex.Message, ShippedAddress, LagBytes);
+            }
         }
         List<(long, TaskCompletionSource Done)> left;
         lock (_gate)

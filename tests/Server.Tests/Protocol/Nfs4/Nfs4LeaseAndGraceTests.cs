@@ -84,6 +84,29 @@ public sealed class Nfs4LeaseAndGraceTests
     }
 
     [Fact]
+    public void GraceStartsWhenStorageHasRecoveredNotBefore()
+    {
+        using var server = new ServerProcess(settings: new Dictionary<string, string>
+        {
+            ["DittoFs:Nfs4:LeaseSeconds"] = "5",
+            ["DittoFs:Nfs4:GraceSeconds"] = "5",
+        });
+        server.Start();
+        using (var a = new Nfs4TestClient(server.NfsPort))
+        {
+            a.Establish(Unique("grace-r-"));
+            Assert.Equal(Nfs4Status.Ok, OpenIn(a, "oa", Unique("kept-")).Status);
+        }
+        server.Kill();
+        // Recovery takes longer than the grace period: a clock started at process start would be over by the time clients can connect.
+        server.Environment["DITTOFS_TEST_RECOVERY_DELAY_MS"] = "7000";
+        server.Start();
+        using var other = new Nfs4TestClient(server.NfsPort);
+        other.Establish(Unique("grace-n-"));
+        Assert.Equal(Nfs4Status.Grace, OpenIn(other, "ob", Unique("new-")).Status);
+    }
+
+    [Fact]
     public void AfterRestartClientsReclaimInGraceAndOthersWait()
     {
         using var server = new ServerProcess(settings: new Dictionary<string, string>

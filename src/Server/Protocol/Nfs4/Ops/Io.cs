@@ -1,4 +1,5 @@
 using System.Buffers;
+using DittoFs.Server.Metrics;
 using DittoFs.Server.Protocol.Nfs4.State;
 using DittoFs.Storage;
 using DittoFs.Xdr;
@@ -33,6 +34,7 @@ internal sealed partial class Nfs4Program
         {
             ReadResult result = await Fs.ReadAsync(c.Current.Caller, c.Current.Id, offset, buffer.AsMemory(0, length));
             if (result.Status != FsStatus.Ok) return Map(result.Status);
+            metrics?.DataRead(NfsMetrics.Version41, ExportTag(c.Current), result.Count);
             c.ReplyOk(new Read4ResOk { Eof = result.Eof, Data = buffer.AsMemory(0, result.Count) });
             return Nfs4Status.Ok;
         }
@@ -56,6 +58,7 @@ internal sealed partial class Nfs4Program
         if (status != Nfs4Status.Ok) return status;
         WriteResult result = await Fs.WriteAsync(c.Current.Caller, c.Current.Id, offset, data, (StableHow)stable);
         if (result.Status != FsStatus.Ok) return Map(result.Status);
+        metrics?.DataWritten(NfsMetrics.Version41, ExportTag(c.Current), result.Count);
         return c.ReplyOk(new Write4ResOk { Count = (uint)result.Count, Committed = (uint)result.Committed, WriteVerf = Fs.WriteVerifier });
     }
 

@@ -9,6 +9,7 @@ internal sealed partial class Nfs4State
         get
         {
             long ends = Volatile.Read(ref _graceEnds);
+            if (ends == GraceAwaitsStorage) return TimeSpan.FromSeconds(Math.Max(_options.GraceSeconds, _options.LeaseSeconds)); // not started
             long left = ends - Environment.TickCount64;
             return ends == 0 || left <= 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(left);
         }

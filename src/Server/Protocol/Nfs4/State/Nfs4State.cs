@@ -76,8 +76,9 @@ internal sealed partial class Nfs4State : IDisposable
         _ownersFile = new OwnersFile(path, logger, SnapshotOwners);
         // At least a lease: a client notices the restart only when it next renews (knfsd does the same).
         int grace = Math.Max(_options.GraceSeconds, _options.LeaseSeconds);
-        _graceEnds = _previousOwners.Count == 0 || _options.GraceSeconds == 0 ? 0 : Environment.TickCount64 + grace * 1000L;
-        if (_graceEnds != 0) Nfs4Log.GraceStarted(_logger, grace, _previousOwners.Count);
+        _graceEnds = _previousOwners.Count == 0 || _options.GraceSeconds == 0 ? 0 : GraceAwaitsStorage;
+        // The clock starts when storage has recovered: before, no client can even connect to reclaim.
+        if (_graceEnds != 0) _ = (storage?.Ready ?? Task.CompletedTask).ContinueWith(_ => StartGraceClock(grace), TaskScheduler.Default);
         _reaper = new Timer(_ => ExpireLeasesSafely(), null, 1000, 1000);
     }
 
@@ -85,6 +86,21 @@ internal sealed partial class Nfs4State : IDisposable
     public uint Boot { get; }
 
     public uint LeaseSeconds { get; }
+
+    /// <summary>_graceEnds while storage still recovers: in grace, with the clock not running yet.</summary>
+    private const long GraceAwaitsStorage = long.MaxValue;
+
+    private void StartGraceClock(int seconds)
+    {
+        int owners;
+        lock (_lock)
+        {
+            if (_graceEnds != GraceAwaitsStorage) return; // ended already (every client reclaimed)
+            Volatile.Write(ref _graceEnds, Environment.TickCount64 + seconds * 1000L);
+            owners = _previousOwners.Count;
+        }
+        Nfs4Log.GraceStarted(_logger, seconds, owners);
+    }
 
     /// <summary>Reclaims are accepted, new opens and locks wait (NFS4ERR_GRACE).</summary>
     public bool InGrace
