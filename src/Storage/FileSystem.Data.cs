@@ -29,8 +29,25 @@ public sealed partial class FileSystem
         }
     }
 
-    public ValueTask<WriteResult> WriteAsync(Caller caller, FileId file, ulong offset, ReadOnlySequence<byte> data, StableHow stable) =>
-        RetryOnConflictAsync(() => WriteOnceAsync(caller, file, offset, data, stable), new WriteResult(FsStatus.Delay, 0, stable, default));
+    // RetryOnConflictAsync spelled out: its closure would be WRITE's only allocation.
+    public async ValueTask<WriteResult> WriteAsync(Caller caller, FileId file, ulong offset, ReadOnlySequence<byte> data, StableHow stable)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await WriteOnceAsync(caller, file, offset, data, stable).ConfigureAwait(false);
+            }
+            catch (MetadataConflictException) when (attempt < MaxConflictRetries)
+            {
+                await BackOffAsync(attempt).ConfigureAwait(false);
+            }
+            catch (MetadataConflictException)
+            {
+                return new WriteResult(FsStatus.Delay, 0, stable, default);
+            }
+        }
+    }
 
     private async ValueTask<WriteResult> WriteOnceAsync(Caller caller, FileId file, ulong offset, ReadOnlySequence<byte> data, StableHow stable)
     {

@@ -25,8 +25,7 @@ public sealed partial class FileSystem
             }
             catch (MetadataConflictException) when (attempt < MaxConflictRetries)
             {
-                // Two servers retrying in lockstep would collide again: spread them a little.
-                if (attempt > 2) await Task.Delay(Random.Shared.Next(1, Math.Min(attempt, 20))).ConfigureAwait(false);
+                await BackOffAsync(attempt).ConfigureAwait(false);
             }
             catch (MetadataConflictException)
             {
@@ -34,6 +33,10 @@ public sealed partial class FileSystem
             }
         }
     }
+
+    // Two servers retrying in lockstep would collide again: spread them a little.
+    private static ValueTask BackOffAsync(int attempt) =>
+        attempt > 2 ? new ValueTask(Task.Delay(Random.Shared.Next(1, Math.Min(attempt, 20)))) : default;
 
     private static long ThrowIfConflict(long position) =>
         position == MetadataConflict.Position ? throw new MetadataConflictException() : position;

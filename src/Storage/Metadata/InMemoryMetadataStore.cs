@@ -22,6 +22,17 @@ public sealed class InMemoryMetadataStore : IMetadataStore
     private readonly Dictionary<ulong, SegmentRecord> _segments = [];
     private long _nextInode;
     private long _position;
+    // The precondition checks' reads, made once: lambdas capturing this would allocate per batch.
+    private readonly Func<ulong, InodeRecord?> _readInode;
+    private readonly Func<ulong, byte[], EntryRecord?> _readEntry;
+    private readonly Func<byte[], VolumeRecord?> _readVolume;
+
+    public InMemoryMetadataStore()
+    {
+        _readInode = i => _inodes.TryGetValue(i, out InodeRecord r) ? r : null;
+        _readEntry = (d, n) => _entries.TryGetValue((d, Key(n)), out EntryRecord e) ? e : null;
+        _readVolume = n => _volumes.TryGetValue(Key(n), out VolumeRecord v) ? v : null;
+    }
 
     public ValueTask OpenAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 
@@ -106,10 +117,7 @@ public sealed class InMemoryMetadataStore : IMetadataStore
     {
         lock (_lock)
         {
-            if (!MetadataConflict.Holds(ops,
-                    i => _inodes.TryGetValue(i, out InodeRecord r) ? r : null,
-                    (d, n) => _entries.TryGetValue((d, Key(n)), out EntryRecord e) ? e : null,
-                    n => _volumes.TryGetValue(Key(n), out VolumeRecord v) ? v : null))
+            if (!MetadataConflict.Holds(ops, _readInode, _readEntry, _readVolume))
             {
                 return new(MetadataConflict.Position);
             }
