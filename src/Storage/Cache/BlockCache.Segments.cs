@@ -104,25 +104,7 @@ internal sealed partial class BlockCache
                     st.Uploading = false;
                     st.UploadedGen = gen;
                     if (st.Dropped) continue; // deleted meanwhile: its bytes in the segment are dead from the start
-                    if (st.Version != 0 && st.Packed) dead[st.Version] = dead.GetValueOrDefault(st.Version) + st.Length;
-                    else if (st.Version != 0) garbage.Add(ObjectKeys.Format(st.Inode, st.Block, st.Version));
-                    st.Version = segment;
-                    st.Packed = true;
-                    st.Offset = start;
-                    st.Crc = crc;
-                    st.Length = length;
-                    st.UploadNow = false;
-                    bool writtenSince = st.Gen != gen || st.Writers > 0;
-                    if (!writtenSince)
-                    {
-                        st.Dirty = false;
-                        st.DirtyJournaled = false;
-                        st.Complete = false;
-                        _dirty.Remove(st);
-                        DirtyChangedLocked(-1, -st.Charged);
-                        st.Lru = _clean.AddFirst(st);
-                    }
-                    ops.Add(BlockMap.Put(st, dirty: writtenSince && st.DirtyJournaled));
+                    ops.Add(UploadedLocked(st, gen, segment, packed: true, start, crc, length, dead, garbage));
                     live += length;
                 }
                 if (live > 0) ops.Add(MetadataOp.PutSegment(segment, new SegmentRecord(live, total, size)));

@@ -1,3 +1,4 @@
+using DittoFs.Storage.Metadata;
 using DittoFs.Storage.Payload;
 
 namespace DittoFs.Storage.Cache;
@@ -128,26 +129,8 @@ internal sealed partial class BlockCache
                 else
                 {
                     var dead = new Dictionary<ulong, long>();
-                    if (st.Version != 0 && st.Packed) dead[st.Version] = st.Length;
-                    else if (st.Version != 0) garbage.Add(ObjectKeys.Format(st.Inode, st.Block, st.Version));
-                    st.Version = version;
-                    st.Packed = false;
-                    st.Offset = 0;
-                    st.Crc = crc;
-                    st.Length = length;
-                    st.UploadNow = false;
-                    bool writtenSince = st.Gen != generation || st.Writers > 0;
-                    if (!writtenSince)
-                    {
-                        st.Dirty = false;
-                        st.DirtyJournaled = false;
-                        st.Complete = false;
-                        _dirty.Remove(st);
-                        DirtyChangedLocked(-1, -st.Charged);
-                        st.Lru = _clean.AddFirst(st);
-                    }
-                    // Still dirty in the map only if a flush already made the newer file durable.
-                    position = _map.Apply([BlockMap.Put(st, dirty: writtenSince && st.DirtyJournaled), .. SegmentsLoseLocked(dead, garbage)]);
+                    MetadataOp put = UploadedLocked(st, generation, version, packed: false, 0, crc, length, dead, garbage);
+                    position = _map.Apply([put, .. SegmentsLoseLocked(dead, garbage)]);
                 }
             }
             // The old object may go only once the map naming the new one is durable.
@@ -174,5 +157,35 @@ internal sealed partial class BlockCache
     public bool IsReferenced(ulong inode, ulong block, ulong version)
     {
         lock (_lock) return IsReferencedLocked(inode, block, version);
+    }
+
+    /// <summary>
+    /// Block <paramref name="st"/>, uploaded as of <paramref name="generation"/>, now lives in object <paramref name="version"/>
+    /// (whole, or at <paramref name="offset"/> of a segment): what it lived in before becomes dead bytes of its segment
+    /// or garbage; it is clean unless written since. Returns its block-map record: still dirty in the map only if a
+    /// flush already made the newer bytes durable.
+    /// </summary>
+    private MetadataOp UploadedLocked(BlockState st, long generation, ulong version, bool packed, long offset, uint crc, int length,
+        Dictionary<ulong, long> dead, List<string> garbage)
+    {
+        if (st.Version != 0 && st.Packed) dead[st.Version] = dead.GetValueOrDefault(st.Version) + st.Length;
+        else if (st.Version != 0) garbage.Add(ObjectKeys.Format(st.Inode, st.Block, st.Version));
+        st.Version = version;
+        st.Packed = packed;
+        st.Offset = offset;
+        st.Crc = crc;
+        st.Length = length;
+        st.UploadNow = false;
+        bool writtenSince = st.Gen != generation || st.Writers > 0;
+        if (!writtenSince)
+        {
+            st.Dirty = false;
+            st.DirtyJournaled = false;
+            st.Complete = false;
+            _dirty.Remove(st);
+            DirtyChangedLocked(-1, -st.Charged);
+            st.Lru = _clean.AddFirst(st);
+        }
+        return BlockMap.Put(st, dirty: writtenSince && st.DirtyJournaled);
     }
 }
