@@ -9,7 +9,7 @@
 #   ganesha        nfs-ganesha 4.3, FSAL VFS on the same disk, in its own network
 #                  namespace (../shared/bench/nfsload/ganesha-netns.sh, conf perf/ganesha.conf)
 # and writes perf/results/ROUND/{SYSTEM}-{v3,v41}.json, chart-*.png, summary-ratio.png
-# and summary.md (ratios DittoFs / ganesha). Logs go to perf/results/ROUND/raw/ (not committed).
+# and summary.md (ratios DittoFs / ganesha; S3 requests per 1,000 ops of each workload, from the server's /metrics). Logs go to perf/results/ROUND/raw/ (not committed).
 #
 #   perf/run-bench.sh ROUND
 #   env: S3_LATENCY_MS=30 WORKLOADS=all THREADS=4 DURATION=20 FILE_SIZE=256M SMALL_FILES=10000 WARMUP=1
@@ -72,6 +72,7 @@ loadgen() { # system protocol port mount-port [exec-prefix...]
   "$@" dotnet "$LOADGEN_DLL" --host 127.0.0.1 --port "$port" --mount-port "$mport" --protocol "$proto" \
     --export /export --threads "$THREADS" --duration "$DURATION" --warmup "$WARMUP" --file-size "$FILE_SIZE" \
     --small-files "$SMALL_FILES" --workloads "$WORKLOADS" --system "$system" --out "$OUT/$system-$proto.json" \
+    ${METRICS_URL:+--metrics "$METRICS_URL"} \
     2> >(tee "$RAW/$system-$proto.txt" >&2) \
     || echo "$system $proto: the load generator reported errors (see $RAW/$system-$proto.txt)" >&2
 }
@@ -89,7 +90,7 @@ dittofs() { # system extra-server-args...   (DLL: the server build, default $SER
     DFS_PID=$!
     wait_port "$port" || { echo "DittoFs did not start"; tail -20 "$RAW/$system-$proto.server.log"; exit 1; }
     local before; before=$(s3_requests "$http")
-    loadgen "$system" "$proto" "$port" "$port"
+    METRICS_URL="http://127.0.0.1:$http/metrics" loadgen "$system" "$proto" "$port" "$port"
     # S3 requests of the whole run (every workload), from the server's /metrics, before/after delta.
     s3_delta "$before" "$(s3_requests "$http")" >"$OUT/$system-$proto.s3.json"
     kill -TERM "$DFS_PID"; wait "$DFS_PID" 2>/dev/null || true

@@ -27,6 +27,8 @@ public sealed class Options
     public ulong Seed { get; set; } = 0x5EED;
     public int RetrySleepMs { get; set; } = 10;
     public bool Verify { get; set; } = true;
+    /// <summary>A DittoFs server's /metrics: each workload records the S3 requests it caused.</summary>
+    public string? MetricsUrl { get; set; }
 
     public const string Usage = """
         dittofs-loadgen [run] --host H --port P [--mount-port P] --protocol v3|v41 [--export /export]
@@ -34,6 +36,7 @@ public sealed class Options
                         [--metadata-files 1000] [--small-files 10000] [--small-min 1K] [--small-max 32K]
                         [--workloads all|seq-write,seq-read,rand-write,rand-read,metadata,small-files]
                         [--system NAME] [--out FILE.json] [--seed N] [--retry-sleep-ms 10] [--no-verify]
+                        [--metrics http://HOST:HTTP/metrics]  (DittoFs: S3 requests per workload)
         dittofs-loadgen report --dir perf/results/ROUND [--baseline ganesha]
             PNG charts (one per workload + summary-ratio.png) and summary.md from the *.json in DIR.
         """;
@@ -68,6 +71,7 @@ public sealed class Options
                 case "--small-files": o.SmallFiles = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--small-min": o.SmallMin = checked((int)ParseSize(Next())); break;
                 case "--small-max": o.SmallMax = checked((int)ParseSize(Next())); break;
+                case "--metrics": o.MetricsUrl = Next(); break;
                 case "--workloads":
                     string w = Next();
                     o.Workloads = w == "all" ? [.. AllWorkloads] : [.. w.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];

@@ -136,6 +136,7 @@ public static partial class Report
             }
             md.AppendLine();
         }
+        AppendS3Cost(md, systems, protocols, workloads, Get);
         md.AppendLine("Errors / retries / verify are listed per system in the column order above. Charts: `chart-WORKLOAD.png`, `summary-ratio.png`.");
         md.AppendLine();
         md.AppendLine("Raw tables:");
@@ -144,5 +145,33 @@ public static partial class Report
         foreach (RunResult r in runs) md.AppendLine(Table(r));
         md.AppendLine("```");
         File.WriteAllText(Path.Combine(dir, "summary.md"), md.ToString());
+    }
+
+    /// <summary>S3 requests per 1,000 ops (what a real bucket charges), for the systems whose results carry them (--metrics).</summary>
+    private static void AppendS3Cost(StringBuilder md, string[] systems, string[] protocols, string[] workloads,
+        Func<string, string, string, WorkloadResult?> get)
+    {
+        foreach (string p in protocols)
+        {
+            List<string> s3 = systems.Where(s => workloads.Any(w => get(s, p, w)?.S3RequestsPer1000Ops is not null)).ToList();
+            if (s3.Count == 0) continue;
+            md.AppendLine(CultureInfo.InvariantCulture, $"### S3 requests per 1,000 ops, {p} (PUT / GET / DELETE / LIST of the workload, until its uploads settled)");
+            md.AppendLine();
+            md.AppendLine("| workload |" + string.Concat(s3.Select(s => $" {s} req/1k ops | {s} PUT/GET/DELETE/LIST |")));
+            md.AppendLine("|---|" + string.Concat(s3.Select(_ => "---:|---|")));
+            foreach (string w in workloads)
+            {
+                var row = new StringBuilder($"| {w} |");
+                foreach (string s in s3)
+                {
+                    WorkloadResult? x = get(s, p, w);
+                    if (x?.S3Requests is not { } r) { row.Append(" - | - |"); continue; }
+                    long Op(string name) => r.Where(kv => kv.Key.Contains(name, StringComparison.OrdinalIgnoreCase)).Sum(kv => kv.Value);
+                    row.Append(CultureInfo.InvariantCulture, $" {x.S3RequestsPer1000Ops:F1} | {Op("put")}/{Op("get")}/{Op("delete")}/{Op("list")} |");
+                }
+                md.AppendLine(row.ToString());
+            }
+            md.AppendLine();
+        }
     }
 }

@@ -66,6 +66,15 @@ public sealed class WorkloadResult
     /// <summary>True when the workload ended inside the warm-up and was measured whole.</summary>
     public bool WarmupIncluded { get; set; }
     public string? FirstError { get; set; }
+    /// <summary>
+    /// With --metrics: S3 requests by operation (and "uploaded_bytes") from the workload's start until its
+    /// uploads settled, preparation and warm-up included; s3RequestsPer1000Ops divides the requests by
+    /// every op the workload made (warm-up included): the request cost of a real bucket.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, long>? S3Requests { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? S3RequestsPer1000Ops { get; set; }
     /// <summary>metadata / small-files: the measured ops and latencies of each step.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public List<StepResult>? Steps { get; set; }

@@ -40,6 +40,7 @@ public sealed class Runner : IDisposable
 {
     private const int MaxConsecutiveErrors = 1000;
     private readonly Options _o;
+    private ServerMetrics? _metrics;
     private readonly TextWriter _log;
     private readonly List<Worker> _workers = [];
     private NfsClient? _control;
@@ -65,6 +66,7 @@ public sealed class Runner : IDisposable
             FileSize = _o.FileSize, DurationCapSec = _o.DurationSec, WarmupSec = _o.WarmupSec, MetadataFilesPerThread = _o.MetadataFiles,
             SmallFiles = _o.SmallFiles, StartedUtc = DateTime.UtcNow,
         };
+        if (_o.MetricsUrl is not null) _metrics = new ServerMetrics(_o.MetricsUrl, _log);
         _control = NewClient(-1);
         _control.Connect();
         _dirName = Encoding.UTF8.GetBytes($"loadgen.{Environment.ProcessId}.{Random.Shared.Next():x}");
@@ -79,7 +81,15 @@ public sealed class Runner : IDisposable
         foreach (string w in _o.Workloads)
         {
             _log.WriteLine($"[{_o.System} {_o.Protocol}] {w} ...");
+            Dictionary<string, long>? before = _metrics?.Snapshot(out _);
             WorkloadResult r = RunWorkload(w);
+            if (before is not null && _metrics!.Settled() is { } after)
+            {
+                r.S3Requests = ServerMetrics.Delta(before, after);
+                long requests = r.S3Requests.Where(kv => kv.Key != "uploaded_bytes").Sum(kv => kv.Value);
+                long ops = r.WarmupIncluded ? r.TotalOps : r.TotalOps + r.WarmupOps;
+                r.S3RequestsPer1000Ops = ops > 0 ? requests * 1000.0 / ops : null;
+            }
             result.Workloads.Add(r);
             _log.WriteLine($"[{_o.System} {_o.Protocol}] {w}: {r.OpsPerSec:F0} ops/s, p99 {r.P99Ms:F2} ms, {r.TotalOps} ops, {r.Errors} errors, {r.Retries} retries, {r.VerifyFailures} verify failures{(r.FirstError is null ? "" : ", first error: " + r.FirstError)}");
         }
