@@ -45,6 +45,15 @@ public sealed class ServerProcess : IDisposable
     public int MountPort { get; }
     public int HttpPort { get; }
     public string Log { get { lock (_log) return _log.ToString(); } }
+
+    /// <summary>The log once it contains <paramref name="text"/> (lines arrive asynchronously: the console logger's queue, the pipe), or as it is after <paramref name="timeout"/>.</summary>
+    public string WaitForLog(string text, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        string log;
+        while (!(log = Log).Contains(text, StringComparison.Ordinal) && watch.Elapsed < timeout) Thread.Sleep(50);
+        return log;
+    }
     public bool HasExited => _process?.HasExited ?? true;
 
     /// <summary>The running server's process id (the dotnet host runs the server in-process).</summary>

@@ -91,7 +91,8 @@ public sealed class DiskFullTests(ITestOutputHelper output)
             Assert.Equal(Nfs3Status.NoSpc, failure);
             Assert.InRange(acked.Length, 4 * MiB, 16 * MiB);
             // The log says it once, with the disk and its free bytes (not once per refused write).
-            Assert.Contains($"NOSPC: payload disk full at {Path.Combine(server.DataDirectory, "data", "blocks")}: ", server.Log);
+            string nospc = $"NOSPC: payload disk full at {Path.Combine(server.DataDirectory, "data", "blocks")}: ";
+            Assert.Contains(nospc, server.WaitForLog(nospc, TimeSpan.FromSeconds(30)));
             Commit3Res commit = client.Commit(fill);
             Assert.True(commit.Status is Nfs3Status.Ok or Nfs3Status.NoSpc, commit.Status.ToString());
 

@@ -105,7 +105,9 @@ public sealed class S3FaultTests(ITestOutputHelper output)
         Assert.Equal(0, backlog);
         // The log said so: the bucket failing (metadata shipping from the start, uploads when they ran
         // into faults, with the backlog), a few lines for many failed requests, not one per retry, and the recovery.
-        string log = server.Log;
+        // Lines arrive asynchronously, and shipping may recover after the upload backlog drained.
+        string log = server.WaitForLog("Metadata shipping recovered after", TimeSpan.FromSeconds(60));
+        if (log.Contains("Object store uploads failing", StringComparison.Ordinal)) log = server.WaitForLog("Object store uploads recovered after", TimeSpan.FromSeconds(60));
         int failing = log.Split('\n').Count(l => l.Contains(" failing", StringComparison.Ordinal));
         Assert.True(failing is >= 1 and <= 6, $"{failing} 'failing' lines for {proxy.Faulted} failed requests:\n{log}");
         Assert.Contains("Metadata shipping to the bucket failing: ", log);
