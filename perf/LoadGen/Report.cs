@@ -12,9 +12,9 @@ public static partial class Report
     public static void Write(string dir, string baseline)
     {
         List<RunResult> runs = [.. Directory.GetFiles(dir, "*.json").Order(StringComparer.Ordinal)
-            .Where(f => !Path.GetFileName(f).StartsWith("crosscheck", StringComparison.Ordinal))
+            .Where(f => !Path.GetFileName(f).StartsWith("crosscheck", StringComparison.Ordinal) && !f.EndsWith(".s3.json", StringComparison.Ordinal))
             .Select(f => { try { return RunResult.FromJson(File.ReadAllText(f)); } catch (System.Text.Json.JsonException) { return null; } })
-            .Where(r => r is { Tool: "dittofs-loadgen" }).Cast<RunResult>()];
+            .Where(r => r is { Tool: "dittofs-loadgen", System.Length: > 0 }).Cast<RunResult>()];
         if (runs.Count == 0) throw new InvalidOperationException($"no loadgen results in {dir}");
         string[] systems = [.. runs.Select(r => r.System).Distinct().OrderBy(s => s == baseline ? 1 : 0).ThenBy(s => s, StringComparer.Ordinal)];
         string[] protocols = [.. runs.Select(r => r.Protocol).Distinct().Order(StringComparer.Ordinal)];

@@ -83,7 +83,8 @@ public sealed class Runner : IDisposable
             _log.WriteLine($"[{_o.System} {_o.Protocol}] {w} ...");
             Dictionary<string, long>? before = _metrics?.Snapshot(out _);
             WorkloadResult r = RunWorkload(w);
-            if (before is not null && _metrics!.Settled() is { } after)
+            // A server without S3 (the local block store) has no S3 series: nothing to record.
+            if (before is not null && _metrics!.Settled() is { } after && after.Keys.Any(k => k != "uploaded_bytes"))
             {
                 r.S3Requests = ServerMetrics.Delta(before, after);
                 long requests = r.S3Requests.Where(kv => kv.Key != "uploaded_bytes").Sum(kv => kv.Value);
