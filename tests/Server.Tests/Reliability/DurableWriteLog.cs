@@ -138,6 +138,16 @@ internal sealed class DurableWriteLog
     /// handle. With <paramref name="namespaceOps"/> also removed names stay removed and directories exist.
     /// Returns how many writes were checked.
     /// </summary>
+    /// <summary>
+    /// After an instance loss: a file with no durable write may be gone with the instance (its CREATE was
+    /// answered, but nothing made it durable in the bucket before the kill: e.g. a small file whose FILE_SYNC
+    /// WRITE the kill cut off). Its old handle then rightly answers STALE: later rounds stop writing to it.
+    /// </summary>
+    public void ForgetFilesWithoutDurableWrites()
+    {
+        lock (_files) _files.RemoveAll(f => !f.Writes.Any(w => w.Durable));
+    }
+
     public int Verify(int nfsPort, bool namespaceOps = true)
     {
         using var client = new Nfs3Client(nfsPort);
