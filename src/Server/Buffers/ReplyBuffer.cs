@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
+using Microsoft.Extensions.ObjectPool;
 
 namespace DittoFs.Server.Buffers;
 
@@ -14,12 +14,13 @@ internal sealed class ReplyBuffer : IBufferWriter<byte>
     private const int RecordMarkSize = 4;
     private const int InitialSize = 4096;
     private const int MaxPooled = 256;
-    private static readonly ConcurrentBag<ReplyBuffer> s_pool = new();
+    // Not a ConcurrentBag: its Count (to bound the pool) locks every thread's list on every reply.
+    private static readonly DefaultObjectPool<ReplyBuffer> s_pool = new(new DefaultPooledObjectPolicy<ReplyBuffer>(), MaxPooled);
 
     private byte[] _buffer = BufferPool.Rent(InitialSize);
     private int _written = RecordMarkSize;
 
-    public static ReplyBuffer Rent() => s_pool.TryTake(out ReplyBuffer? buffer) ? buffer : new ReplyBuffer();
+    public static ReplyBuffer Rent() => s_pool.Get();
 
     public static void Return(ReplyBuffer buffer)
     {
@@ -30,8 +31,7 @@ internal sealed class ReplyBuffer : IBufferWriter<byte>
             BufferPool.Return(buffer._buffer);
             buffer._buffer = BufferPool.Rent(InitialSize);
         }
-        if (s_pool.Count < MaxPooled) s_pool.Add(buffer);
-        else BufferPool.Return(buffer._buffer);
+        s_pool.Return(buffer); // past MaxPooled it is dropped, its array left to the GC
     }
 
     /// <summary>Reply bytes written so far (without the record mark).</summary>

@@ -1,9 +1,9 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Net;
 using DittoFs.Server.Buffers;
 using DittoFs.Storage;
 using DittoFs.Xdr;
+using Microsoft.Extensions.ObjectPool;
 
 namespace DittoFs.Server.Rpc;
 
@@ -21,7 +21,9 @@ namespace DittoFs.Server.Rpc;
 internal sealed class RpcCall : IDisposable
 {
     private const int MaxPooled = 256;
-    private static readonly ConcurrentBag<RpcCall> s_pool = new();
+    // Not a ConcurrentBag: calls are rented on the connection's thread and returned on another, and
+    // the bag's Count (needed to bound it) locks every thread's list: a convoy on every call.
+    private static readonly DefaultObjectPool<RpcCall> s_pool = new(new Policy(), MaxPooled);
 
     private byte[] _record;
     private int _length;
@@ -36,10 +38,23 @@ internal sealed class RpcCall : IDisposable
         Connection = connection;
     }
 
+    private RpcCall()
+    {
+        _record = [];
+        Connection = null!;
+    }
+
+    private sealed class Policy : IPooledObjectPolicy<RpcCall>
+    {
+        public RpcCall Create() => new();
+
+        public bool Return(RpcCall obj) => true;
+    }
+
     /// <summary>A call object from the pool (or a new one) for this record; the record is the call's until it is disposed.</summary>
     public static RpcCall Rent(byte[] record, int length, in CallHeader header, IRpcConnection connection)
     {
-        if (!s_pool.TryTake(out RpcCall? call)) return new RpcCall(record, length, header, connection);
+        RpcCall call = s_pool.Get();
         call._record = record;
         call._length = length;
         call.Header = header;
@@ -183,7 +198,7 @@ internal sealed class RpcCall : IDisposable
         _reply = null;
         Header = default;
         Connection = null!;
-        if (s_pool.Count < MaxPooled) s_pool.Add(this);
+        s_pool.Return(this);
     }
 }
 

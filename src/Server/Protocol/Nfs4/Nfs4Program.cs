@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using DittoFs.Server.Exports;
 using DittoFs.Server.Metrics;
@@ -10,6 +9,7 @@ using DittoFs.Server.Rpc;
 using DittoFs.Storage;
 using DittoFs.Xdr;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.ObjectPool;
 using Microsoft.Extensions.Options;
 
 namespace DittoFs.Server.Protocol.Nfs4;
@@ -35,7 +35,7 @@ internal sealed partial class Nfs4Program(
     /// <summary>The most operations a session may negotiate per COMPOUND (ca_maxoperations).</summary>
     public const uint MaxOperations = 256;
 
-    private static readonly ConcurrentBag<Compound> s_pool = new();
+    private static readonly DefaultObjectPool<Compound> s_pool = new(new DefaultPooledObjectPolicy<Compound>(), 256);
     private PseudoFs? _pseudo;
 
     public uint Program => RpcPrograms.Nfs;
@@ -104,7 +104,7 @@ internal sealed partial class Nfs4Program(
             return;
         }
 
-        Compound c = s_pool.TryTake(out Compound? pooled) ? pooled : new Compound();
+        Compound c = s_pool.Get();
         c.Call = call;
         c.Reply = reply;
         c.Args = args;
@@ -186,7 +186,7 @@ internal sealed partial class Nfs4Program(
         {
             FinishSlot(c, reply, start, completed);
             c.Reset();
-            s_pool.Add(c);
+            s_pool.Return(c);
         }
     }
 
