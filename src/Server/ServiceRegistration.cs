@@ -34,8 +34,13 @@ internal static class ServiceRegistration
         services.AddSingleton<IRpcProgram, PortmapProgram>();
         services.AddSingleton<IRpcProgram, MountProgram>();
         services.AddSingleton<IRpcProgram, Nfs3Program>();
+        services.AddSingleton<Protocol.Locks.ByteRangeLocks>(); // NFSv4 and NLM locks in one table
         services.AddSingleton<Nfs4State>();
         services.AddSingleton<IRpcProgram, Nfs4Program>();
+        services.AddSingleton<Protocol.Nsm.StatusMonitor>();
+        services.AddSingleton<Protocol.Nlm.NlmState>();
+        services.AddSingleton<IRpcProgram, Protocol.Nlm.NlmProgram>();
+        services.AddSingleton<IRpcProgram, Protocol.Nsm.NsmProgram>();
         services.AddSingleton<Dispatcher>();
         services.AddDittoFsTelemetry();
         return services;

@@ -141,6 +141,9 @@ public sealed class DittoFsOptions : IValidatableObject
     /// <summary>NFSv4.1 settings (DittoFs:Nfs4:*).</summary>
     public Nfs4Options Nfs4 { get; set; } = new();
 
+    /// <summary>NFSv3 locks: NLM and NSM settings (DittoFs:Nlm:*).</summary>
+    public NlmOptions Nlm { get; set; } = new();
+
     /// <summary>The admin endpoints' token (DittoFs:Admin:*).</summary>
     public AdminOptions Admin { get; set; } = new();
 

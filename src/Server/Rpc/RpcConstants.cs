@@ -35,6 +35,8 @@ internal static class RpcPrograms
     public const uint Portmap = 100000;
     public const uint Nfs = 100003;
     public const uint Mount = 100005;
+    public const uint Nlm = 100021;
+    public const uint Nsm = 100024;
 
     public const int RpcVersion = 2;
     /// <summary>RFC 5531 §8.2: credentials and verifiers are at most 400 bytes.</summary>

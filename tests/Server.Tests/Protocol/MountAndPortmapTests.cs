@@ -75,7 +75,8 @@ public sealed partial class MountAndPortmapTests : IClassFixture<MountAndPortmap
             client.Call(100000, 2, 3, a => { a.UInt32(program); a.UInt32(version); a.UInt32(6); a.UInt32(0); }).Reader().UInt32();
         Assert.Equal((uint)_server.NfsPort, GetPort(100003, 3));
         Assert.Equal((uint)_server.MountPort, GetPort(100005, 3));
-        Assert.Equal(0u, GetPort(100021, 4)); // NLM: not served
+        Assert.Equal((uint)_server.NfsPort, GetPort(100021, 4)); // NLM v4 beside NFS
+        Assert.Equal(0u, GetPort(100021, 1)); // NLM v1: not served
         Assert.True(client.Call(100000, 2, 0).Accepted);
     }
 

@@ -8,7 +8,8 @@ namespace DittoFs.Server.Protocol.Portmap;
 /// <summary>
 /// A minimal portmapper (RFC 1833 §3, program 100000 version 2) so that
 /// rpcinfo/showmount-style clients find NFS and MOUNT without a system rpcbind.
-/// Only TCP is served, so only TCP mappings are reported.
+/// Only TCP is served, so only TCP mappings are reported (a UDP GETPORT answers 0: the Linux
+/// client then uses NLM over TCP, as it does for a proto=tcp mount anyway).
 /// <code>
 /// struct mapping { unsigned prog; unsigned vers; unsigned prot; unsigned port; };
 /// GETPORT(mapping) = unsigned port (0 = not registered)
@@ -96,5 +97,11 @@ internal sealed class PortmapProgram(IOptions<DittoFsOptions> options) : IRpcPro
         yield return (RpcPrograms.Nfs, 3, nfs);
         yield return (RpcPrograms.Nfs, 4, nfs);
         yield return (RpcPrograms.Mount, 3, mount);
+        if (o.Nlm.Enabled)
+        {
+            // NFSv3 locks: NLM v4 (the Linux client also asks for v1/v3 to be listed, but only locks with v4 over NFSv3) and the status monitor.
+            yield return (RpcPrograms.Nlm, 4, nfs);
+            yield return (RpcPrograms.Nsm, 1, nfs);
+        }
     }
 }

@@ -20,10 +20,9 @@ internal sealed partial class Nfs4State
     {
         lock (_lock)
         {
-            int opens = 0, locks = 0;
+            int opens = 0;
             foreach (List<OpenState> list in _opensByFile.Values) opens += list.Count;
-            foreach (List<LockRange> list in _locksByFile.Values) locks += list.Count;
-            return (_clients.Count, _sessions.Count, opens, locks);
+            return (_clients.Count, _sessions.Count, opens, _ranges.Count); // NLM's locks too: one table
         }
     }
 }

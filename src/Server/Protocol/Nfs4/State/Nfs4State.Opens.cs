@@ -1,3 +1,4 @@
+using DittoFs.Server.Protocol.Locks;
 using DittoFs.Storage;
 
 namespace DittoFs.Server.Protocol.Nfs4.State;
@@ -10,7 +11,6 @@ internal sealed partial class Nfs4State
 {
     private readonly Dictionary<ulong, StateObject> _states = new();
     private readonly Dictionary<FileId, List<OpenState>> _opensByFile = new();
-    private readonly Dictionary<FileId, List<LockRange>> _locksByFile = new();
 
     private Stateid4 ToStateid(StateObject state) => new(state.Seqid, Boot, state.Id);
 
@@ -253,13 +253,17 @@ internal sealed partial class Nfs4State
                 lockState = existing;
             }
             if (write && (lockState.Open.Access & Nfs4Const.ShareAccessWrite) == 0) return Nfs4Status.OpenMode;
-            LockRange? conflict = FindConflict(lockState.File, client, lockState.LockOwner, start, end, write);
+            // One transition of the shared table (NLM locks conflict too); a courtesy holder is expired and the lock tried again.
+            HeldRange? conflict;
+            while ((conflict = _ranges.TryLock(lockState.File, lockState, IsOwner(client, lockState.LockOwner), start, end, write)) is not null
+                && ExpiresOnConflict(conflict, client))
+            {
+            }
             if (conflict is not null)
             {
                 denied = ToDenied(conflict);
                 return Nfs4Status.Denied;
             }
-            SetRange(lockState, start, end, write, unlock: false);
             lockState.Seqid++;
             result = ToStateid(lockState);
             return Nfs4Status.Ok;
@@ -272,7 +276,7 @@ internal sealed partial class Nfs4State
         denied = default;
         lock (_lock)
         {
-            LockRange? conflict = FindConflict(file, client, owner, start, end, write);
+            HeldRange? conflict = FindConflict(file, client, owner.ToArray(), start, end, write);
             if (conflict is null) return Nfs4Status.Ok;
             denied = ToDenied(conflict);
             return Nfs4Status.Denied;
@@ -288,7 +292,7 @@ internal sealed partial class Nfs4State
             Nfs4Status status = Find(stateid, client, out StateObject? found);
             if (status != Nfs4Status.Ok) return status;
             if (found is not LockState lockState || lockState.File != file) return Nfs4Status.BadStateId;
-            SetRange(lockState, start, end, write: false, unlock: true);
+            _ranges.Unlock(lockState.File, lockState, start, end);
             lockState.Seqid++;
             result = ToStateid(lockState);
             return Nfs4Status.Ok;
@@ -317,7 +321,16 @@ internal sealed partial class Nfs4State
         }
     }
 
-    private static LockDenied ToDenied(LockRange r) => new(r.Start, r.End, r.Write, r.Owner.Client.Id, r.Owner.LockOwner);
+    /// <summary>LOCK4denied of a range of either protocol: an NLM holder is reported with client id 0 and its NLM owner handle.</summary>
+    private static LockDenied ToDenied(HeldRange r) => r.Holder is LockState l
+        ? new(r.Start, r.End, r.Write, l.Client.Id, l.LockOwner)
+        : new(r.Start, r.End, r.Write, 0, (r.Holder as Locks.IForeignLockHolder)?.OwnerBytes ?? []);
+
+    private static Func<object, bool> IsOwner(ClientRecord client, byte[] owner) => h => h is LockState l && l.SameOwner(client.Id, owner);
+
+    /// <summary>A v4 courtesy client's range in the way is expired with its client (true: look again).</summary>
+    private bool ExpiresOnConflict(HeldRange conflict, ClientRecord client) =>
+        conflict.Holder is LockState holder && ExpireOnConflict(holder.Client, client);
 
     private LockState GetLockState(OpenState open, byte[] lockOwner)
     {
@@ -332,8 +345,7 @@ internal sealed partial class Nfs4State
         return state;
     }
 
-    private bool HoldsLocks(LockState state) =>
-        _locksByFile.TryGetValue(state.File, out List<LockRange>? ranges) && ranges.Exists(r => r.Owner == state);
+    private bool HoldsLocks(LockState state) => _ranges.Holds(state.File, state);
 
     private void RemoveState(StateObject state)
     {
@@ -360,57 +372,21 @@ internal sealed partial class Nfs4State
                 break;
             case LockState lockState:
                 lockState.Open.Locks.Remove(lockState);
-                if (_locksByFile.TryGetValue(lockState.File, out List<LockRange>? ranges))
-                {
-                    ranges.RemoveAll(r => r.Owner == lockState);
-                    if (ranges.Count == 0) _locksByFile.Remove(lockState.File);
-                }
+                _ranges.RemoveHolder(lockState.File, lockState);
                 break;
         }
     }
 
     /// <summary>
-    /// The first range of another owner that conflicts with [start, end) of the given kind; null when none.
+    /// The first range of another owner (either protocol) that conflicts with [start, end) of the given kind; null when none.
     /// A courtesy client holding one is expired instead (<see cref="ExpireOnConflict"/>).
     /// </summary>
-    private LockRange? FindConflict(FileId file, ClientRecord client, ReadOnlySpan<byte> owner, ulong start, ulong end, bool write)
+    private HeldRange? FindConflict(FileId file, ClientRecord client, byte[] owner, ulong start, ulong end, bool write)
     {
-        while (_locksByFile.TryGetValue(file, out List<LockRange>? ranges))
+        HeldRange? conflict;
+        while ((conflict = _ranges.Test(file, IsOwner(client, owner), start, end, write)) is not null && ExpiresOnConflict(conflict, client))
         {
-            LockRange? conflict = null;
-            foreach (LockRange r in ranges)
-            {
-                if (r.Owner.SameOwner(client.Id, owner)) continue;
-                if (r.Start >= end || start >= r.End) continue;
-                if (write || r.Write)
-                {
-                    conflict = r;
-                    break;
-                }
-            }
-            // Expiring the holder changes the list: look again.
-            if (conflict is null || !ExpireOnConflict(conflict.Owner.Client, client)) return conflict;
         }
-        return null;
-    }
-
-    /// <summary>POSIX semantics: the owner's range [start, end) becomes exactly this kind (or unlocked), splitting what overlaps.</summary>
-    private void SetRange(LockState owner, ulong start, ulong end, bool write, bool unlock)
-    {
-        if (!_locksByFile.TryGetValue(owner.File, out List<LockRange>? ranges))
-        {
-            if (unlock) return;
-            _locksByFile[owner.File] = ranges = [];
-        }
-        for (int i = ranges.Count - 1; i >= 0; i--)
-        {
-            LockRange r = ranges[i];
-            if (r.Owner != owner || r.Start >= end || start >= r.End) continue;
-            ranges.RemoveAt(i);
-            if (r.Start < start) ranges.Add(new LockRange { Owner = owner, Start = r.Start, End = start, Write = r.Write });
-            if (r.End > end) ranges.Add(new LockRange { Owner = owner, Start = end, End = r.End, Write = r.Write });
-        }
-        if (!unlock) ranges.Add(new LockRange { Owner = owner, Start = start, End = end, Write = write });
-        if (ranges.Count == 0) _locksByFile.Remove(owner.File);
+        return conflict;
     }
 }

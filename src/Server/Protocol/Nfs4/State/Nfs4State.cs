@@ -48,8 +48,13 @@ internal sealed partial class Nfs4State : IDisposable
 
     private readonly Metrics.DelegationMetrics? _metrics;
 
-    public Nfs4State(IOptions<DittoFsOptions> options, ILogger<Nfs4State> logger, StorageHost? storage = null, Metrics.DelegationMetrics? metrics = null)
+    /// <summary>Byte-range locks, shared with NLM (NFSv3).</summary>
+    private readonly Locks.ByteRangeLocks _ranges;
+
+    public Nfs4State(IOptions<DittoFsOptions> options, ILogger<Nfs4State> logger, StorageHost? storage = null, Metrics.DelegationMetrics? metrics = null,
+        Locks.ByteRangeLocks? locks = null)
     {
+        _ranges = locks ?? new Locks.ByteRangeLocks();
         _storage = storage;
         _logger = logger;
         _metrics = metrics;

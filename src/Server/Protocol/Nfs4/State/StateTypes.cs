@@ -115,16 +115,6 @@ internal sealed class LockState : StateObject
     public bool SameOwner(ulong clientId, ReadOnlySpan<byte> owner) => Client.Id == clientId && LockOwner.AsSpan().SequenceEqual(owner);
 }
 
-/// <summary>A byte range [Start, End) held by a lock owner.</summary>
-internal sealed class LockRange
-{
-    public required LockState Owner;
-    public ulong Start;
-    /// <summary>Exclusive end; ulong.MaxValue means to the end of the file.</summary>
-    public ulong End;
-    public bool Write;
-}
-
 /// <summary>
 /// A read or write delegation (RFC 8881 §10.2, §10.4): the client may cache the file and open it
 /// locally (a write delegation: also write it, cache its size and change) until it is recalled.

@@ -1,0 +1,10 @@
+namespace DittoFs.Server.Protocol.Nlm;
+
+internal static partial class NlmLog
+{
+    [LoggerMessage(6001, LogLevel.Information, "NLM: blocked lock of {Host} granted; NLM_GRANTED callback answered {Status}")]
+    public static partial void GrantedCallback(ILogger logger, string host, string status);
+
+    [LoggerMessage(6002, LogLevel.Information, "NLM: locks of {Host} released ({Why})")]
+    public static partial void HostFreed(ILogger logger, string host, string why);
+}

@@ -1,0 +1,22 @@
+using DittoFs.Server.Protocol.Locks;
+using DittoFs.Server.Rpc;
+using DittoFs.Storage;
+
+namespace DittoFs.Server.Protocol.Nlm;
+
+internal sealed partial class NlmProgram
+{
+    // NLM4_TEST (1): would this lock be granted? DENIED with the holder of a conflicting range (either protocol's).
+    private void Test(RpcCall call)
+    {
+        if (!call.TryDecode(out Nlm4TestArgs args)) return;
+        var reply = new Nlm4TestReply { Status = Target(call, args.Lock, out FileId file, out ulong start, out ulong end) };
+        if (reply.Status == Nlm4Status.Granted && state.InGrace) reply.Status = Nlm4Status.DeniedGracePeriod;
+        if (reply.Status == Nlm4Status.Granted
+            && state.Ranges.Test(file, NlmState.IsOwner(Owner(args.Lock)), start, end, args.Exclusive) is { } conflict)
+        {
+            reply = new Nlm4TestReply { Status = Nlm4Status.Denied, Holder = Holder(conflict) };
+        }
+        call.ReplySuccess(new Nlm4TestRes { Cookie = args.Cookie, Reply = reply });
+    }
+}

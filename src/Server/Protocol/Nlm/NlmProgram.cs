@@ -1,0 +1,99 @@
+using System.Net;
+using DittoFs.Server.Exports;
+using DittoFs.Server.Protocol.Locks;
+using DittoFs.Server.Rpc;
+using DittoFs.Storage;
+
+namespace DittoFs.Server.Protocol.Nlm;
+
+/// <summary>
+/// NLM version 4 (XNFS 3W ch. 10), program 100021: byte-range locks and share reservations for NFSv3
+/// clients, in the table NFSv4 locks live in (<see cref="ByteRangeLocks"/>). The synchronous procedures
+/// the Linux client uses over TCP; the _MSG/_RES ones (UDP clients) are PROC_UNAVAIL, but GRANTED_RES,
+/// the answer to a callback, is taken. One file per procedure (NlmProgram.&lt;Procedure&gt;.cs).
+/// Offsets are uint64 with l_len 0 meaning "to the end"; an offset past 2^63-1 (loff_t) is FBIG.
+/// </summary>
+internal sealed partial class NlmProgram(StorageHost storage, NlmState state, Microsoft.Extensions.Options.IOptions<Options.DittoFsOptions> options) : IRpcProgram
+{
+    public uint Program => RpcPrograms.Nlm;
+    public uint LowVersion => 4;
+    public uint HighVersion => 4;
+
+    public ValueTask HandleAsync(RpcCall call)
+    {
+        if (!options.Value.Nlm.Enabled)
+        {
+            call.ReplyAccepted(AcceptStatus.ProgramUnavailable);
+            return ValueTask.CompletedTask;
+        }
+        switch ((NlmProcedure)call.Procedure)
+        {
+            case NlmProcedure.Null: call.ReplyVoid(); break;          // 0
+            case NlmProcedure.Test: Test(call); break;                // 1
+            case NlmProcedure.Lock: Lock(call, monitored: true); break; // 2
+            case NlmProcedure.Cancel: Cancel(call); break;            // 3
+            case NlmProcedure.Unlock: Unlock(call); break;            // 4
+            case NlmProcedure.Granted: Granted(call); break;          // 5
+            case NlmProcedure.GrantedRes: GrantedRes(call); break;    // 15
+            case NlmProcedure.Share: Share(call, share: true); break; // 20
+            case NlmProcedure.Unshare: Share(call, share: false); break; // 21
+            case NlmProcedure.NmLock: Lock(call, monitored: false); break; // 22
+            case NlmProcedure.FreeAll: FreeAll(call); break;          // 23
+            default: call.ReplyAccepted(AcceptStatus.ProcedureUnavailable); break;
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Our handle → the file. STALE_FH for bytes that are not our handle or a volume no export serves; FAILED for a client the export refuses.</summary>
+    private Nlm4Status Resolve(RpcCall call, ReadOnlyMemory<byte> fh, out FileId file)
+    {
+        file = default;
+        switch (HandleResolver.Resolve(storage.Exports, call, fh.Span, out _, out ResolvedHandle resolved))
+        {
+            case HandleStatus.Ok:
+                file = resolved.Id;
+                return Nlm4Status.Granted;
+            case HandleStatus.BadHandle:
+            case HandleStatus.NoExport:
+                return Nlm4Status.StaleFh;
+            default:
+                return Nlm4Status.Failed;
+        }
+    }
+
+    /// <summary>l_offset, l_len → [start, end): l_len 0, or a range past the largest offset, runs to the end; FBIG for an offset past 2^63-1.</summary>
+    private static Nlm4Status Range(in Nlm4Lock l, out ulong start, out ulong end)
+    {
+        start = l.Offset;
+        end = ulong.MaxValue;
+        if (l.Offset > long.MaxValue) return Nlm4Status.FBig;
+        if (l.Length != 0 && l.Length <= (ulong)long.MaxValue + 1 - l.Offset) end = l.Offset + l.Length;
+        return Nlm4Status.Granted;
+    }
+
+    /// <summary>The file and range of an nlm4_lock (GRANTED, or the status that refuses it).</summary>
+    private Nlm4Status Target(RpcCall call, in Nlm4Lock l, out FileId file, out ulong start, out ulong end)
+    {
+        start = end = 0;
+        Nlm4Status status = Resolve(call, l.Fh, out file);
+        return status != Nlm4Status.Granted ? status : Range(l, out start, out end);
+    }
+
+    private static NlmOwner Owner(in Nlm4Lock l) => new(System.Text.Encoding.UTF8.GetString(l.CallerName.Span), l.Svid, l.Oh.ToArray());
+
+    /// <summary>nlm4_holder of a conflicting range: an NFSv4 owner shows as svid 0 with its lock-owner bytes as oh.</summary>
+    private static Nlm4Holder Holder(HeldRange r) => new()
+    {
+        Exclusive = r.Write,
+        Svid = (r.Holder as NlmOwner)?.Svid ?? 0,
+        Oh = (r.Holder as IForeignLockHolder)?.OwnerBytes ?? (r.Holder as Nfs4.State.LockState)?.LockOwner ?? [],
+        Offset = r.Start,
+        Length = r.End == ulong.MaxValue ? 0 : r.End - r.Start,
+    };
+
+    private static IPAddress? CallerAddress(RpcCall call) =>
+        call.Connection.RemoteEndPoint?.Address is { } a && a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : call.Connection.RemoteEndPoint?.Address;
+
+    private static void Reply(RpcCall call, ReadOnlyMemory<byte> cookie, Nlm4Status status) =>
+        call.ReplySuccess(new Nlm4Res { Cookie = cookie, Status = status });
+}

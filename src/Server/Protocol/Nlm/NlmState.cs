@@ -1,0 +1,231 @@
+using System.Net;
+using DittoFs.Server.Options;
+using DittoFs.Server.Protocol.Locks;
+using DittoFs.Server.Protocol.Nsm;
+using DittoFs.Server.Rpc;
+using DittoFs.Storage;
+using Microsoft.Extensions.Options;
+
+namespace DittoFs.Server.Protocol.Nlm;
+
+/// <summary>A blocked LOCK (answered LCK_BLOCKED) waiting for the range to come free, with what NLM_GRANTED repeats to the client.</summary>
+internal sealed class BlockedLock
+{
+    public required NlmOwner Owner { get; init; }
+    public required FileId File { get; init; }
+    public required ulong Start { get; init; }
+    public required ulong End { get; init; }
+    public required bool Write { get; init; }
+    public required byte[] Cookie { get; init; }
+    public required byte[] Fh { get; init; }
+    public required ulong Offset { get; init; }
+    public required ulong Length { get; init; }
+    public required IPAddress? Address { get; init; }
+
+    public bool Matches(NlmOwner owner, FileId file, ulong start, ulong end, bool write) =>
+        Owner.Equals(owner) && File == file && Start == start && End == end && Write == write;
+}
+
+/// <summary>An NLM share reservation (SHARE: DOS-style deny modes).</summary>
+internal sealed record NlmShare(NlmOwner Owner, uint Mode, uint Access);
+
+/// <summary>
+/// NLM's own state beside the shared byte-range table: the blocked requests (granted in order when a
+/// range comes free, with an NLM_GRANTED callback to the client's lockd, as knfsd's svclock.c does),
+/// share reservations, and the hosts NSM monitors. One private lock, never held across I/O.
+/// </summary>
+internal sealed class NlmState
+{
+    private readonly Lock _lock = new();
+    private readonly List<BlockedLock> _blocked = [];
+    /// <summary>Granted blocked requests whose NLM_GRANTED the client has not answered yet (a GRANTED_RES may).</summary>
+    private readonly List<BlockedLock> _awaiting = [];
+    private readonly Dictionary<FileId, List<NlmShare>> _shares = new();
+    private readonly ILogger<NlmState> _logger;
+    private readonly Nfs4.State.Nfs4State? _nfs4;
+    private readonly NlmOptions _options;
+
+    public NlmState(ByteRangeLocks ranges, StatusMonitor monitor, IOptions<DittoFsOptions> options, ILogger<NlmState> logger, Nfs4.State.Nfs4State? nfs4 = null)
+    {
+        Ranges = ranges;
+        Monitor = monitor;
+        _logger = logger;
+        _nfs4 = nfs4;
+        _options = options.Value.Nlm;
+        ranges.Released += GrantWaiting;
+    }
+
+    public ByteRangeLocks Ranges { get; }
+
+    public StatusMonitor Monitor { get; }
+
+    /// <summary>Grace after a restart, NLM's (previous lock holders) or NFSv4's: only reclaims now (knfsd shares one grace between lockd and nfsd).</summary>
+    public bool InGrace => Monitor.InGrace || _nfs4?.InGrace == true;
+
+    /// <summary>Blocked requests waiting now.</summary>
+    public int BlockedCount
+    {
+        get { lock (_lock) return _blocked.Count; }
+    }
+
+    public static Func<object, bool> IsOwner(NlmOwner owner) => h => owner.Equals(h);
+
+    /// <summary>
+    /// LOCK: granted, or the conflicting range (DENIED), or queued (BLOCKED) when <paramref name="blocked"/> is given.
+    /// A request already waiting is not queued twice; a granted one leaves the queue.
+    /// </summary>
+    public Nlm4Status Lock(FileId file, NlmOwner owner, ulong start, ulong end, bool write, IPAddress? address, BlockedLock? blocked, out HeldRange? conflict)
+    {
+        lock (_lock)
+        {
+            conflict = Ranges.TryLock(file, owner, IsOwner(owner), start, end, write);
+            if (conflict is null)
+            {
+                _blocked.RemoveAll(b => b.Matches(owner, file, start, end, write));
+            }
+            else if (blocked is not null && !_blocked.Exists(b => b.Matches(owner, file, start, end, write)))
+            {
+                _blocked.Add(blocked);
+            }
+        }
+        if (conflict is not null) return blocked is null ? Nlm4Status.Denied : Nlm4Status.Blocked;
+        Monitor.Monitor(owner.Host, address);
+        return Nlm4Status.Granted;
+    }
+
+    /// <summary>CANCEL: the matching blocked request leaves the queue (GRANTED); DENIED when none waits, e.g. it was granted already (the lock stays).</summary>
+    public Nlm4Status Cancel(FileId file, NlmOwner owner, ulong start, ulong end, bool write)
+    {
+        lock (_lock) return _blocked.RemoveAll(b => b.Matches(owner, file, start, end, write)) > 0 ? Nlm4Status.Granted : Nlm4Status.Denied;
+    }
+
+    /// <summary>UNLOCK: the owner's waiting requests on the range go, then the range (unheld parts are no error).</summary>
+    public void Unlock(FileId file, NlmOwner owner, ulong start, ulong end)
+    {
+        lock (_lock) _blocked.RemoveAll(b => b.Owner.Equals(owner) && b.File == file && b.Start < end && start < b.End);
+        Ranges.Unlock(file, owner, start, end);
+    }
+
+    /// <summary>SHARE: DENIED when another owner's reservation denies what this one asks, or asks what this one denies (knfsd svcshare.c).</summary>
+    public Nlm4Status Share(FileId file, NlmOwner owner, uint mode, uint access)
+    {
+        lock (_lock)
+        {
+            if (!_shares.TryGetValue(file, out List<NlmShare>? shares)) _shares[file] = shares = [];
+            foreach (NlmShare s in shares)
+            {
+                if (s.Owner.Equals(owner)) continue;
+                if ((s.Access & mode) != 0 || (s.Mode & access) != 0) return Nlm4Status.Denied;
+            }
+            shares.RemoveAll(s => s.Owner.Equals(owner));
+            shares.Add(new NlmShare(owner, mode, access));
+            return Nlm4Status.Granted;
+        }
+    }
+
+    public void Unshare(FileId file, NlmOwner owner)
+    {
+        lock (_lock)
+        {
+            if (_shares.TryGetValue(file, out List<NlmShare>? shares) && shares.RemoveAll(s => s.Owner.Equals(owner)) > 0 && shares.Count == 0) _shares.Remove(file);
+        }
+    }
+
+    /// <summary>FREE_ALL, or the host's statd told us it rebooted: every lock, wait and share of the host goes.</summary>
+    public void FreeHost(string host, string why)
+    {
+        lock (_lock)
+        {
+            _blocked.RemoveAll(b => b.Owner.Host == host);
+            _awaiting.RemoveAll(b => b.Owner.Host == host);
+            foreach (List<NlmShare> shares in _shares.Values) shares.RemoveAll(s => s.Owner.Host == host);
+        }
+        Ranges.RemoveWhere(h => h is NlmOwner o && o.Host == host);
+        Monitor.Forget(host);
+        NlmLog.HostFreed(_logger, host, why);
+    }
+
+    /// <summary>A range of the file came free: the waiting requests are tried in order; each granted one is told with NLM_GRANTED.</summary>
+    private void GrantWaiting(FileId file)
+    {
+        List<BlockedLock>? granted = null;
+        lock (_lock)
+        {
+            for (int i = 0; i < _blocked.Count; i++)
+            {
+                BlockedLock b = _blocked[i];
+                if (b.File != file) continue;
+                if (Ranges.TryLock(file, b.Owner, IsOwner(b.Owner), b.Start, b.End, b.Write) is not null) continue;
+                _blocked.RemoveAt(i--);
+                _awaiting.Add(b);
+                (granted ??= []).Add(b);
+            }
+        }
+        if (granted is null) return;
+        foreach (BlockedLock b in granted)
+        {
+            Monitor.Monitor(b.Owner.Host, b.Address);
+            _ = SendGrantedAsync(b);
+        }
+    }
+
+    /// <summary>
+    /// NLM_GRANTED (the synchronous procedure, on a new TCP connection to the lockd the client's portmapper names).
+    /// A client that answers anything but GRANTED no longer wants the lock: it is released. A client that does not
+    /// answer keeps it: its lockd polls with the same LOCK, which is then granted (the owner holds it).
+    /// </summary>
+    private async Task SendGrantedAsync(BlockedLock b)
+    {
+        string outcome = "no answer";
+        if (b.Address is { } address)
+        {
+            TimeSpan timeout = TimeSpan.FromSeconds(10);
+            int port = await RpcOutbound.GetPortAsync(address, _options.ClientPortmapPort, RpcPrograms.Nlm, 4, timeout);
+            if (port != 0)
+            {
+                byte[] args = RpcOutbound.Encode(new Nlm4TestArgs
+                {
+                    Cookie = b.Cookie,
+                    Exclusive = b.Write,
+                    Lock = new Nlm4Lock { CallerName = System.Text.Encoding.UTF8.GetBytes(Monitor.HostName), Fh = b.Fh, Oh = b.Owner.Oh, Svid = b.Owner.Svid, Offset = b.Offset, Length = b.Length },
+                });
+                byte[]? result = await RpcOutbound.CallAsync(new IPEndPoint(address, port), RpcPrograms.Nlm, 4, (uint)NlmProcedure.Granted, args, timeout);
+                if (result is not null)
+                {
+                    try
+                    {
+                        var reader = new DittoFs.Xdr.XdrReader(result);
+                        Nlm4Status status = Nlm4Res.Decode(ref reader).Status;
+                        outcome = status.ToString();
+                        if (status != Nlm4Status.Granted) Ranges.Unlock(b.File, b.Owner, b.Start, b.End);
+                    }
+                    catch (DittoFs.Xdr.XdrException)
+                    {
+                        outcome = "garbage";
+                    }
+                }
+            }
+        }
+        if (outcome != "no answer")
+        {
+            lock (_lock) _awaiting.Remove(b);
+        }
+        NlmLog.GrantedCallback(_logger, b.Owner.Host, outcome);
+    }
+
+    /// <summary>GRANTED_RES (the client's answer to an NLM_GRANTED_MSG): anything but GRANTED releases the lock of that cookie.</summary>
+    public void GrantedResult(ReadOnlySpan<byte> cookie, Nlm4Status status)
+    {
+        BlockedLock? found = null;
+        lock (_lock)
+        {
+            foreach (BlockedLock b in _awaiting)
+            {
+                if (b.Cookie.AsSpan().SequenceEqual(cookie)) found = b;
+            }
+            if (found is null) return;
+            _awaiting.Remove(found);
+        }
+        if (status != Nlm4Status.Granted) Ranges.Unlock(found.File, found.Owner, found.Start, found.End);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text;
+using DittoFs.Server.Protocol.Nlm;
+using DittoFs.Server.Tests.Infrastructure;
+
+namespace DittoFs.Server.Tests.Protocol.Nlm;
+
+/// <summary>NLM v4 calls over a raw socket (program 100021 on the NFS port), as one client host (caller_name).</summary>
+public sealed class NlmTestClient(int port, string host = "client-a") : IDisposable
+{
+    public const uint NlmProgram = 100021;
+    public const uint NsmProgram = 100024;
+
+    public RpcClient Rpc { get; } = new(port);
+
+    public string Host { get; } = host;
+
+    public Nlm4Lock Alock(byte[] fh, int svid, ulong offset = 0, ulong length = 0) => new()
+    {
+        CallerName = Encoding.UTF8.GetBytes(Host),
+        Fh = fh,
+        Oh = Encoding.UTF8.GetBytes($"{svid}@{Host}"),
+        Svid = svid,
+        Offset = offset,
+        Length = length,
+    };
+
+    public Nlm4Status Lock(byte[] fh, int svid, ulong offset = 0, ulong length = 0, bool exclusive = true, bool block = false, bool reclaim = false, string cookie = "c") =>
+        Rpc.Call(NlmProgram, 4, (uint)NlmProcedure.Lock, a => a.Write(new Nlm4LockArgs
+        {
+            Cookie = Encoding.UTF8.GetBytes(cookie),
+            Block = block,
+            Exclusive = exclusive,
+            Lock = Alock(fh, svid, offset, length),
+            Reclaim = reclaim,
+            State = 1,
+        })).Decode<Nlm4Res>().Status;
+
+    public Nlm4TestRes Test(byte[] fh, int svid, ulong offset = 0, ulong length = 0, bool exclusive = true) =>
+        Rpc.Call(NlmProgram, 4, (uint)NlmProcedure.Test, a => a.Write(new Nlm4TestArgs
+        {
+            Cookie = "t"u8.ToArray(),
+            Exclusive = exclusive,
+            Lock = Alock(fh, svid, offset, length),
+        })).Decode<Nlm4TestRes>();
+
+    public Nlm4Status Cancel(byte[] fh, int svid, ulong offset = 0, ulong length = 0, bool exclusive = true) =>
+        Rpc.Call(NlmProgram, 4, (uint)NlmProcedure.Cancel, a => a.Write(new Nlm4CancelArgs
+        {
+            Cookie = "x"u8.ToArray(),
+            Block = true,
+            Exclusive = exclusive,
+            Lock = Alock(fh, svid, offset, length),
+        })).Decode<Nlm4Res>().Status;
+
+    public Nlm4Status Unlock(byte[] fh, int svid, ulong offset = 0, ulong length = 0) =>
+        Rpc.Call(NlmProgram, 4, (uint)NlmProcedure.Unlock, a => a.Write(new Nlm4UnlockArgs
+        {
+            Cookie = "u"u8.ToArray(),
+            Lock = Alock(fh, svid, offset, length),
+        })).Decode<Nlm4Res>().Status;
+
+    public void Dispose() => Rpc.Dispose();
+}
