@@ -109,15 +109,17 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         Assert.Equal(0, c.ExitCode);
     }
 
-    [KernelClientFact]
-    public void OpenFileAndLockSurviveSigkillRestart()
+    [KernelClientTheory]
+    [InlineData("4.1")]
+    [InlineData("4.0")]
+    public void OpenFileAndLockSurviveSigkillRestart(string vers)
     {
         string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         string plock = BuildPlock();
         using var server = new ServerProcess(settings: s_settings);
         server.Start();
         bool restarted = false;
-        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", E2e("v4-open-restart.sh"), ["--bin", plock, "--env", "PLOCK=" + plock], line =>
+        KernelClient.Result result = KernelClient.Run(harness, server, vers, E2e("v4-open-restart.sh"), ["--bin", plock, "--env", "PLOCK=" + plock], line =>
         {
             if (line.Trim() != "KILL-NOW") return;
             server.Kill();
