@@ -1,5 +1,5 @@
 #!/bin/sh
-# NFSv4.1 restart test (guest side): a file held open for reading and a file
+# NFSv4.1 and 4.0 restart test (guest side): a file held open for reading and a file
 # held open with a POSIX lock survive a SIGKILL + restart of the server. The
 # host kills and restarts the server when this prints KILL-NOW; afterwards the
 # client must reclaim its state in the grace period and carry on: read the open

@@ -21,6 +21,7 @@ internal sealed class NfsMetrics
     public const string MeterName = "DittoFs.Nfs";
 
     public static readonly KeyValuePair<string, object?> Version3 = new("version", "3");
+    public static readonly KeyValuePair<string, object?> Version40 = new("version", "4.0");
     public static readonly KeyValuePair<string, object?> Version41 = new("version", "4.1");
 
     /// <summary>No export: NULL, a bad or stale handle, an operation before PUTFH.</summary>

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace DittoFs.Server.Tests.EndToEnd;
 
-/// <summary>The Linux kernel NFSv4.1 client, in QEMU, against the real server process.</summary>
+/// <summary>The Linux kernel NFSv4.1 client, in QEMU, against the real server process (the smoke and lock tests over NFSv4.0 too).</summary>
 [Collection(KernelClientCollection.Name)]
 public sealed class KernelClientV41Tests(ITestOutputHelper output)
 {
@@ -34,14 +34,16 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         Assert.Equal(0, result.ExitCode);
     }
 
-    [KernelClientFact]
-    public void SmokeScriptPassesEveryStep()
+    [KernelClientTheory]
+    [InlineData("4.1")]
+    [InlineData("4.0")]
+    public void SmokeScriptPassesEveryStep(string vers)
     {
         string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         using var server = new ServerProcess(settings: s_settings);
         server.Start();
         string smoke = Path.Combine(Path.GetDirectoryName(harness)!, "examples", "smoke.sh");
-        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", smoke);
+        KernelClient.Result result = KernelClient.Run(harness, server, vers, smoke);
         output.WriteLine(result.Output);
         Assert.DoesNotContain("FAIL", result.Output);
         Assert.Contains("smoke: 15 passed, 0 failed", result.Output);
@@ -83,16 +85,18 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         Assert.Equal(0, result.ExitCode);
     }
 
-    [KernelClientFact]
-    public async Task TwoClientsConflictingFcntlAndFlockLocks()
+    [KernelClientTheory]
+    [InlineData("4.1")]
+    [InlineData("4.0")]
+    public async Task TwoClientsConflictingFcntlAndFlockLocks(string vers)
     {
         string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         string plock = BuildPlock();
         using var server = new ServerProcess(settings: s_settings);
         server.Start();
         string[] extra = ["--bin", plock, "--env", "PLOCK=" + plock, "--bin", "/usr/bin/flock", "--opts", "lookupcache=none,actimeo=1"];
-        var holder = Task.Run(() => KernelClient.Run(harness, server, "4.1", E2e("lock-holder.sh"), extra, timeoutSeconds: 400));
-        var contender = Task.Run(() => KernelClient.Run(harness, server, "4.1", E2e("lock-contender.sh"), extra, timeoutSeconds: 400));
+        var holder = Task.Run(() => KernelClient.Run(harness, server, vers, E2e("lock-holder.sh"), extra, timeoutSeconds: 400));
+        var contender = Task.Run(() => KernelClient.Run(harness, server, vers, E2e("lock-contender.sh"), extra, timeoutSeconds: 400));
         KernelClient.Result h = await holder;
         KernelClient.Result c = await contender;
         output.WriteLine("--- holder\n" + h.Output);
@@ -105,15 +109,17 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         Assert.Equal(0, c.ExitCode);
     }
 
-    [KernelClientFact]
-    public void OpenFileAndLockSurviveSigkillRestart()
+    [KernelClientTheory]
+    [InlineData("4.1")]
+    [InlineData("4.0")]
+    public void OpenFileAndLockSurviveSigkillRestart(string vers)
     {
         string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         string plock = BuildPlock();
         using var server = new ServerProcess(settings: s_settings);
         server.Start();
         bool restarted = false;
-        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", E2e("v4-open-restart.sh"), ["--bin", plock, "--env", "PLOCK=" + plock], line =>
+        KernelClient.Result result = KernelClient.Run(harness, server, vers, E2e("v4-open-restart.sh"), ["--bin", plock, "--env", "PLOCK=" + plock], line =>
         {
             if (line.Trim() != "KILL-NOW") return;
             server.Kill();

@@ -18,6 +18,18 @@ public sealed class KernelClientFactAttribute : FactAttribute
     }
 }
 
+/// <summary><see cref="KernelClientFactAttribute"/> as a theory (one guest run per row, e.g. per NFS version).</summary>
+public sealed class KernelClientTheoryAttribute : TheoryAttribute
+{
+    public KernelClientTheoryAttribute()
+    {
+        if (KernelClient.Harness is null && !RequiredTools.UnderCi)
+        {
+            Skip = "the linux-nfs-client harness is missing (../shared/tools/linux-nfs-client/run or NFSH_RUN)";
+        }
+    }
+}
+
 /// <summary>A fact that mounts a size-limited tmpfs (root or CAP_SYS_ADMIN).</summary>
 public sealed class TmpfsFactAttribute : FactAttribute
 {

@@ -65,6 +65,7 @@ public sealed class OperationTableTests
         Assert.Equal(["CREATE", "LINK", "REMOVE", "RENAME", "SETATTR", "WRITE"], Having(Nfs4Flags.Modifies));
         Assert.Equal(["LINK", "RENAME"], Having(Nfs4Flags.NeedsSavedFh));
         Assert.Equal(["SEQUENCE"], Having(Nfs4Flags.SequenceOnly));
+        Assert.Equal(["OPEN_CONFIRM", "RENEW", "SETCLIENTID", "SETCLIENTID_CONFIRM", "RELEASE_LOCKOWNER"], Having(Nfs4Flags.Minor0Only));
         Assert.Equal(["BIND_CONN_TO_SESSION", "EXCHANGE_ID", "CREATE_SESSION", "DESTROY_SESSION", "DESTROY_CLIENTID"], Having(Nfs4Flags.AllowedWithoutSession));
         Assert.DoesNotContain("PUTFH", Having(Nfs4Flags.NeedsCurrentFh));
         Assert.DoesNotContain("RESTOREFH", Having(Nfs4Flags.NeedsCurrentFh));

@@ -36,6 +36,11 @@ internal sealed class Compound
     public int Position;
     public int OpCount;
     public int OpIndex;
+    /// <summary>The COMPOUND's minorversion: 0 (RFC 7530, no sessions, owners with seqids) or 1.</summary>
+    public uint Minor;
+    /// <summary>4.0: the open or lock owner whose seqid this op uses; the op's reply is kept with it when done.</summary>
+    public SeqOwner? SeqOwner;
+    public uint SeqidUsed;
     public Fh Current;
     public Fh Saved;
     public Session? Session;
@@ -111,6 +116,9 @@ internal sealed class Compound
         Reply = null!;
         Args = default;
         Position = OpCount = OpIndex = 0;
+        Minor = 0;
+        SeqOwner = null;
+        SeqidUsed = 0;
         Current = Saved = default;
         Session = null;
         Slot = null;

@@ -17,6 +17,8 @@ internal enum Nfs4Flags : byte
     SequenceOnly = 8,
     /// <summary>May come without SEQUENCE, but then alone (NFS4ERR_NOT_ONLY_OP) — RFC 8881 §2.6.3.1.1.8.</summary>
     AllowedWithoutSession = 16,
+    /// <summary>NFSv4.0 only (RFC 7530): NOTSUPP in 4.1, which replaced it with sessions (RFC 8881 §18.20, §18.29, §18.33-34, §18.37).</summary>
+    Minor0Only = 32,
 }
 
 /// <summary>Runs one operation of a COMPOUND; its arguments are read from <see cref="Compound.Reader"/>.</summary>
@@ -44,6 +46,10 @@ internal sealed partial class Nfs4Program
     private const Nfs4Flags Fh = Nfs4Flags.NeedsCurrentFh;
     private const Nfs4Flags Change = Nfs4Flags.NeedsCurrentFh | Nfs4Flags.Modifies;
     private const Nfs4Flags Alone = Nfs4Flags.AllowedWithoutSession;
+    private const Nfs4Flags V40 = Nfs4Flags.Minor0Only;
+
+    /// <summary>The first operation RFC 7530 does not define (BACKCHANNEL_CTL): it and those after are OP_ILLEGAL in a 4.0 compound.</summary>
+    private const uint FirstMinor1Op = (uint)Nfs4Op.BackchannelCtl;
 
     /// <summary>OP_ILLEGAL (10044): any number outside the table, so metrics never see a client's number.</summary>
     private static readonly Nfs4Operation s_illegal = new(Nfs4Op.Illegal, "ILLEGAL", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.OpIllegal));
@@ -73,7 +79,7 @@ internal sealed partial class Nfs4Program
         new(Nfs4Op.NVerify, "NVERIFY", Fh, static (p, c) => p.VerifyAsync(c, negate: true)),             // 17
         new(Nfs4Op.Open, "OPEN", Fh, static (p, c) => p.OpenAsync(c)),                                   // 18 (ROFS decided inside: only a create or a write share)
         new(Nfs4Op.OpenAttr, "OPENATTR", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),     // 19
-        new(Nfs4Op.OpenConfirm, "OPEN_CONFIRM", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 20 (v4.0 only)
+        new(Nfs4Op.OpenConfirm, "OPEN_CONFIRM", V40 | Fh, static (p, c) => Done(p.OpenConfirm(c))),      // 20
         new(Nfs4Op.OpenDowngrade, "OPEN_DOWNGRADE", Fh, static (p, c) => Done(p.OpenDowngrade(c))),      // 21
         new(Nfs4Op.PutFh, "PUTFH", Nfs4Flags.None, static (p, c) => Done(p.PutFh(c))),                   // 22
         new(Nfs4Op.PutPubFh, "PUTPUBFH", Nfs4Flags.None, static (p, c) => Done(p.PutRootFh(c))),         // 23
@@ -83,17 +89,17 @@ internal sealed partial class Nfs4Program
         new(Nfs4Op.ReadLink, "READLINK", Fh, static (p, c) => p.ReadLinkAsync(c)),                       // 27
         new(Nfs4Op.Remove, "REMOVE", Change, static (p, c) => p.RemoveAsync(c)),                         // 28
         new(Nfs4Op.Rename, "RENAME", Change | Nfs4Flags.NeedsSavedFh, static (p, c) => p.RenameAsync(c)), // 29
-        new(Nfs4Op.Renew, "RENEW", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),           // 30 (v4.0 only)
+        new(Nfs4Op.Renew, "RENEW", V40, static (p, c) => Done(p.Renew(c))),                              // 30
         new(Nfs4Op.RestoreFh, "RESTOREFH", Nfs4Flags.None, static (_, c) => Done(RestoreFh(c))),         // 31 (no saved fh: RESTOREFH, not NOFILEHANDLE)
         new(Nfs4Op.SaveFh, "SAVEFH", Fh, static (_, c) => Done(SaveFh(c))),                              // 32
         new(Nfs4Op.SecInfo, "SECINFO", Fh, static (p, c) => Done(p.SecInfo(c, named: true))),             // 33
         new(Nfs4Op.SetAttr, "SETATTR", Change, static (p, c) => p.SetAttrAsync(c),
             static (c, status) => WriteSetAttrResult(c, status, default)),                               // 34 (SETATTR4res: attrsset even on error)
-        new(Nfs4Op.SetClientId, "SETCLIENTID", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 35 (v4.0 only)
-        new(Nfs4Op.SetClientIdConfirm, "SETCLIENTID_CONFIRM", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 36 (v4.0 only)
+        new(Nfs4Op.SetClientId, "SETCLIENTID", V40, static (p, c) => Done(p.SetClientId(c))),           // 35
+        new(Nfs4Op.SetClientIdConfirm, "SETCLIENTID_CONFIRM", V40, static (p, c) => p.SetClientIdConfirmAsync(c)), // 36
         new(Nfs4Op.Verify, "VERIFY", Fh, static (p, c) => p.VerifyAsync(c, negate: false)),              // 37
         new(Nfs4Op.Write, "WRITE", Change, static (p, c) => p.WriteAsync(c)),                            // 38
-        new(Nfs4Op.ReleaseLockOwner, "RELEASE_LOCKOWNER", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 39 (v4.0 only)
+        new(Nfs4Op.ReleaseLockOwner, "RELEASE_LOCKOWNER", V40, static (p, c) => Done(p.ReleaseLockOwner(c))), // 39
         new(Nfs4Op.BackchannelCtl, "BACKCHANNEL_CTL", Nfs4Flags.None, static (p, c) => Done(p.BackchannelCtl(c))), // 40
         new(Nfs4Op.BindConnToSession, "BIND_CONN_TO_SESSION", Alone, static (p, c) => Done(p.BindConnToSession(c))), // 41
         new(Nfs4Op.ExchangeId, "EXCHANGE_ID", Alone, static (p, c) => Done(p.ExchangeId(c))),            // 42
@@ -121,6 +127,9 @@ internal sealed partial class Nfs4Program
     /// <summary>The descriptor of an operation number: ILLEGAL for any number RFC 8881 does not define for minor version 1.</summary>
     public static Nfs4Operation Describe(uint op) => op < (uint)s_operations.Length && s_operations[op] is { } known ? known : s_illegal;
 
+    /// <summary>The descriptor of an operation number in a compound of this minor version: 4.1's own operations are ILLEGAL in 4.0.</summary>
+    public static Nfs4Operation Describe(uint op, uint minor) => minor == 0 && op >= FirstMinor1Op ? s_illegal : Describe(op);
+
     private static ValueTask<Nfs4Status> Done(Nfs4Status status) => new(status);
 
     /// <summary>
@@ -132,7 +141,12 @@ internal sealed partial class Nfs4Program
     private static Nfs4Status Check(Compound c, Nfs4Operation op)
     {
         if (op.Has(Nfs4Flags.SequenceOnly)) return c.OpIndex == 0 ? Nfs4Status.Ok : Nfs4Status.SequencePos;
-        if (c.Session is null)
+        if (op.Has(Nfs4Flags.Minor0Only) && c.Minor != 0) return Nfs4Status.NotSupp;
+        if (c.Minor == 0)
+        {
+            // 4.0 has no sessions: each op names its client by a clientid or a stateid.
+        }
+        else if (c.Session is null)
         {
             if (!op.Has(Nfs4Flags.AllowedWithoutSession)) return Nfs4Status.OpNotInSession;
             if (c.OpCount != 1) return Nfs4Status.NotOnlyOp;

@@ -98,7 +98,8 @@ internal sealed partial class Nfs4Program(
         }
 
         Buffers.ReplyBuffer reply = BeginCompoundReply(call, tag.Span, out int start, out int countOffset);
-        if (minor != 1)
+        // Minor version 0 (RFC 7530) and 1 (RFC 8881) share the operations; 0 has no sessions (Ops/ClientId40.cs).
+        if (minor > 1)
         {
             Patch(reply, start, Nfs4Status.MinorVersMismatch, countOffset, 0);
             return;
@@ -110,6 +111,7 @@ internal sealed partial class Nfs4Program(
         c.Args = args;
         c.Position = position;
         c.OpCount = count;
+        c.Minor = minor;
         Nfs4Status status = Nfs4Status.Ok;
         int results = 0;
         bool completed = false;
@@ -127,7 +129,7 @@ internal sealed partial class Nfs4Program(
                 c.Position += 4;
                 int opStart = reply.BodyLength;
                 long opTimestamp = metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
-                Nfs4Operation operation = Describe(op);
+                Nfs4Operation operation = Describe(op, minor);
                 WriteWord(reply, (uint)operation.Op);
                 c.Written = false;
                 status = operation == s_illegal ? Nfs4Status.OpIllegal : Check(c, operation);
@@ -149,7 +151,7 @@ internal sealed partial class Nfs4Program(
                     reply.Truncate(start);
                     WriteRaw(reply, replay.Cache.AsSpan(0, replay.CacheLength));
                     state.EndReplay(replay);
-                    Record(operation, status, c.Current, opTimestamp);
+                    Record(c, operation, status, opTimestamp);
                     completed = true;
                     return;
                 }
@@ -157,6 +159,12 @@ internal sealed partial class Nfs4Program(
                 {
                     if (status != Nfs4Status.Ok && operation.Failed is { } failed) failed(c, status);
                     else WriteWord(reply, (uint)status);
+                }
+                // 4.0: an op with an owner's seqid leaves its reply with the owner, for a retransmission (RFC 7530 §9.1.7).
+                if (c.SeqOwner is { } seqOwner)
+                {
+                    state.EndSeqid(seqOwner, c.SeqidUsed, status, reply.WrittenBody[(opStart + 4)..], c.Current.Id);
+                    c.SeqOwner = null;
                 }
                 // §2.10.6.4: a reply over ca_maxresponsesize (RPC header included), or one the client asked to
                 // cache that does not fit the slot, fails at the op that made it too big.
@@ -171,7 +179,7 @@ internal sealed partial class Nfs4Program(
                     status = tooBig;
                     WriteWord(reply, (uint)status);
                 }
-                Record(operation, status, c.Current, opTimestamp);
+                Record(c, operation, status, opTimestamp);
                 results++;
                 if (status != Nfs4Status.Ok)
                 {
@@ -241,9 +249,13 @@ internal sealed partial class Nfs4Program(
 
     /// <summary>Counts one operation of the compound by its RFC name and nfsstat4 name (tags from the table: nothing allocated).</summary>
     /// <summary>The export label is the current filehandle's after the operation (PUTFH, LOOKUP into an export count there).</summary>
-    private void Record(Nfs4Operation operation, Nfs4Status status, in Fh current, long startTimestamp)
+    private void Record(Compound c, Nfs4Operation operation, Nfs4Status status, long startTimestamp)
     {
-        if (startTimestamp != 0) metrics!.OperationCompleted(NfsMetrics.Version41, operation.OpTag, NfsStatusNames.Nfs4((int)status), ExportTag(current), startTimestamp);
+        if (startTimestamp != 0)
+        {
+            metrics!.OperationCompleted(c.Minor == 0 ? NfsMetrics.Version40 : NfsMetrics.Version41, operation.OpTag,
+                NfsStatusNames.Nfs4((int)status), ExportTag(c.Current), startTimestamp);
+        }
     }
 
     private static KeyValuePair<string, object?> ExportTag(in Fh fh) =>

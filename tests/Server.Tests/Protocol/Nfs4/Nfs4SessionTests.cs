@@ -180,7 +180,6 @@ public sealed class Nfs4SessionTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Theory]
-    [InlineData(0u)]
     [InlineData(2u)]
     [InlineData(7u)]
     public void OtherMinorVersionsAreMinorVersMismatch(uint minor)

@@ -23,7 +23,7 @@ public sealed class CompoundReply
 /// argument types (Protocol/Nfs4/Types), with a session when asked. Tests that need bytes the
 /// types refuse to make (bad lengths, unknown discriminants) write them by hand.
 /// </summary>
-public sealed class Nfs4TestClient : IDisposable
+public sealed partial class Nfs4TestClient : IDisposable
 {
     private const uint Program = 100003;
 

@@ -17,7 +17,8 @@ internal sealed partial class Nfs4Program
             if (!c.HasCurrentStateid) return Nfs4Status.BadStateId;
             stateid = c.CurrentStateid;
         }
-        return state.CheckIo(c.Client!, stateid, c.Current.Id, write);
+        Nfs4Status status = BindClient(c, stateid);
+        return status != Nfs4Status.Ok ? status : state.CheckIo(c.Client!, stateid, c.Current.Id, write);
     }
 
     // §18.22 READ: into a pooled buffer, then into the reply.
@@ -34,7 +35,7 @@ internal sealed partial class Nfs4Program
         {
             ReadResult result = await Fs.ReadAsync(c.Current.Caller, c.Current.Id, offset, buffer.AsMemory(0, length));
             if (result.Status != FsStatus.Ok) return Map(result.Status);
-            metrics?.DataRead(NfsMetrics.Version41, ExportTag(c.Current), result.Count);
+            metrics?.DataRead(c.Minor == 0 ? NfsMetrics.Version40 : NfsMetrics.Version41, ExportTag(c.Current), result.Count);
             c.ReplyOk(new Read4ResOk { Eof = result.Eof, Data = buffer.AsMemory(0, result.Count) });
             return Nfs4Status.Ok;
         }
@@ -58,7 +59,7 @@ internal sealed partial class Nfs4Program
         if (status != Nfs4Status.Ok) return status;
         WriteResult result = await Fs.WriteAsync(c.Current.Caller, c.Current.Id, offset, data, (StableHow)stable);
         if (result.Status != FsStatus.Ok) return Map(result.Status);
-        metrics?.DataWritten(NfsMetrics.Version41, ExportTag(c.Current), result.Count);
+        metrics?.DataWritten(c.Minor == 0 ? NfsMetrics.Version40 : NfsMetrics.Version41, ExportTag(c.Current), result.Count);
         return c.ReplyOk(new Write4ResOk { Count = (uint)result.Count, Committed = (uint)result.Committed, WriteVerf = Fs.WriteVerifier });
     }
 

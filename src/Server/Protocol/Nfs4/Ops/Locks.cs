@@ -46,16 +46,37 @@ internal sealed partial class Nfs4Program
         status = ToRange(offset, length, out ulong start, out ulong end);
         if (status != Nfs4Status.Ok) return status;
         bool write = type is Nfs4Const.WriteLt or Nfs4Const.WritewLt;
-        ClientRecord client = c.Client!;
-        if (reclaim && !state.MayReclaim(client)) return Nfs4Status.NoGrace;
-        if (!reclaim && state.InGrace) return Nfs4Status.Grace;
+        // 4.0: the client comes with the stateid (Resolve), so grace is checked after it and the seqid.
+        if (c.Minor != 0 && (status = CheckLockGrace(c.Client!, reclaim)) != Nfs4Status.Ok) return status;
 
         status = Resolve(c, ref stateid);
         if (status != Nfs4Status.Ok) return status;
+        ClientRecord client = c.Client!;
+        SeqOwner? newLockOwner = null;
+        if (c.Minor == 0)
+        {
+            // 4.0: a new lock owner's first LOCK goes by its open owner's seqid, later ones by the lock owner's (RFC 7530 §16.10.5).
+            if (newOwner && a.Locker.OpenOwner.LockOwner.ClientId != client.Id) return Nfs4Status.BadStateId;
+            status = state.OwnerOf(client, stateid, out SeqOwner? owner);
+            if (status != Nfs4Status.Ok) return status;
+            if (!BeginSeqid(c, owner!, newOwner ? a.Locker.OpenOwner.OpenSeqid : a.Locker.LockOwner.LockSeqid, open: false, out status)) return status;
+            // GRACE moves the seqid on (RFC 7530 §9.1.7 does not except it): checked once the seqid is taken.
+            if ((status = CheckLockGrace(client, reclaim)) != Nfs4Status.Ok) return status;
+            if (newOwner) newLockOwner = state.LockOwner(client, lockOwner);
+        }
         status = state.Lock(client, stateid, c.Current.Id, newOwner ? lockOwner : null, start, end, write, out Stateid4 result, out LockDenied denied);
         if (status == Nfs4Status.Denied) WriteDenied(c, denied);
         if (status != Nfs4Status.Ok) return status;
+        if (newLockOwner is not null) state.StartSeqid(newLockOwner, a.Locker.OpenOwner.LockSeqid);
         return c.ReplyWithCurrentStateid(result);
+    }
+
+    /// <summary>A reclaim only in grace (NO_GRACE), and only it (GRACE).</summary>
+    private Nfs4Status CheckLockGrace(ClientRecord client, bool reclaim)
+    {
+        if (reclaim && !state.MayReclaim(client)) return Nfs4Status.NoGrace;
+        if (!reclaim && state.InGrace) return Nfs4Status.Grace;
+        return Nfs4Status.Ok;
     }
 
     // §18.11 LOCKT: would this owner's lock conflict?
@@ -71,6 +92,13 @@ internal sealed partial class Nfs4Program
         if (status != Nfs4Status.Ok) return status;
         if (state.InGrace) return Nfs4Status.Grace;
         bool write = type is Nfs4Const.WriteLt or Nfs4Const.WritewLt;
+        if (c.Minor == 0)
+        {
+            // 4.0: the lock owner names its client.
+            status = state.Client40(a.Owner.ClientId, out ClientRecord? client);
+            if (status != Nfs4Status.Ok) return status;
+            c.Client = client;
+        }
         status = state.TestLock(c.Client!, c.Current.Id, owner.Span, start, end, write, out LockDenied denied);
         if (status == Nfs4Status.Denied) WriteDenied(c, denied);
         return status;
@@ -87,6 +115,11 @@ internal sealed partial class Nfs4Program
         if (status != Nfs4Status.Ok) return status;
         status = Resolve(c, ref stateid);
         if (status != Nfs4Status.Ok) return status;
+        if (c.Minor == 0)
+        {
+            status = state.OwnerOf(c.Client!, stateid, out SeqOwner? owner);
+            if (status != Nfs4Status.Ok || !BeginSeqid(c, owner!, a.Seqid, open: false, out status)) return status;
+        }
         status = state.Unlock(c.Client!, stateid, c.Current.Id, start, end, out Stateid4 result);
         if (status != Nfs4Status.Ok) return status;
         // LOCKU sets the current stateid like LOCK (§16.2.3.1.2): a next op with "current" gets the new seqid, not OLD_STATEID.

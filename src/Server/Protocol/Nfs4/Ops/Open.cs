@@ -70,6 +70,17 @@ internal sealed partial class Nfs4Program
         }
         if (claim is Nfs4Const.ClaimDelegatePrev or Nfs4Const.ClaimDelegPrevFh) return Nfs4Status.NotSupp;
         bool delegated = claim is Nfs4Const.ClaimDelegateCur or Nfs4Const.ClaimDelegCurFh;
+        SeqOwner? seqOwner = null;
+        if (c.Minor == 0)
+        {
+            // 4.0: the owner names its client; its seqid orders its requests (a retransmission gets the last reply).
+            if (claim > Nfs4Const.ClaimDelegatePrev || createMode == Nfs4Const.Exclusive4_1) return Nfs4Status.Inval;
+            status = state.Client40(a.Owner.ClientId, out ClientRecord? owning);
+            if (status != Nfs4Status.Ok) return status;
+            c.Client = owning;
+            seqOwner = state.OpenOwner(owning!, owner);
+            if (!BeginSeqid(c, seqOwner, a.Seqid, open: true, out status)) return status;
+        }
         ClientRecord client = c.Client!;
         if (claim == Nfs4Const.ClaimPrevious)
         {
@@ -150,13 +161,23 @@ internal sealed partial class Nfs4Program
         if (delegated && (status = state.CheckDelegation(client, delegation, file.Id)) != Nfs4Status.Ok) return status;
         // Not on the OPEN that creates the file (knfsd long did the same): a file written once as it is made would
         // otherwise keep a write delegation its first reader has to recall.
-        bool mayDelegate = (claim is Nfs4Const.ClaimNull or Nfs4Const.ClaimFh) && !created;
+        // Nor to a 4.0 client: its callback path (SETCLIENTID's address) is not called (Ops/ClientId40.cs).
+        bool mayDelegate = (claim is Nfs4Const.ClaimNull or Nfs4Const.ClaimFh) && !created && c.Minor != 0;
         status = state.Open(client, file.Id, owner, access, shareDeny, want, mayDelegate, out Stateid4 stateid, out OpenDelegation granted);
         if (status != Nfs4Status.Ok) return status;
         c.Current.Id = file.Id;
         c.CurrentStateid = stateid;
         c.HasCurrentStateid = true;
 
+        uint flags = Nfs4Const.OpenResultLocktypePosix | Nfs4Const.OpenResultPreserveUnlinked;
+        if (seqOwner is not null)
+        {
+            // 4.0: a new open owner confirms its first open (OPEN_CONFIRM); a reclaim needs none (knfsd does the same).
+            if (claim == Nfs4Const.ClaimPrevious) state.ConfirmOwner(seqOwner);
+            else if (!seqOwner.Confirmed) flags |= Nfs4Const.OpenResultConfirm;
+            // PRESERVE_UNLINKED is 4.1's (RFC 8881); RFC 7530 defines only CONFIRM and LOCKTYPE_POSIX.
+            flags &= ~Nfs4Const.OpenResultPreserveUnlinked;
+        }
         if (!created) mask = default;
         mask.W0 &= Attr.Supported.W0;
         return c.ReplyOk(new Open4ResOk
@@ -164,7 +185,7 @@ internal sealed partial class Nfs4Program
             Stateid = stateid,
             CInfo = ChangeInfo(dirWcc),
             // PRESERVE_UNLINKED: an open file outlives REMOVE here (nlink 0), so the client need not rename it away.
-            RFlags = Nfs4Const.OpenResultLocktypePosix | Nfs4Const.OpenResultPreserveUnlinked,
+            RFlags = flags,
             Attrset = mask,
             Delegation = ToWire(granted, c.Current.Caller.Uid, access),
         });
@@ -214,25 +235,35 @@ internal sealed partial class Nfs4Program
     }
 
     /// <summary>A stateid argument with "current" resolved (§16.2.3.1.2); BAD_STATEID for none or a special one.</summary>
-    private static Nfs4Status Resolve(Compound c, ref Stateid4 stateid)
+    /// <summary>In 4.0 (no "current" stateid) the stateid's client is bound to the compound.</summary>
+    private Nfs4Status Resolve(Compound c, ref Stateid4 stateid)
     {
-        if (stateid.IsCurrent)
+        if (stateid.IsCurrent && c.Minor != 0)
         {
             if (!c.HasCurrentStateid) return Nfs4Status.BadStateId;
             stateid = c.CurrentStateid;
         }
-        return stateid.IsSpecial ? Nfs4Status.BadStateId : Nfs4Status.Ok;
+        return stateid.IsSpecial ? Nfs4Status.BadStateId : BindClient(c, stateid);
     }
 
     // §18.2 CLOSE
     private Nfs4Status Close(Compound c)
     {
-        Stateid4 stateid = c.Decode<Close4Args>().OpenStateid;
+        Close4Args a = c.Decode<Close4Args>();
+        (uint seqid, Stateid4 stateid) = (a.Seqid, a.OpenStateid);
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
         if (status == Nfs4Status.Ok) status = Resolve(c, ref stateid);
-        if (status == Nfs4Status.Ok) status = state.Close(c.Client!, stateid, c.Current.Id);
         if (status != Nfs4Status.Ok) return status;
+        SeqOwner? owner = null;
+        if (c.Minor == 0)
+        {
+            status = state.OwnerOf(c.Client!, stateid, out owner);
+            if (status != Nfs4Status.Ok || !BeginSeqid(c, owner!, seqid, open: false, out status)) return status;
+        }
+        status = state.Close(c.Client!, stateid, c.Current.Id);
+        if (status != Nfs4Status.Ok) return status;
+        if (owner is not null) state.Retire(owner, stateid);
         return c.ReplyWithCurrentStateid(Stateid4.Closed);
     }
 
@@ -245,6 +276,11 @@ internal sealed partial class Nfs4Program
         if (status != Nfs4Status.Ok) return status;
         if (status == Nfs4Status.Ok) status = Resolve(c, ref stateid);
         if (status != Nfs4Status.Ok) return status;
+        if (c.Minor == 0)
+        {
+            status = state.OwnerOf(c.Client!, stateid, out SeqOwner? owner);
+            if (status != Nfs4Status.Ok || !BeginSeqid(c, owner!, a.Seqid, open: false, out status)) return status;
+        }
         status = state.Downgrade(c.Client!, stateid, c.Current.Id, access, deny, out Stateid4 result);
         if (status != Nfs4Status.Ok) return status;
         return c.ReplyWithCurrentStateid(result);

@@ -268,6 +268,7 @@ internal sealed partial class Nfs4State : IDisposable
         client.Sessions.Clear();
         foreach (StateObject state in client.States.ToArray()) RemoveState(state);
         client.States.Clear();
+        if (client.V40 is not null) ForgetOwners(client);
     }
 
     /// <summary>RECLAIM_COMPLETE for the whole server: COMPLETE_ALREADY the second time.</summary>

@@ -44,6 +44,8 @@ internal sealed class ClientRecord
     public bool Courtesy;
     /// <summary>Delegations revoked and not yet freed (SEQ4_STATUS_RECALLABLE_STATE_REVOKED while not 0).</summary>
     public int RevokedDelegations;
+    /// <summary>An NFSv4.0 client (SETCLIENTID): no sessions, seqids per owner (Nfs4State.V40.cs); null for 4.1.</summary>
+    public V40Client? V40;
 }
 
 /// <summary>One slot of a session's fore channel (§2.10.6.1): the last seqid and the reply it got.</summary>
