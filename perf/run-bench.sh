@@ -4,7 +4,7 @@
 #   dittofs-s3     DittoFs on S3 (moto_server on loopback, bucket "bench", fresh data dir)
 #   dittofs-s3-bucket  the same with DittoFs:Durability=Bucket (COMMIT waits for the bucket)
 #   dittofs-s3-wan  dittofs-s3 with moto behind perf/S3Proxy adding S3_LATENCY_MS (default 30) to every request
-#   before-local, before-s3  dittofs-local / dittofs-s3 run from another build: BEFORE_DLL=path/to/DittoFs.Server.dll
+#   before-local, before-s3, before-s3-wan  dittofs-local / dittofs-s3 / dittofs-s3-wan run from another build: BEFORE_DLL=path/to/DittoFs.Server.dll
 #                  (a before/after comparison in one run)
 #   ganesha        nfs-ganesha 4.3, FSAL VFS on the same disk, in its own network
 #                  namespace (../shared/bench/nfsload/ganesha-netns.sh, conf perf/ganesha.conf)
@@ -102,10 +102,10 @@ for system in $SYSTEMS; do
   case $system in
     dittofs-local) dittofs dittofs-local ;;
     before-local) DLL=${BEFORE_DLL:?before-local needs BEFORE_DLL} dittofs before-local ;;
-    dittofs-s3|dittofs-s3-bucket|dittofs-s3-wan|before-s3)
+    dittofs-s3|dittofs-s3-bucket|dittofs-s3-wan|before-s3|before-s3-wan)
       extra=() dll=$SERVER_DLL
       [ "$system" = dittofs-s3-bucket ] && extra=(--DittoFs:Durability=Bucket)
-      [ "$system" = before-s3 ] && dll=${BEFORE_DLL:?before-s3 needs BEFORE_DLL}
+      case $system in before-s3|before-s3-wan) dll=${BEFORE_DLL:?$system needs BEFORE_DLL} ;; esac
       for proto in $PROTOCOLS; do
         # A fresh moto (empty bucket) per run: the server's start-up sweep would otherwise spend
         # moto's CPU, on this same machine, deleting the previous run's objects during this one.
@@ -115,7 +115,7 @@ for system in $SYSTEMS; do
         wait_port "$MOTO_PORT"
         python3 -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$MOTO_PORT/bench', method='PUT'))"
         S3_PORT=$MOTO_PORT
-        if [ "$system" = dittofs-s3-wan ]; then
+        if [ "$system" = dittofs-s3-wan ] || [ "$system" = before-s3-wan ]; then
           S3_PORT=$(free_port)
           dotnet "$PROXY_DLL" --target-port "$MOTO_PORT" --port "$S3_PORT" --latency-ms "${S3_LATENCY_MS:-30}" >"$RAW/proxy-$proto.log" 2>&1 &
           PROXY_PID=$!

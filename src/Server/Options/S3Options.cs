@@ -62,9 +62,9 @@ public sealed class CacheOptions
     [Range(1, 256)]
     public int DownloadConcurrency { get; set; } = 8;
 
-    /// <summary>Blocks fetched ahead of a sequential reader.</summary>
+    /// <summary>Blocks fetched ahead of a sequential reader: 8 x 4 MiB covers 30 ms of S3 latency up to ~1 GB/s per stream.</summary>
     [Range(0, 64)]
-    public int ReadAheadBlocks { get; set; } = 4;
+    public int ReadAheadBlocks { get; set; } = 8;
 
     /// <summary>Upload blocks smaller than a block (small files, tails) many to a PUT, as segment objects (false: one object per block).</summary>
     public bool PackSmallBlocks { get; set; } = true;

@@ -7,12 +7,19 @@ namespace DittoFs.Storage.Cache;
 internal sealed partial class BlockCache
 {
     /// <summary>
-    /// Dirty blocks worth uploading now, marked Uploading: found dirty at start-up, complete and
-    /// settled, idle past FlushIdle, or any dirty block while half the cache is dirty. A whole block
+    /// Dirty blocks worth uploading now, marked Uploading: found dirty at start-up, complete with the
+    /// writer gone on to the next block (a sequential writer streams), complete and settled, idle past FlushIdle, or any dirty block while half the cache is dirty. A whole block
     /// comes alone (<paramref name="packed"/> false); blocks smaller than a block come together, for
     /// one segment, once they fill one or the oldest has waited SegmentWait (at once when drained,
     /// under pressure or awaited by a COMMIT).
     /// </summary>
+    /// <summary>
+    /// A passed block waits this long after its last write: a client with several WRITEs in flight
+    /// (the Linux client) may finish a block's middle just after starting the next one, and an
+    /// upload that early would be redone (one more PUT, one more garbage object).
+    /// </summary>
+    private const long PassedQuietMs = 20;
+
     public List<(BlockState Block, long Generation)>? TakeUploadBatch(out bool packed)
     {
         packed = false;
@@ -33,7 +40,7 @@ internal sealed partial class BlockCache
             {
                 if (st.Uploading || !st.Local || st.Writers > 0) continue; // a write in progress: not settled
                 long quiet = now - st.LastWrite;
-                bool eligible = draining || st.UploadNow || quiet >= idle || (st.Complete && quiet >= settle) || (pressure && quiet >= settle);
+                bool eligible = draining || st.UploadNow || (st.Passed && quiet >= PassedQuietMs) || quiet >= idle || (st.Complete && quiet >= settle) || (pressure && quiet >= settle);
                 if (!eligible) continue;
                 if (_options.PackSmallBlocks && !st.Complete && st.Extent < BlockSize)
                 {
@@ -176,6 +183,7 @@ internal sealed partial class BlockCache
         st.Crc = crc;
         st.Length = length;
         st.UploadNow = false;
+        st.Passed = false;
         bool writtenSince = st.Gen != generation || st.Writers > 0;
         if (!writtenSince)
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using DittoFs.Storage.Diagnostics;
 using DittoFs.Storage.Flush;
 using DittoFs.Storage.Metadata;
 using DittoFs.Storage.Payload;
@@ -198,16 +199,25 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
     private void FinishWrite(BlockState st, int within, int count)
     {
         bool complete = within + count == BlockSize;
+        bool passed = false;
         lock (_lock)
         {
             st.Writers--;
             st.Gen++;
             st.Unsynced = true;
             st.LastWrite = Environment.TickCount64;
+            bool first = st.Extent == 0;
             st.Extent = Math.Max(st.Extent, within + count);
             if (complete) st.Complete = true;
+            // A sequential writer starting this block is done with the previous one: stream it to the
+            // bucket now rather than after it settles (a later rewrite only makes it dirty again).
+            if ((first || within == 0) && count > 0 && st.Block > 0 && FindLocked(st.Inode, st.Block - 1) is { } previous
+                && previous.Complete && previous.Dirty && previous.Local && !previous.Passed)
+            {
+                previous.Passed = passed = true;
+            }
         }
-        if (complete) Wake?.Invoke();
+        if (complete || passed) Wake?.Invoke();
     }
 
     private void MakeDirtyLocked(BlockState st)
@@ -267,6 +277,11 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
     private void DropLocalLocked(BlockState st)
     {
         if (!st.Local) return;
+        if (st.Prefetched)
+        {
+            st.Prefetched = false;
+            _metrics?.ReadAhead(ReadAheadResult.Wasted);
+        }
         st.Local = false;
         _localBlocks--;
         _localBytes -= st.Charged;
@@ -358,17 +373,18 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         if (destination.IsEmpty) return;
         ulong first = offset / (ulong)BlockSize;
         ulong last = (offset + (ulong)destination.Length - 1) / (ulong)BlockSize;
-        ReadAhead(inode, first, last);
+        bool sequential = ReadAhead(inode, first, last);
         while (!destination.IsEmpty)
         {
             (ulong block, int within, int n) = Piece(offset, destination.Length);
-            await ReadBlockAsync(inode, block, within, destination[..n]).ConfigureAwait(false);
+            await ReadBlockAsync(inode, block, within, destination[..n], sequential).ConfigureAwait(false);
             destination = destination[n..];
             offset += (ulong)n;
         }
     }
 
-    private async ValueTask ReadBlockAsync(ulong inode, ulong block, int within, Memory<byte> destination)
+    /// <param name="sequential">Part of a sequential read: a block read-ahead did not fetch is a read-ahead miss.</param>
+    private async ValueTask ReadBlockAsync(ulong inode, ulong block, int within, Memory<byte> destination, bool sequential)
     {
         bool missed = false;
         while (true)
@@ -388,6 +404,15 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
                     if (st is not null) RemoveIfEmptyLocked(st);
                     destination.Span.Clear(); // a hole
                     return;
+                }
+                if (st.Prefetched)
+                {
+                    st.Prefetched = false; // fetched ahead of this read (done or still in flight)
+                    _metrics?.ReadAhead(ReadAheadResult.Hit);
+                }
+                else if (sequential && !missed && !st.Local && _options.ReadAheadBlocks > 0)
+                {
+                    _metrics?.ReadAhead(ReadAheadResult.Miss);
                 }
                 if (st.Local)
                 {
@@ -441,23 +466,32 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         destination[read..].Clear();
     }
 
-    /// <summary>A sequential reader (this read starts at or right after the last one's block) gets the next blocks fetched.</summary>
-    private void ReadAhead(ulong inode, ulong first, ulong last)
+    /// <summary>
+    /// A sequential reader (this read starts at or right after the last one's block) gets the next
+    /// ReadAheadBlocks blocks fetched, through the same downloads (bounded by DownloadConcurrency, CRC
+    /// checked) as a miss; returns whether the read is sequential. A read elsewhere starts no more:
+    /// what is in flight lands as clean blocks, counted wasted if evicted or dropped unread.
+    /// </summary>
+    private bool ReadAhead(ulong inode, ulong first, ulong last)
     {
-        if (_options.ReadAheadBlocks <= 0) return;
+        if (_options.ReadAheadBlocks <= 0) return false;
         lock (_lock)
         {
             bool sequential = _lastRead.TryGetValue(inode, out ulong previous) && (first == previous || first == previous + 1);
             if (_lastRead.Count > 4096 && !_lastRead.ContainsKey(inode)) _lastRead.Clear();
             _lastRead[inode] = last;
-            if (!sequential) return;
+            if (!sequential) return false;
             for (ulong b = last + 1; b <= last + (ulong)_options.ReadAheadBlocks; b++)
             {
                 BlockState? st = LookupLocked(inode, b);
-                if (st is null || st.Local || st.Loading is not null || st.Version == 0 || st.Lost) continue;
-                if (_localBytes + BlockSize > _maxBytes && _clean.Count == 0) return; // no room: do not fight the writers
+                if (st is null) break; // a hole or past the end: nothing further is worth fetching
+                if (st.Local || st.Loading is not null || st.Version == 0 || st.Lost) continue;
+                if (_localBytes + BlockSize > _maxBytes && _clean.Count == 0) break; // no room: do not fight the writers
+                st.Prefetched = true;
+                // A failed fetch (missing or corrupt object) is the reader's IO error when it gets there.
                 _ = StartLoadLocked(st).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
             }
+            return true;
         }
     }
 
@@ -551,6 +585,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
                     _metrics?.CacheSizeChanged(-reserved);
                 }
                 st.Loading = null;
+                if (!st.Local) st.Prefetched = false; // not fetched after all: the next reader loads it
                 RemoveIfEmptyLocked(st);
             }
         }

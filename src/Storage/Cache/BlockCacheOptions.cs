@@ -42,8 +42,8 @@ public sealed record BlockCacheOptions
     /// <summary>Block downloads (misses and read-ahead) in flight at once.</summary>
     public int DownloadConcurrency { get; init; } = 8;
 
-    /// <summary>Blocks fetched ahead of a sequential reader.</summary>
-    public int ReadAheadBlocks { get; init; } = 4;
+    /// <summary>Blocks fetched ahead of a sequential reader (8 x 4 MiB: 30 ms of S3 latency at ~1 GB/s per stream; in flight at most DownloadConcurrency).</summary>
+    public int ReadAheadBlocks { get; init; } = 8;
 
     /// <summary>Longest wait between two upload attempts while the object store fails.</summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(5);

@@ -30,6 +30,10 @@ internal sealed class BlockState(ulong inode, ulong block)
     public bool NewName;
     /// <summary>The block's last byte was written: a sequential writer has finished it.</summary>
     public bool Complete;
+    /// <summary>Complete, and the writer has gone on to the next block: upload it now, without waiting for it to settle.</summary>
+    public bool Passed;
+    /// <summary>Downloaded by read-ahead and not read since: a hit when a reader gets it, wasted if it is dropped unread.</summary>
+    public bool Prefetched;
     public bool Uploading;
     /// <summary>Truncated or deleted: whatever is in flight for it is garbage.</summary>
     public bool Dropped;

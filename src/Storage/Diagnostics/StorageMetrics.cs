@@ -17,6 +17,17 @@ public enum S3Operation
     AbortMultipartUpload,
 }
 
+/// <summary>What became of a block read-ahead fetched, or a sequential read it did not cover (the <c>result</c> label).</summary>
+public enum ReadAheadResult
+{
+    /// <summary>A read found the block fetched (or being fetched) ahead of it.</summary>
+    Hit,
+    /// <summary>A sequential read had to download a block read-ahead had not fetched.</summary>
+    Miss,
+    /// <summary>A fetched block was evicted or dropped before anyone read it.</summary>
+    Wasted,
+}
+
 /// <summary>
 /// Metrics of the storage layer (meter <c>DittoFs.Storage</c>), one instance per
 /// server, handed to the stores through their options (null = not measured).
@@ -32,7 +43,7 @@ public enum S3Operation
 ///   <c>dittofs_payload_fsync_duration_seconds</c></item>
 /// <item>block cache: <c>dittofs_cache_size_bytes</c>, <c>dittofs_cache_dirty_bytes</c>,
 ///   <c>dittofs_cache_requests_total{result=hit|miss}</c>, <c>dittofs_cache_evictions_total</c>,
-///   <c>dittofs_cache_evicted_bytes_total</c></item>
+///   <c>dittofs_cache_evicted_bytes_total</c>, <c>dittofs_cache_readahead_total{result=hit|miss|wasted}</c></item>
 /// <item>flusher: <c>dittofs_flush_queue_blocks</c>, <c>dittofs_flush_queue_bytes</c>, <c>dittofs_flush_uploads_total</c>,
 ///   <c>dittofs_flush_uploaded_bytes_total</c></item>
 /// <item>S3: <c>dittofs_s3_request_duration_seconds{operation}</c>, <c>dittofs_s3_errors_total{operation}</c></item>
@@ -52,6 +63,7 @@ public sealed class StorageMetrics
     public static readonly IReadOnlyList<long> BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
 
     private static readonly string[] s_operations = Enum.GetNames<S3Operation>().Select(ToSnakeCase).ToArray();
+    private static readonly string[] s_readAheadResults = ["hit", "miss", "wasted"];
 
     private readonly Counter<long> _fsRead;
     private readonly Counter<long> _fsWritten;
@@ -67,6 +79,7 @@ public sealed class StorageMetrics
     private readonly Counter<long> _cacheRequests;
     private readonly Counter<long> _cacheEvictions;
     private readonly Counter<long> _cacheEvictedBytes;
+    private readonly Counter<long> _readAhead;
     private readonly UpDownCounter<long> _flushQueueBlocks;
     private readonly UpDownCounter<long> _flushQueueBytes;
     private readonly Counter<long> _uploads;
@@ -117,6 +130,7 @@ public sealed class StorageMetrics
         _cacheRequests = meter.CreateCounter<long>("dittofs.cache.requests", "{request}", "Block cache lookups, by result (hit or miss)");
         _cacheEvictions = meter.CreateCounter<long>("dittofs.cache.evictions", "{block}", "Blocks evicted from the cache");
         _cacheEvictedBytes = meter.CreateCounter<long>("dittofs.cache.evicted", "By", "Bytes evicted from the cache");
+        _readAhead = meter.CreateCounter<long>("dittofs.cache.readahead", "{block}", "Read-ahead of sequential readers, by result (hit, miss or wasted)");
 
         _flushQueueBlocks = meter.CreateUpDownCounter<long>("dittofs.flush.queue.blocks", "{block}", "Blocks waiting for upload");
         _flushQueueBytes = meter.CreateUpDownCounter<long>("dittofs.flush.queue", "By", "Bytes waiting for upload");
@@ -147,6 +161,7 @@ public sealed class StorageMetrics
         _cacheRequests.Add(0, new KeyValuePair<string, object?>("result", "miss"));
         _cacheEvictions.Add(0);
         _cacheEvictedBytes.Add(0);
+        foreach (string result in s_readAheadResults) _readAhead.Add(0, new KeyValuePair<string, object?>("result", result));
         _flushQueueBlocks.Add(0);
         _flushQueueBytes.Add(0);
         _uploads.Add(0);
@@ -237,6 +252,11 @@ public sealed class StorageMetrics
     public void CacheMiss()
     {
         if (_cacheRequests.Enabled) _cacheRequests.Add(1, new KeyValuePair<string, object?>("result", "miss"));
+    }
+
+    public void ReadAhead(ReadAheadResult result)
+    {
+        if (_readAhead.Enabled) _readAhead.Add(1, new KeyValuePair<string, object?>("result", s_readAheadResults[(int)result]));
     }
 
     public void CacheEvicted(long bytes)

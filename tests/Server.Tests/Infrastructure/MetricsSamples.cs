@@ -64,6 +64,7 @@ internal sealed class MetricsSamples : IDisposable
         _storage.CacheSizeChanged(4096);
         _storage.CacheDirtyChanged(4096);
         _storage.CacheEvicted(4096);
+        _storage.ReadAhead(ReadAheadResult.Hit);
         _storage.FlushQueueChanged(1, 4096);
         _storage.BlockUploaded(4096);
         _storage.S3Request(S3Operation.Put, now);

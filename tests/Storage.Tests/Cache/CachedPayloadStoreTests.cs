@@ -146,7 +146,7 @@ public sealed class CachedPayloadStoreTests(MotoServer moto) : IDisposable
     [Fact]
     public async Task SequentialReaderGetsBlocksFetchedAhead()
     {
-        byte[] data = Random(8 * Bs, 6);
+        byte[] data = Random(12 * Bs, 6);
         await using (CachedPayloadStore store = Open())
         {
             await store.WriteAsync(4, 0, new ReadOnlySequence<byte>(data));
@@ -156,10 +156,11 @@ public sealed class CachedPayloadStoreTests(MotoServer moto) : IDisposable
         {
             byte[] got = new byte[Bs];
             await store.ReadAsync(4, 0, got);
-            await store.ReadAsync(4, Bs, got); // sequential: blocks 2..5 are fetched ahead
+            await store.ReadAsync(4, Bs, got); // sequential: blocks 2..9 (ReadAheadBlocks 8) are fetched ahead, not 10..11
             var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (store.CachedBlocks < 6 && DateTime.UtcNow < deadline) await Task.Delay(20);
-            Assert.Equal(6, store.CachedBlocks);
+            while (store.CachedBlocks < 10 && DateTime.UtcNow < deadline) await Task.Delay(20);
+            await Task.Delay(200);
+            Assert.Equal(10, store.CachedBlocks);
         }
     }
 
