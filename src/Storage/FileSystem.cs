@@ -32,6 +32,8 @@ public sealed partial class FileSystem : IFileSystem
     // WRITE's metadata batch, reused by whoever holds an exclusive _mutex (FileSystem.Data.cs).
     private readonly MetadataOp[] _writeBatch = new MetadataOp[2];
     private readonly SemaphoreSlim[] _stripes;
+    // Shared store: files written through this server whose bytes other servers were not told of yet (FileSystem.Publish.cs).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, byte> _unpublished = new();
     private long _lastPosition;
 
     public FileSystem(IMetadataStore store, IPayloadStore payload, FileSystemOptions? options = null)

@@ -85,6 +85,22 @@ public sealed partial class PostgresMetadataStore : IMetadataStore
         }
     }
 
+    /// <summary>A range of object ids off the database sequence: one round trip per 1,024 uploads, shared by all servers.</summary>
+    public async ValueTask<IdRange> LeaseBlockVersionsAsync()
+    {
+        try
+        {
+            await using NpgsqlCommand next = _source.CreateCommand("SELECT nextval('block_version_lease')");
+            long first = (long)(await next.ExecuteScalarAsync().ConfigureAwait(false))!;
+            Counters.RoundTrip();
+            return new IdRange(U(first), PostgresMetadataStoreOptions.VersionLeaseSize);
+        }
+        catch (NpgsqlException e)
+        {
+            throw new IOException("PostgreSQL object id lease failed: " + e.Message, e);
+        }
+    }
+
     public async ValueTask<InodeRecord?> GetInodeAsync(ulong inode)
     {
         byte[]? bytes = await ScalarAsync<byte[]>("SELECT record FROM inodes WHERE inode = $1", S(inode)).ConfigureAwait(false);
@@ -156,6 +172,9 @@ public sealed partial class PostgresMetadataStore : IMetadataStore
     public int MaxConcurrentMutations => _options.MaxConcurrentMutations;
 
     public ValueTask CheckpointAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Other servers may use the same database.</summary>
+    public bool IsShared => true;
 
     public ValueTask DisposeAsync()
     {
