@@ -220,6 +220,12 @@ public sealed partial class FileSystem : IFileSystem
         return inode;
     }
 
+    /// <summary>
+    /// The READDIR cookie of a new entry of <paramref name="dir"/>: its counter, or on a shared store an id
+    /// from the leased ranges (unique, rising per server), so a create need not read the directory's latest image.
+    /// </summary>
+    private ulong NextCookie(ref InodeRecord dir) => _store.IsShared ? _store.AllocateInode() : dir.NextCookie++;
+
     /// <summary>Records a change of the inode's attributes (ctime, change id).</summary>
     private static void Touch(ref InodeRecord inode, Timestamp now)
     {

@@ -103,8 +103,24 @@ public sealed partial class PostgresMetadataStore : IMetadataStore
 
     public async ValueTask<InodeRecord?> GetInodeAsync(ulong inode)
     {
-        byte[]? bytes = await ScalarAsync<byte[]>("SELECT record FROM inodes WHERE inode = $1", S(inode)).ConfigureAwait(false);
-        return bytes is null ? null : ToInode(bytes);
+        InodeRecord? found = null;
+        await QueryAsync("SELECT record, change_id, entry_delta, link_delta, touched FROM inodes WHERE inode = $1", r =>
+        {
+            // The image plus what AddToDirectory added since it was written whole.
+            InodeRecord record = ToInode((byte[])r.GetValue(0));
+            record.ChangeId = U(r.GetInt64(1));
+            record.EntryCount = unchecked(record.EntryCount + (ulong)r.GetInt64(2));
+            record.LinkCount = unchecked((uint)(record.LinkCount + r.GetInt64(3)));
+            long touched = r.GetInt64(4);
+            if (touched > Nanoseconds(record.Mtime))
+            {
+                var at = new Timestamp(touched / 1_000_000_000, (uint)(touched % 1_000_000_000));
+                record.SetMtime(at);
+                if (at.CompareTo(record.Ctime) > 0) record.SetCtime(at);
+            }
+            found = record;
+        }, S(inode)).ConfigureAwait(false);
+        return found;
     }
 
     public async ValueTask<EntryRecord?> GetEntryAsync(ulong directory, ReadOnlyMemory<byte> name)

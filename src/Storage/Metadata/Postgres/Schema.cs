@@ -39,6 +39,12 @@ internal static class Schema
         SELECT setval('block_version_lease', (GREATEST((SELECT num FROM meta WHERE key = 'max_block_version'),
             (SELECT max(version) FROM blocks), (SELECT max(segment) FROM segments), 0) / 1024 + 1) * 1024, false);
         """,
+        // 4: a directory's entry count, link count and mtime as deltas beside its image (AddToDirectory), so
+        // creators of one directory do not serialise on its image; a read adds them, a whole write resets them.
+        """
+        ALTER TABLE inodes ADD COLUMN entry_delta bigint NOT NULL DEFAULT 0, ADD COLUMN link_delta bigint NOT NULL DEFAULT 0,
+            ADD COLUMN touched bigint NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static int Version => Migrations.Length;
