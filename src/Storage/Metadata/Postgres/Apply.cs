@@ -26,8 +26,10 @@ public sealed partial class PostgresMetadataStore
                 AddChanges(batch, ops);
                 if (batch.BatchCommands.Count > 0)
                 {
+                    long started = System.Diagnostics.Stopwatch.GetTimestamp();
                     await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
                     Counters.RoundTrip();
+                    PostgresMetrics.RoundTrip("change", started);
                 }
                 Counters.Committed();
                 foreach (MetadataOp op in ops)

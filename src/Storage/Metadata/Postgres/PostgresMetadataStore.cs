@@ -76,8 +76,11 @@ public sealed partial class PostgresMetadataStore : IMetadataStore
             if (_nextInode == _leaseEnd)
             {
                 // One round trip per InodeLeaseSize creates; the sequence steps by the lease size.
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
                 using NpgsqlCommand next = _source.CreateCommand("SELECT nextval('inode_lease')");
                 ulong start = (ulong)(long)Run(() => next.ExecuteScalar())!;
+                Counters.RoundTrip();
+                PostgresMetrics.RoundTrip("lease", started);
                 _nextInode = start;
                 _leaseEnd = start + (ulong)_options.InodeLeaseSize;
             }
@@ -90,9 +93,11 @@ public sealed partial class PostgresMetadataStore : IMetadataStore
     {
         try
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             await using NpgsqlCommand next = _source.CreateCommand("SELECT nextval('block_version_lease')");
             long first = (long)(await next.ExecuteScalarAsync().ConfigureAwait(false))!;
             Counters.RoundTrip();
+            PostgresMetrics.RoundTrip("lease", started);
             return new IdRange(U(first), PostgresMetadataStoreOptions.VersionLeaseSize);
         }
         catch (NpgsqlException e)
@@ -204,10 +209,12 @@ public sealed partial class PostgresMetadataStore : IMetadataStore
     {
         try
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             await using NpgsqlCommand command = _source.CreateCommand(sql);
             foreach (object p in parameters) command.Parameters.Add(new NpgsqlParameter { Value = p });
             object? value = await command.ExecuteScalarAsync().ConfigureAwait(false);
             Counters.RoundTrip();
+            PostgresMetrics.RoundTrip("read", started);
             return value is DBNull ? null : (T?)value;
         }
         catch (NpgsqlException e)
@@ -220,11 +227,13 @@ public sealed partial class PostgresMetadataStore : IMetadataStore
     {
         try
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             await using NpgsqlCommand command = _source.CreateCommand(sql);
             foreach (object p in parameters) command.Parameters.Add(new NpgsqlParameter { Value = p });
             await using NpgsqlDataReader reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
             while (await reader.ReadAsync().ConfigureAwait(false)) row(reader);
             Counters.RoundTrip();
+            PostgresMetrics.RoundTrip("read", started);
         }
         catch (NpgsqlException e)
         {
