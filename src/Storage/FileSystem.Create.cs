@@ -51,20 +51,20 @@ public sealed partial class FileSystem
                     Timestamp now = Timestamp.Now();
                     created = NewChild(caller, dir, request, now);
                     InodeRecord before = dir;
-                    ulong cookie = dir.NextCookie++;
+                    // A shared store: the cookie from the leased ids and the directory changed by a delta, so
+                    // creators in one directory (on any server) do not conflict on its image.
+                    bool shared = _store.IsShared;
+                    ulong cookie = NextCookie(ref dir);
                     dir.EntryCount++;
                     if (request.Type == FileType.Directory) dir.LinkCount++;
                     TouchContent(ref dir, now);
 
-                    var ops = new List<MetadataOp>(6)
-                    {
-                        MetadataOp.ExpectEntry(dir.Inode, name.ToArray(), 0),
-                        MetadataOp.ExpectChangeId(dir.Inode, before.ChangeId),
-                        MetadataOp.PutInode(created),
-                    };
+                    var ops = new List<MetadataOp>(6) { MetadataOp.ExpectEntry(dir.Inode, name.ToArray(), 0) };
+                    if (!shared) ops.Add(MetadataOp.ExpectChangeId(dir.Inode, before.ChangeId));
+                    ops.Add(MetadataOp.PutInode(created));
                     if (request.Type == FileType.Symlink) ops.Add(MetadataOp.PutSymlink(created.Inode, request.LinkTarget.ToArray()));
                     ops.Add(MetadataOp.PutEntry(dir.Inode, name.ToArray(), created.Inode, cookie));
-                    ops.Add(MetadataOp.PutInode(dir));
+                    ops.Add(shared ? MetadataOp.AddToDirectory(dir.Inode, 1, request.Type == FileType.Directory ? 1 : 0, now) : MetadataOp.PutInode(dir));
                     position = await ApplyAsync([.. ops]).ConfigureAwait(false);
                     wcc = Wcc(before, dir);
                     truncate = default;
@@ -206,7 +206,7 @@ public sealed partial class FileSystem
                 Timestamp now = Timestamp.Now();
                 InodeRecord before = dir;
                 ulong linkedChangeId = linked.ChangeId;
-                ulong cookie = dir.NextCookie++;
+                ulong cookie = NextCookie(ref dir);
                 dir.EntryCount++;
                 TouchContent(ref dir, now);
                 linked.LinkCount++;

@@ -18,6 +18,7 @@ public sealed partial class FileSystem
 
             if (offset >= inode.Size) return new ReadResult(FsStatus.Ok, 0, true, ToAttributes(inode));
             int count = (int)Math.Min((ulong)destination.Length, inode.Size - offset);
+            _payload.Revalidate(inode.Inode, inode.ChangeId);
             if (count > 0) await _payload.ReadAsync(inode.Inode, offset, destination[..count]).ConfigureAwait(false);
             _options.Metrics?.FileRead(count);
             // No atime update: reads never write metadata (noatime).
@@ -68,6 +69,8 @@ public sealed partial class FileSystem
                 if (status != FsStatus.Ok) return new WriteResult(status, 0, stable, Unchanged(inode));
                 if (length == 0) return new WriteResult(FsStatus.Ok, 0, StableHow.FileSync, Unchanged(inode));
 
+                _payload.Revalidate(inode.Inode, inode.ChangeId); // a partial block write merges with the current copy
+                if (_store.IsShared) _unpublished.TryAdd(inode.Inode, 0);
                 try
                 {
                     await _payload.WriteAsync(inode.Inode, offset, data).ConfigureAwait(false);
@@ -119,6 +122,7 @@ public sealed partial class FileSystem
             if (stable == StableHow.Unstable) return new WriteResult(FsStatus.Ok, (int)length, StableHow.Unstable, wcc);
             await _payload.FlushAsync(file.Inode).ConfigureAwait(false);
             await _store.WaitDurableAsync(position).ConfigureAwait(false);
+            if (_unpublished.TryRemove(file.Inode, out _)) wcc = wcc with { After = await PublishAsync(file).ConfigureAwait(false) ?? wcc.After };
             return new WriteResult(FsStatus.Ok, (int)length, StableHow.FileSync, wcc);
         }
         catch (IOException e)
@@ -146,6 +150,10 @@ public sealed partial class FileSystem
             finally
             {
                 await data.ConfigureAwait(false);
+            }
+            if (_unpublished.TryRemove(inode.Inode, out _) && await PublishAsync(file).ConfigureAwait(false) is { } published)
+            {
+                return new CommitResult(FsStatus.Ok, new WccData(PreOp(inode), published));
             }
             return new CommitResult(FsStatus.Ok, Unchanged(inode));
         }

@@ -11,7 +11,7 @@ public sealed partial class FileSystem
     private async ValueTask ListOrphanAsync(ulong inode, List<MetadataOp> ops)
     {
         InodeRecord dir = await _store.GetInodeAsync(OrphanDirectory.Inode).ConfigureAwait(false) ?? OrphanDirectory.Empty;
-        ops.Add(MetadataOp.PutEntry(OrphanDirectory.Inode, OrphanDirectory.NameOf(inode), inode, dir.NextCookie++));
+        ops.Add(MetadataOp.PutEntry(OrphanDirectory.Inode, OrphanDirectory.NameOf(inode), inode, NextCookie(ref dir)));
         dir.EntryCount++;
         ops.Add(MetadataOp.PutInode(dir));
     }

@@ -159,7 +159,7 @@ public sealed partial class FileSystem
             if (victim.Type == FileType.Directory) to.LinkCount--;
         }
 
-        ulong cookie = to.NextCookie++;
+        ulong cookie = NextCookie(ref to);
         ops.Add(MetadataOp.PutEntry(to.Inode, toName.ToArray(), moved.Inode, cookie));
         to.EntryCount++;
 

@@ -42,6 +42,8 @@ public sealed partial class FileSystem
         if (attributes.Size is { } size && size < inode.Size)
         {
             await _payload.TruncateAsync(inode.Inode, size).ConfigureAwait(false);
+            // Other servers read the bucket: the cut block goes there before the new size tells them to look.
+            if (_store.IsShared) await _payload.FlushAsync(inode.Inode).ConfigureAwait(false);
         }
 
         long position;

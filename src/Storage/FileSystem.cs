@@ -32,6 +32,8 @@ public sealed partial class FileSystem : IFileSystem
     // WRITE's metadata batch, reused by whoever holds an exclusive _mutex (FileSystem.Data.cs).
     private readonly MetadataOp[] _writeBatch = new MetadataOp[2];
     private readonly SemaphoreSlim[] _stripes;
+    // Shared store: files written through this server whose bytes other servers were not told of yet (FileSystem.Publish.cs).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, byte> _unpublished = new();
     private long _lastPosition;
 
     public FileSystem(IMetadataStore store, IPayloadStore payload, FileSystemOptions? options = null)
@@ -217,6 +219,12 @@ public sealed partial class FileSystem : IFileSystem
         inode.SetBtime(now);
         return inode;
     }
+
+    /// <summary>
+    /// The READDIR cookie of a new entry of <paramref name="dir"/>: its counter, or on a shared store an id
+    /// from the leased ranges (unique, rising per server), so a create need not read the directory's latest image.
+    /// </summary>
+    private ulong NextCookie(ref InodeRecord dir) => _store.IsShared ? _store.AllocateInode() : dir.NextCookie++;
 
     /// <summary>Records a change of the inode's attributes (ctime, change id).</summary>
     private static void Touch(ref InodeRecord inode, Timestamp now)

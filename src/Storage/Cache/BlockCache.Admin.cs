@@ -69,8 +69,34 @@ internal sealed partial class BlockCache
         lock (_lock) return st.Dropped || !st.Dirty || st.UploadedGen >= generation;
     }
 
-    /// <summary>Versions below this were allocated before now.</summary>
-    public ulong NextVersion => (ulong)Interlocked.Read(ref _nextVersion) + 1;
+    /// <summary>
+    /// Versions below this were allocated before now (0 with a shared store: another server's upload in
+    /// flight may have any id below ours, so a listing pass may delete nothing by id).
+    /// </summary>
+    public ulong NextVersion => _sharedIds ? 0 : (ulong)Interlocked.Read(ref _nextVersion) + 1;
+
+    /// <summary>The next object version or segment id: counted here, or from the shared store's current lease.</summary>
+    private async ValueTask<ulong> NextObjectIdAsync()
+    {
+        if (!_sharedIds) return (ulong)Interlocked.Increment(ref _nextVersion);
+        while (true)
+        {
+            lock (_idLock)
+            {
+                if (_leaseNext < _leaseEnd) return _leaseNext++;
+            }
+            // One round trip per lease (1,024 ids); two uploaders that both ran dry waste one range, harmlessly.
+            IdRange lease = await _map.LeaseVersionsAsync().ConfigureAwait(false);
+            lock (_idLock)
+            {
+                if (_leaseNext >= _leaseEnd)
+                {
+                    _leaseNext = lease.First;
+                    _leaseEnd = lease.First + lease.Count;
+                }
+            }
+        }
+    }
 
     /// <summary>
     /// An object the map does not reference, allocated before <paramref name="below"/> and not being uploaded:

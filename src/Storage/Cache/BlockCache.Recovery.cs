@@ -77,6 +77,17 @@ internal sealed partial class BlockCache
             _metrics?.CacheSizeChanged(_localBytes);
             DirtyChangedLocked(_dirty.Count, _localBytes); // every recovered block is dirty
         }
+        IdRange lease = _map.LeaseVersionsAsync().AsTask().GetAwaiter().GetResult();
+        if (lease.Count > 0)
+        {
+            // A store other servers share: ids come from its leases, and an object no record names may be
+            // another server's upload in flight, so no sweep by id (BootVersion 0: nothing is below it).
+            _sharedIds = true;
+            _leaseNext = lease.First;
+            _leaseEnd = lease.First + lease.Count;
+            BootVersion = 0;
+            return;
+        }
         // Versions only grow, across restarts and clock steps: never reuse one the map has named.
         BootVersion = Math.Max((ulong)DateTime.UtcNow.Ticks, _map.MaxVersion + 1);
         _nextVersion = (long)BootVersion - 1;

@@ -83,7 +83,7 @@ internal sealed partial class BlockCache
             if (members.Count == 0) return;
 
             int size = (int)(total + (long)members.Count * IndexEntrySize + FooterSize);
-            segment = (ulong)Interlocked.Increment(ref _nextVersion);
+            segment = await NextObjectIdAsync().ConfigureAwait(false);
             string key = ObjectKeys.Segment(segment);
             lock (_lock) _uploadingVersions.Add(segment); // not garbage for a GC pass while unrecorded
             await _objects.PutAsync(key, buffer.AsMemory(0, size), Crc32C.Compute(buffer.AsSpan(0, size)), cancellationToken).ConfigureAwait(false);
@@ -278,7 +278,7 @@ internal sealed partial class BlockCache
             }
             BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(size - FooterSize), moving.Count);
             BinaryPrimitives.WriteUInt32LittleEndian(buffer.AsSpan(size - 4), SegmentMagic);
-            fresh = (ulong)Interlocked.Increment(ref _nextVersion);
+            fresh = await NextObjectIdAsync().ConfigureAwait(false);
             lock (_lock) _uploadingVersions.Add(fresh);
             try
             {

@@ -103,7 +103,7 @@ internal sealed partial class BlockCache
                 throw new IOException($"block file of {st.Inode}/{st.Block} is missing");
             }
             uint crc = Crc32C.Compute(buffer.AsSpan(0, length));
-            ulong version = (ulong)Interlocked.Increment(ref _nextVersion);
+            ulong version = await NextObjectIdAsync().ConfigureAwait(false);
             string key = ObjectKeys.Format(st.Inode, st.Block, version);
             lock (_lock) _uploadingVersions.Add(version); // not garbage for a GC pass while unrecorded
             try

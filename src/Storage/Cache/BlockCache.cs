@@ -47,6 +47,11 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
     private long _localBytes;
     private long _dirtyBytes;
     private long _nextVersion;
+    // Object ids leased from a metadata store other servers share (BlockCache.Admin.cs: NextObjectIdAsync).
+    private readonly Lock _idLock = new();
+    private bool _sharedIds;
+    private ulong _leaseNext;
+    private ulong _leaseEnd;
 
     public BlockCache(BlockCacheOptions options, IObjectStore objects, GarbageCollector garbage, IMetadataStore metadata)
     {
@@ -322,11 +327,11 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
 
     /// <summary>The block's state, loaded from the block map if the cache holds nothing for it.</summary>
     private BlockState GetOrAddLocked(ulong inode, ulong block) =>
-        FindLocked(inode, block) ?? AddLocked(inode, block, _map.Get(inode, block));
+        FindCurrentLocked(inode, block, out bool known) ?? (known ? AddLocked(inode, block, null) : AddLocked(inode, block, _map.Get(inode, block)));
 
     /// <summary>The block's state if the cache or the block map knows the block; null for a hole.</summary>
     private BlockState? LookupLocked(ulong inode, ulong block) =>
-        FindLocked(inode, block) ?? (_map.Get(inode, block) is { } record ? AddLocked(inode, block, record) : null);
+        FindCurrentLocked(inode, block, out bool known) ?? (!known && _map.Get(inode, block) is { } record ? AddLocked(inode, block, record) : null);
 
     private BlockState AddLocked(ulong inode, ulong block, BlockRecord? record)
     {
@@ -343,7 +348,9 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
             // With Durability=Bucket that copy was never acknowledged (a flush returns only once it is
             // uploaded): the block reads as last uploaded, or as a hole if it never was — the state of
             // its last answered COMMIT, as after any crash; the client resends what was unstable.
-            st.Lost = r.Dirty && !_options.UploadOnFlush;
+            // With a store other servers share, a dirty record may be another server's write not yet
+            // uploaded: what is readable here is its last upload.
+            st.Lost = r.Dirty && !_options.UploadOnFlush && !_sharedIds;
         }
         blocks[block] = st;
         return st;

@@ -23,6 +23,9 @@ internal sealed class BlockMap(IMetadataStore store)
     /// <summary>The highest object version any record ever named.</summary>
     public ulong MaxVersion => store.MaxBlockVersion;
 
+    /// <summary>Object ids from a store several servers share (None: number them here, above <see cref="MaxVersion"/>).</summary>
+    public ValueTask<IdRange> LeaseVersionsAsync() => store.LeaseBlockVersionsAsync();
+
     public static MetadataOp Put(BlockState st, bool dirty) =>
         MetadataOp.PutBlock(st.Inode, st.Block, new BlockRecord(st.Version, st.Crc, st.Length, dirty, st.Packed, st.Offset));
 

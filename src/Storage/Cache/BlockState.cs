@@ -42,6 +42,12 @@ internal sealed class BlockState(ulong inode, ulong block)
     /// <summary>The block map says a newer, committed copy was in the cache, and it is gone: the block's bytes are lost.</summary>
     public bool Lost;
 
+    /// <summary>
+    /// The file's change id moved since this clean copy was checked (another server may have replaced the
+    /// block): its next lookup compares it with the block map's record first (BlockCache.Coherence.cs).
+    /// </summary>
+    public bool Unverified;
+
     /// <summary>Bumped by every write; an upload that saw an older value leaves the block dirty.</summary>
     public long Gen;
     /// <summary>The generation the last successful upload saw (-1: none this run), for a drain waiting on it.</summary>

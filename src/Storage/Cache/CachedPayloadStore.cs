@@ -127,6 +127,8 @@ public sealed partial class CachedPayloadStore : IPayloadStore
     public ValueTask WriteAsync(ulong inode, ulong offset, ReadOnlySequence<byte> data, CancellationToken cancellationToken = default) =>
         _cache.WriteAsync(inode, offset, data);
 
+    public void Revalidate(ulong inode, ulong changeId) => _cache.Revalidate(inode, changeId);
+
     public ValueTask TruncateAsync(ulong inode, ulong size, CancellationToken cancellationToken = default) =>
         _cache.TruncateAsync(inode, size);
 

@@ -58,6 +58,7 @@ internal sealed class GarbageCollector : IAsyncDisposable
     /// <summary>Lists every object and queues those older than this run that the map does not reference.</summary>
     public async Task SweepAsync(BlockCache cache, CancellationToken cancellationToken)
     {
+        if (cache.BootVersion == 0) return; // a metadata store other servers share: their uploads in flight are unreferenced too
         TimeSpan delay = TimeSpan.FromMilliseconds(250);
         while (true)
         {

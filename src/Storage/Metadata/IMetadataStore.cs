@@ -46,6 +46,14 @@ public interface IMetadataStore : IAsyncDisposable
     /// <summary>The highest object version any block record ever named (0: none), so new versions never reuse one.</summary>
     ulong MaxBlockVersion { get; }
 
+    /// <summary>
+    /// Fresh object versions and segment ids for a store that several servers share: a range no server was
+    /// ever given before (a database sequence), so two servers never name the same object.
+    /// <see cref="IdRange.None"/>: the store is one server's own, which numbers objects itself above
+    /// <see cref="MaxBlockVersion"/>.
+    /// </summary>
+    ValueTask<IdRange> LeaseBlockVersionsAsync() => ValueTask.FromResult(IdRange.None);
+
     /// <summary>The filesystem id recorded by <see cref="MetadataOpKind.PutFilesystemId"/>; null for a new store.</summary>
     ValueTask<Guid?> GetFilesystemIdAsync();
 
@@ -68,6 +76,19 @@ public interface IMetadataStore : IAsyncDisposable
     /// as they must be between servers anyway, and a round trip does not hold up the others.
     /// </summary>
     int MaxConcurrentMutations => 1;
+
+    /// <summary>
+    /// Several servers may share this store (a database): a server's cached file bytes must be checked
+    /// against the block map, and what it makes durable must be announced by a change of the file's
+    /// change id and mtime, so other servers' clients revalidate (close-to-open).
+    /// </summary>
+    bool IsShared => false;
+}
+
+/// <summary>Ids <see cref="First"/> to <see cref="First"/> + <see cref="Count"/> - 1.</summary>
+public readonly record struct IdRange(ulong First, ulong Count)
+{
+    public static IdRange None => default;
 }
 
 public readonly record struct DirEntryRecord(ulong Cookie, byte[] Name, ulong Inode);

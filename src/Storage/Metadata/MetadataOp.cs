@@ -22,6 +22,13 @@ public enum MetadataOpKind : byte
     PutFilesystemId = 9,
     /// <summary>Record segment object Block's live and total bytes (SegmentRecord); Live 0 forgets the segment.</summary>
     PutSegment = 10,
+    /// <summary>
+    /// Shared stores only (<see cref="IMetadataStore.IsShared"/>): directory Inode gains Cookie entries and
+    /// Block links (two's complement deltas), its mtime and ctime become at least Record's mtime, its change
+    /// id goes up by one; the batch fails if the directory is gone. A delta, so creators of one directory
+    /// need not have read its latest image (no change-id precondition on the hot row).
+    /// </summary>
+    AddToDirectory = 11,
 
     // Preconditions: checked by the store inside the batch's atomic apply, before any change; never
     // written to a WAL. One that does not hold makes ApplyAsync return MetadataConflict.Position with
@@ -67,6 +74,13 @@ public readonly record struct MetadataOp
     public static MetadataOp PutSegment(ulong segment, in SegmentRecord record) => new() { Kind = MetadataOpKind.PutSegment, Block = segment, SegmentRecord = record, Name = [], Data = [] };
     public static MetadataOp PutFilesystemId(Guid id) => new() { Kind = MetadataOpKind.PutFilesystemId, Data = id.ToByteArray(), Name = [] };
     public static MetadataOp PutVolume(byte[] name, uint volume, ulong rootInode) => new() { Kind = MetadataOpKind.PutVolume, Name = name, Volume = volume, Inode = rootInode, Data = [] };
+    public static MetadataOp AddToDirectory(ulong directory, long entries, long links, Timestamp touched)
+    {
+        var at = default(InodeRecord);
+        at.SetMtime(touched);
+        return new() { Kind = MetadataOpKind.AddToDirectory, Inode = directory, Cookie = unchecked((ulong)entries), Block = unchecked((ulong)links), Record = at, Name = [], Data = [] };
+    }
+
     public static MetadataOp ExpectEntry(ulong directory, byte[] name, ulong inode) => new() { Kind = MetadataOpKind.ExpectEntry, Directory = directory, Name = name, Inode = inode, Data = [] };
     public static MetadataOp ExpectChangeId(ulong inode, ulong changeId) => new() { Kind = MetadataOpKind.ExpectChangeId, Inode = inode, Cookie = changeId, Name = [], Data = [] };
     public static MetadataOp ExpectEmpty(ulong directory) => new() { Kind = MetadataOpKind.ExpectEmpty, Inode = directory, Name = [], Data = [] };

@@ -27,6 +27,14 @@ public interface IPayloadStore : IAsyncDisposable
     /// <summary>Makes every write to this file so far durable; concurrent callers share one fsync.</summary>
     ValueTask FlushAsync(ulong inode, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The file's change id as the metadata store has it now: a store that caches bytes checks its
+    /// copies against the block map when it moved (another server may have written the file).
+    /// </summary>
+    void Revalidate(ulong inode, ulong changeId)
+    {
+    }
+
     /// <summary>Capacity for FSSTAT.</summary>
     (ulong Total, ulong Free) GetCapacity();
 }

@@ -26,8 +26,10 @@ public sealed partial class PostgresMetadataStore
                 AddChanges(batch, ops);
                 if (batch.BatchCommands.Count > 0)
                 {
+                    long started = System.Diagnostics.Stopwatch.GetTimestamp();
                     await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
                     Counters.RoundTrip();
+                    PostgresMetrics.RoundTrip("change", started);
                 }
                 Counters.Committed();
                 foreach (MetadataOp op in ops)
@@ -96,8 +98,17 @@ public sealed partial class PostgresMetadataStore
             {
                 case MetadataOpKind.PutInode:
                     batch.BatchCommands.Add(Command(
-                        "INSERT INTO inodes (inode, change_id, record) VALUES ($1, $2, $3) ON CONFLICT (inode) DO UPDATE SET change_id = EXCLUDED.change_id, record = EXCLUDED.record",
+                        "INSERT INTO inodes (inode, change_id, record) VALUES ($1, $2, $3) ON CONFLICT (inode) DO UPDATE SET change_id = EXCLUDED.change_id, record = EXCLUDED.record, " +
+                        "entry_delta = 0, link_delta = 0, touched = 0",
                         S(op.Record.Inode), S(op.Record.ChangeId), FromInode(op.Record)));
+                    break;
+                case MetadataOpKind.AddToDirectory:
+                    // One statement: the update locks the directory's row for the rest of this (one round trip)
+                    // transaction only; no image was read, so nothing to conflict on. 1 / 0 if the directory is gone.
+                    batch.BatchCommands.Add(Command(
+                        "WITH t AS (UPDATE inodes SET change_id = change_id + 1, entry_delta = entry_delta + $2, link_delta = link_delta + $3, " +
+                        "touched = GREATEST(touched, $4) WHERE inode = $1 RETURNING 1) SELECT 1 / (SELECT count(*) FROM t)",
+                        S(op.Inode), unchecked((long)op.Cookie), unchecked((long)op.Block), Nanoseconds(op.Record.Mtime)));
                     break;
                 case MetadataOpKind.DeleteInode:
                     batch.BatchCommands.Add(Command("DELETE FROM inodes WHERE inode = $1", S(op.Inode)));
@@ -125,7 +136,7 @@ public sealed partial class PostgresMetadataStore
                     break;
                 case MetadataOpKind.PutBlock:
                 {
-                    var record = new byte[BlockRecord.Size];
+                    var record = new byte[op.BlockRecord.EncodedSize]; // a packed record carries its offset too
                     BlockValue.Write(record, op.BlockRecord);
                     batch.BatchCommands.Add(Command(
                         "INSERT INTO blocks (inode, block, version, record) VALUES ($1, $2, $3, $4) ON CONFLICT (inode, block) DO UPDATE SET version = EXCLUDED.version, record = EXCLUDED.record",
@@ -157,6 +168,9 @@ public sealed partial class PostgresMetadataStore
             }
         }
     }
+
+    /// <summary>A time as nanoseconds since the epoch (bigint: until 2262).</summary>
+    internal static long Nanoseconds(Timestamp t) => t.Seconds * 1_000_000_000 + t.Nanoseconds;
 
     private static bool ExpectsAbsentVolume(MetadataOp[] ops, byte[] name) =>
         ops.Any(o => o.Kind == MetadataOpKind.ExpectVolume && o.Volume == 0 && o.Name.AsSpan().SequenceEqual(name));

@@ -32,6 +32,19 @@ internal static class Schema
         """
         CREATE TABLE segments (segment bigint PRIMARY KEY, live bigint NOT NULL, total bigint NOT NULL, object_bytes bigint NOT NULL);
         """,
+        // 3: object versions and segment ids leased off a sequence (two servers never name the same object),
+        // starting above every id a server numbered itself before (from its clock: ticks).
+        """
+        CREATE SEQUENCE block_version_lease START WITH 1024 INCREMENT BY 1024 MINVALUE 1024;
+        SELECT setval('block_version_lease', (GREATEST((SELECT num FROM meta WHERE key = 'max_block_version'),
+            (SELECT max(version) FROM blocks), (SELECT max(segment) FROM segments), 0) / 1024 + 1) * 1024, false);
+        """,
+        // 4: a directory's entry count, link count and mtime as deltas beside its image (AddToDirectory), so
+        // creators of one directory do not serialise on its image; a read adds them, a whole write resets them.
+        """
+        ALTER TABLE inodes ADD COLUMN entry_delta bigint NOT NULL DEFAULT 0, ADD COLUMN link_delta bigint NOT NULL DEFAULT 0,
+            ADD COLUMN touched bigint NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static int Version => Migrations.Length;

@@ -22,6 +22,9 @@ internal sealed partial class Nfs4State
     private readonly Dictionary<FileId, int> _changing = new();
     private int _delegationsHeld;
 
+    /// <summary>Nfs4:Delegations, and no other server shares the metadata (MetadataStore=Postgres: none granted).</summary>
+    public bool GrantsDelegations { get; }
+
     /// <summary>Delegations held now (not revoked), for the metrics gauge.</summary>
     public int DelegationsHeld => Volatile.Read(ref _delegationsHeld);
 
@@ -131,7 +134,7 @@ internal sealed partial class Nfs4State
             case Nfs4Const.ShareAccessWantNoDeleg: return OpenDelegation.NoneExt(Nfs4Const.Wnd4NotWanted);
             case Nfs4Const.ShareAccessWantCancel: return OpenDelegation.NoneExt(Nfs4Const.Wnd4Cancelled);
         }
-        if (!_options.Delegations) return None(Nfs4Const.Wnd4Resource);
+        if (!GrantsDelegations) return None(Nfs4Const.Wnd4Resource);
         bool write = (access & Nfs4Const.ShareAccessWrite) != 0;
         // A read delegation cannot come with an open for writing, nor a write delegation with a read-only open.
         if ((want == Nfs4Const.ShareAccessWantReadDeleg && write) || (want == Nfs4Const.ShareAccessWantWriteDeleg && !write))

@@ -60,6 +60,9 @@ internal sealed partial class Nfs4State : IDisposable
         _metrics = metrics;
         metrics?.ObserveHeld(() => DelegationsHeld);
         _options = options.Value.Nfs4;
+        // Several servers on one database: another server's client may change the file without a recall
+        // reaching this one's holders (delegations are per server), so none is granted.
+        GrantsDelegations = _options.Delegations && !options.Value.MetadataStore.Equals("Postgres", StringComparison.OrdinalIgnoreCase);
         LeaseSeconds = (uint)_options.LeaseSeconds;
         // Neither 0 nor all ones: those are the special stateids' "other" bytes.
         uint boot;
