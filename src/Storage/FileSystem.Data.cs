@@ -30,32 +30,19 @@ public sealed partial class FileSystem
         }
     }
 
-    // RetryOnConflictAsync spelled out: its closure would be WRITE's only allocation.
+    /// <summary>
+    /// WRITE takes only its file's stripe, never the filesystem mutex: the stripe orders it against the
+    /// file's other writes and size changes (SETATTR), and the batch's ExpectChangeId against anything else
+    /// that changed the inode meanwhile (chmod, LINK, RENAME, REMOVE under the mutex): the store refuses the
+    /// batch, and only the metadata step is redone on a fresh read (the bytes are written once).
+    /// </summary>
     public async ValueTask<WriteResult> WriteAsync(Caller caller, FileId file, ulong offset, ReadOnlySequence<byte> data, StableHow stable)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return await WriteOnceAsync(caller, file, offset, data, stable).ConfigureAwait(false);
-            }
-            catch (MetadataConflictException) when (attempt < MaxConflictRetries)
-            {
-                await BackOffAsync(attempt).ConfigureAwait(false);
-            }
-            catch (MetadataConflictException)
-            {
-                return new WriteResult(FsStatus.Delay, 0, stable, default);
-            }
-        }
-    }
-
-    private async ValueTask<WriteResult> WriteOnceAsync(Caller caller, FileId file, ulong offset, ReadOnlySequence<byte> data, StableHow stable)
     {
         try
         {
             ulong length = (ulong)data.Length;
-            SemaphoreSlim stripe = StripeOf(file.Inode);
+            int stripeIndex = StripeIndexOf(file.Inode);
+            SemaphoreSlim stripe = _stripes[stripeIndex];
             long position;
             WccData wcc;
             await stripe.WaitAsync().ConfigureAwait(false);
@@ -82,36 +69,36 @@ public sealed partial class FileSystem
                 }
                 _options.Metrics?.FileWritten((long)length);
 
-                await _mutex.WaitAsync().ConfigureAwait(false);
-                try
+                // The stripe's batch array: its holder alone uses it, and a store keeps no batch past its
+                // ApplyAsync (IMetadataStore), so a steady-state WRITE allocates nothing.
+                MetadataOp[] batch = _writeBatches[stripeIndex];
+                for (int attempt = 0; ; attempt++)
                 {
-                    // Re-read under the mutex: attributes may have changed (not the size: that needs the stripe we hold).
-                    (status, inode) = await LoadAsync(file).ConfigureAwait(false);
-                    if (status != FsStatus.Ok) return new WriteResult(status, 0, stable, default);
                     InodeRecord updated = inode;
                     updated.Size = Math.Max(inode.Size, offset + length);
                     // A write by anyone but root strips setuid, and setgid if g+x (the VFS's file_remove_privs).
                     if (!caller.IsRoot) updated.Mode = Permissions.WithoutPrivileges(updated.Mode);
                     TouchContent(ref updated, Timestamp.Now());
-                    // One batch array for every WRITE when the mutex is exclusive (one holder): a store keeps
-                    // no batch past its ApplyAsync (IMetadataStore), so a steady-state WRITE allocates nothing.
-                    bool shared = _mutexSlots == 1;
-                    MetadataOp[] batch = shared ? _writeBatch : new MetadataOp[2];
                     batch[0] = MetadataOp.ExpectChangeId(inode.Inode, inode.ChangeId);
                     batch[1] = MetadataOp.PutInode(updated);
                     try
                     {
-                        position = await ApplyAsync(batch).ConfigureAwait(false);
+                        position = await TryApplyAsync(batch).ConfigureAwait(false);
                     }
                     finally
                     {
-                        if (shared) Array.Clear(batch);
+                        Array.Clear(batch);
                     }
-                    wcc = Wcc(inode, updated);
-                }
-                finally
-                {
-                    _mutex.Release();
+                    if (position != MetadataConflict.Position)
+                    {
+                        wcc = Wcc(inode, updated);
+                        break;
+                    }
+                    // Something else changed the inode (not its size: that needs the stripe we hold): read it again.
+                    if (attempt >= MaxConflictRetries) return new WriteResult(FsStatus.Delay, 0, stable, default);
+                    await BackOffAsync(attempt).ConfigureAwait(false);
+                    (status, inode) = await LoadAsync(file).ConfigureAwait(false);
+                    if (status != FsStatus.Ok) return new WriteResult(status, 0, stable, default);
                 }
             }
             finally

@@ -5,8 +5,9 @@ namespace DittoFs.Storage;
 // Optimistic concurrency across servers: every mutation's batch carries what it read as preconditions
 // (MetadataOp.Expect*); a store where another writer changed that state refuses the batch, and the
 // operation starts over from its reads (which then see the change: EXIST, NOTEMPTY, or a clean retry).
-// Within one process the mutex makes conflicts impossible; with several servers on one database they
-// are the normal way two racing changes of one directory are ordered.
+// Within one process the mutex makes conflicts rare (only WRITE and SETATTR, which take a file's stripe
+// and not the mutex, can race a namespace change of the same inode); with several servers on one
+// database they are the normal way two racing changes of one directory are ordered.
 public sealed partial class FileSystem
 {
     // Each conflict means another writer made progress; past this many the client is told to retry later.

@@ -12,16 +12,17 @@ public sealed partial class FileSystem
     {
         try
         {
-            // A size change takes the file's stripe so it cannot interleave with writes.
-            SemaphoreSlim? stripe = attributes.Size is null ? null : StripeOf(file.Inode);
-            if (stripe is not null) await stripe.WaitAsync().ConfigureAwait(false);
+            // The file's stripe, not the mutex: SETATTR changes one inode, ordered against its writes by the
+            // stripe and against namespace changes by ExpectChangeId (a conflict reads again).
+            SemaphoreSlim stripe = StripeOf(file.Inode);
+            await stripe.WaitAsync().ConfigureAwait(false);
             try
             {
                 return await SetAttributesLockedAsync(caller, file, attributes, guardChangeTime).ConfigureAwait(false);
             }
             finally
             {
-                stripe?.Release();
+                stripe.Release();
             }
         }
         catch (IOException e)
@@ -34,34 +35,25 @@ public sealed partial class FileSystem
     {
         var (status, inode) = await LoadAsync(file).ConfigureAwait(false);
         if (status != FsStatus.Ok) return new SetAttrResult(status, default);
-        status = PrepareSetAttr(caller, inode, attributes, guard, Timestamp.Now(), out _);
+        status = PrepareSetAttr(caller, inode, attributes, guard, Timestamp.Now(), out InodeRecord updated);
         if (status != FsStatus.Ok) return new SetAttrResult(status, Unchanged(inode));
         if (attributes.IsEmpty) return new SetAttrResult(FsStatus.Ok, Unchanged(inode));
 
-        // Drop the bytes first, outside the mutex: once the smaller size is durable, no stale byte may remain to reappear on extension.
+        // Drop the bytes first: once the smaller size is durable, no stale byte may remain to reappear on extension.
         if (attributes.Size is { } size && size < inode.Size)
         {
             await _payload.TruncateAsync(inode.Inode, size).ConfigureAwait(false);
             // Other servers read the bucket: the cut block goes there before the new size tells them to look.
             if (_store.IsShared) await _payload.FlushAsync(inode.Inode).ConfigureAwait(false);
-        }
-
-        long position;
-        WccData wcc;
-        await _mutex.WaitAsync().ConfigureAwait(false);
-        try
-        {
+            // Re-read after the payload step: a namespace change may have come in meanwhile.
             (status, inode) = await LoadAsync(file).ConfigureAwait(false);
             if (status != FsStatus.Ok) return new SetAttrResult(status, default);
-            status = PrepareSetAttr(caller, inode, attributes, guard, Timestamp.Now(), out InodeRecord updated);
+            status = PrepareSetAttr(caller, inode, attributes, guard, Timestamp.Now(), out updated);
             if (status != FsStatus.Ok) return new SetAttrResult(status, Unchanged(inode));
-            position = await ApplyAsync([MetadataOp.ExpectChangeId(inode.Inode, inode.ChangeId), MetadataOp.PutInode(updated)]).ConfigureAwait(false);
-            wcc = Wcc(inode, updated);
         }
-        finally
-        {
-            _mutex.Release();
-        }
+
+        long position = await ApplyAsync([MetadataOp.ExpectChangeId(inode.Inode, inode.ChangeId), MetadataOp.PutInode(updated)]).ConfigureAwait(false);
+        WccData wcc = Wcc(inode, updated);
         await _store.WaitDurableAsync(position).ConfigureAwait(false);
         return new SetAttrResult(FsStatus.Ok, wcc);
     }

@@ -9,12 +9,14 @@ namespace DittoFs.Storage;
 /// The protocol-neutral filesystem: POSIX semantics (as knfsd gives them over NFS)
 /// on an <see cref="IMetadataStore"/> (inodes, entries) and an <see cref="IPayloadStore"/> (bytes).
 ///
-/// Concurrency: metadata mutations serialise on one mutex (a store that checks preconditions itself lets
+/// Concurrency: namespace mutations serialise on one mutex (a store that checks preconditions itself lets
 /// IMetadataStore.MaxConcurrentMutations through at once), held only while reading
 /// state and applying the batch; durability is awaited after releasing it (group
-/// commit in the store). Data operations (write, truncate, payload delete) also take
-/// a per-inode stripe lock, always before the mutex, so a write cannot interleave with
-/// a truncate or a delete of the same file. Reads take no lock.
+/// commit in the store). WRITE and SETATTR take only their file's stripe lock (one of 64,
+/// keyed by inode), never the mutex: the stripe orders a file's writes, truncates and payload
+/// delete; every batch's ExpectChangeId catches a namespace change of the same inode in between
+/// (the store refuses the batch and the operation reads again). Stripes are taken before the
+/// mutex, never after. Reads take no lock.
 /// </summary>
 public sealed partial class FileSystem : IFileSystem
 {
@@ -28,12 +30,11 @@ public sealed partial class FileSystem : IFileSystem
     private readonly FileSystemOptions _options;
     private readonly uint _generation;
     private readonly SemaphoreSlim _mutex;
-    private readonly int _mutexSlots;
-    // WRITE's metadata batch, reused by whoever holds an exclusive _mutex (FileSystem.Data.cs).
-    private readonly MetadataOp[] _writeBatch = new MetadataOp[2];
     private readonly SemaphoreSlim[] _stripes;
     // Shared store: files written through this server whose bytes other servers were not told of yet (FileSystem.Publish.cs).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, byte> _unpublished = new();
+    // WRITE's metadata batch per stripe, reused by the stripe's holder (FileSystem.Data.cs).
+    private readonly MetadataOp[][] _writeBatches;
     private long _lastPosition;
 
     public FileSystem(IMetadataStore store, IPayloadStore payload, FileSystemOptions? options = null)
@@ -43,11 +44,15 @@ public sealed partial class FileSystem : IFileSystem
         _options = options ?? FileSystemOptions.Default;
         int mutations = Math.Max(1, store.MaxConcurrentMutations);
         _mutex = new SemaphoreSlim(mutations, mutations);
-        _mutexSlots = mutations;
         _generation = _options.Generation != 0 ? _options.Generation : RandomNonZeroUInt32();
         WriteVerifier = (ulong)RandomNonZeroUInt32() << 32 | RandomNonZeroUInt32();
         _stripes = new SemaphoreSlim[StripeCount];
-        for (int i = 0; i < StripeCount; i++) _stripes[i] = new SemaphoreSlim(1, 1);
+        _writeBatches = new MetadataOp[StripeCount][];
+        for (int i = 0; i < StripeCount; i++)
+        {
+            _stripes[i] = new SemaphoreSlim(1, 1);
+            _writeBatches[i] = new MetadataOp[2];
+        }
     }
 
     /// <summary>Opens (recovers) the metadata store and returns a filesystem over it.</summary>
@@ -163,9 +168,13 @@ public sealed partial class FileSystem : IFileSystem
         return root is { } r ? new FsResult<FileId>(FsStatus.Ok, IdOf(r)) : FsStatus.IoError;
     }
 
-    private async ValueTask<long> ApplyAsync(MetadataOp[] ops)
+    private async ValueTask<long> ApplyAsync(MetadataOp[] ops) => ThrowIfConflict(await TryApplyAsync(ops).ConfigureAwait(false));
+
+    /// <summary>Applies a batch; MetadataConflict.Position if the store refused it (a precondition did not hold).</summary>
+    private async ValueTask<long> TryApplyAsync(MetadataOp[] ops)
     {
-        long position = ThrowIfConflict(await _store.ApplyAsync(ops).ConfigureAwait(false));
+        long position = await _store.ApplyAsync(ops).ConfigureAwait(false);
+        if (position == MetadataConflict.Position) return position;
         long seen = Volatile.Read(ref _lastPosition);
         while (position > seen)
         {
@@ -176,7 +185,9 @@ public sealed partial class FileSystem : IFileSystem
         return position;
     }
 
-    private SemaphoreSlim StripeOf(ulong inode) => _stripes[(int)(inode % StripeCount)];
+    private static int StripeIndexOf(ulong inode) => (int)(inode % StripeCount);
+
+    private SemaphoreSlim StripeOf(ulong inode) => _stripes[StripeIndexOf(inode)];
 
     /// <summary>Frees a file's bytes once its inode deletion is durable. A failure only leaks space.</summary>
     private async ValueTask DeletePayloadAsync(ulong inode)

@@ -36,7 +36,8 @@ public enum ReadAheadResult
 /// <list type="bullet">
 /// <item>file data: <c>dittofs_fs_read_bytes_total</c>, <c>dittofs_fs_written_bytes_total</c></item>
 /// <item>metadata WAL: <c>dittofs_wal_commits_total</c>, <c>dittofs_wal_commit_batch_size</c> (histogram of
-///   mutations released per commit), <c>dittofs_wal_commit_duration_seconds</c>, <c>dittofs_wal_size_bytes</c>,
+///   operations released per commit), <c>dittofs_wal_batch_mutations</c> (histogram of WAL records made durable
+///   per commit, waited for or not), <c>dittofs_wal_commit_duration_seconds</c>, <c>dittofs_wal_size_bytes</c>,
 ///   <c>dittofs_metadata_log_size_bytes</c> (FASTER hybrid log), <c>dittofs_metadata_checkpoint_duration_seconds{kind}</c>,
 ///   <c>dittofs_metadata_checkpoint_failures_total</c></item>
 /// <item>payload fsync: <c>dittofs_payload_fsync_batch_size</c> (files per fsync round),
@@ -69,6 +70,7 @@ public sealed class StorageMetrics
     private readonly Counter<long> _fsWritten;
     private readonly Counter<long> _walCommits;
     private readonly Histogram<long> _walBatch;
+    private readonly Histogram<long> _walBatchMutations;
     private readonly Histogram<double> _walCommitDuration;
     private readonly Histogram<double> _checkpointDuration;
     private readonly Counter<long> _checkpointFailures;
@@ -108,7 +110,8 @@ public sealed class StorageMetrics
         _fsWritten = meter.CreateCounter<long>("dittofs.fs.written", "By", "File bytes written by clients");
 
         _walCommits = meter.CreateCounter<long>("dittofs.wal.commits", "{commit}", "WAL group commits (one flush + fsync each)");
-        _walBatch = meter.CreateHistogram("dittofs.wal.commit.batch_size", "{mutation}", "Mutations made durable by one WAL commit", null, batch);
+        _walBatch = meter.CreateHistogram("dittofs.wal.commit.batch_size", "{operation}", "Operations that waited for one WAL commit", null, batch);
+        _walBatchMutations = meter.CreateHistogram("dittofs.wal.batch.mutations", "{mutation}", "WAL records (mutations) made durable by one WAL commit", null, batch);
         _walCommitDuration = meter.CreateHistogram("dittofs.wal.commit.duration", "s", "Time of one WAL commit (flush + fsync)", null, latency);
         meter.CreateObservableGauge("dittofs.wal.size", () => Observe(_walSize), "By", "Live WAL bytes (since the last checkpoint's truncation)");
         meter.CreateObservableGauge("dittofs.metadata.log.size", () => Observe(_logSize), "By", "FASTER hybrid log bytes (in memory and on disk)");
@@ -184,10 +187,13 @@ public sealed class StorageMetrics
     // ---- metadata (FasterMetadataStore) ----
 
     /// <summary>One WAL commit that made <paramref name="mutations"/> waiting mutations durable, started at <paramref name="startTimestamp"/>.</summary>
-    public void WalCommitted(int mutations, long startTimestamp)
+    /// <param name="waiters">Operations that waited for this commit.</param>
+    /// <param name="mutations">WAL records (mutations, waited for or not) this commit made durable.</param>
+    public void WalCommitted(int waiters, long mutations, long startTimestamp)
     {
         _walCommits.Add(1);
-        if (_walBatch.Enabled) _walBatch.Record(mutations);
+        if (_walBatch.Enabled) _walBatch.Record(waiters);
+        if (_walBatchMutations.Enabled) _walBatchMutations.Record(mutations);
         if (_walCommitDuration.Enabled) _walCommitDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
     }
 

@@ -6,7 +6,9 @@ namespace DittoFs.Storage.Metadata;
 /// FASTER is the embedded implementation; an in-memory one serves unit tests;
 /// a distributed SQL engine could apply the same batches transactionally.
 ///
-/// The caller (the filesystem) serialises conflicting mutations; the store
+/// The caller (the filesystem) serialises most conflicting mutations, but not all
+/// (WRITE and SETATTR skip its mutex): every store checks a batch's preconditions
+/// atomically with its apply and refuses it if one fails. The store
 /// applies each batch atomically with respect to crashes (all or nothing after
 /// recovery) and makes it visible to reads as soon as ApplyAsync returns.
 /// Durability is separate: <see cref="WaitDurableAsync"/> completes when the

@@ -55,7 +55,7 @@ internal sealed class MetricsSamples : IDisposable
         _nfs?.DataWritten(NfsMetrics.Version41, NfsMetrics.ExportTag("/export"), 4096);
         _storage.FileRead(4096);
         _storage.FileWritten(4096);
-        _storage.WalCommitted(3, now);
+        _storage.WalCommitted(3, 4, now);
         _storage.FsyncRound(2, now);
         _storage.CheckpointTaken(full: false, now);
         _storage.CheckpointFailed();

@@ -27,6 +27,8 @@ public sealed partial class FasterMetadataStore : IMetadataStore
     private Payload.FreeSpaceGuard? _space;
     private readonly Diagnostics.Outage _diskFull = new();
     private long _lastInode;
+    // WAL records enqueued since open (group commit's mutations-per-commit histogram).
+    private long _walRecords;
     private int _state; // 0 new, 1 open, 2 disposed
     // The precondition checks' reads, made once: a method group converted per batch would allocate.
     private readonly Func<ulong, InodeRecord?> _readInode;
@@ -111,6 +113,7 @@ public sealed partial class FasterMetadataStore : IMetadataStore
                     throw new IOException("The metadata log refused a record.", e); // e.g. a log canned by a failed commit
                 }
                 ApplyToKv(ops);
+                Volatile.Write(ref _walRecords, _walRecords + 1); // under the lock: one writer
                 _shipper?.Changed();
                 // The tail is at or past the end of our record: the address a commit must cover.
                 position = Wal.TailAddress;

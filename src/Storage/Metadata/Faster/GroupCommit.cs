@@ -4,34 +4,54 @@ using FASTER.core;
 namespace DittoFs.Storage.Metadata.Faster;
 
 /// <summary>
-/// Group commit of the WAL: callers register the WAL position they need durable;
-/// one background loop commits the log (one flush + fsync) whenever someone is
-/// waiting, at most once per interval, and releases every waiter the commit covers.
-/// Writers arriving while a commit is in flight share the next one.
+/// Pipelined group commit of the WAL. Two batches exist at a time: the one being committed (one
+/// flush + fsync, in flight) and the one filling behind it. A writer waits on the batch its WAL
+/// position falls in: the in-flight one if its record was enqueued before that commit read the
+/// tail, else the filling one. The filling batch closes (its commit starts) the moment the in-flight
+/// fsync finishes, so batches grow with the fsync time, and a lone writer is committed at once: no
+/// timer adds latency. A batch is one shared completion, not one per writer, and no lock is held
+/// across the fsync (the gate only guards the hand-over of the two batches).
 /// </summary>
 internal sealed class GroupCommit : IAsyncDisposable
 {
     private readonly FasterLog _log;
     private readonly TimeSpan _interval;
+    private readonly Func<long> _records;
     private readonly object _gate = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
-    private List<(long Position, TaskCompletionSource Done)> _waiters = [];
+    // The batch whose commit is in flight: it covers the WAL up to _inflightUntil (0: none in flight).
+    private Batch? _inflight;
+    private long _inflightUntil;
+    // The batch filling behind it; null until a writer needs one.
+    private Batch? _filling;
     private bool _wakePending;
     private Exception? _failure;
     private long _commits;
+    private long _recordsCommitted;
 
     private readonly Diagnostics.StorageMetrics? _metrics;
     private readonly string? _directory;
     private readonly long _fullBelow;
     private readonly Microsoft.Extensions.Logging.ILogger? _logger;
 
+    /// <summary>Writers waiting on one commit: one completion for all of them.</summary>
+    private sealed class Batch
+    {
+        public readonly TaskCompletionSource Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Waiters;
+    }
+
+    /// <param name="records">WAL records enqueued so far (for the mutations-per-commit histogram).</param>
     /// <param name="directory">Where the WAL lives: a commit failure with less than <paramref name="fullBelow"/> bytes free there is "disk full".</param>
-    public GroupCommit(FasterLog log, TimeSpan interval, Diagnostics.StorageMetrics? metrics = null, string? directory = null, long fullBelow = 0, Microsoft.Extensions.Logging.ILogger? logger = null)
+    public GroupCommit(FasterLog log, TimeSpan interval, Func<long> records, Diagnostics.StorageMetrics? metrics = null, string? directory = null, long fullBelow = 0,
+        Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         _log = log;
         _interval = interval;
+        _records = records;
+        _recordsCommitted = records();
         _metrics = metrics;
         _directory = directory;
         _fullBelow = fullBelow;
@@ -56,17 +76,26 @@ internal sealed class GroupCommit : IAsyncDisposable
     public ValueTask WaitAsync(long position)
     {
         if (_log.CommittedUntilAddress >= position) return default;
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool wake;
+        Batch batch;
+        bool wake = false;
         lock (_gate)
         {
             if (_failure is not null) return ValueTask.FromException(_failure);
-            _waiters.Add((position, done));
-            wake = !_wakePending;
-            _wakePending = true;
+            if (_log.CommittedUntilAddress >= position) return default; // a commit ended meanwhile
+            if (_inflight is not null && position <= _inflightUntil)
+            {
+                batch = _inflight;
+            }
+            else
+            {
+                batch = _filling ??= new Batch();
+                // Only an idle loop needs waking: a busy one starts the filling batch when its fsync ends.
+                if (_inflight is null && !_wakePending) wake = _wakePending = true;
+            }
+            batch.Waiters++;
         }
         if (wake) _wake.Release();
-        return new ValueTask(done.Task);
+        return new ValueTask(batch.Done.Task);
     }
 
     private async Task LoopAsync()
@@ -77,7 +106,7 @@ internal sealed class GroupCommit : IAsyncDisposable
             try { await _wake.WaitAsync(_stop.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
 
-            // Throttle: waiting a little lets more writers join this commit.
+            // Optional throttle (CommitInterval, 0 by default): waiting a little lets more writers join.
             var since = Stopwatch.GetElapsedTime(lastCommit);
             if (since < _interval)
             {
@@ -85,61 +114,54 @@ internal sealed class GroupCommit : IAsyncDisposable
                 catch (OperationCanceledException) { return; }
             }
 
-            lock (_gate) _wakePending = false;
-            int waiting = Release(_log.CommittedUntilAddress);
-            if (waiting == 0) continue;
-
-            lastCommit = Stopwatch.GetTimestamp();
-            try
+            // Commit batch after batch while writers keep filling the next one.
+            while (true)
             {
-                await _log.CommitAsync(_stop.Token).ConfigureAwait(false);
-                Interlocked.Increment(ref _commits);
-                _metrics?.WalCommitted(waiting, lastCommit);
-            }
-            catch (OperationCanceledException) { return; }
-            catch (Exception ex)
-            {
-                Fail(ex);
-                return;
-            }
-            if (Release(_log.CommittedUntilAddress) > 0) SignalSelf();
-        }
-    }
+                Batch? batch;
+                long until, records;
+                lock (_gate)
+                {
+                    _wakePending = false;
+                    batch = _filling;
+                    _filling = null;
+                    if (batch is null) break;
+                    // Every writer in this batch enqueued its record before now: the tail read here covers them all.
+                    until = _log.TailAddress;
+                    records = _records();
+                    _inflight = batch;
+                    _inflightUntil = until;
+                }
 
-    /// <summary>Completes waiters covered by <paramref name="committed"/>; returns how many still wait.</summary>
-    private int Release(long committed)
-    {
-        List<TaskCompletionSource>? ready = null;
-        int remaining;
-        lock (_gate)
-        {
-            if (_waiters.Count == 0) return 0;
-            var keep = new List<(long, TaskCompletionSource)>();
-            foreach (var w in _waiters)
-            {
-                if (w.Position <= committed) (ready ??= []).Add(w.Done);
-                else keep.Add(w);
+                lastCommit = Stopwatch.GetTimestamp();
+                try
+                {
+                    if (_log.CommittedUntilAddress < until)
+                    {
+                        await _log.CommitAsync(_stop.Token).ConfigureAwait(false);
+                        Interlocked.Increment(ref _commits);
+                        _metrics?.WalCommitted(batch.Waiters, records - _recordsCommitted, lastCommit);
+                        _recordsCommitted = records;
+                    }
+                }
+                catch (OperationCanceledException) { return; }
+                catch (Exception ex)
+                {
+                    Fail(ex);
+                    return;
+                }
+                lock (_gate)
+                {
+                    _inflight = null;
+                    _inflightUntil = 0;
+                }
+                batch.Done.TrySetResult();
             }
-            _waiters = keep;
-            remaining = keep.Count;
         }
-        if (ready is not null) foreach (var d in ready) d.TrySetResult();
-        return remaining;
-    }
-
-    private void SignalSelf()
-    {
-        lock (_gate)
-        {
-            if (_wakePending) return;
-            _wakePending = true;
-        }
-        _wake.Release();
     }
 
     private void Fail(Exception ex)
     {
-        List<(long, TaskCompletionSource Done)> failed;
+        Batch? inflight, filling;
         lock (_gate)
         {
             // Disposed or cancelled: a stop, not a failure of the disk.
@@ -149,10 +171,13 @@ internal sealed class GroupCommit : IAsyncDisposable
             }
             _failure ??= Translate(ex);
             ex = _failure;
-            failed = _waiters;
-            _waiters = [];
+            inflight = _inflight;
+            filling = _filling;
+            _inflight = _filling = null;
+            _inflightUntil = 0;
         }
-        foreach (var w in failed) w.Done.TrySetException(ex);
+        inflight?.Done.TrySetException(ex);
+        filling?.Done.TrySetException(ex);
     }
 
     /// <summary>
@@ -169,19 +194,34 @@ internal sealed class GroupCommit : IAsyncDisposable
         return new IOException("The metadata log failed to commit: changes are refused until a restart.", ex);
     }
 
-    /// <summary>Stops the loop. If <paramref name="finalCommit"/>, commits once more and releases covered waiters.</summary>
+    /// <summary>Stops the loop. If <paramref name="finalCommit"/>, commits once more and releases every waiter it covers.</summary>
     public async ValueTask StopAsync(bool finalCommit)
     {
         if (!_stop.IsCancellationRequested) _stop.Cancel();
         try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
         if (finalCommit && _failure is null)
         {
+            // Taken before the commit: every writer in these batches enqueued its record before it starts.
+            Batch? inflight, filling;
+            lock (_gate)
+            {
+                inflight = _inflight;
+                filling = _filling;
+                _inflight = _filling = null;
+                _inflightUntil = 0;
+            }
             try
             {
                 await _log.CommitAsync().ConfigureAwait(false);
-                Release(_log.CommittedUntilAddress);
+                inflight?.Done.TrySetResult();
+                filling?.Done.TrySetResult();
             }
-            catch (Exception ex) { Fail(ex); }
+            catch (Exception ex)
+            {
+                Fail(ex);
+                inflight?.Done.TrySetException(_failure!);
+                filling?.Done.TrySetException(_failure!);
+            }
         }
         Fail(new ObjectDisposedException(nameof(FasterMetadataStore)));
     }

@@ -37,7 +37,7 @@ public sealed partial class FasterMetadataStore
             _kv.Store.UnsafeRegisterCallback(new CommitWalBeforePersist(this));
             await RecoverAsync(cancellationToken).ConfigureAwait(false);
 
-            _commit = new GroupCommit(_wal, _options.CommitInterval, _options.Metrics, _options.WalDirectory, 2 * _options.WalPageSize + (1L << 20), _options.Logger);
+            _commit = new GroupCommit(_wal, _options.CommitInterval, () => Volatile.Read(ref _walRecords), _options.Metrics, _options.WalDirectory, 2 * _options.WalPageSize + (1L << 20), _options.Logger);
             Volatile.Write(ref _state, 1);
             // A full checkpoint right away gives the next recovery an index and an empty WAL to start from.
             try
