@@ -32,6 +32,10 @@ internal static class Schema
         """
         CREATE TABLE segments (segment bigint PRIMARY KEY, live bigint NOT NULL, total bigint NOT NULL, object_bytes bigint NOT NULL);
         """,
+        // 3: extended attributes (RFC 8276), all of an inode's in one value (Xattrs' encoding).
+        """
+        CREATE TABLE xattrs (inode bigint PRIMARY KEY, data bytea NOT NULL);
+        """,
     ];
 
     public static int Version => Migrations.Length;
