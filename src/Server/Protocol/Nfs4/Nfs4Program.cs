@@ -15,7 +15,7 @@ using Microsoft.Extensions.Options;
 namespace DittoFs.Server.Protocol.Nfs4;
 
 /// <summary>
-/// NFS version 4, minor version 1 (RFC 8881), program 100003 version 4 on the
+/// NFS version 4, minor versions 1 (RFC 8881) and 2 (RFC 7862), program 100003 version 4 on the
 /// NFSv3 port. Procedure 1 is COMPOUND: its operations run in order against a
 /// current filehandle until one fails; each writes its result straight into
 /// the pooled reply buffer (no per-op allocation). One file per operation
@@ -98,7 +98,8 @@ internal sealed partial class Nfs4Program(
         }
 
         Buffers.ReplyBuffer reply = BeginCompoundReply(call, tag.Span, out int start, out int countOffset);
-        if (minor != 1)
+        // Minor versions 1 and 2 share clients, sessions and state; the operation table says which ops each has.
+        if (minor is not (Nfs4Const.MinorVersion1 or Nfs4Const.MinorVersion2))
         {
             Patch(reply, start, Nfs4Status.MinorVersMismatch, countOffset, 0);
             return;
@@ -110,6 +111,7 @@ internal sealed partial class Nfs4Program(
         c.Args = args;
         c.Position = position;
         c.OpCount = count;
+        c.Minor = minor;
         Nfs4Status status = Nfs4Status.Ok;
         int results = 0;
         bool completed = false;
@@ -127,7 +129,7 @@ internal sealed partial class Nfs4Program(
                 c.Position += 4;
                 int opStart = reply.BodyLength;
                 long opTimestamp = metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
-                Nfs4Operation operation = Describe(op);
+                Nfs4Operation operation = Describe(op, minor);
                 WriteWord(reply, (uint)operation.Op);
                 c.Written = false;
                 status = operation == s_illegal ? Nfs4Status.OpIllegal : Check(c, operation);
@@ -276,6 +278,9 @@ internal sealed partial class Nfs4Program(
         FsStatus.NotSync => Nfs4Status.Inval,
         FsStatus.Delay => Nfs4Status.Delay,
         FsStatus.BadType => Nfs4Status.BadType,
+        FsStatus.NoData => Nfs4Status.NoXattr,
+        FsStatus.TooBig => Nfs4Status.Xattr2Big,
+        FsStatus.NoSuchAddress => Nfs4Status.NxIo,
         _ => Nfs4Status.ServerFault,
     };
 
@@ -328,9 +333,9 @@ internal sealed partial class Nfs4Program(
     }
 
     /// <summary>The attributes of a filehandle plus what fattr4 needs besides (fsid, mounted-on fileid, statistics).</summary>
-    private async ValueTask<(Nfs4Status Status, AttrSource Source)> AttrSourceAsync(Fh fh, Bitmap4 requested)
+    private async ValueTask<(Nfs4Status Status, AttrSource Source)> AttrSourceAsync(Fh fh, Bitmap4 requested, uint minor)
     {
-        var source = new AttrSource { LeaseSeconds = state.LeaseSeconds, MaxTransfer = (ulong)Options.MaxTransferSize };
+        var source = new AttrSource { LeaseSeconds = state.LeaseSeconds, MaxTransfer = (ulong)Options.MaxTransferSize, Minor = minor };
         if (fh.Kind == FhKind.Pseudo)
         {
             PseudoFs.Node node = Pseudo.Find(fh.Id.Inode)!;
