@@ -67,7 +67,7 @@ internal sealed partial class Nfs4Program
         IReadOnlyList<byte[]> names = result.Names;
         if (a.Cookie > (ulong)names.Count) return Nfs4Status.BadCookie;
         int first = (int)a.Cookie;
-        long budget = Math.Min(a.MaxCount, (uint)Options.MaxTransferSize) - (8 + 4 + 4);
+        long budget = (long)Math.Min(a.MaxCount, (uint)Options.MaxTransferSize) - (8 + 4 + 4);
         int next = first;
         while (next < names.Count && budget >= 4 + ((names[next].Length + 3) & ~3))
         {
