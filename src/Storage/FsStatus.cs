@@ -29,4 +29,7 @@ public enum FsStatus
     NotSync,            // the guard (ctime) of SETATTR did not match
     Delay,              // try again later (back-pressure)
     BadType,            // object type not supported by create
+    NoData,             // ENODATA: no extended attribute of that name
+    TooBig,             // E2BIG: an extended attribute (or all of a file's) past the limit
+    NoSuchAddress,      // ENXIO: SEEK at or past the end of the file, or no data after the offset
 }

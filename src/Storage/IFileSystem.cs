@@ -59,6 +59,31 @@ public interface IFileSystem : IAsyncDisposable
 
     ValueTask<FsResult<FsStats>> GetStatsAsync(FileId file);
 
+    // ---- NFSv4.2 (RFC 7862): sparse files; holes are whole payload blocks that hold nothing ----
+
+    /// <summary>The first data (or hole) at or after offset; NoSuchAddress at or past the end, or when no data follows.</summary>
+    ValueTask<SeekResult> SeekAsync(Caller caller, FileId file, ulong offset, bool data);
+
+    /// <summary>Where [offset, offset + length) holds data, cut at the size (READ_PLUS).</summary>
+    ValueTask<DataRangesResult> GetDataRangesAsync(Caller caller, FileId file, ulong offset, ulong length);
+
+    /// <summary>fallocate: the file grows to offset + length (a hole); NoSpace when the store has not the room.</summary>
+    ValueTask<SetAttrResult> AllocateAsync(Caller caller, FileId file, ulong offset, ulong length);
+
+    /// <summary>Punches a hole (the size stays): whole blocks leave the block map, partial ones are zeroed.</summary>
+    ValueTask<SetAttrResult> DeallocateAsync(Caller caller, FileId file, ulong offset, ulong length);
+
+    // ---- extended attributes (RFC 8276), removed with the inode ----
+
+    ValueTask<XattrResult> GetXattrAsync(Caller caller, FileId file, ReadOnlyMemory<byte> name);
+
+    ValueTask<XattrListResult> ListXattrsAsync(Caller caller, FileId file);
+
+    ValueTask<XattrChangeResult> SetXattrAsync(Caller caller, FileId file, ReadOnlyMemory<byte> name, ReadOnlyMemory<byte> value, XattrSetMode mode);
+
+    /// <summary>NoData when there is no attribute of that name.</summary>
+    ValueTask<XattrChangeResult> RemoveXattrAsync(Caller caller, FileId file, ReadOnlyMemory<byte> name);
+
     /// <summary>Makes the file's unstable writes and metadata durable (group commit: one fsync for all waiting).</summary>
     ValueTask<CommitResult> CommitAsync(FileId file, ulong offset, uint count);
 }

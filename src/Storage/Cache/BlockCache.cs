@@ -667,8 +667,36 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         return DropAsync(inode, 0);
     }
 
-    /// <summary>Forgets blocks from <paramref name="fromBlock"/> on: a durable DropBlocks in the block map first, then their objects become garbage.</summary>
-    private async ValueTask DropAsync(ulong inode, ulong fromBlock)
+    /// <summary>The blocks of [fromBlock, toBlock) with bytes: in the cache (written, maybe not yet flushed) or in the block map.</summary>
+    public IReadOnlyList<ulong> ListDataBlocks(ulong inode, ulong fromBlock, ulong toBlock)
+    {
+        var found = new SortedSet<ulong>();
+        lock (_lock)
+        {
+            foreach (BlockEntry e in _map.List(inode, fromBlock))
+            {
+                if (e.Block < toBlock) found.Add(e.Block);
+            }
+            if (_inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks))
+            {
+                foreach (BlockState st in blocks.Values)
+                {
+                    if (st.Block >= fromBlock && st.Block < toBlock && (st.Local || st.Version != 0 || st.Lost)) found.Add(st.Block);
+                }
+            }
+        }
+        return [.. found];
+    }
+
+    /// <summary>A punched hole: blocks [fromBlock, toBlock) leave the block map in one batch, then their objects become garbage.</summary>
+    public ValueTask PunchAsync(ulong inode, ulong fromBlock, ulong toBlock) =>
+        fromBlock >= toBlock ? ValueTask.CompletedTask : DropAsync(inode, fromBlock, toBlock);
+
+    /// <summary>
+    /// Forgets blocks from <paramref name="fromBlock"/> on (up to <paramref name="toBlock"/>, exclusive: a punched
+    /// hole): a durable DropBlocks (DropBlockRange) in the block map first, then their objects become garbage.
+    /// </summary>
+    private async ValueTask DropAsync(ulong inode, ulong fromBlock, ulong toBlock = ulong.MaxValue)
     {
         var garbage = new HashSet<string>(StringComparer.Ordinal);
         var loads = new List<Task>();
@@ -677,6 +705,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         lock (_lock)
         {
             IReadOnlyList<BlockEntry> recorded = _map.List(inode, fromBlock);
+            if (toBlock != ulong.MaxValue) recorded = [.. recorded.Where(e => e.Block < toBlock)];
             foreach (BlockEntry e in recorded)
             {
                 if (e.Record.Version == 0) continue;
@@ -686,7 +715,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
             bool held = false;
             if (_inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks))
             {
-                foreach (BlockState st in blocks.Values.Where(s => s.Block >= fromBlock).ToList())
+                foreach (BlockState st in blocks.Values.Where(s => s.Block >= fromBlock && s.Block < toBlock).ToList())
                 {
                     held = true;
                     st.Dropped = true;
@@ -699,7 +728,8 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
             }
             // Nothing recorded and nothing held (a file that never had data): no record to write.
             // Segments lose the dropped blocks' bytes in the same batch that drops their records.
-            position = recorded.Count > 0 || held ? _map.Apply([MetadataOp.DropBlocks(inode, fromBlock), .. SegmentsLoseLocked(dead, garbage)]) : 0;
+            MetadataOp drop = toBlock == ulong.MaxValue ? MetadataOp.DropBlocks(inode, fromBlock) : MetadataOp.DropBlockRange(inode, fromBlock, toBlock);
+            position = recorded.Count > 0 || held ? _map.Apply([drop, .. SegmentsLoseLocked(dead, garbage)]) : 0;
         }
         await _map.WaitDurableAsync(position).ConfigureAwait(false);
         _garbage.Enqueue(garbage, position);

@@ -134,6 +134,12 @@ public sealed partial class CachedPayloadStore : IPayloadStore
 
     public ValueTask DeleteAsync(ulong inode, CancellationToken cancellationToken = default) => _cache.DeleteAsync(inode);
 
+    public ValueTask<IReadOnlyList<ulong>> ListDataBlocksAsync(ulong inode, ulong fromBlock, ulong toBlock, CancellationToken cancellationToken = default) =>
+        new(_cache.ListDataBlocks(inode, fromBlock, toBlock));
+
+    public ValueTask PunchAsync(ulong inode, ulong fromBlock, ulong toBlock, CancellationToken cancellationToken = default) =>
+        _cache.PunchAsync(inode, fromBlock, toBlock);
+
     public ValueTask FlushAsync(ulong inode, CancellationToken cancellationToken = default) =>
         _options.UploadOnFlush ? FlushToBucketAsync(inode, cancellationToken) : new(_cache.FlushAsync(inode).WaitAsync(cancellationToken));
 

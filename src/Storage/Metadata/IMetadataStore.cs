@@ -28,6 +28,9 @@ public interface IMetadataStore : IAsyncDisposable
 
     ValueTask<byte[]?> GetSymlinkAsync(ulong inode);
 
+    /// <summary>The extended attributes of an inode in <see cref="Xattrs"/>' encoding; null if it has none.</summary>
+    ValueTask<byte[]?> GetXattrsAsync(ulong inode);
+
     ValueTask<VolumeRecord?> GetVolumeAsync(ReadOnlyMemory<byte> name);
 
     /// <summary>

@@ -15,6 +15,7 @@ public sealed class InMemoryMetadataStore : IMetadataStore
     private readonly Dictionary<(ulong Directory, string Name), EntryRecord> _entries = [];
     private readonly Dictionary<ulong, SortedList<ulong, DirEntryRecord>> _pages = [];
     private readonly Dictionary<ulong, byte[]> _symlinks = [];
+    private readonly Dictionary<ulong, byte[]> _xattrs = [];
     private readonly Dictionary<string, VolumeRecord> _volumes = [];
     private readonly Dictionary<ulong, SortedDictionary<ulong, BlockRecord>> _blocks = [];
     private Guid? _filesystemId;
@@ -51,6 +52,11 @@ public sealed class InMemoryMetadataStore : IMetadataStore
     public ValueTask<byte[]?> GetSymlinkAsync(ulong inode)
     {
         lock (_lock) return new(_symlinks.TryGetValue(inode, out byte[]? t) ? t : null);
+    }
+
+    public ValueTask<byte[]?> GetXattrsAsync(ulong inode)
+    {
+        lock (_lock) return new(_xattrs.TryGetValue(inode, out byte[]? x) ? x : null);
     }
 
     public ValueTask<VolumeRecord?> GetVolumeAsync(ReadOnlyMemory<byte> name)
@@ -151,6 +157,7 @@ public sealed class InMemoryMetadataStore : IMetadataStore
             case MetadataOpKind.DeleteInode:
                 _inodes.Remove(op.Inode);
                 _symlinks.Remove(op.Inode);
+                _xattrs.Remove(op.Inode);
                 _pages.Remove(op.Inode);
                 break;
             case MetadataOpKind.PutEntry:
@@ -170,6 +177,18 @@ public sealed class InMemoryMetadataStore : IMetadataStore
                 break;
             case MetadataOpKind.PutSymlink:
                 _symlinks[op.Inode] = op.Data;
+                break;
+            case MetadataOpKind.PutXattrs:
+                if (op.Data.Length == 0) _xattrs.Remove(op.Inode);
+                else _xattrs[op.Inode] = op.Data;
+                break;
+            case MetadataOpKind.DropBlockRange:
+                if (_blocks.TryGetValue(op.Inode, out var punched))
+                {
+                    (ulong from, ulong to) = (op.Block, op.Cookie);
+                    foreach (ulong block in punched.Keys.Where(b => b >= from && b < to).ToList()) punched.Remove(block);
+                    if (punched.Count == 0) _blocks.Remove(op.Inode);
+                }
                 break;
             case MetadataOpKind.PutVolume:
                 _volumes[Key(op.Name)] = new VolumeRecord(op.Volume, op.Inode);

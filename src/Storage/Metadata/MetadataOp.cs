@@ -29,6 +29,10 @@ public enum MetadataOpKind : byte
     /// need not have read its latest image (no change-id precondition on the hot row).
     /// </summary>
     AddToDirectory = 11,
+    /// <summary>Replace the extended attributes of Inode (Data: <see cref="Xattrs"/>' encoding; empty: none). DeleteInode removes them too.</summary>
+    PutXattrs = 12,
+    /// <summary>Forget the blocks of Inode in [Block, Cookie) (a punched hole); the file's other blocks stay.</summary>
+    DropBlockRange = 13,
 
     // Preconditions: checked by the store inside the batch's atomic apply, before any change; never
     // written to a WAL. One that does not hold makes ApplyAsync return MetadataConflict.Position with
@@ -56,10 +60,10 @@ public readonly record struct MetadataOp
     public InodeRecord Record { get; init; }      // PutInode
     public ulong Inode { get; init; }             // DeleteInode, PutEntry, PutSymlink, PutVolume (root), PutBlock, DropBlocks
     public ulong Directory { get; init; }         // PutEntry, DeleteEntry
-    public ulong Cookie { get; init; }            // PutEntry, DeleteEntry
+    public ulong Cookie { get; init; }            // PutEntry, DeleteEntry, DropBlockRange (end block, exclusive)
     public uint Volume { get; init; }             // PutVolume
     public byte[] Name { get; init; }             // PutEntry, DeleteEntry, PutVolume (UTF-8)
-    public byte[] Data { get; init; }             // PutSymlink, PutFilesystemId
+    public byte[] Data { get; init; }             // PutSymlink, PutFilesystemId, PutXattrs
     public ulong Block { get; init; }             // PutBlock, DropBlocks
     public BlockRecord BlockRecord { get; init; } // PutBlock
     public SegmentRecord SegmentRecord { get; init; } // PutSegment (Block = segment id)
@@ -71,6 +75,8 @@ public readonly record struct MetadataOp
     public static MetadataOp PutSymlink(ulong inode, byte[] target) => new() { Kind = MetadataOpKind.PutSymlink, Inode = inode, Data = target, Name = [] };
     public static MetadataOp PutBlock(ulong inode, ulong block, in BlockRecord record) => new() { Kind = MetadataOpKind.PutBlock, Inode = inode, Block = block, BlockRecord = record, Name = [], Data = [] };
     public static MetadataOp DropBlocks(ulong inode, ulong fromBlock) => new() { Kind = MetadataOpKind.DropBlocks, Inode = inode, Block = fromBlock, Name = [], Data = [] };
+    public static MetadataOp PutXattrs(ulong inode, byte[] encoded) => new() { Kind = MetadataOpKind.PutXattrs, Inode = inode, Data = encoded, Name = [] };
+    public static MetadataOp DropBlockRange(ulong inode, ulong fromBlock, ulong toBlock) => new() { Kind = MetadataOpKind.DropBlockRange, Inode = inode, Block = fromBlock, Cookie = toBlock, Name = [], Data = [] };
     public static MetadataOp PutSegment(ulong segment, in SegmentRecord record) => new() { Kind = MetadataOpKind.PutSegment, Block = segment, SegmentRecord = record, Name = [], Data = [] };
     public static MetadataOp PutFilesystemId(Guid id) => new() { Kind = MetadataOpKind.PutFilesystemId, Data = id.ToByteArray(), Name = [] };
     public static MetadataOp PutVolume(byte[] name, uint volume, ulong rootInode) => new() { Kind = MetadataOpKind.PutVolume, Name = name, Volume = volume, Inode = rootInode, Data = [] };

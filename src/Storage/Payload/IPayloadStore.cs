@@ -21,6 +21,15 @@ public interface IPayloadStore : IAsyncDisposable
     /// <summary>Drops bytes past size (so a later extension reads zeros).</summary>
     ValueTask TruncateAsync(ulong inode, ulong size, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The blocks in [<paramref name="fromBlock"/>, <paramref name="toBlock"/>) that hold bytes, in order: every
+    /// other block is a hole (never written, or punched). A block of zeros written as such stays data.
+    /// </summary>
+    ValueTask<IReadOnlyList<ulong>> ListDataBlocksAsync(ulong inode, ulong fromBlock, ulong toBlock, CancellationToken cancellationToken = default);
+
+    /// <summary>Drops whole blocks [<paramref name="fromBlock"/>, <paramref name="toBlock"/>): holes from now on (reading as zeros); durable on return.</summary>
+    ValueTask PunchAsync(ulong inode, ulong fromBlock, ulong toBlock, CancellationToken cancellationToken = default);
+
     /// <summary>Removes all bytes of a file.</summary>
     ValueTask DeleteAsync(ulong inode, CancellationToken cancellationToken = default);
 

@@ -70,6 +70,29 @@ public sealed class InMemoryPayloadStore(int blockSize = 64 * 1024) : IPayloadSt
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask<IReadOnlyList<ulong>> ListDataBlocksAsync(ulong inode, ulong fromBlock, ulong toBlock, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            IReadOnlyList<ulong> found = _files.TryGetValue(inode, out Dictionary<ulong, byte[]>? blocks)
+                ? blocks.Keys.Where(b => b >= fromBlock && b < toBlock).Order().ToList()
+                : [];
+            return new(found);
+        }
+    }
+
+    public ValueTask PunchAsync(ulong inode, ulong fromBlock, ulong toBlock, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (_files.TryGetValue(inode, out Dictionary<ulong, byte[]>? blocks))
+            {
+                foreach (ulong index in blocks.Keys.Where(b => b >= fromBlock && b < toBlock).ToList()) blocks.Remove(index);
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask DeleteAsync(ulong inode, CancellationToken cancellationToken = default)
     {
         lock (_lock) _files.Remove(inode);

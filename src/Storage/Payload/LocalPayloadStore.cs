@@ -171,6 +171,59 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
         }
     }
 
+    /// <summary>Block files that exist and are not empty (a punched block is cut to length 0 in place, see <see cref="PunchAsync"/>).</summary>
+    public ValueTask<IReadOnlyList<ulong>> ListDataBlocksAsync(ulong inode, ulong fromBlock, ulong toBlock, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            string dir = InodeDirectory(inode);
+            var found = new List<ulong>();
+            if (Directory.Exists(dir))
+            {
+                foreach (FileInfo file in new DirectoryInfo(dir).EnumerateFiles())
+                {
+                    if (ulong.TryParse(file.Name, NumberStyles.None, CultureInfo.InvariantCulture, out ulong block)
+                        && block >= fromBlock && block < toBlock && file.Length > 0) found.Add(block);
+                }
+                found.Sort();
+            }
+            return new(found);
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<IReadOnlyList<ulong>>(Translate(e));
+        }
+    }
+
+    /// <summary>
+    /// Cuts each block file of the range to length 0 in place and syncs it, as TruncateAsync does for a
+    /// partial last block: the data journal's images of the block are then superseded (NoteSynced), so a
+    /// replay cannot bring the bytes back; the file stays, so no directory change needs a sync.
+    /// </summary>
+    public ValueTask PunchAsync(ulong inode, ulong fromBlock, ulong toBlock, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            IReadOnlyList<ulong> blocks = ListDataBlocksAsync(inode, fromBlock, toBlock, cancellationToken).Result;
+            foreach (ulong block in blocks)
+            {
+                if (!TryOpen(inode, block, create: false, out HandleCache.Lease lease)) continue;
+                using (lease)
+                {
+                    RandomAccess.SetLength(lease.Handle, 0);
+                    SyncInPlace(inode, block, lease.Handle);
+                }
+                ForgetDirty(inode, block);
+            }
+            if (blocks.Count > 0) _journal?.Sync();
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(Translate(e));
+        }
+    }
+
     public ValueTask DeleteAsync(ulong inode, CancellationToken cancellationToken = default)
     {
         try

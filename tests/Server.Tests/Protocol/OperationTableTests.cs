@@ -5,7 +5,7 @@ using Xunit;
 
 namespace DittoFs.Server.Tests.Protocol;
 
-/// <summary>The NFSv3 procedure table and the NFSv4.1 operation table: one row per number, RFC names, the flags that drive the checks.</summary>
+/// <summary>The NFSv3 procedure table and the NFSv4.1/4.2 operation table: one row per number, RFC names, the flags that drive the checks.</summary>
 public sealed class OperationTableTests
 {
     [Fact]
@@ -35,10 +35,14 @@ public sealed class OperationTableTests
     }
 
     [Fact]
-    public void Nfs4TableCoversEveryMinorVersion1Operation()
+    public void Nfs4TableCoversEveryMinorVersion1And2Operation()
     {
         Nfs4Operation[] ops = Nfs4Program.Operations.ToArray();
-        Assert.Equal(Enumerable.Range(3, 56).Select(i => (uint)i), ops.Select(o => (uint)o.Op));
+        Assert.Equal(Enumerable.Range(3, 73).Select(i => (uint)i), ops.Select(o => (uint)o.Op));
+        Assert.Equal("SEEK", Nfs4Program.Describe(69, minor: 2).Name);
+        Assert.Equal("REMOVEXATTR", Nfs4Program.Describe(75, minor: 2).Name);
+        Assert.Equal(Nfs4Op.Illegal, Nfs4Program.Describe(69, minor: 1).Op);
+        Assert.Equal(Nfs4Op.Illegal, Nfs4Program.Describe(76, minor: 2).Op);
         Assert.Equal(ops.Length, ops.Select(o => o.Name).Distinct().Count());
         Assert.Equal("OPEN", Nfs4Program.Describe(18).Name);
         Assert.Equal("SECINFO_NO_NAME", Nfs4Program.Describe(52).Name);
@@ -62,7 +66,7 @@ public sealed class OperationTableTests
     public void Nfs4FlagsMatchTheRfc()
     {
         string[] Having(Nfs4Flags flag) => Nfs4Program.Operations.Where(o => o.Has(flag)).Select(o => o.Name).ToArray();
-        Assert.Equal(["CREATE", "LINK", "REMOVE", "RENAME", "SETATTR", "WRITE"], Having(Nfs4Flags.Modifies));
+        Assert.Equal(["CREATE", "LINK", "REMOVE", "RENAME", "SETATTR", "WRITE", "ALLOCATE", "DEALLOCATE", "SETXATTR", "REMOVEXATTR"], Having(Nfs4Flags.Modifies));
         Assert.Equal(["LINK", "RENAME"], Having(Nfs4Flags.NeedsSavedFh));
         Assert.Equal(["SEQUENCE"], Having(Nfs4Flags.SequenceOnly));
         Assert.Equal(["OPEN_CONFIRM", "RENEW", "SETCLIENTID", "SETCLIENTID_CONFIRM", "RELEASE_LOCKOWNER"], Having(Nfs4Flags.Minor0Only));

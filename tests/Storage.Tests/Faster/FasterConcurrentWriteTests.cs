@@ -196,6 +196,7 @@ public sealed class FasterConcurrentWriteTests : IDisposable
         public ValueTask<BlockRecord?> GetBlockAsync(ulong inode, ulong block) => inner.GetBlockAsync(inode, block);
         public ValueTask<IReadOnlyList<BlockEntry>> ListBlocksAsync(ulong inode, ulong fromBlock) => inner.ListBlocksAsync(inode, fromBlock);
         public ValueTask<SegmentRecord?> GetSegmentAsync(ulong segment) => inner.GetSegmentAsync(segment);
+        public ValueTask<byte[]?> GetXattrsAsync(ulong inode) => inner.GetXattrsAsync(inode);
         public ulong MaxBlockVersion => inner.MaxBlockVersion;
         public ValueTask<Guid?> GetFilesystemIdAsync() => inner.GetFilesystemIdAsync();
         public ValueTask WaitDurableAsync(long position) => inner.WaitDurableAsync(position);

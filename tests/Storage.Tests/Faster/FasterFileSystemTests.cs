@@ -6,13 +6,14 @@ namespace DittoFs.Storage.Tests.Faster;
 // The shared filesystem suites, run on FasterMetadataStore (small memory so each test opens fast).
 internal static class FasterFileSystemStore
 {
-    public static IMetadataStore Create(string directory) => new FasterMetadataStore(new FasterMetadataStoreOptions
+    /// <summary><paramref name="pageSize"/>: a batch must fit one WAL page and a value one KV page (the xattr tests write 128 KiB records; the default pages are 4 MiB).</summary>
+    public static IMetadataStore Create(string directory, long pageSize = 1L << 16) => new FasterMetadataStore(new FasterMetadataStoreOptions
     {
         DataDirectory = directory,
         KvMemorySize = 1L << 20,
-        KvPageSize = 1L << 16,
+        KvPageSize = pageSize,
         KvIndexSize = 1L << 16,
-        WalPageSize = 1L << 16,
+        WalPageSize = pageSize,
         WalMemorySize = 1L << 20,
         CheckpointInterval = TimeSpan.Zero,
     });
@@ -27,3 +28,5 @@ public sealed class FasterSetAttrTests : SetAttrTests { protected override IMeta
 public sealed class FasterReadWriteTests : ReadWriteTests { protected override IMetadataStore CreateStore(string directory) => FasterFileSystemStore.Create(directory); }
 public sealed class FasterReadDirTests : ReadDirTests { protected override IMetadataStore CreateStore(string directory) => FasterFileSystemStore.Create(directory); }
 public sealed class FasterPermissionsTests : PermissionsTests { protected override IMetadataStore CreateStore(string directory) => FasterFileSystemStore.Create(directory); }
+public sealed class FasterSparseTests : SparseTests { protected override IMetadataStore CreateStore(string directory) => FasterFileSystemStore.Create(directory); }
+public sealed class FasterXattrTests : XattrTests { protected override IMetadataStore CreateStore(string directory) => FasterFileSystemStore.Create(directory, pageSize: 1L << 18); }

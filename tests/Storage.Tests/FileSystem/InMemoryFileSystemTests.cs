@@ -13,3 +13,5 @@ public sealed class InMemorySetAttrTests : SetAttrTests { protected override IMe
 public sealed class InMemoryReadWriteTests : ReadWriteTests { protected override IMetadataStore CreateStore(string directory) => new InMemoryMetadataStore(); }
 public sealed class InMemoryReadDirTests : ReadDirTests { protected override IMetadataStore CreateStore(string directory) => new InMemoryMetadataStore(); }
 public sealed class InMemoryPermissionsTests : PermissionsTests { protected override IMetadataStore CreateStore(string directory) => new InMemoryMetadataStore(); }
+public sealed class InMemorySparseTests : SparseTests { protected override IMetadataStore CreateStore(string directory) => new InMemoryMetadataStore(); }
+public sealed class InMemoryXattrTests : XattrTests { protected override IMetadataStore CreateStore(string directory) => new InMemoryMetadataStore(); }

@@ -21,3 +21,5 @@ public sealed class PostgresSetAttrTests : SetAttrTests { protected override IMe
 public sealed class PostgresReadWriteTests : ReadWriteTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
 public sealed class PostgresReadDirTests : ReadDirTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
 public sealed class PostgresPermissionsTests : PermissionsTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
+public sealed class PostgresSparseTests : SparseTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
+public sealed class PostgresXattrTests : XattrTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }

@@ -36,7 +36,7 @@ internal sealed class Compound
     public int Position;
     public int OpCount;
     public int OpIndex;
-    /// <summary>The COMPOUND's minorversion: 0 (RFC 7530, no sessions, owners with seqids) or 1.</summary>
+    /// <summary>The COMPOUND's minorversion: 0 (RFC 7530, no sessions, owners with seqids), 1 or 2 (sessions; 2 adds RFC 7862's operations and attributes).</summary>
     public uint Minor;
     /// <summary>4.0: the open or lock owner whose seqid this op uses; the op's reply is kept with it when done.</summary>
     public SeqOwner? SeqOwner;

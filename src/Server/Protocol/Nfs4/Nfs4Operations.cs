@@ -25,7 +25,7 @@ internal enum Nfs4Flags : byte
 internal delegate ValueTask<Nfs4Status> Nfs4Handler(Nfs4Program program, Compound c);
 
 /// <summary>
-/// One NFSv4.1 operation: number, RFC 8881 name, flags, handler; for an operation whose
+/// One NFSv4.1/4.2 operation: number, RFC 8881 / 7862 / 8276 name, flags, handler; for an operation whose
 /// result is a struct rather than a union (SETATTR4res), what to write after a status
 /// the checks produced. The metric tag is made once here.
 /// </summary>
@@ -119,16 +119,40 @@ internal sealed partial class Nfs4Program
         new(Nfs4Op.WantDelegation, "WANT_DELEGATION", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 56
         new(Nfs4Op.DestroyClientId, "DESTROY_CLIENTID", Alone, static (p, c) => Done(p.DestroyClientId(c))), // 57
         new(Nfs4Op.ReclaimComplete, "RECLAIM_COMPLETE", Nfs4Flags.None, static (p, c) => Done(p.ReclaimComplete(c))), // 58
+        // Minor version 2 only (RFC 7862, RFC 8276): Describe answers ILLEGAL for these in a minor version 1 COMPOUND.
+        new(Nfs4Op.Allocate, "ALLOCATE", Change, static (p, c) => p.AllocateAsync(c, deallocate: false)), // 59
+        new(Nfs4Op.Copy, "COPY", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),            // 60
+        new(Nfs4Op.CopyNotify, "COPY_NOTIFY", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 61
+        new(Nfs4Op.Deallocate, "DEALLOCATE", Change, static (p, c) => p.AllocateAsync(c, deallocate: true)), // 62
+        new(Nfs4Op.IoAdvise, "IO_ADVISE", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),   // 63
+        new(Nfs4Op.LayoutError, "LAYOUTERROR", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 64 pNFS
+        new(Nfs4Op.LayoutStats, "LAYOUTSTATS", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 65 pNFS
+        new(Nfs4Op.OffloadCancel, "OFFLOAD_CANCEL", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 66
+        new(Nfs4Op.OffloadStatus, "OFFLOAD_STATUS", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 67
+        new(Nfs4Op.ReadPlus, "READ_PLUS", Fh, static (p, c) => p.ReadPlusAsync(c)),                     // 68
+        new(Nfs4Op.Seek, "SEEK", Fh, static (p, c) => p.SeekAsync(c)),                                   // 69
+        new(Nfs4Op.WriteSame, "WRITE_SAME", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 70
+        new(Nfs4Op.Clone, "CLONE", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),          // 71
+        new(Nfs4Op.GetXattr, "GETXATTR", Fh, static (p, c) => p.GetXattrAsync(c)),                       // 72
+        new(Nfs4Op.SetXattr, "SETXATTR", Change, static (p, c) => p.SetXattrAsync(c)),                   // 73
+        new(Nfs4Op.ListXattrs, "LISTXATTRS", Fh, static (p, c) => p.ListXattrsAsync(c)),                 // 74
+        new(Nfs4Op.RemoveXattr, "REMOVEXATTR", Change, static (p, c) => p.RemoveXattrAsync(c)),          // 75
     ];
+
+    /// <summary>The last operation of minor version 1 (RFC 8881); the rows after it are minor version 2's.</summary>
+    private const uint LastMinor1Op = (uint)Nfs4Op.ReclaimComplete;
 
     /// <summary>The operations in number order (tests and docs read the names here).</summary>
     public static IEnumerable<Nfs4Operation> Operations => s_operations.OfType<Nfs4Operation>();
 
-    /// <summary>The descriptor of an operation number: ILLEGAL for any number RFC 8881 does not define for minor version 1.</summary>
-    public static Nfs4Operation Describe(uint op) => op < (uint)s_operations.Length && s_operations[op] is { } known ? known : s_illegal;
-
-    /// <summary>The descriptor of an operation number in a compound of this minor version: 4.1's own operations are ILLEGAL in 4.0.</summary>
-    public static Nfs4Operation Describe(uint op, uint minor) => minor == 0 && op >= FirstMinor1Op ? s_illegal : Describe(op);
+    /// <summary>
+    /// The descriptor of an operation number in a minor version: ILLEGAL for any number its RFC does not define
+    /// (RFC 8881 §15.2: OP_ILLEGAL; so a minor version 2 operation in a minor version 1 COMPOUND, or a 4.1
+    /// operation in a 4.0 one, is NFS4ERR_OP_ILLEGAL).
+    /// </summary>
+    public static Nfs4Operation Describe(uint op, uint minor = Nfs4Const.MinorVersion1) =>
+        op < (uint)s_operations.Length && (minor != 0 || op < FirstMinor1Op) && (op <= LastMinor1Op || minor >= Nfs4Const.MinorVersion2)
+            && s_operations[op] is { } known ? known : s_illegal;
 
     private static ValueTask<Nfs4Status> Done(Nfs4Status status) => new(status);
 

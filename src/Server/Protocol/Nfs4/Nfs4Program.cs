@@ -15,7 +15,7 @@ using Microsoft.Extensions.Options;
 namespace DittoFs.Server.Protocol.Nfs4;
 
 /// <summary>
-/// NFS version 4, minor version 1 (RFC 8881), program 100003 version 4 on the
+/// NFS version 4, minor versions 1 (RFC 8881) and 2 (RFC 7862), program 100003 version 4 on the
 /// NFSv3 port. Procedure 1 is COMPOUND: its operations run in order against a
 /// current filehandle until one fails; each writes its result straight into
 /// the pooled reply buffer (no per-op allocation). One file per operation
@@ -98,8 +98,9 @@ internal sealed partial class Nfs4Program(
         }
 
         Buffers.ReplyBuffer reply = BeginCompoundReply(call, tag.Span, out int start, out int countOffset);
-        // Minor version 0 (RFC 7530) and 1 (RFC 8881) share the operations; 0 has no sessions (Ops/ClientId40.cs).
-        if (minor > 1)
+        // Minor version 0 (RFC 7530, no sessions: Ops/ClientId40.cs), 1 (RFC 8881) and 2 (RFC 7862) share the
+        // operations and state; the operation table says which ops each has.
+        if (minor > Nfs4Const.MinorVersion2)
         {
             Patch(reply, start, Nfs4Status.MinorVersMismatch, countOffset, 0);
             return;
@@ -288,6 +289,9 @@ internal sealed partial class Nfs4Program(
         FsStatus.NotSync => Nfs4Status.Inval,
         FsStatus.Delay => Nfs4Status.Delay,
         FsStatus.BadType => Nfs4Status.BadType,
+        FsStatus.NoData => Nfs4Status.NoXattr,
+        FsStatus.TooBig => Nfs4Status.Xattr2Big,
+        FsStatus.NoSuchAddress => Nfs4Status.NxIo,
         _ => Nfs4Status.ServerFault,
     };
 
@@ -340,9 +344,9 @@ internal sealed partial class Nfs4Program(
     }
 
     /// <summary>The attributes of a filehandle plus what fattr4 needs besides (fsid, mounted-on fileid, statistics).</summary>
-    private async ValueTask<(Nfs4Status Status, AttrSource Source)> AttrSourceAsync(Fh fh, Bitmap4 requested)
+    private async ValueTask<(Nfs4Status Status, AttrSource Source)> AttrSourceAsync(Fh fh, Bitmap4 requested, uint minor)
     {
-        var source = new AttrSource { LeaseSeconds = state.LeaseSeconds, MaxTransfer = (ulong)Options.MaxTransferSize };
+        var source = new AttrSource { LeaseSeconds = state.LeaseSeconds, MaxTransfer = (ulong)Options.MaxTransferSize, Minor = minor };
         if (fh.Kind == FhKind.Pseudo)
         {
             PseudoFs.Node node = Pseudo.Find(fh.Id.Inode)!;

@@ -30,6 +30,7 @@ public sealed partial class FasterMetadataStore
                     _deletesSinceMeasure++; // under the apply lock (or recovery): no race
                     kv.Delete(Keys.Inode(key, op.Inode));
                     kv.Delete(Keys.Symlink(key, op.Inode));
+                    kv.Delete(Keys.Xattrs(key, op.Inode));
                     break;
 
                 case MetadataOpKind.PutEntry:
@@ -70,6 +71,15 @@ public sealed partial class FasterMetadataStore
 
                 case MetadataOpKind.DropBlocks:
                     ApplyDropBlocks(op.Inode, op.Block);
+                    break;
+
+                case MetadataOpKind.DropBlockRange:
+                    ApplyDropBlockRange(op.Inode, op.Block, op.Cookie);
+                    break;
+
+                case MetadataOpKind.PutXattrs:
+                    if (op.Data.Length == 0) kv.Delete(Keys.Xattrs(key, op.Inode));
+                    else kv.Upsert(Keys.Xattrs(key, op.Inode), op.Data);
                     break;
 
                 case MetadataOpKind.PutSegment:

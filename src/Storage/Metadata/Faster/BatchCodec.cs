@@ -34,6 +34,8 @@ internal static class BatchCodec
                 MetadataOpKind.PutBlock => 8 + 8 + op.BlockRecord.EncodedSize,
                 MetadataOpKind.PutSegment => 8 + SegmentRecord.Size,
                 MetadataOpKind.DropBlocks => 8 + 8,
+                MetadataOpKind.DropBlockRange => 8 + 8 + 8,
+                MetadataOpKind.PutXattrs => 8 + 4 + op.Data.Length,
                 MetadataOpKind.PutFilesystemId => 16,
                 _ => throw new ArgumentException($"Unknown op kind {op.Kind}"),
             };
@@ -88,6 +90,12 @@ internal static class BatchCodec
                 case MetadataOpKind.DropBlocks:
                     w.U64(op.Inode); w.U64(op.Block);
                     break;
+                case MetadataOpKind.DropBlockRange:
+                    w.U64(op.Inode); w.U64(op.Block); w.U64(op.Cookie);
+                    break;
+                case MetadataOpKind.PutXattrs:
+                    w.U64(op.Inode); w.U32((uint)op.Data.Length); w.Bytes(op.Data);
+                    break;
                 case MetadataOpKind.PutFilesystemId:
                     if (op.Data.Length != 16) throw new ArgumentException("A filesystem id is 16 bytes");
                     w.Bytes(op.Data);
@@ -119,6 +127,8 @@ internal static class BatchCodec
                 MetadataOpKind.PutVolume => ReadPutVolume(ref r),
                 MetadataOpKind.PutBlock => ReadPutBlock(ref r),
                 MetadataOpKind.DropBlocks => ReadDropBlocks(ref r),
+                MetadataOpKind.DropBlockRange => ReadDropBlockRange(ref r),
+                MetadataOpKind.PutXattrs => ReadPutXattrs(ref r),
                 MetadataOpKind.PutSegment => ReadPutSegment(ref r),
                 MetadataOpKind.PutFilesystemId => MetadataOp.PutFilesystemId(new Guid(r.Bytes(16))),
                 _ => throw new InvalidDataException($"Unknown op kind {kind}"),
@@ -167,6 +177,19 @@ internal static class BatchCodec
     {
         ulong segment = r.U64();
         return MetadataOp.PutSegment(segment, BlockValue.ReadSegment(r.Bytes(SegmentRecord.Size)));
+    }
+
+    private static MetadataOp ReadDropBlockRange(ref Reader r)
+    {
+        ulong inode = r.U64(), fromBlock = r.U64(), toBlock = r.U64();
+        return MetadataOp.DropBlockRange(inode, fromBlock, toBlock);
+    }
+
+    private static MetadataOp ReadPutXattrs(ref Reader r)
+    {
+        ulong inode = r.U64();
+        int len = checked((int)r.U32());
+        return MetadataOp.PutXattrs(inode, r.Bytes(len).ToArray());
     }
 
     private static MetadataOp ReadDropBlocks(ref Reader r)

@@ -125,6 +125,18 @@ public sealed partial class FasterMetadataStore
         WriteBlockExtent(inode, fromBlock);
     }
 
+    /// <summary>A punched hole: the records of [fromBlock, toBlock) go; the extent stays (blocks past the hole remain).</summary>
+    private void ApplyDropBlockRange(ulong inode, ulong fromBlock, ulong toBlock)
+    {
+        ulong end = Math.Min(ReadBlockExtent(inode), toBlock);
+        Span<byte> key = stackalloc byte[Keys.BlockKeySize];
+        Span<byte> value = stackalloc byte[BlockRecord.PackedSize];
+        for (ulong b = fromBlock; b < end; b++)
+        {
+            if (Kv.Read(Keys.Block(key, inode, b), value) >= 0) Kv.Delete(Keys.Block(key, inode, b));
+        }
+    }
+
     private void RecoverMaxBlockVersion()
     {
         Span<byte> key = stackalloc byte[Keys.SlotKeySize];

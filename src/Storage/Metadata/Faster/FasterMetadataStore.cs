@@ -154,6 +154,13 @@ public sealed partial class FasterMetadataStore : IMetadataStore
         return ValueTask.FromResult(ReadEntry(directory, name.Span));
     }
 
+    public ValueTask<byte[]?> GetXattrsAsync(ulong inode)
+    {
+        ThrowIfNotOpen();
+        Span<byte> key = stackalloc byte[Keys.InodeKeySize];
+        return ValueTask.FromResult(Kv.ReadBytes(Keys.Xattrs(key, inode)));
+    }
+
     public ValueTask<byte[]?> GetSymlinkAsync(ulong inode)
     {
         ThrowIfNotOpen();

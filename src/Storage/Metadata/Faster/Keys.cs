@@ -21,11 +21,13 @@ internal static class Keys
     public const byte BlockExtentTag = 8;
     /// <summary>[9][segment] → SegmentRecord: live and total bytes of a segment object of packed blocks.</summary>
     public const byte SegmentTag = 9;
+    /// <summary>[10][inode] → the inode's extended attributes, all in one value (<see cref="Xattrs"/>' encoding).</summary>
+    public const byte XattrsTag = 10;
 
     // Single values under the superblock tag, told apart by a second byte.
     public const byte FilesystemIdSlot = 1;
     public const byte MaxBlockVersionSlot = 2;
-    // 7-15: the block map and filesystem id.
+    // 7-15: the block map, filesystem id and extended attributes.
     /// <summary>One directory entry by position: (dir, cookie) → [inode:8][name]. Replaces PageTag (layout 2).</summary>
     public const byte SlotTag = 16;
     /// <summary>Which cookies of one directory page hold an entry: (dir, page) → one bit per cookie.</summary>
@@ -44,6 +46,8 @@ internal static class Keys
     public static Span<byte> Inode(Span<byte> dst, ulong inode) => Tagged(dst, InodeTag, inode);
 
     public static Span<byte> Symlink(Span<byte> dst, ulong inode) => Tagged(dst, SymlinkTag, inode);
+
+    public static Span<byte> Xattrs(Span<byte> dst, ulong inode) => Tagged(dst, XattrsTag, inode);
 
     public static Span<byte> Entry(Span<byte> dst, ulong directory, ReadOnlySpan<byte> name)
     {

@@ -113,6 +113,19 @@ public sealed partial class PostgresMetadataStore
                 case MetadataOpKind.DeleteInode:
                     batch.BatchCommands.Add(Command("DELETE FROM inodes WHERE inode = $1", S(op.Inode)));
                     batch.BatchCommands.Add(Command("DELETE FROM symlinks WHERE inode = $1", S(op.Inode)));
+                    batch.BatchCommands.Add(Command("DELETE FROM xattrs WHERE inode = $1", S(op.Inode)));
+                    break;
+                case MetadataOpKind.PutXattrs:
+                    batch.BatchCommands.Add(op.Data.Length == 0
+                        ? Command("DELETE FROM xattrs WHERE inode = $1", S(op.Inode))
+                        : Command("INSERT INTO xattrs (inode, data) VALUES ($1, $2) ON CONFLICT (inode) DO UPDATE SET data = EXCLUDED.data", S(op.Inode), op.Data));
+                    break;
+                case MetadataOpKind.DropBlockRange:
+                    // A punched hole: as DropBlocks, over [from, to) only.
+                    batch.BatchCommands.Add(Command(
+                        "WITH gone AS (DELETE FROM blocks WHERE inode = $1 AND block >= $2 AND block < $3 RETURNING version) " +
+                        "UPDATE meta SET num = GREATEST(num, (SELECT max(version) FROM gone)) WHERE key = 'max_block_version' AND EXISTS (SELECT 1 FROM gone)",
+                        S(op.Inode), S(op.Block), S(op.Cookie)));
                     break;
                 case MetadataOpKind.PutEntry:
                     // An insert, not an upsert: a name bound since our reads is a unique violation (a conflict).

@@ -139,6 +139,9 @@ public sealed partial class PostgresMetadataStore : IMetadataStore
     public async ValueTask<byte[]?> GetSymlinkAsync(ulong inode) =>
         await ScalarAsync<byte[]>("SELECT target FROM symlinks WHERE inode = $1", S(inode)).ConfigureAwait(false);
 
+    public async ValueTask<byte[]?> GetXattrsAsync(ulong inode) =>
+        await ScalarAsync<byte[]>("SELECT data FROM xattrs WHERE inode = $1", S(inode)).ConfigureAwait(false);
+
     public async ValueTask<VolumeRecord?> GetVolumeAsync(ReadOnlyMemory<byte> name)
     {
         VolumeRecord? found = null;

@@ -45,6 +45,10 @@ internal static class Schema
         ALTER TABLE inodes ADD COLUMN entry_delta bigint NOT NULL DEFAULT 0, ADD COLUMN link_delta bigint NOT NULL DEFAULT 0,
             ADD COLUMN touched bigint NOT NULL DEFAULT 0;
         """,
+        // 5: extended attributes (RFC 8276), all of an inode's in one value (Xattrs' encoding).
+        """
+        CREATE TABLE xattrs (inode bigint PRIMARY KEY, data bytea NOT NULL);
+        """,
     ];
 
     public static int Version => Migrations.Length;

@@ -16,7 +16,12 @@ internal static class Attr
         Owner = 36, OwnerGroup = 37, QuotaAvailHard = 38, QuotaAvailSoft = 39, QuotaUsed = 40, RawDev = 41, SpaceAvail = 42,
         SpaceFree = 43, SpaceTotal = 44, SpaceUsed = 45, System = 46, TimeAccess = 47, TimeAccessSet = 48, TimeBackup = 49,
         TimeCreate = 50, TimeDelta = 51, TimeMetadata = 52, TimeModify = 53, TimeModifySet = 54, MountedOnFileId = 55,
-        SuppAttrExclCreat = 75;
+        SuppAttrExclCreat = 75,
+        // Minor version 2: RFC 7862 §12.2 (clone_blksize 77 and sec_label 80 not supported), RFC 8276 §8.2.
+        SpaceFreed = 78, ChangeAttrType = 79, XattrSupport = 82;
+
+    // change_attr_type4 (RFC 7862 §12.2.3): our change id only ever grows.
+    private const uint ChangeTypeIsMonotonicIncr = 0;
 
     private static Bitmap4 Of(params int[] bits)
     {
@@ -31,6 +36,14 @@ internal static class Attr
         ChownRestricted, FileHandle, FileId, FilesAvail, FilesFree, FilesTotal, Homogeneous, MaxFileSize, MaxLink, MaxName,
         MaxRead, MaxWrite, Mode, NoTrunc, NumLinks, Owner, OwnerGroup, RawDev, SpaceAvail, SpaceFree, SpaceTotal, SpaceUsed,
         TimeAccess, TimeAccessSet, TimeCreate, TimeDelta, TimeMetadata, TimeModify, TimeModifySet, MountedOnFileId, SuppAttrExclCreat);
+
+    /// <summary>Minor version 2 adds the RFC 7862 / 8276 attributes the Linux client asks for.</summary>
+    public static readonly Bitmap4 Supported42 = Supported | Of(SpaceFreed, ChangeAttrType, XattrSupport);
+
+    /// <summary>supported_attrs of a COMPOUND's minor version (a 4.1 client never sees 4.2 bits).</summary>
+    public static Bitmap4 SupportedFor(uint minor) => minor >= Nfs4Const.MinorVersion2 ? Supported42 : Supported;
+
+    public static uint ChangeType => ChangeTypeIsMonotonicIncr;
 
     /// <summary>The attributes SETATTR accepts.</summary>
     public static readonly Bitmap4 Writable = Of(Size, Mode, Owner, OwnerGroup, TimeAccessSet, TimeModifySet);
@@ -56,6 +69,8 @@ internal struct AttrSource
     public uint LeaseSeconds;
     public ulong MaxTransfer;
     public Nfs4Status RdattrError;
+    /// <summary>The COMPOUND's minor version: which attributes exist.</summary>
+    public uint Minor;
 }
 
 /// <summary>A bounds-checked big-endian writer over a span (fattr4 attribute values are built in a scratch buffer so the opaque length is known).</summary>
@@ -140,7 +155,7 @@ internal static class FAttr4
     /// <summary>The attribute values (without the bitmap) into <paramref name="scratch"/>; returns their length.</summary>
     public static int Encode(in Bitmap4 requested, in AttrSource s, Span<byte> scratch, out Bitmap4 returned)
     {
-        returned = requested & Attr.Supported & ~Attr.WriteOnly;
+        returned = requested & Attr.SupportedFor(s.Minor) & ~Attr.WriteOnly;
         returned.HasBitsBeyond = false;
         var w = new SpanXdr(scratch);
         FileAttributes f = s.File;
@@ -150,7 +165,7 @@ internal static class FAttr4
             if (!returned.Has(bit)) continue;
             switch (bit)
             {
-                case Attr.SupportedAttrs: w.Bitmap(Attr.Supported); break;
+                case Attr.SupportedAttrs: w.Bitmap(Attr.SupportedFor(s.Minor)); break;
                 case Attr.Type: w.U32(ToNfsType(f.Type)); break;
                 case Attr.FhExpireType: w.U32(0); break; // FH4_PERSISTENT
                 case Attr.Change: w.U64(f.ChangeId); break;
@@ -198,6 +213,9 @@ internal static class FAttr4
                 case Attr.TimeModify: w.Time(f.ModifyTime); break;
                 case Attr.MountedOnFileId: w.U64(s.MountedOnFileId); break;
                 case Attr.SuppAttrExclCreat: w.Bitmap(Attr.ExclCreat); break;
+                case Attr.SpaceFreed: w.U64(f.SpaceUsed); break;
+                case Attr.ChangeAttrType: w.U32(Attr.ChangeType); break;
+                case Attr.XattrSupport: w.Bool(true); break;
             }
         }
         return w.Length;

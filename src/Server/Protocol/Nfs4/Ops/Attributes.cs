@@ -15,7 +15,7 @@ internal sealed partial class Nfs4Program
         Bitmap4 requested = c.Decode<GetAttr4Args>().AttrRequest;
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
-        var (attrStatus, source) = await AttrSourceAsync(c.Current, requested);
+        var (attrStatus, source) = await AttrSourceAsync(c.Current, requested, c.Minor);
         if (attrStatus != Nfs4Status.Ok) return attrStatus;
         if ((requested.Has(Attr.Size) || requested.Has(Attr.Change)) && c.Current.Kind == FhKind.File)
         {
@@ -37,19 +37,27 @@ internal sealed partial class Nfs4Program
         uint requested = c.Decode<Access4Args>().Access;
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
-        uint supported = requested & (uint)AccessMask.All;
+        // RFC 8276 §8.3: minor version 2 adds the xattr bits, granted as knfsd does: XAREAD and XALIST with read, XAWRITE with write.
+        const uint xattrBits = Nfs4Const.Access4XaRead | Nfs4Const.Access4XaWrite | Nfs4Const.Access4XaList;
+        uint supported = requested & ((uint)AccessMask.All | (c.Minor >= Nfs4Const.MinorVersion2 ? xattrBits : 0));
+        uint asked = supported & (uint)AccessMask.All;
+        if ((supported & (Nfs4Const.Access4XaRead | Nfs4Const.Access4XaList)) != 0) asked |= (uint)AccessMask.Read;
+        if ((supported & Nfs4Const.Access4XaWrite) != 0) asked |= (uint)AccessMask.Modify;
         uint granted;
         if (c.Current.Kind == FhKind.Pseudo)
         {
-            granted = supported & (uint)(AccessMask.Read | AccessMask.Lookup | AccessMask.Execute);
+            granted = asked & (uint)(AccessMask.Read | AccessMask.Lookup | AccessMask.Execute);
         }
         else
         {
-            AccessResult result = await Fs.AccessAsync(c.Current.Caller, c.Current.Id, (AccessMask)supported);
+            AccessResult result = await Fs.AccessAsync(c.Current.Caller, c.Current.Id, (AccessMask)asked);
             if (result.Status != FsStatus.Ok) return Map(result.Status);
-            granted = (uint)result.Granted & supported;
+            granted = (uint)result.Granted & asked;
             if (c.Current.Export!.ReadOnly) granted &= ~(uint)(AccessMask.Modify | AccessMask.Extend | AccessMask.Delete);
         }
+        uint xattrs = ((granted & (uint)AccessMask.Read) != 0 ? Nfs4Const.Access4XaRead | Nfs4Const.Access4XaList : 0)
+            | ((granted & (uint)AccessMask.Modify) != 0 ? Nfs4Const.Access4XaWrite : 0);
+        granted = (granted | xattrs) & supported;
         return c.ReplyOk(new Access4ResOk { Supported = supported, Access = granted });
     }
 
@@ -102,9 +110,9 @@ internal sealed partial class Nfs4Program
         (Bitmap4 mask, ReadOnlyMemory<byte> values) = (fattr.AttrMask, fattr.AttrVals.IsSingleSegment ? fattr.AttrVals.First : fattr.AttrVals.ToArray());
         Nfs4Status status = NeedFh(c);
         if (status != Nfs4Status.Ok) return status;
-        if (!mask.IsSubsetOf(Attr.Supported)) return Nfs4Status.AttrNotSupp;
+        if (!mask.IsSubsetOf(Attr.SupportedFor(c.Minor))) return Nfs4Status.AttrNotSupp;
         if (!(mask & (Attr.WriteOnly | new Bitmap4(1u << Attr.RdattrError, 0, 0))).IsEmpty) return Nfs4Status.Inval;
-        var (attrStatus, source) = await AttrSourceAsync(c.Current, mask);
+        var (attrStatus, source) = await AttrSourceAsync(c.Current, mask, c.Minor);
         if (attrStatus != Nfs4Status.Ok) return attrStatus;
         bool same = SameAttributes(mask, source, values.Span);
         if (negate) return same ? Nfs4Status.Same : Nfs4Status.Ok;

@@ -145,7 +145,7 @@ internal sealed partial class Nfs4Program
                 Fh childFh = child.Directory is { } dir
                     ? new Fh { Kind = FhKind.Pseudo, Id = new FileId(PseudoFs.Volume, dir.Inode, 0) }
                     : new Fh { Kind = FhKind.File, Id = child.Export!.Root, Export = child.Export };
-                var (attrStatus, source) = await AttrSourceAsync(childFh, requested);
+                var (attrStatus, source) = await AttrSourceAsync(childFh, requested, c.Minor);
                 if (attrStatus != Nfs4Status.Ok) continue;
                 listed.Add(new Listed4(childCookie, child.Name, source));
             }
@@ -161,7 +161,7 @@ internal sealed partial class Nfs4Program
             foreach (DirEntry e in result.Entries)
             {
                 var entryFh = new Fh { Kind = FhKind.File, Id = e.File, Export = c.Current.Export };
-                var (attrStatus, source) = await AttrSourceAsync(entryFh, requested);
+                var (attrStatus, source) = await AttrSourceAsync(entryFh, requested, c.Minor);
                 if (attrStatus != Nfs4Status.Ok) continue; // removed meanwhile
                 listed.Add(new Listed4(e.Cookie, e.Name, source));
             }

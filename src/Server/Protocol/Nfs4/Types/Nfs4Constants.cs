@@ -91,9 +91,19 @@ public enum Nfs4Status : int
     WrongType = 10083,
     DelegAlreadyWanted = 10086,
     DelegRevoked = 10087,
+    // RFC 7862 §11.1 (NFSv4.2), RFC 8276 §8.4.1 (xattrs)
+    PartnerNotSupp = 10088,
+    PartnerNoAuth = 10089,
+    UnionNotSupp = 10090,
+    OffloadDenied = 10091,
+    WrongLfs = 10092,
+    BadLabel = 10093,
+    OffloadNoReqs = 10094,
+    NoXattr = 10095,
+    Xattr2Big = 10096,
 }
 
-// RFC 8881 §16.2.1 nfs_opnum4 (minor version 1: 3..58, and OP_ILLEGAL).
+// RFC 8881 §16.2.1 nfs_opnum4 (minor version 1: 3..58, and OP_ILLEGAL); RFC 7862 / 8276 add 59..75 for minor version 2.
 public enum Nfs4Op : uint
 {
     Access = 3,
@@ -152,6 +162,24 @@ public enum Nfs4Op : uint
     WantDelegation = 56,
     DestroyClientId = 57,
     ReclaimComplete = 58,
+    // Minor version 2: RFC 7862 §16.1 (59-71), RFC 8276 §8.4 (72-75)
+    Allocate = 59,
+    Copy = 60,
+    CopyNotify = 61,
+    Deallocate = 62,
+    IoAdvise = 63,
+    LayoutError = 64,
+    LayoutStats = 65,
+    OffloadCancel = 66,
+    OffloadStatus = 67,
+    ReadPlus = 68,
+    Seek = 69,
+    WriteSame = 70,
+    Clone = 71,
+    GetXattr = 72,
+    SetXattr = 73,
+    ListXattrs = 74,
+    RemoveXattr = 75,
     Illegal = 10044,
 }
 
@@ -161,6 +189,18 @@ internal static class Nfs4Const
     public const uint Program = 100003;
     public const uint ProcNull = 0;
     public const uint ProcCompound = 1;
+
+    // The minor versions served: 1 (RFC 8881) and 2 (RFC 7862), on the same clients and sessions.
+    public const uint MinorVersion1 = 1, MinorVersion2 = 2;
+
+    // ACCESS4 bits of RFC 8276 §8.3 (minor version 2): extended attributes read, write, list.
+    public const uint Access4XaRead = 0x40, Access4XaWrite = 0x80, Access4XaList = 0x100;
+
+    // data_content4 (RFC 7862 §11.2): SEEK's sa_what, READ_PLUS's segments
+    public const uint ContentData = 0, ContentHole = 1;
+
+    // setxattr_option4 (RFC 8276 §8.4.2.1)
+    public const uint SetXattr4Either = 0, SetXattr4Create = 1, SetXattr4Replace = 2;
 
     public const int FhSize = 128;          // NFS4_FHSIZE
     public const int OpaqueLimit = 1024;    // NFS4_OPAQUE_LIMIT
