@@ -24,7 +24,7 @@ internal sealed class BlockMap(IMetadataStore store)
     public ulong MaxVersion => store.MaxBlockVersion;
 
     public static MetadataOp Put(BlockState st, bool dirty) =>
-        MetadataOp.PutBlock(st.Inode, st.Block, new BlockRecord(st.Version, st.Crc, st.Length, dirty, st.Packed, st.Offset));
+        MetadataOp.PutBlock(st.Inode, st.Block, new BlockRecord(st.Version, st.Crc, st.Length, dirty, st.Packed, st.Offset, st.Shared, st.OriginInode, st.OriginBlock));
 
     public SegmentRecord? GetSegment(ulong segment) => Wait(store.GetSegmentAsync(segment));
 

@@ -125,7 +125,7 @@ public sealed partial class PostgresMetadataStore
                     break;
                 case MetadataOpKind.PutBlock:
                 {
-                    var record = new byte[BlockRecord.Size];
+                    var record = new byte[op.BlockRecord.EncodedSize];
                     BlockValue.Write(record, op.BlockRecord);
                     batch.BatchCommands.Add(Command(
                         "INSERT INTO blocks (inode, block, version, record) VALUES ($1, $2, $3, $4) ON CONFLICT (inode, block) DO UPDATE SET version = EXCLUDED.version, record = EXCLUDED.record",
