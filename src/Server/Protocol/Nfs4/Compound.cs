@@ -36,6 +36,8 @@ internal sealed class Compound
     public int Position;
     public int OpCount;
     public int OpIndex;
+    /// <summary>The COMPOUND's minorversion (1 or 2).</summary>
+    public uint Minor;
     public Fh Current;
     public Fh Saved;
     public Session? Session;
@@ -111,6 +113,7 @@ internal sealed class Compound
         Reply = null!;
         Args = default;
         Position = OpCount = OpIndex = 0;
+        Minor = 0;
         Current = Saved = default;
         Session = null;
         Slot = null;

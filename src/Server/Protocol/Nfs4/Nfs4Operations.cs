@@ -113,6 +113,20 @@ internal sealed partial class Nfs4Program
         new(Nfs4Op.WantDelegation, "WANT_DELEGATION", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 56
         new(Nfs4Op.DestroyClientId, "DESTROY_CLIENTID", Alone, static (p, c) => Done(p.DestroyClientId(c))), // 57
         new(Nfs4Op.ReclaimComplete, "RECLAIM_COMPLETE", Nfs4Flags.None, static (p, c) => Done(p.ReclaimComplete(c))), // 58
+        // RFC 7862, minor version 2 only (COMPOUND answers OP_ILLEGAL for these in minor 1).
+        new(Nfs4Op.Allocate, "ALLOCATE", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),        // 59
+        new(Nfs4Op.Copy, "COPY", Change | Nfs4Flags.NeedsSavedFh, static (p, c) => p.CopyAsync(c)),        // 60
+        new(Nfs4Op.CopyNotify, "COPY_NOTIFY", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),   // 61 (inter-server copy: not offered)
+        new(Nfs4Op.Deallocate, "DEALLOCATE", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),    // 62
+        new(Nfs4Op.IoAdvise, "IO_ADVISE", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),       // 63
+        new(Nfs4Op.LayoutError, "LAYOUTERROR", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),  // 64 pNFS
+        new(Nfs4Op.LayoutStats, "LAYOUTSTATS", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),  // 65 pNFS
+        new(Nfs4Op.OffloadCancel, "OFFLOAD_CANCEL", Fh, static (p, c) => Done(p.OffloadCancel(c))),         // 66
+        new(Nfs4Op.OffloadStatus, "OFFLOAD_STATUS", Fh, static (p, c) => Done(p.OffloadStatus(c))),         // 67
+        new(Nfs4Op.ReadPlus, "READ_PLUS", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),       // 68
+        new(Nfs4Op.Seek, "SEEK", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),                // 69
+        new(Nfs4Op.WriteSame, "WRITE_SAME", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),     // 70
+        new(Nfs4Op.Clone, "CLONE", Change | Nfs4Flags.NeedsSavedFh, static (p, c) => p.CloneAsync(c)),      // 71
     ];
 
     /// <summary>The operations in number order (tests and docs read the names here).</summary>

@@ -98,7 +98,8 @@ internal sealed partial class Nfs4Program(
         }
 
         Buffers.ReplyBuffer reply = BeginCompoundReply(call, tag.Span, out int start, out int countOffset);
-        if (minor != 1)
+        // Minor version 2 (RFC 7862) on the same sessions as 1; its operations (59 on) only in a minor 2 compound.
+        if (minor is not (1 or 2))
         {
             Patch(reply, start, Nfs4Status.MinorVersMismatch, countOffset, 0);
             return;
@@ -110,6 +111,7 @@ internal sealed partial class Nfs4Program(
         c.Args = args;
         c.Position = position;
         c.OpCount = count;
+        c.Minor = minor;
         Nfs4Status status = Nfs4Status.Ok;
         int results = 0;
         bool completed = false;
@@ -127,7 +129,7 @@ internal sealed partial class Nfs4Program(
                 c.Position += 4;
                 int opStart = reply.BodyLength;
                 long opTimestamp = metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
-                Nfs4Operation operation = Describe(op);
+                Nfs4Operation operation = op >= Nfs4Const.FirstMinor2Op && minor < 2 ? s_illegal : Describe(op);
                 WriteWord(reply, (uint)operation.Op);
                 c.Written = false;
                 status = operation == s_illegal ? Nfs4Status.OpIllegal : Check(c, operation);

@@ -91,6 +91,14 @@ public enum Nfs4Status : int
     WrongType = 10083,
     DelegAlreadyWanted = 10086,
     DelegRevoked = 10087,
+    // RFC 7862 §11.1 (minor version 2)
+    PartnerNotSupp = 10088,
+    PartnerNoAuth = 10089,
+    UnionNotSupp = 10090,
+    OffloadDenied = 10091,
+    WrongLfs = 10092,
+    BadLabel = 10093,
+    OffloadNoReqs = 10094,
 }
 
 // RFC 8881 §16.2.1 nfs_opnum4 (minor version 1: 3..58, and OP_ILLEGAL).
@@ -152,6 +160,20 @@ public enum Nfs4Op : uint
     WantDelegation = 56,
     DestroyClientId = 57,
     ReclaimComplete = 58,
+    // RFC 7862 §16 (minor version 2)
+    Allocate = 59,
+    Copy = 60,
+    CopyNotify = 61,
+    Deallocate = 62,
+    IoAdvise = 63,
+    LayoutError = 64,
+    LayoutStats = 65,
+    OffloadCancel = 66,
+    OffloadStatus = 67,
+    ReadPlus = 68,
+    Seek = 69,
+    WriteSame = 70,
+    Clone = 71,
     Illegal = 10044,
 }
 
@@ -202,7 +224,13 @@ internal static class Nfs4Const
 
     // Callback program (§20): procedures and the operations we send
     public const uint CbProcNull = 0, CbProcCompound = 1;
-    public const uint OpCbGetAttr = 3, OpCbRecall = 4, OpCbSequence = 11;
+    public const uint OpCbGetAttr = 3, OpCbRecall = 4, OpCbSequence = 11, OpCbOffload = 15;
+
+    // netloc_type4 (RFC 7862 §4.6)
+    public const uint Nl4Name = 1, Nl4Url = 2, Nl4NetAddr = 3;
+
+    /// <summary>The first operation of minor version 2 (RFC 7862): ALLOCATE.</summary>
+    public const uint FirstMinor2Op = 59;
 
     // opentype4, createmode4, open_claim_type4
     public const uint OpenNoCreate = 0, OpenCreate = 1;
