@@ -332,7 +332,7 @@ internal sealed partial class Nfs4Program(
     /// <summary>The attributes of a filehandle plus what fattr4 needs besides (fsid, mounted-on fileid, statistics).</summary>
     private async ValueTask<(Nfs4Status Status, AttrSource Source)> AttrSourceAsync(Fh fh, Bitmap4 requested)
     {
-        var source = new AttrSource { LeaseSeconds = state.LeaseSeconds, MaxTransfer = (ulong)Options.MaxTransferSize };
+        var source = new AttrSource { LeaseSeconds = state.LeaseSeconds, MaxTransfer = (ulong)Options.MaxTransferSize, CloneBlockSize = (uint)Fs.CloneBlockSize };
         if (fh.Kind == FhKind.Pseudo)
         {
             PseudoFs.Node node = Pseudo.Find(fh.Id.Inode)!;

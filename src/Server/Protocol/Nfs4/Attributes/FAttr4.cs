@@ -16,7 +16,8 @@ internal static class Attr
         Owner = 36, OwnerGroup = 37, QuotaAvailHard = 38, QuotaAvailSoft = 39, QuotaUsed = 40, RawDev = 41, SpaceAvail = 42,
         SpaceFree = 43, SpaceTotal = 44, SpaceUsed = 45, System = 46, TimeAccess = 47, TimeAccessSet = 48, TimeBackup = 49,
         TimeCreate = 50, TimeDelta = 51, TimeMetadata = 52, TimeModify = 53, TimeModifySet = 54, MountedOnFileId = 55,
-        SuppAttrExclCreat = 75;
+        SuppAttrExclCreat = 75,
+        CloneBlkSize = 77; // RFC 7862 §12.2.1
 
     private static Bitmap4 Of(params int[] bits)
     {
@@ -30,7 +31,7 @@ internal static class Attr
         NamedAttr, Fsid, UniqueHandles, LeaseTime, RdattrError, AclSupport, CanSetTime, CaseInsensitive, CasePreserving,
         ChownRestricted, FileHandle, FileId, FilesAvail, FilesFree, FilesTotal, Homogeneous, MaxFileSize, MaxLink, MaxName,
         MaxRead, MaxWrite, Mode, NoTrunc, NumLinks, Owner, OwnerGroup, RawDev, SpaceAvail, SpaceFree, SpaceTotal, SpaceUsed,
-        TimeAccess, TimeAccessSet, TimeCreate, TimeDelta, TimeMetadata, TimeModify, TimeModifySet, MountedOnFileId, SuppAttrExclCreat);
+        TimeAccess, TimeAccessSet, TimeCreate, TimeDelta, TimeMetadata, TimeModify, TimeModifySet, MountedOnFileId, SuppAttrExclCreat, CloneBlkSize);
 
     /// <summary>The attributes SETATTR accepts.</summary>
     public static readonly Bitmap4 Writable = Of(Size, Mode, Owner, OwnerGroup, TimeAccessSet, TimeModifySet);
@@ -55,6 +56,8 @@ internal struct AttrSource
     public FsStats Stats;
     public uint LeaseSeconds;
     public ulong MaxTransfer;
+    /// <summary>FATTR4_CLONE_BLKSIZE: CLONE ranges align to this (the block size).</summary>
+    public uint CloneBlockSize;
     public Nfs4Status RdattrError;
 }
 
@@ -198,6 +201,7 @@ internal static class FAttr4
                 case Attr.TimeModify: w.Time(f.ModifyTime); break;
                 case Attr.MountedOnFileId: w.U64(s.MountedOnFileId); break;
                 case Attr.SuppAttrExclCreat: w.Bitmap(Attr.ExclCreat); break;
+                case Attr.CloneBlkSize: w.U32(s.CloneBlockSize); break;
             }
         }
         return w.Length;

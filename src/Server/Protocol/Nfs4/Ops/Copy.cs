@@ -43,9 +43,9 @@ internal sealed partial class Nfs4Program
         if (!args.Synchronous)
         {
             // The range is checked before going asynchronous: past the source's end is INVAL in the reply, not in CB_OFFLOAD.
-            FsResult<FileAttributes> source = await Fs.GetAttributesAsync(c.Saved.Id);
-            if (!source.Ok) return Map(source.Status);
-            ulong size = source.Value.Size;
+            FsResult<FileAttributes> attributes = await Fs.GetAttributesAsync(c.Saved.Id);
+            if (!attributes.Ok) return Map(attributes.Status);
+            ulong size = attributes.Value.Size;
             if (args.SrcOffset > size || (count != 0 && count > size - args.SrcOffset)) return Nfs4Status.Inval;
             if (count == 0) count = size - args.SrcOffset;
             offload = Offloads.TryStart(c.Client!.Id);
@@ -62,7 +62,10 @@ internal sealed partial class Nfs4Program
                 Synchronous = true,
             });
         }
-        _ = Task.Run(() => RunOffloadAsync(offload, c.Session!, c.Client!.Id, c.Current.Caller, c.Saved.Id, args.SrcOffset, c.Current.Id, args.DstOffset, count));
+        // The compound (pooled) is reset once this op returns: the copy takes its own values now.
+        (Session session, ulong client, Caller caller, FileId source, FileId destination) = (c.Session!, c.Client!.Id, c.Current.Caller, c.Saved.Id, c.Current.Id);
+        (ulong srcOffset, ulong dstOffset) = (args.SrcOffset, args.DstOffset);
+        _ = Task.Run(() => RunOffloadAsync(offload, session, client, caller, source, srcOffset, destination, dstOffset, count));
         return c.ReplyOk(new Copy4ResOk
         {
             Response = new WriteResponse4 { CallbackId = [offload.Stateid], Count = 0, Committed = Nfs4Const.Unstable4, WriteVerf = Fs.WriteVerifier },
@@ -102,9 +105,10 @@ internal sealed partial class Nfs4Program
                 Offloads.Progress(offload, done);
             }
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException)
+        catch (Exception)
         {
-            status = Nfs4Status.Io;
+            // Nobody awaits this task: whatever went wrong reaches the client as the copy's status.
+            status = Nfs4Status.ServerFault;
         }
         Offloads.Finish(offload, status);
         Nfs4Log.CopyFinished(logger, offload.Stateid.Id, client, destination.Inode, status, done);
