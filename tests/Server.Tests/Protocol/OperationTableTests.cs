@@ -35,10 +35,12 @@ public sealed class OperationTableTests
     }
 
     [Fact]
-    public void Nfs4TableCoversEveryMinorVersion1Operation()
+    public void Nfs4TableCoversEveryMinorVersion1And2Operation()
     {
         Nfs4Operation[] ops = Nfs4Program.Operations.ToArray();
-        Assert.Equal(Enumerable.Range(3, 56).Select(i => (uint)i), ops.Select(o => (uint)o.Op));
+        Assert.Equal(Enumerable.Range(3, 69).Select(i => (uint)i), ops.Select(o => (uint)o.Op));
+        Assert.Equal("COPY", Nfs4Program.Describe(60).Name);
+        Assert.Equal("CLONE", Nfs4Program.Describe(71).Name);
         Assert.Equal(ops.Length, ops.Select(o => o.Name).Distinct().Count());
         Assert.Equal("OPEN", Nfs4Program.Describe(18).Name);
         Assert.Equal("SECINFO_NO_NAME", Nfs4Program.Describe(52).Name);
@@ -48,7 +50,7 @@ public sealed class OperationTableTests
     [Theory]
     [InlineData(0u)]
     [InlineData(2u)]
-    [InlineData(59u)]
+    [InlineData(76u)]
     [InlineData(10044u)]
     [InlineData(uint.MaxValue)]
     public void AnyOtherNumberIsIllegal(uint op)
@@ -62,8 +64,8 @@ public sealed class OperationTableTests
     public void Nfs4FlagsMatchTheRfc()
     {
         string[] Having(Nfs4Flags flag) => Nfs4Program.Operations.Where(o => o.Has(flag)).Select(o => o.Name).ToArray();
-        Assert.Equal(["CREATE", "LINK", "REMOVE", "RENAME", "SETATTR", "WRITE"], Having(Nfs4Flags.Modifies));
-        Assert.Equal(["LINK", "RENAME"], Having(Nfs4Flags.NeedsSavedFh));
+        Assert.Equal(["CREATE", "LINK", "REMOVE", "RENAME", "SETATTR", "WRITE", "COPY", "CLONE"], Having(Nfs4Flags.Modifies));
+        Assert.Equal(["LINK", "RENAME", "COPY", "CLONE"], Having(Nfs4Flags.NeedsSavedFh));
         Assert.Equal(["SEQUENCE"], Having(Nfs4Flags.SequenceOnly));
         Assert.Equal(["BIND_CONN_TO_SESSION", "EXCHANGE_ID", "CREATE_SESSION", "DESTROY_SESSION", "DESTROY_CLIENTID"], Having(Nfs4Flags.AllowedWithoutSession));
         Assert.DoesNotContain("PUTFH", Having(Nfs4Flags.NeedsCurrentFh));

@@ -181,7 +181,7 @@ public sealed class Nfs4SessionTests(ServerFixture fixture) : IClassFixture<Serv
 
     [Theory]
     [InlineData(0u)]
-    [InlineData(2u)]
+    [InlineData(3u)]
     [InlineData(7u)]
     public void OtherMinorVersionsAreMinorVersMismatch(uint minor)
     {
