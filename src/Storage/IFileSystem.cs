@@ -86,4 +86,15 @@ public interface IFileSystem : IAsyncDisposable
 
     /// <summary>Makes the file's unstable writes and metadata durable (group commit: one fsync for all waiting).</summary>
     ValueTask<CommitResult> CommitAsync(FileId file, ulong offset, uint count);
+
+    /// <summary>
+    /// CLONE (<paramref name="aligned"/>: offsets block-aligned, count too unless it reaches the source's end, else
+    /// Invalid) or COPY: <paramref name="count"/> bytes (0: to the source's end) of <paramref name="source"/> at
+    /// <paramref name="sourceOffset"/> into <paramref name="destination"/> at <paramref name="destinationOffset"/>.
+    /// Whole blocks at the same position within a block share the source's objects; the rest is copied. Durable on return.
+    /// </summary>
+    ValueTask<CloneResult> CloneAsync(Caller caller, FileId source, ulong sourceOffset, FileId destination, ulong destinationOffset, ulong count, bool aligned);
+
+    /// <summary>The block size CLONE aligns to (FATTR4_CLONE_BLKSIZE).</summary>
+    int CloneBlockSize => 0;
 }

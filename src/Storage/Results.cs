@@ -35,6 +35,12 @@ public readonly record struct WriteResult(FsStatus Status, int Count, StableHow 
 
 public readonly record struct CommitResult(FsStatus Status, WccData File);
 
+/// <summary>CLONE / COPY: bytes done (<see cref="Shared"/> of them by naming the source's objects, the rest copied) and the destination's wcc.</summary>
+public readonly record struct CloneResult(FsStatus Status, ulong Count, ulong Shared, WccData File)
+{
+    public ulong Copied => Count - Shared;
+}
+
 /// <summary>One directory entry. Cookies are stable: a cookie handed out stays valid while entries come and go and across restarts.</summary>
 public readonly record struct DirEntry(ulong Cookie, byte[] Name, FileId File);
 

@@ -11,6 +11,8 @@ namespace DittoFs.Server.Metrics;
 /// <item><c>dittofs_nfs_operations_total{version,op,status,export}</c> (<c>op="OPEN"</c>, <c>status="NFS4ERR_GRACE"</c>, <c>export="/data"</c>)</item>
 /// <item><c>dittofs_nfs_operation_duration_seconds{version,op,export}</c> (histogram)</item>
 /// <item><c>dittofs_nfs_read_bytes_total{version,export}</c>, <c>dittofs_nfs_written_bytes_total{version,export}</c>: file data READ and WRITE moved</item>
+/// <item><c>dittofs_nfs4_copy_bytes_total{mode}</c>: bytes NFSv4.2 COPY and CLONE did, <c>mode="clone"</c> by sharing the source's
+/// block objects (nothing moved), <c>mode="copy"</c> by copying through the server (edges, unaligned ranges, unflushed blocks)</item>
 /// </list>
 /// Label values come from fixed tables (the operation tables, <see cref="NfsStatusNames"/>, the
 /// export table: an export's path, "pseudo" for the NFSv4 pseudo-fs, "none" for no or a stale
@@ -23,6 +25,10 @@ internal sealed class NfsMetrics
     public static readonly KeyValuePair<string, object?> Version3 = new("version", "3");
     public static readonly KeyValuePair<string, object?> Version40 = new("version", "4.0");
     public static readonly KeyValuePair<string, object?> Version41 = new("version", "4.1");
+    public static readonly KeyValuePair<string, object?> Version42 = new("version", "4.2");
+
+    /// <summary>The label of an NFSv4 COMPOUND's minor version.</summary>
+    public static KeyValuePair<string, object?> Version4(uint minor) => minor switch { 0 => Version40, 1 => Version41, _ => Version42 };
 
     /// <summary>No export: NULL, a bad or stale handle, an operation before PUTFH.</summary>
     public static readonly KeyValuePair<string, object?> ExportNone = new("export", "none");
@@ -34,6 +40,9 @@ internal sealed class NfsMetrics
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _readBytes;
     private readonly Counter<long> _writtenBytes;
+    private readonly Counter<long> _copyBytes;
+    private static readonly KeyValuePair<string, object?> s_modeClone = new("mode", "clone");
+    private static readonly KeyValuePair<string, object?> s_modeCopy = new("mode", "copy");
 
     public NfsMetrics(IMeterFactory meterFactory)
     {
@@ -43,6 +52,7 @@ internal sealed class NfsMetrics
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RpcMetrics.LatencyBuckets });
         _readBytes = meter.CreateCounter<long>("dittofs.nfs.read.bytes", "By", "File data returned by READ, by version and export");
         _writtenBytes = meter.CreateCounter<long>("dittofs.nfs.written.bytes", "By", "File data accepted by WRITE, by version and export");
+        _copyBytes = meter.CreateCounter<long>("dittofs.nfs4.copy.bytes", "By", "Bytes NFSv4.2 COPY and CLONE did, by mode: clone (shared block objects) or copy (through the server)");
     }
 
     /// <summary>False while nobody listens: callers skip taking timestamps.</summary>
@@ -73,6 +83,14 @@ internal sealed class NfsMetrics
     public void DataRead(in KeyValuePair<string, object?> version, in KeyValuePair<string, object?> export, long bytes)
     {
         if (_readBytes.Enabled) _readBytes.Add(bytes, version, export);
+    }
+
+    /// <summary>Bytes a COPY or CLONE did: <paramref name="shared"/> by sharing block objects, <paramref name="copied"/> through the server.</summary>
+    public void Copied(ulong shared, ulong copied)
+    {
+        if (!_copyBytes.Enabled) return;
+        if (shared > 0) _copyBytes.Add((long)shared, s_modeClone);
+        if (copied > 0) _copyBytes.Add((long)copied, s_modeCopy);
     }
 
     /// <summary>Bytes a WRITE wrote to an export's files.</summary>

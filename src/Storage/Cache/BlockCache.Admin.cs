@@ -109,8 +109,10 @@ internal sealed partial class BlockCache
         lock (_lock) return !_uploadingVersions.Contains(version) && !IsReferencedLocked(inode, block, version);
     }
 
+    /// <summary>Its own block names the object, or it is shared (CLONE) and its reference count says some block still does.</summary>
     private bool IsReferencedLocked(ulong inode, ulong block, ulong version) =>
-        FindLocked(inode, block) is { } st ? st.Version == version && !st.Packed : _map.Get(inode, block) is { } record && record.Version == version && !record.Packed;
+        (FindLocked(inode, block) is { } st ? st.Version == version && !st.Packed : _map.Get(inode, block) is { } record && record.Version == version && !record.Packed)
+        || _map.GetSegment(version) is { IsReferenceCount: true };
 
     /// <summary>Completes once every block-map change applied so far is durable.</summary>
     public ValueTask WaitMapDurableAsync() => _map.WaitDurableAsync(MetadataBarrier());
@@ -120,22 +122,23 @@ internal sealed partial class BlockCache
 
     /// <summary>
     /// The blocks of an inode as the block map and the cache know them: uploaded version (0: none),
-    /// whether that is a segment (packed), whether a local dirty copy exists, and whether the map names a committed copy that is gone (lost).
+    /// the object that holds it (a segment if packed, another block's object if shared), whether a local dirty copy exists,
+    /// and whether the map names a committed copy that is gone (lost).
     /// </summary>
-    public List<(ulong Block, ulong Version, bool Packed, bool LocalDirty, bool Lost)> MapOf(ulong inode)
+    public List<(ulong Block, ulong Version, string Key, bool LocalDirty, bool Lost)> MapOf(ulong inode)
     {
         lock (_lock)
         {
-            var list = new List<(ulong, ulong, bool, bool, bool)>();
+            var list = new List<(ulong, ulong, string, bool, bool)>();
             _inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? held);
             foreach (BlockEntry e in _map.List(inode, 0))
             {
                 if (held?.ContainsKey(e.Block) == true) continue;
-                list.Add((e.Block, e.Record.Version, e.Record.Packed, false, e.Record.Dirty));
+                list.Add((e.Block, e.Record.Version, KeyOf(inode, e.Block, e.Record), false, e.Record.Dirty));
             }
             if (held is not null)
             {
-                foreach (BlockState st in held.Values) list.Add((st.Block, st.Version, st.Packed, st.Local && st.Dirty, st.Lost));
+                foreach (BlockState st in held.Values) list.Add((st.Block, st.Version, KeyOf(st), st.Local && st.Dirty, st.Lost));
             }
             return list;
         }

@@ -94,7 +94,7 @@ internal sealed partial class BlockCache
             lock (_lock)
             {
                 _uploadingVersions.Remove(segment);
-                var dead = new Dictionary<ulong, long>();
+                var dead = new Released();
                 var ops = new List<MetadataOp>(members.Count + 2);
                 long live = 0, next = 0;
                 foreach ((BlockState st, long gen, int length, uint crc) in members)
@@ -147,18 +147,20 @@ internal sealed partial class BlockCache
     /// apply in the same batch: a segment with nothing live is forgotten and becomes garbage, one
     /// mostly dead is queued for compaction.
     /// </summary>
-    private List<MetadataOp> SegmentsLoseLocked(Dictionary<ulong, long> dead, ICollection<string> garbage)
+    private List<MetadataOp> SegmentsLoseLocked(Released dead, ICollection<string> garbage)
     {
         var ops = new List<MetadataOp>(dead.Count);
-        foreach ((ulong segment, long bytes) in dead)
+        foreach ((ulong segment, long bytes) in dead.Deltas)
         {
-            if (_map.GetSegment(segment) is not { } record) continue; // already gone (compacted or emptied)
+            // A reference count first made in this batch (CLONE of a block nobody shared yet) is not in the map yet.
+            SegmentRecord? found = dead.Created.TryGetValue(segment, out SegmentRecord created) ? created : _map.GetSegment(segment);
+            if (found is not { } record) continue; // already gone (compacted or emptied)
             long live = record.Live - bytes;
             ops.Add(MetadataOp.PutSegment(segment, record with { Live = Math.Max(0, live) }));
             if (live <= 0)
             {
                 _compactable.Remove(segment);
-                garbage.Add(ObjectKeys.Segment(segment));
+                garbage.Add(record.IsReferenceCount ? dead.SharedKeys[segment] : ObjectKeys.Segment(segment));
             }
             else if (live < record.Total * _options.CompactBelow)
             {
@@ -253,6 +255,9 @@ internal sealed partial class BlockCache
                 }
                 moving.Add((inode, block, offset, length, crc));
             }
+            // CLONE made other blocks name ranges of this segment (its index does not list them): the
+            // segment stays whole rather than leave them naming a deleted object.
+            if (_map.GetSegment(segment) is { } now && now.Live != moving.Sum(m => (long)m.Length)) return;
         }
 
         ulong fresh = 0;
@@ -299,6 +304,7 @@ internal sealed partial class BlockCache
             {
                 _uploadingVersions.Remove(fresh);
                 var ops = new List<MetadataOp>(moving.Count + 2);
+                var still = new List<(ulong Inode, ulong Block, long Offset)>(moving.Count);
                 long live = 0, newAt = 0;
                 foreach (var m in moving)
                 {
@@ -306,24 +312,39 @@ internal sealed partial class BlockCache
                     newAt += m.Length;
                     // Written, dropped or moved since it was read: its copy in the new segment is dead.
                     if (!NamesLocked(m.Inode, m.Block, segment, m.OldOffset)) continue;
-                    BlockRecord current = _map.Get(m.Inode, m.Block)!.Value;
-                    if (FindLocked(m.Inode, m.Block) is { } st)
-                    {
-                        st.Version = fresh;
-                        st.Offset = offset;
-                    }
-                    ops.Add(MetadataOp.PutBlock(m.Inode, m.Block, current with { Version = fresh, Offset = offset }));
+                    still.Add((m.Inode, m.Block, offset));
                     live += m.Length;
                 }
-                if (live > 0) ops.Add(MetadataOp.PutSegment(fresh, new SegmentRecord(live, total, size)));
-                else garbage.Add(ObjectKeys.Segment(fresh));
-                if (_map.GetSegment(segment) is not null)
+                if (_map.GetSegment(segment) is { } now && now.Live != live)
                 {
-                    ops.Add(MetadataOp.PutSegment(segment, default));
-                    garbage.Add(oldKey);
+                    // Cloned meanwhile: the clones name ranges of the old segment, which stays; the new one is garbage.
+                    garbage.Add(ObjectKeys.Segment(fresh));
+                    _compactable.Remove(segment);
+                    position = 0;
+                    fresh = 0;
                 }
-                _compactable.Remove(segment);
-                position = _map.Apply([.. ops]);
+                else
+                {
+                    foreach ((ulong inode, ulong block, long offset) in still)
+                    {
+                        BlockRecord current = _map.Get(inode, block)!.Value;
+                        if (FindLocked(inode, block) is { } st)
+                        {
+                            st.Version = fresh;
+                            st.Offset = offset;
+                        }
+                        ops.Add(MetadataOp.PutBlock(inode, block, current with { Version = fresh, Offset = offset }));
+                    }
+                    if (live > 0) ops.Add(MetadataOp.PutSegment(fresh, new SegmentRecord(live, total, size)));
+                    else garbage.Add(ObjectKeys.Segment(fresh));
+                    if (_map.GetSegment(segment) is not null)
+                    {
+                        ops.Add(MetadataOp.PutSegment(segment, default));
+                        garbage.Add(oldKey);
+                    }
+                    _compactable.Remove(segment);
+                    position = _map.Apply([.. ops]);
+                }
             }
         }
         else
@@ -331,7 +352,7 @@ internal sealed partial class BlockCache
             lock (_lock)
             {
                 _compactable.Remove(segment);
-                if (_map.GetSegment(segment) is null) return;
+                if (_map.GetSegment(segment) is not { } left || left.Live > 0) return; // gone, or cloned meanwhile
                 garbage.Add(oldKey);
                 position = _map.Apply(MetadataOp.PutSegment(segment, default));
             }

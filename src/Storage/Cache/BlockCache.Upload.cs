@@ -135,7 +135,7 @@ internal sealed partial class BlockCache
                 }
                 else
                 {
-                    var dead = new Dictionary<ulong, long>();
+                    var dead = new Released();
                     MetadataOp put = UploadedLocked(st, generation, version, packed: false, 0, crc, length, dead, garbage);
                     position = _map.Apply([put, .. SegmentsLoseLocked(dead, garbage)]);
                 }
@@ -173,10 +173,11 @@ internal sealed partial class BlockCache
     /// flush already made the newer bytes durable.
     /// </summary>
     private MetadataOp UploadedLocked(BlockState st, long generation, ulong version, bool packed, long offset, uint crc, int length,
-        Dictionary<ulong, long> dead, List<string> garbage)
+        Released dead, List<string> garbage)
     {
-        if (st.Version != 0 && st.Packed) dead[st.Version] = dead.GetValueOrDefault(st.Version) + st.Length;
-        else if (st.Version != 0) garbage.Add(ObjectKeys.Format(st.Inode, st.Block, st.Version));
+        ReleaseLocked(st.Inode, st.Block, RecordOf(st), dead, garbage);
+        st.Shared = false;
+        st.OriginInode = st.OriginBlock = 0;
         st.Version = version;
         st.Packed = packed;
         st.Offset = offset;

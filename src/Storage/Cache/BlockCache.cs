@@ -344,6 +344,9 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
             st.Length = r.Length;
             st.Packed = r.Packed;
             st.Offset = r.Offset;
+            st.Shared = r.Shared;
+            st.OriginInode = r.OriginInode;
+            st.OriginBlock = r.OriginBlock;
             // A dirty record names a copy in this cache; every such copy is in memory since start-up.
             // With Durability=Bucket that copy was never acknowledged (a flush returns only once it is
             // uploaded): the block reads as last uploaded, or as a hole if it never was — the state of
@@ -517,15 +520,15 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         ulong version;
         uint crc;
         int length;
-        bool packed;
         long offset;
+        string key;
         lock (_lock)
         {
             version = st.Version;
             crc = st.Crc;
             length = st.Length;
-            packed = st.Packed;
             offset = st.Offset;
+            key = KeyOf(st);
         }
         long reserved = 0;
         byte[]? buffer = null;
@@ -537,7 +540,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
                 buffer = _buffers.Rent(BlockSize);
                 try
                 {
-                    await FetchVerifiedAsync(st, ObjectKeys.Of(st.Inode, st.Block, version, packed), offset, crc, length, buffer).ConfigureAwait(false);
+                    await FetchVerifiedAsync(st, key, offset, crc, length, buffer).ConfigureAwait(false);
                 }
                 catch (IOException) when (Moved(st, version))
                 {
@@ -700,18 +703,13 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
     {
         var garbage = new HashSet<string>(StringComparer.Ordinal);
         var loads = new List<Task>();
-        var dead = new Dictionary<ulong, long>(); // packed bytes no longer named, per segment
+        var dead = new Released(); // packed bytes no longer named, per segment; names of shared objects
         long position;
         lock (_lock)
         {
             IReadOnlyList<BlockEntry> recorded = _map.List(inode, fromBlock);
             if (toBlock != ulong.MaxValue) recorded = [.. recorded.Where(e => e.Block < toBlock)];
-            foreach (BlockEntry e in recorded)
-            {
-                if (e.Record.Version == 0) continue;
-                if (e.Record.Packed) dead[e.Record.Version] = dead.GetValueOrDefault(e.Record.Version) + e.Record.Length;
-                else garbage.Add(ObjectKeys.Format(inode, e.Block, e.Record.Version));
-            }
+            foreach (BlockEntry e in recorded) ReleaseLocked(inode, e.Block, e.Record, dead, garbage);
             bool held = false;
             if (_inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks))
             {
@@ -721,7 +719,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
                     st.Dropped = true;
                     blocks.Remove(st.Block);
                     DropLocalLocked(st);
-                    if (st.Version != 0 && !st.Packed) garbage.Add(ObjectKeys.Format(inode, st.Block, st.Version));
+                    if (st.Version != 0 && !st.Packed && !st.Shared) garbage.Add(ObjectKeys.Format(inode, st.Block, st.Version));
                     if (st.Loading is { } loading) loads.Add(loading);
                 }
                 if (blocks.Count == 0) _inodes.Remove(inode);

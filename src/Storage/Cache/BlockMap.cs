@@ -27,7 +27,7 @@ internal sealed class BlockMap(IMetadataStore store)
     public ValueTask<IdRange> LeaseVersionsAsync() => store.LeaseBlockVersionsAsync();
 
     public static MetadataOp Put(BlockState st, bool dirty) =>
-        MetadataOp.PutBlock(st.Inode, st.Block, new BlockRecord(st.Version, st.Crc, st.Length, dirty, st.Packed, st.Offset));
+        MetadataOp.PutBlock(st.Inode, st.Block, new BlockRecord(st.Version, st.Crc, st.Length, dirty, st.Packed, st.Offset, st.Shared, st.OriginInode, st.OriginBlock));
 
     public SegmentRecord? GetSegment(ulong segment) => Wait(store.GetSegmentAsync(segment));
 

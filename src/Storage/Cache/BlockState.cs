@@ -13,6 +13,10 @@ internal sealed class BlockState(ulong inode, ulong block)
     // Packed: the block is bytes [Offset, Offset + Length) of segment Version.
     public bool Packed;
     public long Offset;
+    // Shared (CLONE): the whole object Version may be named by other blocks too; it is OriginInode/OriginBlock/Version.
+    public bool Shared;
+    public ulong OriginInode;
+    public ulong OriginBlock;
     /// <summary>One past the highest byte written to the block file (an estimate: truncation does not lower it), to size segments.</summary>
     public int Extent;
 

@@ -116,11 +116,12 @@ public sealed partial class CachedPayloadStore : IFlushControl, IGarbageCollecto
         var present = new List<ulong>();
         var uploaded = new Dictionary<string, ulong>(StringComparer.Ordinal);
         var packed = new Dictionary<string, List<ulong>>(StringComparer.Ordinal);
-        foreach ((ulong block, ulong version, bool isPacked, bool localDirty, bool lost) in _cache.MapOf(inode))
+        string prefix = ObjectKeys.InodePrefix(inode);
+        foreach ((ulong block, ulong version, string key, bool localDirty, bool lost) in _cache.MapOf(inode))
         {
             if (localDirty) present.Add(block);
-            else if (version != 0 && !lost && isPacked) (CollectionsMarshal.GetValueRefOrAddDefault(packed, ObjectKeys.Segment(version), out _) ??= []).Add(block);
-            else if (version != 0 && !lost) uploaded[ObjectKeys.Format(inode, block, version)] = block;
+            else if (version != 0 && !lost && !key.StartsWith(prefix, StringComparison.Ordinal)) (CollectionsMarshal.GetValueRefOrAddDefault(packed, key, out _) ??= []).Add(block);
+            else if (version != 0 && !lost) uploaded[key] = block;
         }
         if (uploaded.Count > 0)
         {
@@ -129,7 +130,7 @@ public sealed partial class CachedPayloadStore : IFlushControl, IGarbageCollecto
                 if (uploaded.Remove(o.Key, out ulong block)) present.Add(block);
             }
         }
-        // Packed blocks: their segment object is there (one LIST of its exact key each).
+        // Packed blocks (their segment) and blocks sharing another file's object (CLONE): one LIST of its exact key each.
         foreach ((string key, List<ulong> blocks) in packed)
         {
             await foreach (ObjectInfo o in _objects.ListAsync(key, cancellationToken).ConfigureAwait(false))
@@ -146,12 +147,12 @@ public sealed partial class CachedPayloadStore : IFlushControl, IGarbageCollecto
 
     public string DescribeBlock(ulong inode, ulong block)
     {
-        foreach ((ulong b, ulong version, bool packed, bool localDirty, bool lost) in _cache.MapOf(inode))
+        foreach ((ulong b, ulong version, string key, bool localDirty, bool lost) in _cache.MapOf(inode))
         {
             if (b != block) continue;
             if (lost) return "lost: committed to the cache, which no longer has it, and never uploaded";
             if (localDirty) return "dirty in the cache, not uploaded";
-            return version == 0 ? "in the block map, never uploaded" : "object " + ObjectKeys.Of(inode, block, version, packed);
+            return version == 0 ? "in the block map, never uploaded" : "object " + key;
         }
         return "not in the block map";
     }

@@ -140,6 +140,9 @@ public sealed partial class CachedPayloadStore : IPayloadStore
     public ValueTask PunchAsync(ulong inode, ulong fromBlock, ulong toBlock, CancellationToken cancellationToken = default) =>
         _cache.PunchAsync(inode, fromBlock, toBlock);
 
+    public async ValueTask<List<ulong>?> CloneBlocksAsync(ulong src, ulong srcBlock, ulong dst, ulong dstBlock, ulong count, CancellationToken cancellationToken = default) =>
+        await _cache.CloneAsync(src, srcBlock, dst, dstBlock, count).ConfigureAwait(false);
+
     public ValueTask FlushAsync(ulong inode, CancellationToken cancellationToken = default) =>
         _options.UploadOnFlush ? FlushToBucketAsync(inode, cancellationToken) : new(_cache.FlushAsync(inode).WaitAsync(cancellationToken));
 

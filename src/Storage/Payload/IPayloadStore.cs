@@ -44,6 +44,15 @@ public interface IPayloadStore : IAsyncDisposable
     {
     }
 
+    /// <summary>
+    /// CLONE: makes <paramref name="count"/> whole blocks of <paramref name="dst"/> from <paramref name="dstBlock"/> on
+    /// hold what those of <paramref name="src"/> from <paramref name="srcBlock"/> on hold, without moving bytes where the
+    /// store can (blocks naming the same immutable object), durable on return. Returns the block indices
+    /// (0 .. count-1) whose bytes the caller must copy instead; null: the store shares nothing, copy them all.
+    /// </summary>
+    ValueTask<List<ulong>?> CloneBlocksAsync(ulong src, ulong srcBlock, ulong dst, ulong dstBlock, ulong count, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<List<ulong>?>(null);
+
     /// <summary>Capacity for FSSTAT.</summary>
     (ulong Total, ulong Free) GetCapacity();
 }

@@ -43,6 +43,8 @@ public sealed class OperationTableTests
         Assert.Equal("REMOVEXATTR", Nfs4Program.Describe(75, minor: 2).Name);
         Assert.Equal(Nfs4Op.Illegal, Nfs4Program.Describe(69, minor: 1).Op);
         Assert.Equal(Nfs4Op.Illegal, Nfs4Program.Describe(76, minor: 2).Op);
+        Assert.Equal("COPY", Nfs4Program.Describe(60, minor: 2).Name);
+        Assert.Equal("CLONE", Nfs4Program.Describe(71, minor: 2).Name);
         Assert.Equal(ops.Length, ops.Select(o => o.Name).Distinct().Count());
         Assert.Equal("OPEN", Nfs4Program.Describe(18).Name);
         Assert.Equal("SECINFO_NO_NAME", Nfs4Program.Describe(52).Name);
@@ -52,7 +54,7 @@ public sealed class OperationTableTests
     [Theory]
     [InlineData(0u)]
     [InlineData(2u)]
-    [InlineData(59u)]
+    [InlineData(76u)]
     [InlineData(10044u)]
     [InlineData(uint.MaxValue)]
     public void AnyOtherNumberIsIllegal(uint op)
@@ -66,8 +68,8 @@ public sealed class OperationTableTests
     public void Nfs4FlagsMatchTheRfc()
     {
         string[] Having(Nfs4Flags flag) => Nfs4Program.Operations.Where(o => o.Has(flag)).Select(o => o.Name).ToArray();
-        Assert.Equal(["CREATE", "LINK", "REMOVE", "RENAME", "SETATTR", "WRITE", "ALLOCATE", "DEALLOCATE", "SETXATTR", "REMOVEXATTR"], Having(Nfs4Flags.Modifies));
-        Assert.Equal(["LINK", "RENAME"], Having(Nfs4Flags.NeedsSavedFh));
+        Assert.Equal(["CREATE", "LINK", "REMOVE", "RENAME", "SETATTR", "WRITE", "ALLOCATE", "COPY", "DEALLOCATE", "CLONE", "SETXATTR", "REMOVEXATTR"], Having(Nfs4Flags.Modifies));
+        Assert.Equal(["LINK", "RENAME", "COPY", "CLONE"], Having(Nfs4Flags.NeedsSavedFh));
         Assert.Equal(["SEQUENCE"], Having(Nfs4Flags.SequenceOnly));
         Assert.Equal(["OPEN_CONFIRM", "RENEW", "SETCLIENTID", "SETCLIENTID_CONFIRM", "RELEASE_LOCKOWNER"], Having(Nfs4Flags.Minor0Only));
         Assert.Equal(["BIND_CONN_TO_SESSION", "EXCHANGE_ID", "CREATE_SESSION", "DESTROY_SESSION", "DESTROY_CLIENTID"], Having(Nfs4Flags.AllowedWithoutSession));

@@ -41,4 +41,10 @@ internal static partial class Nfs4Log
 
     [LoggerMessage(4043, LogLevel.Information, "NFSv4 delegation of client {ClientId:x} on inode {Inode} revoked: not returned within a lease")]
     public static partial void DelegationRevoked(ILogger logger, ulong clientId, ulong inode);
+
+    [LoggerMessage(4050, LogLevel.Debug, "NFSv4.2 asynchronous copy {Copy:x} of client {ClientId:x} into inode {Inode}: {Status}, {Bytes} bytes")]
+    public static partial void CopyFinished(ILogger logger, ulong copy, ulong clientId, ulong inode, Nfs4Status status, ulong bytes);
+
+    [LoggerMessage(4051, LogLevel.Warning, "NFSv4.2 CB_OFFLOAD to client {ClientId:x} not answered: it learns of copy {Copy:x} by OFFLOAD_STATUS")]
+    public static partial void OffloadUnanswered(ILogger logger, ulong clientId, ulong copy);
 }

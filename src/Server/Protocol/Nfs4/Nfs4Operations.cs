@@ -121,18 +121,18 @@ internal sealed partial class Nfs4Program
         new(Nfs4Op.ReclaimComplete, "RECLAIM_COMPLETE", Nfs4Flags.None, static (p, c) => Done(p.ReclaimComplete(c))), // 58
         // Minor version 2 only (RFC 7862, RFC 8276): Describe answers ILLEGAL for these in a minor version 1 COMPOUND.
         new(Nfs4Op.Allocate, "ALLOCATE", Change, static (p, c) => p.AllocateAsync(c, deallocate: false)), // 59
-        new(Nfs4Op.Copy, "COPY", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),            // 60
-        new(Nfs4Op.CopyNotify, "COPY_NOTIFY", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 61
+        new(Nfs4Op.Copy, "COPY", Change | Nfs4Flags.NeedsSavedFh, static (p, c) => p.CopyAsync(c)),        // 60
+        new(Nfs4Op.CopyNotify, "COPY_NOTIFY", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),   // 61 (inter-server copy: not offered)
         new(Nfs4Op.Deallocate, "DEALLOCATE", Change, static (p, c) => p.AllocateAsync(c, deallocate: true)), // 62
         new(Nfs4Op.IoAdvise, "IO_ADVISE", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),   // 63
         new(Nfs4Op.LayoutError, "LAYOUTERROR", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 64 pNFS
         new(Nfs4Op.LayoutStats, "LAYOUTSTATS", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 65 pNFS
-        new(Nfs4Op.OffloadCancel, "OFFLOAD_CANCEL", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 66
-        new(Nfs4Op.OffloadStatus, "OFFLOAD_STATUS", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 67
+        new(Nfs4Op.OffloadCancel, "OFFLOAD_CANCEL", Fh, static (p, c) => Done(p.OffloadCancel(c))),         // 66
+        new(Nfs4Op.OffloadStatus, "OFFLOAD_STATUS", Fh, static (p, c) => Done(p.OffloadStatus(c))),         // 67
         new(Nfs4Op.ReadPlus, "READ_PLUS", Fh, static (p, c) => p.ReadPlusAsync(c)),                     // 68
         new(Nfs4Op.Seek, "SEEK", Fh, static (p, c) => p.SeekAsync(c)),                                   // 69
         new(Nfs4Op.WriteSame, "WRITE_SAME", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)), // 70
-        new(Nfs4Op.Clone, "CLONE", Nfs4Flags.None, static (_, _) => Done(Nfs4Status.NotSupp)),          // 71
+        new(Nfs4Op.Clone, "CLONE", Change | Nfs4Flags.NeedsSavedFh, static (p, c) => p.CloneAsync(c)),      // 71
         new(Nfs4Op.GetXattr, "GETXATTR", Fh, static (p, c) => p.GetXattrAsync(c)),                       // 72
         new(Nfs4Op.SetXattr, "SETXATTR", Change, static (p, c) => p.SetXattrAsync(c)),                   // 73
         new(Nfs4Op.ListXattrs, "LISTXATTRS", Fh, static (p, c) => p.ListXattrsAsync(c)),                 // 74

@@ -254,7 +254,7 @@ internal sealed partial class Nfs4Program(
     {
         if (startTimestamp != 0)
         {
-            metrics!.OperationCompleted(c.Minor == 0 ? NfsMetrics.Version40 : NfsMetrics.Version41, operation.OpTag,
+            metrics!.OperationCompleted(NfsMetrics.Version4(c.Minor), operation.OpTag,
                 NfsStatusNames.Nfs4((int)status), ExportTag(c.Current), startTimestamp);
         }
     }
@@ -346,7 +346,10 @@ internal sealed partial class Nfs4Program(
     /// <summary>The attributes of a filehandle plus what fattr4 needs besides (fsid, mounted-on fileid, statistics).</summary>
     private async ValueTask<(Nfs4Status Status, AttrSource Source)> AttrSourceAsync(Fh fh, Bitmap4 requested, uint minor)
     {
-        var source = new AttrSource { LeaseSeconds = state.LeaseSeconds, MaxTransfer = (ulong)Options.MaxTransferSize, Minor = minor };
+        var source = new AttrSource
+        {
+            LeaseSeconds = state.LeaseSeconds, MaxTransfer = (ulong)Options.MaxTransferSize, Minor = minor, CloneBlockSize = (uint)Fs.CloneBlockSize,
+        };
         if (fh.Kind == FhKind.Pseudo)
         {
             PseudoFs.Node node = Pseudo.Find(fh.Id.Inode)!;

@@ -51,10 +51,10 @@ public sealed partial class FasterMetadataStore
     private BlockRecord? ReadBlock(ulong inode, ulong block)
     {
         Span<byte> key = stackalloc byte[Keys.BlockKeySize];
-        Span<byte> value = stackalloc byte[BlockRecord.PackedSize];
+        Span<byte> value = stackalloc byte[BlockRecord.MaxSize];
         int n = Kv.Read(Keys.Block(key, inode, block), value);
         if (n < 0) return null;
-        if (n != BlockRecord.Size && n != BlockRecord.PackedSize) throw new InvalidDataException($"Corrupt block record {inode}/{block}");
+        if (n != BlockRecord.Size && n != BlockRecord.PackedSize && n != BlockRecord.SharedSize) throw new InvalidDataException($"Corrupt block record {inode}/{block}");
         return BlockValue.Read(value[..n]);
     }
 
@@ -93,7 +93,7 @@ public sealed partial class FasterMetadataStore
     private void ApplyPutBlock(ulong inode, ulong block, in BlockRecord record)
     {
         Span<byte> key = stackalloc byte[Keys.BlockKeySize];
-        Span<byte> value = stackalloc byte[BlockRecord.PackedSize];
+        Span<byte> value = stackalloc byte[BlockRecord.MaxSize];
         BlockValue.Write(value, record);
         Kv.Upsert(Keys.Block(key, inode, block), value[..record.EncodedSize]);
         if (block >= ReadBlockExtent(inode)) WriteBlockExtent(inode, block + 1);
@@ -115,7 +115,7 @@ public sealed partial class FasterMetadataStore
         ulong end = ReadBlockExtent(inode);
         if (fromBlock >= end) return;
         Span<byte> key = stackalloc byte[Keys.BlockKeySize];
-        Span<byte> value = stackalloc byte[BlockRecord.PackedSize];
+        Span<byte> value = stackalloc byte[BlockRecord.MaxSize];
         for (ulong b = fromBlock; b < end; b++)
         {
             // Deleting a key that is not there would still append a tombstone: read first.

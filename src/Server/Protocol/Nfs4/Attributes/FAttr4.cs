@@ -17,8 +17,8 @@ internal static class Attr
         SpaceFree = 43, SpaceTotal = 44, SpaceUsed = 45, System = 46, TimeAccess = 47, TimeAccessSet = 48, TimeBackup = 49,
         TimeCreate = 50, TimeDelta = 51, TimeMetadata = 52, TimeModify = 53, TimeModifySet = 54, MountedOnFileId = 55,
         SuppAttrExclCreat = 75,
-        // Minor version 2: RFC 7862 §12.2 (clone_blksize 77 and sec_label 80 not supported), RFC 8276 §8.2.
-        SpaceFreed = 78, ChangeAttrType = 79, XattrSupport = 82;
+        // Minor version 2: RFC 7862 §12.2 (sec_label 80 not supported), RFC 8276 §8.2.
+        CloneBlkSize = 77, SpaceFreed = 78, ChangeAttrType = 79, XattrSupport = 82;
 
     // change_attr_type4 (RFC 7862 §12.2.3): our change id only ever grows.
     private const uint ChangeTypeIsMonotonicIncr = 0;
@@ -38,7 +38,7 @@ internal static class Attr
         TimeAccess, TimeAccessSet, TimeCreate, TimeDelta, TimeMetadata, TimeModify, TimeModifySet, MountedOnFileId, SuppAttrExclCreat);
 
     /// <summary>Minor version 2 adds the RFC 7862 / 8276 attributes the Linux client asks for.</summary>
-    public static readonly Bitmap4 Supported42 = Supported | Of(SpaceFreed, ChangeAttrType, XattrSupport);
+    public static readonly Bitmap4 Supported42 = Supported | Of(CloneBlkSize, SpaceFreed, ChangeAttrType, XattrSupport);
 
     /// <summary>supported_attrs of a COMPOUND's minor version (a 4.1 client never sees 4.2 bits).</summary>
     public static Bitmap4 SupportedFor(uint minor) => minor >= Nfs4Const.MinorVersion2 ? Supported42 : Supported;
@@ -68,6 +68,8 @@ internal struct AttrSource
     public FsStats Stats;
     public uint LeaseSeconds;
     public ulong MaxTransfer;
+    /// <summary>FATTR4_CLONE_BLKSIZE: CLONE ranges align to this (the block size).</summary>
+    public uint CloneBlockSize;
     public Nfs4Status RdattrError;
     /// <summary>The COMPOUND's minor version: which attributes exist.</summary>
     public uint Minor;
@@ -213,6 +215,7 @@ internal static class FAttr4
                 case Attr.TimeModify: w.Time(f.ModifyTime); break;
                 case Attr.MountedOnFileId: w.U64(s.MountedOnFileId); break;
                 case Attr.SuppAttrExclCreat: w.Bitmap(Attr.ExclCreat); break;
+                case Attr.CloneBlkSize: w.U32(s.CloneBlockSize); break;
                 case Attr.SpaceFreed: w.U64(f.SpaceUsed); break;
                 case Attr.ChangeAttrType: w.U32(Attr.ChangeType); break;
                 case Attr.XattrSupport: w.Bool(true); break;

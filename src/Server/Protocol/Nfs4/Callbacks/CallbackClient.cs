@@ -20,10 +20,13 @@ internal readonly record struct CallbackOutcome(bool Answered, Nfs4Status Status
 ///
 /// <code>
 /// CB_NULL      proc 0: void
-/// CB_COMPOUND  proc 1: utf8str_cs tag | uint32 minorversion=1 | uint32 callback_ident | nfs_cb_argop4 argarray&lt;&gt;
+/// CB_COMPOUND  proc 1: utf8str_cs tag | uint32 minorversion (the session's) | uint32 callback_ident | nfs_cb_argop4 argarray&lt;&gt;
 ///   CB_SEQUENCE (11): sessionid4 | sequenceid4 | slotid4 | slotid4 highest | bool cachethis | referring_call_list4&lt;&gt;
 ///   CB_RECALL    (4): stateid4 | bool truncate | nfs_fh4
 ///   CB_GETATTR   (3): nfs_fh4 | bitmap4 attr_request
+///   CB_OFFLOAD  (15, RFC 7862 §16.1, in a minorversion 2 compound): nfs_fh4 | stateid4 |
+///                    offload_info4 = nfsstat4 | (OK: write_response4 = stateid4 wr_callback_id&lt;1&gt; | length4 | stable_how4 | verifier4;
+///                                                else: length4 bytes copied)
 /// CB_COMPOUND4res: nfsstat4 | utf8str_cs tag | nfs_cb_resop4 resarray&lt;&gt;  (resop: op | nfsstat4 | result)
 ///   CB_GETATTR4resok: fattr4 = bitmap4 | opaque attrlist (change uint64 if bit 3, size uint64 if bit 4)
 /// </code>
@@ -43,20 +46,28 @@ internal static class CallbackClient
 
     /// <summary>CB_SEQUENCE + CB_RECALL of a delegation (§20.2): the client answers at once and returns it with DELEGRETURN later.</summary>
     public static Task<CallbackOutcome> RecallAsync(Session session, Stateid4 stateid, FileId file, TimeSpan timeout) =>
-        CompoundAsync(session, timeout, Nfs4Const.OpCbRecall, stateid, file);
+        CompoundAsync(session, timeout, new CallbackArgs(Nfs4Const.OpCbRecall, stateid, file));
+
+    /// <summary>CB_SEQUENCE + CB_OFFLOAD (RFC 7862 §16.1): an asynchronous COPY of <paramref name="file"/> is over, with its status and bytes copied.</summary>
+    public static Task<CallbackOutcome> OffloadAsync(Session session, Stateid4 copy, FileId file, Nfs4Status status, ulong count, ulong verifier, TimeSpan timeout) =>
+        CompoundAsync(session, timeout, new CallbackArgs(Nfs4Const.OpCbOffload, copy, file, status, count, verifier));
 
     /// <summary>CB_SEQUENCE + CB_GETATTR of size and change (§20.1), for a file another client may have written under a write delegation.</summary>
     public static Task<CallbackOutcome> GetAttrAsync(Session session, FileId file, TimeSpan timeout) =>
-        CompoundAsync(session, timeout, Nfs4Const.OpCbGetAttr, default, file);
+        CompoundAsync(session, timeout, new CallbackArgs(Nfs4Const.OpCbGetAttr, default, file));
 
-    private static async Task<CallbackOutcome> CompoundAsync(Session session, TimeSpan timeout, uint op, Stateid4 stateid, FileId file)
+    /// <summary>What one callback operation sends (the fields its op uses).</summary>
+    private readonly record struct CallbackArgs(uint Op, Stateid4 Stateid, FileId File, Nfs4Status Status = Nfs4Status.Ok, ulong Count = 0, ulong Verifier = 0);
+
+    private static async Task<CallbackOutcome> CompoundAsync(Session session, TimeSpan timeout, CallbackArgs args)
     {
+        uint op = args.Op;
         if (session.BackConnection is not { IsClosed: false } connection || session.CallbackSecurity is not { } security) return default;
         if (!await session.CallbackSlot.WaitAsync(timeout)) return default;
         try
         {
             uint sequence = session.CallbackSequence;
-            ReplyBuffer call = BuildCompound(session, security, sequence, op, stateid, file);
+            ReplyBuffer call = BuildCompound(session, security, sequence, args);
             byte[]? reply = await connection.CallAsync(call, timeout);
             if (reply is null || !TryReadAccepted(reply, out int results)) return default;
             CallbackOutcome outcome = ReadCompoundResult(reply, results, session.Id, sequence, op, out bool sequenced);
@@ -70,11 +81,12 @@ internal static class CallbackClient
         }
     }
 
-    private static ReplyBuffer BuildCompound(Session session, CallbackSecurity security, uint sequence, uint op, Stateid4 stateid, FileId file)
+    private static ReplyBuffer BuildCompound(Session session, CallbackSecurity security, uint sequence, in CallbackArgs args)
     {
+        (uint op, Stateid4 stateid, FileId file) = (args.Op, args.Stateid, args.File);
         ReplyBuffer call = BeginCall(session.CallbackProgram, Nfs4Const.CbProcCompound, security, out XdrWriter w);
         w.WriteOpaque(ReadOnlySpan<byte>.Empty); // tag
-        w.WriteUInt32(1);                        // minorversion
+        w.WriteUInt32(op == Nfs4Const.OpCbOffload ? 2u : session.Minor); // minorversion: the session's (the Linux client matches it); CB_OFFLOAD exists in 2 only
         w.WriteUInt32(0);                        // callback_ident: unused in 4.1
         w.WriteUInt32(2);
         w.WriteUInt32(Nfs4Const.OpCbSequence);
@@ -94,6 +106,23 @@ internal static class CallbackClient
             stateid.Write(ref w);
             w.WriteBool(false);                  // truncate
             w.WriteOpaque(fh);
+        }
+        else if (op == Nfs4Const.OpCbOffload)
+        {
+            w.WriteOpaque(fh);
+            stateid.Write(ref w);
+            w.WriteInt32((int)args.Status);
+            if (args.Status == Nfs4Status.Ok)
+            {
+                w.WriteUInt32(0);                // wr_callback_id: none
+                w.WriteUInt64(args.Count);
+                w.WriteUInt32(Nfs4Const.FileSync4);
+                w.WriteUInt64(args.Verifier);
+            }
+            else
+            {
+                w.WriteUInt64(args.Count);       // coa_bytes_copied
+            }
         }
         else
         {

@@ -35,7 +35,7 @@ internal sealed partial class Nfs4Program
         {
             ReadResult result = await Fs.ReadAsync(c.Current.Caller, c.Current.Id, offset, buffer.AsMemory(0, length));
             if (result.Status != FsStatus.Ok) return Map(result.Status);
-            metrics?.DataRead(c.Minor == 0 ? NfsMetrics.Version40 : NfsMetrics.Version41, ExportTag(c.Current), result.Count);
+            metrics?.DataRead(NfsMetrics.Version4(c.Minor), ExportTag(c.Current), result.Count);
             c.ReplyOk(new Read4ResOk { Eof = result.Eof, Data = buffer.AsMemory(0, result.Count) });
             return Nfs4Status.Ok;
         }
@@ -59,7 +59,7 @@ internal sealed partial class Nfs4Program
         if (status != Nfs4Status.Ok) return status;
         WriteResult result = await Fs.WriteAsync(c.Current.Caller, c.Current.Id, offset, data, (StableHow)stable);
         if (result.Status != FsStatus.Ok) return Map(result.Status);
-        metrics?.DataWritten(c.Minor == 0 ? NfsMetrics.Version40 : NfsMetrics.Version41, ExportTag(c.Current), result.Count);
+        metrics?.DataWritten(NfsMetrics.Version4(c.Minor), ExportTag(c.Current), result.Count);
         return c.ReplyOk(new Write4ResOk { Count = (uint)result.Count, Committed = (uint)result.Committed, WriteVerf = Fs.WriteVerifier });
     }
 

@@ -146,6 +146,7 @@ internal sealed partial class Nfs4Program
         c.Session = session;
         c.Slot = slot;
         c.Client = session!.Client;
+        session.Minor = c.Minor; // callbacks carry it: the Linux client finds its client by session and minor version
         c.CacheThis = cacheThis;
 
         uint highest = (uint)session.Slots.Length - 1;

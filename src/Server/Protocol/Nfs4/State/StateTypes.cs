@@ -66,6 +66,8 @@ internal sealed class Session
     public required ChannelAttrs Fore { get; init; }
     public required ChannelAttrs Back { get; init; }
     public uint CallbackProgram;
+    /// <summary>The minor version (1 or 2) of the client's compounds on this session; CB_COMPOUNDs use the same.</summary>
+    public uint Minor = 1;
     /// <summary>Bytes of the server-wide reply cache budget this session holds (slots × cached reply size).</summary>
     public long Reserved;
     /// <summary>The connection the back channel runs on (CREATE_SESSION with CONN_BACK_CHAN, BIND_CONN_TO_SESSION); null: none.</summary>

@@ -242,7 +242,13 @@ internal static class Nfs4Const
 
     // Callback program (§20): procedures and the operations we send
     public const uint CbProcNull = 0, CbProcCompound = 1;
-    public const uint OpCbGetAttr = 3, OpCbRecall = 4, OpCbSequence = 11;
+    public const uint OpCbGetAttr = 3, OpCbRecall = 4, OpCbSequence = 11, OpCbOffload = 15;
+
+    // netloc_type4 (RFC 7862 §4.6)
+    public const uint Nl4Name = 1, Nl4Url = 2, Nl4NetAddr = 3;
+
+    /// <summary>The first operation of minor version 2 (RFC 7862): ALLOCATE.</summary>
+    public const uint FirstMinor2Op = 59;
 
     // opentype4, createmode4, open_claim_type4
     public const uint OpenNoCreate = 0, OpenCreate = 1;
