@@ -13,7 +13,7 @@ namespace DittoFs.Server.Tests.EndToEnd;
 [Collection(KernelClientCollection.Name)]
 public sealed class KernelClientDelegationTests(ITestOutputHelper output)
 {
-    private static string E2e(string name) => Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", name);
+    private static string E2e(string name) => KernelClient.E2e(name);
 
     [KernelClientFact]
     public async Task WriterRecallsTheReadersDelegationAndTheReaderSeesTheNewBytes()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DittoFs.Server.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -19,7 +18,7 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         ["DittoFs:Nfs4:GraceSeconds"] = "10",
     };
 
-    private static string E2e(string name) => Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", name);
+    private static string E2e(string name) => KernelClient.E2e(name);
 
     [KernelClientFact]
     public void PosixOwnershipRulesAndOpenUnlinkedFilesHold()
@@ -91,7 +90,7 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
     public async Task TwoClientsConflictingFcntlAndFlockLocks(string vers)
     {
         string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
-        string plock = BuildPlock();
+        string plock = KernelClient.BuildGuestTool("plock");
         using var server = new ServerProcess(settings: s_settings);
         server.Start();
         string[] extra = ["--bin", plock, "--env", "PLOCK=" + plock, "--bin", "/usr/bin/flock", "--opts", "lookupcache=none,actimeo=1"];
@@ -115,7 +114,7 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
     public void OpenFileAndLockSurviveSigkillRestart(string vers)
     {
         string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
-        string plock = BuildPlock();
+        string plock = KernelClient.BuildGuestTool("plock");
         using var server = new ServerProcess(settings: s_settings);
         server.Start();
         bool restarted = false;
@@ -132,28 +131,5 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         Assert.DoesNotContain("FAIL", result.Output);
         Assert.Contains("restart: 9 passed, 0 failed", result.Output);
         Assert.Equal(0, result.ExitCode);
-    }
-
-    /// <summary>
-    /// tests/e2e/plock.c (fcntl byte-range locks; busybox has none) built with the host's gcc. Dynamic, because the
-    /// harness copies a --bin's libraries with ldd, which fails on a static binary; and not under /tmp, which is a
-    /// tmpfs in the guest that hides it. The guest finds it at the same path (PLOCK).
-    /// </summary>
-    private static string BuildPlock()
-    {
-        // Never under /tmp: the guest mounts a tmpfs on /tmp, which would hide a binary copied in from there
-        // (a checkout under /tmp puts AppContext.BaseDirectory there).
-        string directory = AppContext.BaseDirectory.StartsWith("/tmp/", StringComparison.Ordinal)
-            ? Path.Combine("/var/tmp", "dittofs-tests-" + Environment.UserName)
-            : AppContext.BaseDirectory;
-        Directory.CreateDirectory(directory);
-        string outputPath = Path.Combine(directory, "plock");
-        if (File.Exists(outputPath)) return outputPath;
-        var psi = new ProcessStartInfo("gcc", ["-O2", "-o", outputPath, E2e("plock.c")]) { RedirectStandardError = true };
-        using Process gcc = Process.Start(psi) ?? throw new InvalidOperationException("gcc not found: needed to build tests/e2e/plock.c");
-        string errors = gcc.StandardError.ReadToEnd();
-        gcc.WaitForExit();
-        if (gcc.ExitCode != 0) throw new InvalidOperationException("gcc failed on plock.c: " + errors);
-        return outputPath;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DittoFs.Server.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -9,14 +8,14 @@ namespace DittoFs.Server.Tests.EndToEnd;
 [Collection(KernelClientCollection.Name)]
 public sealed class KernelClientV42Tests(ITestOutputHelper output)
 {
-    private static string E2e(string name) => Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", name);
+    private static string E2e(string name) => KernelClient.E2e(name);
 
     /// <summary>One guest: fallocate, punch hole, SEEK_DATA/SEEK_HOLE on a truncate-made sparse file, READ_PLUS reads, xattrs.</summary>
     [KernelClientFact]
     public void SparseFilesAndExtendedAttributes()
     {
         string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
-        string tool = BuildSparseTool();
+        string tool = KernelClient.BuildGuestTool("sparsetool");
         using var server = new ServerProcess();
         server.Start();
         KernelClient.Result result = KernelClient.Run(harness, server, "4.2", E2e("v42-sparse.sh"), ["--bin", tool, "--env", "SPARSETOOL=" + tool]);
@@ -27,25 +26,5 @@ public sealed class KernelClientV42Tests(ITestOutputHelper output)
         Assert.Matches(@"SEEK: [1-9]", result.Output);
         Assert.Matches(@"SETXATTR: [1-9]", result.Output);
         Assert.Equal(0, result.ExitCode);
-    }
-
-    /// <summary>
-    /// tests/e2e/sparsetool.c (lseek SEEK_DATA/SEEK_HOLE, punch, xattr calls: busybox has none) built with the host's
-    /// gcc, where the guest can see it (not under /tmp: a tmpfs in the guest), as KernelClientV41Tests builds plock.
-    /// </summary>
-    private static string BuildSparseTool()
-    {
-        string directory = AppContext.BaseDirectory.StartsWith("/tmp/", StringComparison.Ordinal)
-            ? Path.Combine("/var/tmp", "dittofs-tests-" + Environment.UserName)
-            : AppContext.BaseDirectory;
-        Directory.CreateDirectory(directory);
-        string outputPath = Path.Combine(directory, "sparsetool");
-        if (File.Exists(outputPath)) return outputPath;
-        var psi = new ProcessStartInfo("gcc", ["-O2", "-o", outputPath, E2e("sparsetool.c")]) { RedirectStandardError = true };
-        using Process gcc = Process.Start(psi) ?? throw new InvalidOperationException("gcc not found: needed to build tests/e2e/sparsetool.c");
-        string errors = gcc.StandardError.ReadToEnd();
-        gcc.WaitForExit();
-        if (gcc.ExitCode != 0) throw new InvalidOperationException("gcc failed on sparsetool.c: " + errors);
-        return outputPath;
     }
 }

@@ -20,6 +20,31 @@ public static class KernelClient
     }
 
     /// <summary>The harness, or null when this machine has none (NFSH_RUN overrides the path).</summary>
+    /// <summary>A file of tests/e2e (guest scripts, C helpers).</summary>
+    public static string E2e(string name) => Path.Combine(RepositoryRoot, "tests", "e2e", name);
+
+    /// <summary>
+    /// A C helper of tests/e2e (busybox in the guest lacks fcntl locks, SEEK_HOLE, xattr calls) built with the host's gcc.
+    /// Dynamic, because the harness copies a --bin's libraries with ldd, which fails on a static binary; and never under
+    /// /tmp, a tmpfs in the guest that would hide it (a checkout under /tmp puts AppContext.BaseDirectory there).
+    /// The guest finds it at the same path.
+    /// </summary>
+    public static string BuildGuestTool(string name)
+    {
+        string directory = AppContext.BaseDirectory.StartsWith("/tmp/", StringComparison.Ordinal)
+            ? Path.Combine("/var/tmp", "dittofs-tests-" + Environment.UserName)
+            : AppContext.BaseDirectory;
+        Directory.CreateDirectory(directory);
+        string outputPath = Path.Combine(directory, name);
+        if (File.Exists(outputPath)) return outputPath;
+        var psi = new System.Diagnostics.ProcessStartInfo("gcc", ["-O2", "-o", outputPath, E2e(name + ".c")]) { RedirectStandardError = true };
+        using var gcc = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException($"gcc not found: needed to build tests/e2e/{name}.c");
+        string errors = gcc.StandardError.ReadToEnd();
+        gcc.WaitForExit();
+        if (gcc.ExitCode != 0) throw new InvalidOperationException($"gcc failed on {name}.c: " + errors);
+        return outputPath;
+    }
+
     public static string? Harness
     {
         get
