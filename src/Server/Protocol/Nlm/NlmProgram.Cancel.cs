@@ -12,7 +12,7 @@ internal sealed partial class NlmProgram
         if (!call.TryDecode(out Nlm4CancelArgs args)) return;
         Nlm4Status status = Target(call, args.Lock, out FileId file, out ulong start, out ulong end);
         if (status == Nlm4Status.Granted && state.InGrace) status = Nlm4Status.DeniedGracePeriod;
-        if (status == Nlm4Status.Granted) status = state.Cancel(file, Owner(args.Lock), start, end, args.Exclusive);
+        if (status == Nlm4Status.Granted) status = state.Cancel(file, Owner(args.Lock, call), start, end, args.Exclusive);
         Reply(call, args.Cookie, status);
     }
 }

@@ -14,7 +14,7 @@ internal sealed partial class NlmProgram
         if (status == Nlm4Status.Granted && state.InGrace && !args.Reclaim) status = Nlm4Status.DeniedGracePeriod;
         if (status == Nlm4Status.Granted)
         {
-            NlmOwner owner = Owner(args.Lock);
+            NlmOwner owner = Owner(args.Lock, call);
             bool block = args.Block && monitored;
             BlockedLock? blocked = block ? new BlockedLock
             {

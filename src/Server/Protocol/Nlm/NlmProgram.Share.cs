@@ -14,7 +14,7 @@ internal sealed partial class NlmProgram
         if (status == Nlm4Status.Granted && state.InGrace && (!share || !args.Reclaim)) status = Nlm4Status.DeniedGracePeriod;
         if (status == Nlm4Status.Granted)
         {
-            var owner = new NlmOwner(System.Text.Encoding.UTF8.GetString(args.Share.CallerName.Span), 0, args.Share.Oh.ToArray());
+            var owner = new NlmOwner(HostOf(args.Share.CallerName.Span, call), 0, args.Share.Oh.ToArray());
             if (share) status = state.Share(file, owner, args.Share.Mode, args.Share.Access);
             else state.Unshare(file, owner);
         }
@@ -25,7 +25,7 @@ internal sealed partial class NlmProgram
     private void FreeAll(RpcCall call)
     {
         if (!call.TryDecode(out Nlm4Notify args)) return;
-        state.FreeHost(System.Text.Encoding.UTF8.GetString(args.Name.Span), "FREE_ALL");
+        state.FreeHost(HostOf(args.Name.Span, call), "FREE_ALL"); // only the caller's own host
         call.ReplyVoid();
     }
 }

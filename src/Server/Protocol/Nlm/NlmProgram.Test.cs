@@ -13,7 +13,7 @@ internal sealed partial class NlmProgram
         var reply = new Nlm4TestReply { Status = Target(call, args.Lock, out FileId file, out ulong start, out ulong end) };
         if (reply.Status == Nlm4Status.Granted && state.InGrace) reply.Status = Nlm4Status.DeniedGracePeriod;
         if (reply.Status == Nlm4Status.Granted
-            && state.Ranges.Test(file, NlmState.IsOwner(Owner(args.Lock)), start, end, args.Exclusive) is { } conflict)
+            && state.Ranges.Test(file, NlmState.IsOwner(Owner(args.Lock, call)), start, end, args.Exclusive) is { } conflict)
         {
             reply = new Nlm4TestReply { Status = Nlm4Status.Denied, Holder = Holder(conflict) };
         }

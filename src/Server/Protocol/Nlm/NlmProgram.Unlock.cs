@@ -11,7 +11,7 @@ internal sealed partial class NlmProgram
         if (!call.TryDecode(out Nlm4UnlockArgs args)) return;
         Nlm4Status status = Target(call, args.Lock, out FileId file, out ulong start, out ulong end);
         if (status == Nlm4Status.Granted && state.InGrace) status = Nlm4Status.DeniedGracePeriod;
-        if (status == Nlm4Status.Granted) state.Unlock(file, Owner(args.Lock), start, end);
+        if (status == Nlm4Status.Granted) state.Unlock(file, Owner(args.Lock, call), start, end);
         Reply(call, args.Cookie, status);
     }
 }

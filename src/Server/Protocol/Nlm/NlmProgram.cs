@@ -79,7 +79,20 @@ internal sealed partial class NlmProgram(StorageHost storage, NlmState state, Mi
         return status != Nlm4Status.Granted ? status : Range(l, out start, out end);
     }
 
-    private static NlmOwner Owner(in Nlm4Lock l) => new(System.Text.Encoding.UTF8.GetString(l.CallerName.Span), l.Svid, l.Oh.ToArray());
+    private static NlmOwner Owner(in Nlm4Lock l, RpcCall call) => new(HostOf(l.CallerName.Span, call), l.Svid, l.Oh.ToArray());
+
+    /// <summary>
+    /// The host a call speaks for. caller_name is whatever the client claims, so a host is that name at the
+    /// address the call came from: no client can unlock, FREE_ALL or re-address another machine's locks by
+    /// claiming its name. Only hostname characters are kept: the name is persisted, one per line, in nlm/hosts.
+    /// </summary>
+    internal static string HostOf(ReadOnlySpan<byte> callerName, RpcCall call)
+    {
+        string name = System.Text.Encoding.UTF8.GetString(callerName);
+        Span<char> safe = name.Length <= 256 ? stackalloc char[name.Length] : new char[name.Length];
+        for (int i = 0; i < name.Length; i++) safe[i] = char.IsAsciiLetterOrDigit(name[i]) || name[i] is '.' or '-' or '_' or ':' ? name[i] : '_';
+        return string.Concat(safe, "@", CallerAddress(call)?.ToString() ?? "local");
+    }
 
     /// <summary>nlm4_holder of a conflicting range: an NFSv4 owner shows as svid 0 with its lock-owner bytes as oh.</summary>
     private static Nlm4Holder Holder(HeldRange r) => new()

@@ -68,6 +68,9 @@ internal sealed class NlmState
         get { lock (_lock) return _blocked.Count; }
     }
 
+    /// <summary>Blocked requests queued at most per host; past it a blocking LOCK is answered as a non-blocking one (DENIED).</summary>
+    public const int MaxBlockedPerHost = 256;
+
     public static Func<object, bool> IsOwner(NlmOwner owner) => h => owner.Equals(h);
 
     /// <summary>
@@ -76,8 +79,12 @@ internal sealed class NlmState
     /// </summary>
     public Nlm4Status Lock(FileId file, NlmOwner owner, ulong start, ulong end, bool write, IPAddress? address, BlockedLock? blocked, out HeldRange? conflict)
     {
+        conflict = null;
+        // A host first: one a client invents past the bounds gets no lock (nothing to notify after a restart).
+        if (!Monitor.Monitor(owner.Host, address)) return Nlm4Status.DeniedNoLocks;
         lock (_lock)
         {
+            if (blocked is not null && _blocked.Count(b => b.Owner.Host == owner.Host) >= MaxBlockedPerHost) blocked = null;
             conflict = Ranges.TryLock(file, owner, IsOwner(owner), start, end, write);
             if (conflict is null)
             {
@@ -88,9 +95,7 @@ internal sealed class NlmState
                 _blocked.Add(blocked);
             }
         }
-        if (conflict is not null) return blocked is null ? Nlm4Status.Denied : Nlm4Status.Blocked;
-        Monitor.Monitor(owner.Host, address);
-        return Nlm4Status.Granted;
+        return conflict is null ? Nlm4Status.Granted : blocked is null ? Nlm4Status.Denied : Nlm4Status.Blocked;
     }
 
     /// <summary>CANCEL: the matching blocked request leaves the queue (GRANTED); DENIED when none waits, e.g. it was granted already (the lock stays).</summary>
@@ -164,7 +169,7 @@ internal sealed class NlmState
         if (granted is null) return;
         foreach (BlockedLock b in granted)
         {
-            Monitor.Monitor(b.Owner.Host, b.Address);
+            _ = Monitor.Monitor(b.Owner.Host, b.Address); // known since its LOCK: within the bounds
             _ = SendGrantedAsync(b);
         }
     }

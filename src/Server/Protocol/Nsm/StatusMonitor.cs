@@ -70,16 +70,24 @@ internal sealed class StatusMonitor
     /// <summary>The name of this server in SM_NOTIFY.</summary>
     public string HostName => _options.HostName.Length > 0 ? _options.HostName : Dns.GetHostName();
 
-    /// <summary>A host is granted a lock: remembered (persisted) so it is notified after a restart.</summary>
-    public void Monitor(string name, IPAddress? address)
+    /// <summary>Hosts remembered at most, and per client address: each costs a line in nlm/hosts and an SM_NOTIFY after a restart.</summary>
+    public const int MaxHosts = 4096, MaxHostsPerAddress = 32;
+
+    /// <summary>
+    /// A host is granted a lock: remembered (persisted) so it is notified after a restart. False when a new
+    /// host would pass the bounds (a client inventing names): its lock is refused (DENIED_NOLOCKS).
+    /// </summary>
+    public bool Monitor(string name, IPAddress? address)
     {
         string where = address?.ToString() ?? "";
         lock (_lock)
         {
-            if (_hosts.TryGetValue(name, out string? known) && known == where) return;
+            if (_hosts.TryGetValue(name, out string? known) && known == where) return true;
+            if (known is null && (_hosts.Count >= MaxHosts || _hosts.Values.Count(w => w == where) >= MaxHostsPerAddress)) return false;
             _hosts[name] = where;
         }
         _ = SaveHostsAsync();
+        return true;
     }
 
     /// <summary>The host is gone (FREE_ALL, its statd notified us of its reboot): forgotten.</summary>

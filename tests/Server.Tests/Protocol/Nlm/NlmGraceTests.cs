@@ -31,7 +31,7 @@ public sealed class NlmGraceTests
         string hosts = Path.Combine(server.DataDirectory, "data", "nlm", "hosts");
         DateTime until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (!(File.Exists(hosts) && File.ReadAllText(hosts).Contains("host-grace", StringComparison.Ordinal)) && DateTime.UtcNow < until) Thread.Sleep(50);
-        Assert.Contains("host-grace 127.0.0.1", File.ReadAllText(hosts));
+        Assert.Contains("host-grace@127.0.0.1 127.0.0.1", File.ReadAllText(hosts));
 
         server.Kill();
         server.Start();

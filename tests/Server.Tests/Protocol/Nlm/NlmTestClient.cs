@@ -1,16 +1,17 @@
+using System.Net;
 using System.Text;
 using DittoFs.Server.Protocol.Nlm;
 using DittoFs.Server.Tests.Infrastructure;
 
 namespace DittoFs.Server.Tests.Protocol.Nlm;
 
-/// <summary>NLM v4 calls over a raw socket (program 100021 on the NFS port), as one client host (caller_name).</summary>
-public sealed class NlmTestClient(int port, string host = "client-a") : IDisposable
+/// <summary>NLM v4 calls over a raw socket (program 100021 on the NFS port), as one client host (caller_name), from 127.0.0.1 or <paramref name="localAddress"/>.</summary>
+public sealed class NlmTestClient(int port, string host = "client-a", IPAddress? localAddress = null) : IDisposable
 {
     public const uint NlmProgram = 100021;
     public const uint NsmProgram = 100024;
 
-    public RpcClient Rpc { get; } = new(port);
+    public RpcClient Rpc { get; } = new(port, localAddress);
 
     public string Host { get; } = host;
 
@@ -58,6 +59,10 @@ public sealed class NlmTestClient(int port, string host = "client-a") : IDisposa
             Cookie = "u"u8.ToArray(),
             Lock = Alock(fh, svid, offset, length),
         })).Decode<Nlm4Res>().Status;
+
+    /// <summary>NLM4_FREE_ALL: the named host rebooted.</summary>
+    public void FreeAll(string name) =>
+        Rpc.Call(NlmProgram, 4, (uint)NlmProcedure.FreeAll, a => a.Write(new Nlm4Notify { Name = Encoding.UTF8.GetBytes(name), State = 3 }));
 
     public void Dispose() => Rpc.Dispose();
 }

@@ -213,6 +213,38 @@ public sealed class NlmTests(NlmFixture fixture) : IClassFixture<NlmFixture>
     }
 
     [Fact]
+    public void AClientClaimingAnotherHostsNameCanNeitherUnlockNorFreeItsLocks()
+    {
+        var (_, fh) = NewFile("nlm-claim-");
+        using var victim = new NlmTestClient(Port, "victim");
+        using var thief = new NlmTestClient(Port, "victim", System.Net.IPAddress.Parse("127.0.0.2")); // same name, svid and oh
+        Assert.Equal(Nlm4Status.Granted, victim.Lock(fh, svid: 7, offset: 0, length: 10));
+
+        Assert.Equal(Nlm4Status.Granted, thief.Unlock(fh, svid: 7, offset: 0, length: 10)); // its own (unheld) range
+        thief.FreeAll("victim");
+        Assert.Equal(Nlm4Status.Denied, thief.Lock(fh, svid: 7, offset: 0, length: 10)); // the victim still holds it
+        Assert.Equal(Nlm4Status.Denied, thief.Test(fh, svid: 7, offset: 5, length: 1).Reply.Status);
+        Assert.Equal(Nlm4Status.Granted, victim.Unlock(fh, svid: 7, offset: 0, length: 10));
+        Assert.Equal(Nlm4Status.Granted, thief.Lock(fh, svid: 7, offset: 0, length: 10));
+    }
+
+    [Fact]
+    public void AClientInventingHostNamesGetsNoLocksPastTheBound()
+    {
+        var (_, fh) = NewFile("nlm-names-");
+        var address = System.Net.IPAddress.Parse("127.0.0.3");
+        for (int i = 0; i < DittoFs.Server.Protocol.Nsm.StatusMonitor.MaxHostsPerAddress; i++)
+        {
+            using var named = new NlmTestClient(Port, $"invented-{i}", address);
+            Assert.Equal(Nlm4Status.Granted, named.Lock(fh, svid: 1, offset: (ulong)i, length: 1));
+        }
+        using var oneMore = new NlmTestClient(Port, "invented-last", address);
+        Assert.Equal(Nlm4Status.DeniedNoLocks, oneMore.Lock(fh, svid: 1, offset: 1000, length: 1));
+        using var known = new NlmTestClient(Port, "invented-0", address); // a known host keeps working
+        Assert.Equal(Nlm4Status.Granted, known.Lock(fh, svid: 1, offset: 2000, length: 1));
+    }
+
+    [Fact]
     public void ThePortmapperListsNlmAndNsm()
     {
         using var rpc = new RpcClient(Port);
