@@ -35,12 +35,13 @@ public sealed class SharedLockTests : IDisposable
         return (Start(), Start());
     }
 
-    private ServerProcess Start()
+    private ServerProcess Start(int lockTimeoutSeconds = 5)
     {
         var server = new ServerProcess(null, new Dictionary<string, string>
         {
             ["DittoFs:MetadataStore"] = "Postgres",
             ["DittoFs:Nfs4:LeaseSeconds"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["DittoFs:Postgres:LockTimeoutSeconds"] = lockTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         server.Environment["DITTOFS__POSTGRES__CONNECTIONSTRING"] = _connectionString;
         _servers.Add(server);
@@ -250,5 +251,29 @@ public sealed class SharedLockTests : IDisposable
         using NpgsqlDataReader r = rows.ExecuteReader();
         Assert.True(r.Read());
         Assert.Equal((1L, 2L), (r.GetInt64(0), r.GetInt64(1)));
+    }
+
+    [PostgresFact]
+    public void ADatabaseThatDoesNotAnswerInTime_MakesLockAndOpenAnswerDelay_ThenTheyAreGranted()
+    {
+        _connectionString = PostgresServer.Shared.CreateDatabase();
+        ServerProcess a = Start(lockTimeoutSeconds: 1);
+        Nfs4TestClient client = Connect(a);
+        (_, byte[] handle, byte[] open) = Open(client, "slow", Read | Write);
+
+        // Another session holds the lock tables (a database stuck on them): the grants wait at most the timeout.
+        using var blocker = new NpgsqlConnection(_connectionString);
+        blocker.Open();
+        NpgsqlTransaction tx = blocker.BeginTransaction();
+        using (var hold = new NpgsqlCommand("LOCK TABLE range_locks, share_reservations IN ACCESS EXCLUSIVE MODE", blocker, tx)) hold.ExecuteNonQuery();
+        var watch = Stopwatch.StartNew();
+        Assert.Equal(Nfs4Status.Delay, Lock(client, handle, open, "lo", 0, 10).Status);
+        Assert.Equal(Nfs4Status.Delay, Open(client, "slow", Read, owner: "second").Status);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
+        tx.Rollback();
+
+        // The client retries (as on any DELAY): granted now, nothing was half done.
+        Assert.Equal(Nfs4Status.Ok, Lock(client, handle, open, "lo", 0, 10).Status);
+        Assert.Equal(Nfs4Status.Ok, Open(client, "slow", Read, owner: "second").Status);
     }
 }
