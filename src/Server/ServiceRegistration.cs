@@ -35,6 +35,7 @@ internal static class ServiceRegistration
         services.AddSingleton<IRpcProgram, MountProgram>();
         services.AddSingleton<IRpcProgram, Nfs3Program>();
         services.AddSingleton<Protocol.Locks.ByteRangeLocks>(); // NFSv4 and NLM locks in one table
+        services.AddSingleton<Protocol.Locks.SharedLocks>(); // the same, honoured across servers (MetadataStore=Postgres)
         services.AddSingleton<Nfs4State>();
         services.AddSingleton<IRpcProgram, Nfs4Program>();
         services.AddSingleton<Protocol.Nsm.StatusMonitor>();

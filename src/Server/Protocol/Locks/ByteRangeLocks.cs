@@ -89,6 +89,12 @@ internal sealed class ByteRangeLocks
         foreach (FileId file in files) Raise(file);
     }
 
+    /// <summary>Every range held on the file now, by all owners (what SharedLocks mirrors to the database).</summary>
+    public HeldRange[] RangesOf(FileId file)
+    {
+        lock (_gate) return _byFile.TryGetValue(file, out List<HeldRange>? ranges) ? [.. ranges] : [];
+    }
+
     /// <summary>Does this holder hold any range of the file?</summary>
     public bool Holds(FileId file, object holder)
     {

@@ -71,9 +71,9 @@ internal sealed partial class Nfs4Program
         new(Nfs4Op.GetAttr, "GETATTR", Fh, static (p, c) => p.GetAttrAsync(c)),                          // 9
         new(Nfs4Op.GetFh, "GETFH", Fh, static (p, c) => Done(p.GetFh(c))),                               // 10
         new(Nfs4Op.Link, "LINK", Change | Nfs4Flags.NeedsSavedFh, static (p, c) => p.LinkAsync(c)),      // 11
-        new(Nfs4Op.Lock, "LOCK", Fh, static (p, c) => Done(p.Lock(c))),                                  // 12
-        new(Nfs4Op.LockT, "LOCKT", Fh, static (p, c) => Done(p.LockT(c))),                               // 13
-        new(Nfs4Op.LockU, "LOCKU", Fh, static (p, c) => Done(p.LockU(c))),                               // 14
+        new(Nfs4Op.Lock, "LOCK", Fh, static (p, c) => p.LockAsync(c)),                                   // 12
+        new(Nfs4Op.LockT, "LOCKT", Fh, static (p, c) => p.LockTAsync(c)),                                // 13
+        new(Nfs4Op.LockU, "LOCKU", Fh, static (p, c) => p.LockUAsync(c)),                                // 14
         new(Nfs4Op.Lookup, "LOOKUP", Fh, static (p, c) => p.LookupAsync(c)),                             // 15
         new(Nfs4Op.LookupP, "LOOKUPP", Fh, static (p, c) => p.LookupPAsync(c)),                          // 16
         new(Nfs4Op.NVerify, "NVERIFY", Fh, static (p, c) => p.VerifyAsync(c, negate: true)),             // 17

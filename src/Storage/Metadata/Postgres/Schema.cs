@@ -49,6 +49,18 @@ internal static class Schema
         """
         CREATE TABLE xattrs (inode bigint PRIMARY KEY, data bytea NOT NULL);
         """,
+        // 6: NFSv4/NLM state several servers honour (PostgresSharedLocks): each server's lease, and the byte-range
+        // locks and share reservations it granted, keyed by file first (conflict checks read one file's rows).
+        // Ranges are unsigned 64-bit offsets stored with the sign bit flipped, so bigint order is offset order.
+        """
+        CREATE TABLE servers (id uuid PRIMARY KEY, expires timestamptz NOT NULL);
+        CREATE TABLE range_locks (file bytea NOT NULL, server uuid NOT NULL, seq int NOT NULL, range_start bigint NOT NULL,
+            range_end bigint NOT NULL, exclusive boolean NOT NULL, client bigint NOT NULL, owner bytea NOT NULL, PRIMARY KEY (file, server, seq));
+        CREATE TABLE share_reservations (file bytea NOT NULL, server uuid NOT NULL, seq int NOT NULL, access int NOT NULL,
+            deny int NOT NULL, client bigint NOT NULL, owner bytea NOT NULL, PRIMARY KEY (file, server, seq));
+        CREATE INDEX range_locks_by_server ON range_locks (server);
+        CREATE INDEX share_reservations_by_server ON share_reservations (server);
+        """,
     ];
 
     public static int Version => Migrations.Length;

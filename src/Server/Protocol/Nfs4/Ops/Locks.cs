@@ -32,7 +32,7 @@ internal sealed partial class Nfs4Program
     }
 
     // §18.10 LOCK: a new lock owner comes with its open stateid; an existing one with its lock stateid.
-    private Nfs4Status Lock(Compound c)
+    private async ValueTask<Nfs4Status> LockAsync(Compound c)
     {
         Lock4Args a = c.Decode<Lock4Args>();
         (uint type, bool reclaim, ulong offset, ulong length, bool newOwner) = (a.LockType, a.Reclaim, a.Offset, a.Length, a.Locker.NewLockOwner);
@@ -64,7 +64,16 @@ internal sealed partial class Nfs4Program
             if ((status = CheckLockGrace(client, reclaim)) != Nfs4Status.Ok) return status;
             if (newOwner) newLockOwner = state.LockOwner(client, lockOwner);
         }
-        status = state.Lock(client, stateid, c.Current.Id, newOwner ? lockOwner : null, start, end, write, out Stateid4 result, out LockDenied denied);
+        Stateid4 result;
+        LockDenied denied;
+        if (state.SharedAcrossServers)
+        {
+            (status, result, denied) = await state.LockAcrossServersAsync(client, stateid, c.Current.Id, newOwner ? lockOwner : null, start, end, write);
+        }
+        else
+        {
+            status = state.Lock(client, stateid, c.Current.Id, newOwner ? lockOwner : null, start, end, write, out result, out denied);
+        }
         if (status == Nfs4Status.Denied) WriteDenied(c, denied);
         if (status != Nfs4Status.Ok) return status;
         if (newLockOwner is not null) state.StartSeqid(newLockOwner, a.Locker.OpenOwner.LockSeqid);
@@ -80,7 +89,7 @@ internal sealed partial class Nfs4Program
     }
 
     // §18.11 LOCKT: would this owner's lock conflict?
-    private Nfs4Status LockT(Compound c)
+    private async ValueTask<Nfs4Status> LockTAsync(Compound c)
     {
         LockT4Args a = c.Decode<LockT4Args>();
         (uint type, ulong offset, ulong length, ReadOnlyMemory<byte> owner) = (a.LockType, a.Offset, a.Length, a.Owner.Owner);
@@ -99,13 +108,15 @@ internal sealed partial class Nfs4Program
             if (status != Nfs4Status.Ok) return status;
             c.Client = client;
         }
-        status = state.TestLock(c.Client!, c.Current.Id, owner.Span, start, end, write, out LockDenied denied);
+        LockDenied denied;
+        if (state.SharedAcrossServers) (status, denied) = await state.TestLockAcrossServersAsync(c.Client!, c.Current.Id, owner.ToArray(), start, end, write);
+        else status = state.TestLock(c.Client!, c.Current.Id, owner.Span, start, end, write, out denied);
         if (status == Nfs4Status.Denied) WriteDenied(c, denied);
         return status;
     }
 
     // §18.12 LOCKU
-    private Nfs4Status LockU(Compound c)
+    private async ValueTask<Nfs4Status> LockUAsync(Compound c)
     {
         LockU4Args a = c.Decode<LockU4Args>();
         (Stateid4 stateid, ulong offset, ulong length) = (a.LockStateid, a.Offset, a.Length);
@@ -120,7 +131,10 @@ internal sealed partial class Nfs4Program
             status = state.OwnerOf(c.Client!, stateid, out SeqOwner? owner);
             if (status != Nfs4Status.Ok || !BeginSeqid(c, owner!, a.Seqid, open: false, out status)) return status;
         }
-        status = state.Unlock(c.Client!, stateid, c.Current.Id, start, end, out Stateid4 result);
+        Stateid4 result = default;
+        status = state.SharedAcrossServers
+            ? await state.UnlockAcrossServersAsync(c.Client!, stateid, c.Current.Id, start, end, unlocked => result = unlocked)
+            : state.Unlock(c.Client!, stateid, c.Current.Id, start, end, out result);
         if (status != Nfs4Status.Ok) return status;
         // LOCKU sets the current stateid like LOCK (§16.2.3.1.2): a next op with "current" gets the new seqid, not OLD_STATEID.
         return c.ReplyWithCurrentStateid(result);

@@ -163,7 +163,10 @@ internal sealed partial class Nfs4Program
         // otherwise keep a write delegation its first reader has to recall.
         // Nor to a 4.0 client: its callback path (SETCLIENTID's address) is not called (Ops/ClientId40.cs).
         bool mayDelegate = (claim is Nfs4Const.ClaimNull or Nfs4Const.ClaimFh) && !created && c.Minor != 0;
-        status = state.Open(client, file.Id, owner, access, shareDeny, want, mayDelegate, out Stateid4 stateid, out OpenDelegation granted);
+        Stateid4 stateid;
+        OpenDelegation granted;
+        if (state.SharedAcrossServers) (status, stateid, granted) = await state.OpenAcrossServersAsync(client, file.Id, owner, access, shareDeny, want, mayDelegate);
+        else status = state.Open(client, file.Id, owner, access, shareDeny, want, mayDelegate, out stateid, out granted);
         if (status != Nfs4Status.Ok) return status;
         c.Current.Id = file.Id;
         c.CurrentStateid = stateid;

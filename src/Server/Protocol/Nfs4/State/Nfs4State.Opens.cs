@@ -157,6 +157,7 @@ internal sealed partial class Nfs4State
             open.Access = access;
             open.Deny = deny;
             open.Seqid++;
+            _shared?.SharesChanged(file);
             result = ToStateid(open);
             return Nfs4Status.Ok;
         }
@@ -237,25 +238,11 @@ internal sealed partial class Nfs4State
         denied = default;
         lock (_lock)
         {
-            Nfs4Status status = Find(stateid, client, out StateObject? found);
+            Nfs4Status status = ResolveLockLocked(client, stateid, file, newLockOwner, write, out LockState? lockState);
             if (status != Nfs4Status.Ok) return status;
-            if (found!.File != file) return Nfs4Status.BadStateId;
-            LockState lockState;
-            if (newLockOwner is not null)
-            {
-                if (found is not OpenState open) return Nfs4Status.BadStateId;
-                if (write && (open.Access & Nfs4Const.ShareAccessWrite) == 0) return Nfs4Status.OpenMode;
-                lockState = GetLockState(open, newLockOwner);
-            }
-            else
-            {
-                if (found is not LockState existing) return Nfs4Status.BadStateId;
-                lockState = existing;
-            }
-            if (write && (lockState.Open.Access & Nfs4Const.ShareAccessWrite) == 0) return Nfs4Status.OpenMode;
             // One transition of the shared table (NLM locks conflict too); a courtesy holder is expired and the lock tried again.
             HeldRange? conflict;
-            while ((conflict = _ranges.TryLock(lockState.File, lockState, IsOwner(client, lockState.LockOwner), start, end, write)) is not null
+            while ((conflict = _ranges.TryLock(lockState!.File, lockState, IsOwner(client, lockState.LockOwner), start, end, write)) is not null
                 && ExpiresOnConflict(conflict, client))
             {
             }
@@ -268,6 +255,27 @@ internal sealed partial class Nfs4State
             result = ToStateid(lockState);
             return Nfs4Status.Ok;
         }
+    }
+
+    /// <summary>The lock state a LOCK acts for: the lock owner's (made on its first LOCK, from its open stateid) or the one its lock stateid names.</summary>
+    private Nfs4Status ResolveLockLocked(ClientRecord client, in Stateid4 stateid, FileId file, byte[]? newLockOwner, bool write, out LockState? lockState)
+    {
+        lockState = null;
+        Nfs4Status status = Find(stateid, client, out StateObject? found);
+        if (status != Nfs4Status.Ok) return status;
+        if (found!.File != file) return Nfs4Status.BadStateId;
+        if (newLockOwner is not null)
+        {
+            if (found is not OpenState open) return Nfs4Status.BadStateId;
+            if (write && (open.Access & Nfs4Const.ShareAccessWrite) == 0) return Nfs4Status.OpenMode;
+            lockState = GetLockState(open, newLockOwner);
+        }
+        else
+        {
+            if (found is not LockState existing) return Nfs4Status.BadStateId;
+            lockState = existing;
+        }
+        return write && (lockState.Open.Access & Nfs4Const.ShareAccessWrite) == 0 ? Nfs4Status.OpenMode : Nfs4Status.Ok;
     }
 
     /// <summary>LOCKT: would this owner's lock conflict?</summary>
@@ -358,6 +366,7 @@ internal sealed partial class Nfs4State
                 if (_opensByFile.TryGetValue(open.File, out List<OpenState>? opens))
                 {
                     opens.Remove(open);
+                    _shared?.SharesChanged(open.File);
                     if (opens.Count == 0)
                     {
                         _opensByFile.Remove(open.File);

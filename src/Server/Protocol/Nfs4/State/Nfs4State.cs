@@ -52,9 +52,12 @@ internal sealed partial class Nfs4State : IDisposable
     private readonly Locks.ByteRangeLocks _ranges;
 
     public Nfs4State(IOptions<DittoFsOptions> options, ILogger<Nfs4State> logger, StorageHost? storage = null, Metrics.DelegationMetrics? metrics = null,
-        Locks.ByteRangeLocks? locks = null)
+        Locks.ByteRangeLocks? locks = null, Locks.SharedLocks? shared = null)
     {
         _ranges = locks ?? new Locks.ByteRangeLocks();
+        // Several servers: locks and share reservations are also granted through the database (Nfs4State.Shared.cs).
+        _shared = shared is { Enabled: true } ? shared : null;
+        _shared?.UseShares(SharesOf);
         _storage = storage;
         _logger = logger;
         _metrics = metrics;
