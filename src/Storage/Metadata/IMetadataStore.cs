@@ -46,6 +46,20 @@ public interface IMetadataStore : IAsyncDisposable
     /// <summary>The block-map records of a file from block <paramref name="fromBlock"/> on, in block order (point reads, no scan).</summary>
     ValueTask<IReadOnlyList<BlockEntry>> ListBlocksAsync(ulong inode, ulong fromBlock);
 
+    /// <summary>
+    /// The block-map records of blocks [<paramref name="fromBlock"/>, <paramref name="toBlock"/>) of a file, in block
+    /// order: what a read of several blocks asks, in one round trip where the store is a database (the default is point reads).
+    /// </summary>
+    async ValueTask<IReadOnlyList<BlockEntry>> ListBlockRangeAsync(ulong inode, ulong fromBlock, ulong toBlock)
+    {
+        var list = new List<BlockEntry>();
+        for (ulong b = fromBlock; b < toBlock; b++)
+        {
+            if (await GetBlockAsync(inode, b).ConfigureAwait(false) is { } record) list.Add(new BlockEntry(b, record));
+        }
+        return list;
+    }
+
     /// <summary>The record of segment object <paramref name="segment"/>; null once nothing names it (or never recorded).</summary>
     ValueTask<SegmentRecord?> GetSegmentAsync(ulong segment);
 
