@@ -357,7 +357,7 @@ internal sealed partial class Nfs4Program(
             source.MountedOnFileId = fh.Id.Inode;
             return (Nfs4Status.Ok, source);
         }
-        FsResult<FileAttributes> attributes = await Fs.GetAttributesAsync(fh.Id);
+        FsResult<FileAttributes> attributes = await Fs.GetAttributesAsync(fh.Id, countSpace: !(requested & Attr.NeedSpaceUsed).IsEmpty);
         if (!attributes.Ok) return (Map(attributes.Status), source);
         source.File = attributes.Value;
         source.FsidMajor = fh.Id.Volume;
