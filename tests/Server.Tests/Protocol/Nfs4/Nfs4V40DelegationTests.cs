@@ -121,6 +121,44 @@ public sealed class Nfs4V40DelegationTests(ServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public void ARemoveByAnotherClientRecallsTheDelegationFirst()
+    {
+        using var listener = new CallbackListener40();
+        (Nfs4TestClient holder, string owner, string name) = Holder(listener.UniversalAddress);
+        using Nfs4TestClient owned = holder;
+        AssertProbe(listener);
+        Opened delegated = OpenUntilDelegated(holder, owner, name);
+        Assert.Equal(1u, delegated.DelegationType);
+
+        using var other = new Nfs4TestClient(Port);
+        other.Establish40(Unique("v40-"));
+        CompoundReply Remove() => other.Compound40(3, b =>
+        {
+            Nfs4TestClient.Op(b, Nfs4Op.PutRootFh);
+            Nfs4TestClient.Lookup(b, "export");
+            b.UInt32((uint)Nfs4Op.Remove);
+            b.Opaque(System.Text.Encoding.UTF8.GetBytes(name));
+        });
+        Assert.Equal(Nfs4Status.Delay, Remove().Status);
+        Assert.Equal(1u, listener.Next().Procedure);             // CB_RECALL
+        Assert.Equal(Nfs4Status.Ok, DelegReturn(holder, delegated.Handle, delegated.DelegationStateid));
+        Assert.Equal(Nfs4Status.Ok, Remove().Status);
+    }
+
+    [Fact]
+    public void DelegPurgeIsNotSupported()
+    {
+        // RFC 7530 §16.5: DELEGPURGE purges delegations awaiting CLAIM_DELEGATE_PREV, which this server does not offer.
+        using var client = new Nfs4TestClient(Port);
+        client.Establish40(Unique("v40-"));
+        Assert.Equal(Nfs4Status.NotSupp, client.Compound40(1, b =>
+        {
+            b.UInt32((uint)Nfs4Op.DelegPurge);
+            b.UInt64(client.ClientId);
+        }).Status);
+    }
+
+    [Fact]
     public void ARecallNobodyAnswersMakesRenewSayCallbackPathDown()
     {
         using var listener = new CallbackListener40 { AnswerCompounds = false };
