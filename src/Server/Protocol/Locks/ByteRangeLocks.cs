@@ -95,6 +95,12 @@ internal sealed class ByteRangeLocks
         lock (_gate) return _byFile.TryGetValue(file, out List<HeldRange>? ranges) ? [.. ranges] : [];
     }
 
+    /// <summary>Ranges of the file whose holder matches (NLM's bound on the ranges of one client host).</summary>
+    public int CountWhere(FileId file, Func<object, bool> match)
+    {
+        lock (_gate) return _byFile.TryGetValue(file, out List<HeldRange>? ranges) ? ranges.Count(r => match(r.Holder)) : 0;
+    }
+
     /// <summary>Does this holder hold any range of the file?</summary>
     public bool Holds(FileId file, object holder)
     {

@@ -143,6 +143,9 @@ internal sealed partial class Nfs4State
         }
         if (!CanCallBack(client)) return None(Nfs4Const.Wnd4Resource);
         if (_changing.ContainsKey(file)) return None(Nfs4Const.Wnd4Contention);
+        // A delegation's holder locks locally, never asking: not while another client or an NLM host holds a range it could
+        // then lock over (any range for a write delegation, a write range for a read one).
+        if (_ranges.Test(file, h => h is LockState l && l.Client == client, 0, ulong.MaxValue, write) is not null) return None(Nfs4Const.Wnd4Contention);
         if (_opensByFile.TryGetValue(file, out List<OpenState>? opens))
         {
             foreach (OpenState o in opens)
