@@ -219,6 +219,40 @@ public sealed class Nfs4V40DelegationTests(ServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public void ARecallThatFoundThePathDownIsSentAgainToANewCallbackAddress()
+    {
+        using var dead = new CallbackListener40 { AnswerCompounds = false };
+        using var holder = new Nfs4TestClient(Port);
+        string clientOwner = Unique("v40-"), owner = Unique("oo-"), name = Unique("f-");
+        holder.Establish40(clientOwner, callback: dead.UniversalAddress, ident: Ident);
+        holder.OpenConfirmed40(owner, name, access: Read);
+        AssertProbe(dead);
+        Opened delegated = OpenUntilDelegated(holder, owner, name);
+        Assert.Equal(1u, delegated.DelegationType);
+        using var writer = new Nfs4TestClient(Port);
+        writer.Establish40(Unique("v40-"));
+        Assert.Equal(Nfs4Status.Delay, Open(writer, Unique("oo-"), name, Write).Status);
+        Assert.Equal(1u, dead.Next().Procedure);
+
+        // The client names a new callback (same verifier: a callback update, RFC 7530 §16.33.5); once it answers
+        // the probe, the recall goes there, with the new callback_ident.
+        using var alive = new CallbackListener40();
+        ulong clientId = holder.ClientId;
+        Assert.Equal(Nfs4Status.Ok, holder.SetClientId(clientOwner, callback: alive.UniversalAddress, ident: Ident + 1));
+        Assert.Equal(clientId, holder.ClientId);
+        Assert.Equal(Nfs4Status.Ok, holder.SetClientIdConfirm(holder.ClientId, holder.ConfirmVerifier));
+        AssertProbe(alive);
+        ReceivedCallback recall = alive.Next();
+        Assert.Equal(1u, recall.Procedure);
+        _ = recall.Args.Opaque();
+        Assert.Equal(0u, recall.Args.UInt32());
+        Assert.Equal(Ident + 1, recall.Args.UInt32());
+        Assert.Equal(1u, recall.Args.UInt32());
+        Assert.Equal(4u, recall.Args.UInt32());
+        Assert.Equal(delegated.DelegationStateid, recall.Args.Raw(16));
+    }
+
+    [Fact]
     public void AnUnreachableCallbackGetsNoDelegation()
     {
         string address;
