@@ -190,6 +190,8 @@ public sealed partial class FileSystem
                 status = Names.ValidateEntry(name.Span);
                 if (status != FsStatus.Ok) return new LinkResult(status, ToAttributes(linked), Unchanged(dir));
                 if (linked.Type == FileType.Directory) return new LinkResult(FsStatus.IsDirectory, ToAttributes(linked), Unchanged(dir));
+                // vfs_link: an open file that lost its last name (on the orphan list) cannot be named again.
+                if (linked.LinkCount == 0) return new LinkResult(FsStatus.NotFound, ToAttributes(linked), Unchanged(dir));
                 if (linked.Volume != dir.Volume) return new LinkResult(FsStatus.CrossDevice, ToAttributes(linked), Unchanged(dir));
                 if (!Permissions.Allows(caller, dir, Permissions.Write | Permissions.Exec)) return new LinkResult(FsStatus.Access, ToAttributes(linked), Unchanged(dir));
                 if (await _store.GetEntryAsync(dir.Inode, name).ConfigureAwait(false) is not null) return new LinkResult(FsStatus.Exists, ToAttributes(linked), Unchanged(dir));

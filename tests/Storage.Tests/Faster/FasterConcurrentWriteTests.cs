@@ -105,6 +105,9 @@ public sealed class FasterConcurrentWriteTests : IDisposable
         {
             for (int j = 0; j < ChunksPerWriter; j++)
             {
+                // Half way, until a round of namespace changes (each durable, so slow on a loaded machine) went
+                // through: the second half of the writes always overlaps them.
+                while (j == ChunksPerWriter / 2 && Volatile.Read(ref churned) == 0 && !churn.IsCompleted) await Task.Delay(1);
                 var data = new ReadOnlySequence<byte>(ChunkOf(w, j));
                 WriteResult a = await fs.WriteAsync(Caller.Root, shared, (ulong)((j * Writers + w) * Chunk), data, StableHow.Unstable);
                 Assert.Equal(FsStatus.Ok, a.Status);

@@ -27,6 +27,22 @@ public abstract class LinkTests : FileSystemTestBase
     }
 
     [Fact]
+    public async Task Link_OfAnOpenFileWithoutNames_IsNotFound()
+    {
+        FileAttributes f = await CreateAsync(Root, "a");
+        Fs.Hold(f.Id);
+        Assert.Equal(FsStatus.Ok, (await Fs.RemoveAsync(RootCaller, Root, N("a"), directoryOnly: false)).Status);
+
+        // Linux's vfs_link refuses an nlink-0 inode (ENOENT): it stays an orphan, freed at its close.
+        LinkResult r = await Fs.LinkAsync(RootCaller, f.Id, Root, N("b"));
+        Assert.Equal(FsStatus.NotFound, r.Status);
+        Assert.Equal(0u, (await AttrAsync(f.Id)).LinkCount);
+        Assert.Equal(FsStatus.NotFound, await LookupStatusAsync(Root, "b"));
+        await Fs.ReleaseAsync(f.Id);
+        Assert.Equal(FsStatus.Stale, (await Fs.GetAttributesAsync(f.Id)).Status);
+    }
+
+    [Fact]
     public async Task Link_ExistingName_IsExists()
     {
         FileAttributes f = await CreateAsync(Root, "a");
