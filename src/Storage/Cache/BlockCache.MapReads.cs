@@ -2,18 +2,19 @@ using DittoFs.Storage.Metadata;
 
 namespace DittoFs.Storage.Cache;
 
-// A read of several blocks asks the block map once for all of them (a range query), not once per block:
-// on a database shared by several servers, each question is a round trip, and it is asked under the cache's lock.
+// A read (or write) of several blocks asks the block map once for all of them (a range query), not once per
+// block: on a database shared by several servers, each question is a round trip, and it is asked under the cache's lock.
 internal sealed partial class BlockCache
 {
     /// <summary>
-    /// Before a read of blocks [<paramref name="first"/>, <paramref name="last"/>]: when two or more of them need the
+    /// Before a read or write of blocks [<paramref name="first"/>, <paramref name="last"/>]: when two or more of them need the
     /// block map (not held here, or held but unchecked since their file changed), one range query answers for all, and
-    /// their states are set from it under the same lock, so the lookups of the read find them and ask nothing more.
-    /// Returns the blocks the map showed to be holes (null: none), which the read's lookups take as answered: a block
-    /// written here since is found held first; a hole seen by a read that raced another server's write is that read's snapshot.
+    /// their states are set from it under the same lock, so the lookups that follow find them and ask nothing more.
+    /// Returns the blocks the map showed to be holes (null: none), which those lookups take as answered: a block
+    /// written here since is found held first; a hole seen by a call that raced another server's write is that
+    /// call's snapshot (two servers' writes to one block have no order anyway).
     /// </summary>
-    private HashSet<ulong>? MapReadsLocked(ulong inode, ulong first, ulong last)
+    private HashSet<ulong>? MapRangeLocked(ulong inode, ulong first, ulong last)
     {
         int needed = 0;
         for (ulong b = first; b <= last && needed < 2; b++)

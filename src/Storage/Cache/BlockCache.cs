@@ -101,13 +101,16 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
 
     public async ValueTask WriteAsync(ulong inode, ulong offset, ReadOnlySequence<byte> data)
     {
+        if (data.IsEmpty) return;
+        HashSet<ulong>? holes;
+        lock (_lock) holes = MapRangeLocked(inode, offset / (ulong)BlockSize, (offset + (ulong)data.Length - 1) / (ulong)BlockSize);
         foreach (ReadOnlyMemory<byte> segment in data)
         {
             ReadOnlyMemory<byte> src = segment;
             while (!src.IsEmpty)
             {
                 (ulong block, int within, int n) = Piece(offset, src.Length);
-                BlockState st = await PrepareWriteAsync(inode, block, within, n).ConfigureAwait(false);
+                BlockState st = await PrepareWriteAsync(inode, block, within, n, holes).ConfigureAwait(false);
                 try
                 {
                     using HandleCache.Lease lease = Open(st, FileMode.OpenOrCreate);
@@ -124,7 +127,8 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
     }
 
     /// <summary>Makes the block local (downloading it if the write covers only part of an uploaded block) and dirty.</summary>
-    private async ValueTask<BlockState> PrepareWriteAsync(ulong inode, ulong block, int within, int count)
+    /// <param name="holes">The blocks of this write the block map showed to be holes (MapRangeLocked).</param>
+    private async ValueTask<BlockState> PrepareWriteAsync(ulong inode, ulong block, int within, int count, HashSet<ulong>? holes = null)
     {
         while (true)
         {
@@ -133,7 +137,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
             bool create = false;
             lock (_lock)
             {
-                st = GetOrAddLocked(inode, block);
+                st = GetOrAddLocked(inode, block, holes);
                 if (st.Local)
                 {
                     st.Readers++; // not its own eviction victim
@@ -326,8 +330,9 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
     }
 
     /// <summary>The block's state, loaded from the block map if the cache holds nothing for it.</summary>
-    private BlockState GetOrAddLocked(ulong inode, ulong block) =>
-        FindCurrentLocked(inode, block, out bool known) ?? (known ? AddLocked(inode, block, null) : AddLocked(inode, block, _map.Get(inode, block)));
+    private BlockState GetOrAddLocked(ulong inode, ulong block, HashSet<ulong>? holes = null) =>
+        FindCurrentLocked(inode, block, out bool known)
+        ?? (known || holes?.Contains(block) == true ? AddLocked(inode, block, null) : AddLocked(inode, block, _map.Get(inode, block)));
 
     /// <summary>
     /// The block's state if the cache or the block map knows the block; null for a hole (also when
@@ -388,7 +393,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         ulong first = offset / (ulong)BlockSize;
         ulong last = (offset + (ulong)destination.Length - 1) / (ulong)BlockSize;
         HashSet<ulong>? holes;
-        lock (_lock) holes = MapReadsLocked(inode, first, MapWindowEndLocked(inode, first, last));
+        lock (_lock) holes = MapRangeLocked(inode, first, MapWindowEndLocked(inode, first, last));
         bool sequential = ReadAhead(inode, first, last, holes);
         while (!destination.IsEmpty)
         {
@@ -400,7 +405,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
     }
 
     /// <param name="sequential">Part of a sequential read: a block read-ahead did not fetch is a read-ahead miss.</param>
-    /// <param name="holes">The blocks of this read the block map showed to be holes (MapReadsLocked).</param>
+    /// <param name="holes">The blocks of this read the block map showed to be holes (MapRangeLocked).</param>
     private async ValueTask ReadBlockAsync(ulong inode, ulong block, int within, Memory<byte> destination, bool sequential, HashSet<ulong>? holes)
     {
         bool missed = false;

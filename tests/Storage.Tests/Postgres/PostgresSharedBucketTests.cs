@@ -222,4 +222,37 @@ public sealed class PostgresSharedBucketTests(MotoServer moto, Xunit.Abstraction
         output.WriteLine($"round trips of one read of {Blocks} blocks: cold {cold}, after a rewrite {changed}, warm {warm}, over holes {holes}");
         Assert.True(holes <= 3, $"{holes} round trips for a read over 24 holes");
     }
+
+    [PostgresFact]
+    public async Task AWriteOfManyBlocksThroughB_AsksTheBlockMapOnce_New_AndOverAnotherServersBlocks()
+    {
+        const int Blocks = 32;
+        FileId file = await CreateAsync(_b, "written");
+        async Task<long> RoundTripsOfOneWrite(ulong offset, byte[] data)
+        {
+            long before = _storeB.Counters.RoundTrips;
+            Assert.Equal(FsStatus.Ok, (await _b.WriteAsync(Caller.Root, file, offset, new ReadOnlySequence<byte>(data), StableHow.Unstable)).Status);
+            return _storeB.Counters.RoundTrips - before;
+        }
+
+        // A new file: 32 holes, one range query (and the inode read and its size change).
+        byte[] first = Bytes(Blocks * BlockSize, 4);
+        long fresh = await RoundTripsOfOneWrite(0, first);
+        Assert.Equal(FsStatus.Ok, (await _b.CommitAsync(file, 0, 0)).Status);
+
+        // Rewritten through A, then patched through B across every block (a partial write of each: merged with A's bytes).
+        byte[] second = Bytes(first.Length, 5);
+        await WriteCommitAsync(_a, file, 0, second);
+        byte[] patch = Bytes(first.Length - BlockSize, 6);
+        long over = await RoundTripsOfOneWrite((ulong)BlockSize / 2, patch);
+        Assert.Equal(FsStatus.Ok, (await _b.CommitAsync(file, 0, 0)).Status);
+        output.WriteLine($"round trips of one write of {Blocks} blocks: new {fresh}, over another server's {over}");
+        Assert.True(fresh <= 4, $"{fresh} round trips for a write of {Blocks} new blocks");
+        Assert.True(over <= 4, $"{over} round trips for a write over {Blocks} blocks written elsewhere");
+
+        byte[] expected = (byte[])second.Clone();
+        patch.CopyTo(expected, BlockSize / 2);
+        Assert.Equal(expected, await ReadAllAsync(_a, file));
+        Assert.Equal(expected, await ReadAllAsync(_b, file));
+    }
 }
