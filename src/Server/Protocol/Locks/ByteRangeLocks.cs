@@ -24,6 +24,9 @@ internal sealed class ByteRangeLocks
     /// <summary>Ranges of this file were unlocked or downgraded (raised on the thread pool, outside the lock).</summary>
     public event Action<FileId>? Released;
 
+    /// <summary>A range was granted to this holder (raised on the thread pool, outside the lock): SharedLocks mirrors NLM's grants.</summary>
+    public event Action<FileId, object>? Granted;
+
     /// <summary>Ranges held now, by all owners.</summary>
     public int Count
     {
@@ -57,6 +60,7 @@ internal sealed class ByteRangeLocks
             released = SetRange(file, holder, start, end, write, unlock: false);
         }
         if (released) Raise(file);
+        if (Granted is { } granted) ThreadPool.UnsafeQueueUserWorkItem(static s => s.granted(s.file, s.holder), (granted, file, holder), preferLocal: false);
         return null;
     }
 
@@ -89,12 +93,6 @@ internal sealed class ByteRangeLocks
         foreach (FileId file in files) Raise(file);
     }
 
-    /// <summary>Every range held on the file now, by all owners (what SharedLocks mirrors to the database).</summary>
-    public HeldRange[] RangesOf(FileId file)
-    {
-        lock (_gate) return _byFile.TryGetValue(file, out List<HeldRange>? ranges) ? [.. ranges] : [];
-    }
-
     /// <summary>Does this holder hold any range of the file?</summary>
     public bool Holds(FileId file, object holder)
     {
@@ -121,6 +119,12 @@ internal sealed class ByteRangeLocks
             }
             return at >= end;
         }
+    }
+
+    /// <summary>Every range held on the file now, by all owners (what SharedLocks mirrors to the database).</summary>
+    public HeldRange[] RangesOf(FileId file)
+    {
+        lock (_gate) return _byFile.TryGetValue(file, out List<HeldRange>? ranges) ? [.. ranges] : [];
     }
 
     private HeldRange? FindConflict(FileId file, Func<object, bool> isSelf, ulong start, ulong end, bool write)

@@ -42,6 +42,11 @@ internal sealed class SharedLocks : IAsyncDisposable
         _db = new PostgresSharedLocks(o.Postgres.ResolveConnectionString(), TimeSpan.FromSeconds(Math.Max(1, o.Nfs4.LeaseSeconds)),
             TimeSpan.FromSeconds(Math.Max(1, o.Postgres.LockTimeoutSeconds)));
         ranges.Released += file => _ = SyncLocksAsync(file);
+        // NFSv4 grants write their rows in the grant; an NLM grant (not checked across servers) is mirrored after it.
+        ranges.Granted += (file, holder) =>
+        {
+            if (holder is not Nfs4.State.LockState) _ = SyncLocksAsync(file);
+        };
         // The tables exist once the metadata store has migrated (storage ready); grants answer DELAY until the first heartbeat.
         _loop = (storage?.Ready ?? Task.CompletedTask).ContinueWith(_ => RunAsync(), TaskScheduler.Default).Unwrap();
     }
