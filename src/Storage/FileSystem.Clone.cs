@@ -102,8 +102,7 @@ public sealed partial class FileSystem
 
         long position;
         WccData wcc;
-        await _mutex.WaitAsync().ConfigureAwait(false);
-        try
+        using (await LockAsync(destination.Inode).ConfigureAwait(false))
         {
             InodeRecord before;
             (status, before) = await LoadAsync(destination).ConfigureAwait(false);
@@ -114,10 +113,6 @@ public sealed partial class FileSystem
             TouchContent(ref updated, Timestamp.Now());
             position = await ApplyAsync([MetadataOp.ExpectChangeId(before.Inode, before.ChangeId), MetadataOp.PutInode(updated)]).ConfigureAwait(false);
             wcc = Wcc(before, updated);
-        }
-        finally
-        {
-            _mutex.Release();
         }
         // Durable on return, like a FILE_SYNC write: the shared blocks' records already are.
         await _payload.FlushAsync(dst.Inode).ConfigureAwait(false);

@@ -20,8 +20,8 @@ public sealed partial class FileSystem
             InodeRecord created;
             WccData wcc;
             FileId truncate;
-            await _mutex.WaitAsync().ConfigureAwait(false);
-            try
+            // A shared store changes the directory by a delta: nothing to lock (the entry's absence is the batch's precondition).
+            using (await LockAsync(ImageLocked(directory.Inode)).ConfigureAwait(false))
             {
                 var (status, dir) = await LoadAsync(directory).ConfigureAwait(false);
                 if (status != FsStatus.Ok) return new CreateResult(status, default, default);
@@ -53,26 +53,19 @@ public sealed partial class FileSystem
                     InodeRecord before = dir;
                     // A shared store: the cookie from the leased ids and the directory changed by a delta, so
                     // creators in one directory (on any server) do not conflict on its image.
-                    bool shared = _store.IsShared;
                     ulong cookie = NextCookie(ref dir);
                     dir.EntryCount++;
                     if (request.Type == FileType.Directory) dir.LinkCount++;
                     TouchContent(ref dir, now);
 
-                    var ops = new List<MetadataOp>(6) { MetadataOp.ExpectEntry(dir.Inode, name.ToArray(), 0) };
-                    if (!shared) ops.Add(MetadataOp.ExpectChangeId(dir.Inode, before.ChangeId));
-                    ops.Add(MetadataOp.PutInode(created));
+                    var ops = new List<MetadataOp>(6) { MetadataOp.ExpectEntry(dir.Inode, name.ToArray(), 0), MetadataOp.PutInode(created) };
                     if (request.Type == FileType.Symlink) ops.Add(MetadataOp.PutSymlink(created.Inode, request.LinkTarget.ToArray()));
                     ops.Add(MetadataOp.PutEntry(dir.Inode, name.ToArray(), created.Inode, cookie));
-                    ops.Add(shared ? MetadataOp.AddToDirectory(dir.Inode, 1, request.Type == FileType.Directory ? 1 : 0, now) : MetadataOp.PutInode(dir));
+                    ChangeDirectory(ops, before, dir, _store.IsShared);
                     position = await ApplyAsync([.. ops]).ConfigureAwait(false);
                     wcc = Wcc(before, dir);
                     truncate = default;
                 }
-            }
-            finally
-            {
-                _mutex.Release();
             }
 
             if (truncate != default)
@@ -187,8 +180,7 @@ public sealed partial class FileSystem
             long position;
             InodeRecord target;
             WccData wcc;
-            await _mutex.WaitAsync().ConfigureAwait(false);
-            try
+            using (await LockAsync(ImageLocked(directory.Inode), file.Inode).ConfigureAwait(false))
             {
                 var (status, linked) = await LoadAsync(file).ConfigureAwait(false);
                 if (status != FsStatus.Ok) return new LinkResult(status, null, default);
@@ -211,20 +203,17 @@ public sealed partial class FileSystem
                 TouchContent(ref dir, now);
                 linked.LinkCount++;
                 Touch(ref linked, now);
-                position = await ApplyAsync([
+                var ops = new List<MetadataOp>(6)
+                {
                     MetadataOp.ExpectEntry(dir.Inode, name.ToArray(), 0),
-                    MetadataOp.ExpectChangeId(dir.Inode, before.ChangeId),
                     MetadataOp.ExpectChangeId(linked.Inode, linkedChangeId),
                     MetadataOp.PutInode(linked),
                     MetadataOp.PutEntry(dir.Inode, name.ToArray(), linked.Inode, cookie),
-                    MetadataOp.PutInode(dir),
-                ]).ConfigureAwait(false);
+                };
+                ChangeDirectory(ops, before, dir, _store.IsShared);
+                position = await ApplyAsync([.. ops]).ConfigureAwait(false);
                 target = linked;
                 wcc = Wcc(before, dir);
-            }
-            finally
-            {
-                _mutex.Release();
             }
             await _store.WaitDurableAsync(position).ConfigureAwait(false);
             return new LinkResult(FsStatus.Ok, ToAttributes(target), wcc);

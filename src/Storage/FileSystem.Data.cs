@@ -31,9 +31,9 @@ public sealed partial class FileSystem
     }
 
     /// <summary>
-    /// WRITE takes only its file's stripe, never the filesystem mutex: the stripe orders it against the
+    /// WRITE takes only its file's stripe, never an inode lock: the stripe orders it against the
     /// file's other writes and size changes (SETATTR), and the batch's ExpectChangeId against anything else
-    /// that changed the inode meanwhile (chmod, LINK, RENAME, REMOVE under the mutex): the store refuses the
+    /// that changed the inode meanwhile (chmod, LINK, RENAME, REMOVE under inode locks): the store refuses the
     /// batch, and only the metadata step is redone on a fresh read (the bytes are written once).
     /// </summary>
     public async ValueTask<WriteResult> WriteAsync(Caller caller, FileId file, ulong offset, ReadOnlySequence<byte> data, StableHow stable)

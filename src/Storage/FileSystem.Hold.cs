@@ -24,8 +24,7 @@ public sealed partial class FileSystem
         try
         {
             long position;
-            await _mutex.WaitAsync().ConfigureAwait(false);
-            try
+            using (await LockAsync(file.Inode, OrphanDirectory.Inode).ConfigureAwait(false))
             {
                 var (status, inode) = await LoadAsync(file).ConfigureAwait(false);
                 // Still linked (or already gone): nothing to do.
@@ -34,10 +33,6 @@ public sealed partial class FileSystem
                 var ops = new List<MetadataOp>(4) { MetadataOp.ExpectChangeId(inode.Inode, inode.ChangeId), MetadataOp.DeleteInode(inode.Inode) };
                 await UnlistOrphanAsync(inode.Inode, ops).ConfigureAwait(false);
                 position = await ApplyAsync([.. ops]).ConfigureAwait(false);
-            }
-            finally
-            {
-                _mutex.Release();
             }
             await _store.WaitDurableAsync(position).ConfigureAwait(false);
             await DeletePayloadAsync(file.Inode).ConfigureAwait(false);

@@ -7,16 +7,24 @@ namespace DittoFs.Storage;
 // is still listed when a filesystem opens was left by a crash and is freed then.
 public sealed partial class FileSystem
 {
-    /// <summary>Adds <paramref name="inode"/> to the orphan list, in <paramref name="ops"/> (the caller holds the mutex).</summary>
-    private async ValueTask ListOrphanAsync(ulong inode, List<MetadataOp> ops)
+    /// <summary>
+    /// The orphan list's lock for a change that may unlink <paramref name="inode"/> (0: none): its record is
+    /// rewritten when an open file loses its last name. Read before the locks; ListOrphanAsync checks it was.
+    /// </summary>
+    private ulong OrphanLockOf(ulong inode) => inode != 0 && _held.ContainsKey(inode) ? OrphanDirectory.Inode : 0;
+
+    /// <summary>Adds <paramref name="inode"/> to the orphan list, in <paramref name="ops"/>; the change must hold the list's lock.</summary>
+    private async ValueTask ListOrphanAsync(ulong inode, HeldLocks locks, List<MetadataOp> ops)
     {
+        // Opened since the change chose its locks: start over, with the list's lock.
+        if (!locks.Holds(OrphanDirectory.Inode)) throw new MetadataConflictException();
         InodeRecord dir = await _store.GetInodeAsync(OrphanDirectory.Inode).ConfigureAwait(false) ?? OrphanDirectory.Empty;
         ops.Add(MetadataOp.PutEntry(OrphanDirectory.Inode, OrphanDirectory.NameOf(inode), inode, NextCookie(ref dir)));
         dir.EntryCount++;
         ops.Add(MetadataOp.PutInode(dir));
     }
 
-    /// <summary>Removes <paramref name="inode"/> from the orphan list, in <paramref name="ops"/>, if it is listed (the caller holds the mutex).</summary>
+    /// <summary>Removes <paramref name="inode"/> from the orphan list, in <paramref name="ops"/>, if it is listed (the caller holds the list's lock).</summary>
     private async ValueTask UnlistOrphanAsync(ulong inode, List<MetadataOp> ops)
     {
         byte[] name = OrphanDirectory.NameOf(inode);
@@ -56,17 +64,12 @@ public sealed partial class FileSystem
                 }
                 // Gone already, or linked again: only the list entry is left to drop.
                 long position;
-                await _mutex.WaitAsync().ConfigureAwait(false);
-                try
+                using (await LockAsync(OrphanDirectory.Inode).ConfigureAwait(false))
                 {
                     var ops = new List<MetadataOp>(2);
                     await UnlistOrphanAsync(orphan.Inode, ops).ConfigureAwait(false);
                     if (ops.Count == 0) continue;
                     position = await ApplyAsync([.. ops]).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _mutex.Release();
                 }
                 await _store.WaitDurableAsync(position).ConfigureAwait(false);
             }

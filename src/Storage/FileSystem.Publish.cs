@@ -21,18 +21,13 @@ public sealed partial class FileSystem
     {
         long position;
         InodeRecord updated;
-        await _mutex.WaitAsync().ConfigureAwait(false);
-        try
+        using (await LockAsync(file.Inode).ConfigureAwait(false))
         {
             var (status, inode) = await LoadAsync(file).ConfigureAwait(false);
             if (status != FsStatus.Ok) return (false, default);
             updated = inode;
             TouchContent(ref updated, Timestamp.Now());
             position = await ApplyAsync([MetadataOp.ExpectChangeId(inode.Inode, inode.ChangeId), MetadataOp.PutInode(updated)]).ConfigureAwait(false);
-        }
-        finally
-        {
-            _mutex.Release();
         }
         await _store.WaitDurableAsync(position).ConfigureAwait(false);
         return (true, ToAttributes(updated));

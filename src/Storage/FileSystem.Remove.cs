@@ -15,8 +15,9 @@ public sealed partial class FileSystem
             long position;
             WccData wcc;
             ulong freedPayload = 0;
-            await _mutex.WaitAsync().ConfigureAwait(false);
-            try
+            // The victim is locked too: what the name names now (checked again under the locks).
+            ulong guess = (await _store.GetEntryAsync(directory.Inode, name).ConfigureAwait(false))?.Inode ?? 0;
+            using (HeldLocks locks = await LockAsync(ImageLocked(directory.Inode), guess, OrphanLockOf(guess)).ConfigureAwait(false))
             {
                 var (status, dir) = await LoadAsync(directory).ConfigureAwait(false);
                 if (status != FsStatus.Ok) return new RemoveResult(status, default);
@@ -27,6 +28,7 @@ public sealed partial class FileSystem
 
                 EntryRecord? entry = await _store.GetEntryAsync(dir.Inode, name).ConfigureAwait(false);
                 if (entry is not { } e) return new RemoveResult(FsStatus.NotFound, Unchanged(dir));
+                ThrowIfMoved(guess, e.Inode);
                 InodeRecord? found = await _store.GetInodeAsync(e.Inode).ConfigureAwait(false);
                 if (found is not { } victim) return new RemoveResult(FsStatus.IoError, Unchanged(dir));
 
@@ -46,23 +48,18 @@ public sealed partial class FileSystem
                 var ops = new List<MetadataOp>(8)
                 {
                     MetadataOp.ExpectEntry(dir.Inode, name.ToArray(), e.Inode),
-                    MetadataOp.ExpectChangeId(dir.Inode, dir.ChangeId),
                     MetadataOp.ExpectChangeId(victim.Inode, victim.ChangeId),
                 };
                 if (victim.Type == FileType.Directory) ops.Add(MetadataOp.ExpectEmpty(victim.Inode));
                 ops.Add(MetadataOp.DeleteEntry(dir.Inode, name.ToArray(), e.Cookie));
                 freedPayload = Unlink(ref victim, now, ops, out bool orphaned);
-                if (orphaned) await ListOrphanAsync(victim.Inode, ops).ConfigureAwait(false);
+                if (orphaned) await ListOrphanAsync(victim.Inode, locks, ops).ConfigureAwait(false);
                 if (victim.Type == FileType.Directory) dir.LinkCount--; // its ".." pointed here
                 dir.EntryCount--;
                 TouchContent(ref dir, now);
-                ops.Add(MetadataOp.PutInode(dir));
+                ChangeDirectory(ops, before, dir, _store.IsShared);
                 position = await ApplyAsync([.. ops]).ConfigureAwait(false);
                 wcc = Wcc(before, dir);
-            }
-            finally
-            {
-                _mutex.Release();
             }
             await _store.WaitDurableAsync(position).ConfigureAwait(false);
             if (freedPayload != 0) await DeletePayloadAsync(freedPayload).ConfigureAwait(false);

@@ -18,8 +18,18 @@ public sealed partial class FileSystem
             long position;
             RenameResult result;
             ulong freedPayload = 0;
-            await _mutex.WaitAsync().ConfigureAwait(false);
-            try
+            // What the names name, read before the locks (and checked again under them): the moved and the
+            // replaced inode are locked too. Moving a directory to another parent takes the rename lock first.
+            ulong movedGuess = (await _store.GetEntryAsync(fromDirectory.Inode, fromName).ConfigureAwait(false))?.Inode ?? 0;
+            ulong replacedGuess = (await _store.GetEntryAsync(toDirectory.Inode, toName).ConfigureAwait(false))?.Inode ?? 0;
+            bool sameDirectory = fromDirectory.Inode == toDirectory.Inode;
+            bool movesDirectory = !sameDirectory && movedGuess != 0
+                && (await _store.GetInodeAsync(movedGuess).ConfigureAwait(false))?.Type == FileType.Directory;
+            // A shared store changes the directories by deltas, except when a directory moves to another parent: then the
+            // target's image is expected unchanged too (with its ancestors'), so no concurrent move closes a cycle.
+            bool byDelta = _store.IsShared && !movesDirectory;
+            ulong fromLock = byDelta ? 0 : fromDirectory.Inode, toLock = byDelta ? 0 : toDirectory.Inode;
+            using (HeldLocks locks = await LockAsync(fromLock, toLock, movedGuess, replacedGuess, OrphanLockOf(replacedGuess), rename: movesDirectory).ConfigureAwait(false))
             {
                 var (status, from) = await LoadAsync(fromDirectory).ConfigureAwait(false);
                 if (status != FsStatus.Ok) return new RenameResult(status, default, default);
@@ -37,6 +47,7 @@ public sealed partial class FileSystem
 
                 EntryRecord? fromEntry = await _store.GetEntryAsync(from.Inode, fromName).ConfigureAwait(false);
                 if (fromEntry is not { } source) return Fail(FsStatus.NotFound);
+                ThrowIfMoved(movedGuess, source.Inode);
                 InodeRecord? foundSource = await _store.GetInodeAsync(source.Inode).ConfigureAwait(false);
                 if (foundSource is not { } moved) return Fail(FsStatus.IoError);
                 if (!Permissions.MayDeleteFromSticky(caller, from, moved)) return Fail(FsStatus.NotPermitted);
@@ -45,6 +56,7 @@ public sealed partial class FileSystem
                 if (sameDir && fromName.Span.SequenceEqual(toName.Span)) return Fail(FsStatus.Ok);
 
                 EntryRecord? toEntry = await _store.GetEntryAsync(to.Inode, toName).ConfigureAwait(false);
+                ThrowIfMoved(replacedGuess, toEntry?.Inode ?? 0);
                 InodeRecord? replaced = null;
                 if (toEntry is { } target)
                 {
@@ -81,13 +93,15 @@ public sealed partial class FileSystem
                 {
                     MetadataOp.ExpectEntry(from.Inode, fromName.ToArray(), source.Inode),
                     MetadataOp.ExpectEntry(to.Inode, toName.ToArray(), toEntry?.Inode ?? 0),
-                    MetadataOp.ExpectChangeId(from.Inode, from.ChangeId),
                     MetadataOp.ExpectChangeId(moved.Inode, moved.ChangeId),
                 };
-                if (!sameDir) ops.Add(MetadataOp.ExpectChangeId(to.Inode, to.ChangeId));
-                foreach (InodeRecord a in ancestors)
+                // Here the rename lock keeps every parent in place; another server's rename takes no lock of ours.
+                if (_store.IsShared)
                 {
-                    if (a.Inode != from.Inode) ops.Add(MetadataOp.ExpectChangeId(a.Inode, a.ChangeId));
+                    foreach (InodeRecord a in ancestors)
+                    {
+                        if (a.Inode != from.Inode) ops.Add(MetadataOp.ExpectChangeId(a.Inode, a.ChangeId));
+                    }
                 }
                 if (replaced is { } r)
                 {
@@ -99,13 +113,11 @@ public sealed partial class FileSystem
                 if (!sameDir) dirs[1] = to;
                 freedPayload = BuildRename(ref dirs[0], ref dirs[sameDir ? 0 : 1], fromName, source.Cookie, toName,
                     toEntry?.Cookie ?? 0, ref moved, replaced, ops, out ulong orphan);
-                if (orphan != 0) await ListOrphanAsync(orphan, ops).ConfigureAwait(false);
+                ChangeDirectory(ops, from, dirs[0], byDelta);
+                if (!sameDir) ChangeDirectory(ops, to, dirs[1], byDelta);
+                if (orphan != 0) await ListOrphanAsync(orphan, locks, ops).ConfigureAwait(false);
                 position = await ApplyAsync([.. ops]).ConfigureAwait(false);
                 result = new RenameResult(FsStatus.Ok, Wcc(from, dirs[0]), Wcc(to, dirs[sameDir ? 0 : 1]));
-            }
-            finally
-            {
-                _mutex.Release();
             }
             await _store.WaitDurableAsync(position).ConfigureAwait(false);
             if (freedPayload != 0) await DeletePayloadAsync(freedPayload).ConfigureAwait(false);
@@ -135,7 +147,7 @@ public sealed partial class FileSystem
     }
 
     /// <summary>
-    /// The rename's state changes; <paramref name="from"/> and <paramref name="to"/> may be the same
+    /// The rename's entry and inode changes; <paramref name="from"/> and <paramref name="to"/> may be the same
     /// record (same directory). Returns the inode whose payload to free (0 = none); <paramref name="orphan"/>:
     /// a replaced file that is open and lost its last name (the caller lists it as an orphan).
     /// </summary>
@@ -172,13 +184,9 @@ public sealed partial class FileSystem
         Touch(ref moved, now);
         ops.Add(MetadataOp.PutInode(moved));
 
+        // The caller adds the directories' changes (images or deltas).
         TouchContent(ref from, now);
-        ops.Add(MetadataOp.PutInode(from));
-        if (!sameDir)
-        {
-            TouchContent(ref to, now);
-            ops.Add(MetadataOp.PutInode(to));
-        }
+        if (!sameDir) TouchContent(ref to, now);
         return freed;
     }
 }

@@ -5,8 +5,9 @@ namespace DittoFs.Storage;
 // Optimistic concurrency across servers: every mutation's batch carries what it read as preconditions
 // (MetadataOp.Expect*); a store where another writer changed that state refuses the batch, and the
 // operation starts over from its reads (which then see the change: EXIST, NOTEMPTY, or a clean retry).
-// Within one process the mutex makes conflicts rare (only WRITE and SETATTR, which take a file's stripe
-// and not the mutex, can race a namespace change of the same inode); with several servers on one
+// Within one process the inode locks (FileSystem.Locks.cs) make conflicts rare (WRITE and SETATTR, which
+// take a file's stripe and no inode lock, can race a namespace change of the same inode; a change whose
+// entry was rebound between its unlocked read and its locks starts over); with several servers on one
 // database they are the normal way two racing changes of one directory are ordered.
 public sealed partial class FileSystem
 {

@@ -12,7 +12,7 @@ public sealed partial class FileSystem
     {
         try
         {
-            // The file's stripe, not the mutex: SETATTR changes one inode, ordered against its writes by the
+            // The file's stripe, not its inode lock: SETATTR changes one inode, ordered against its writes by the
             // stripe and against namespace changes by ExpectChangeId (a conflict reads again).
             SemaphoreSlim stripe = StripeOf(file.Inode);
             await stripe.WaitAsync().ConfigureAwait(false);

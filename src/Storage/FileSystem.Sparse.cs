@@ -194,8 +194,7 @@ public sealed partial class FileSystem
     {
         long position;
         WccData wcc;
-        await _mutex.WaitAsync().ConfigureAwait(false);
-        try
+        using (await LockAsync(file.Inode).ConfigureAwait(false))
         {
             var (status, inode) = await LoadAsync(file).ConfigureAwait(false);
             if (status != FsStatus.Ok) return new SetAttrResult(status, default);
@@ -204,10 +203,6 @@ public sealed partial class FileSystem
             TouchContent(ref updated, Timestamp.Now());
             position = await ApplyAsync([MetadataOp.ExpectChangeId(inode.Inode, inode.ChangeId), MetadataOp.PutInode(updated)]).ConfigureAwait(false);
             wcc = Wcc(inode, updated);
-        }
-        finally
-        {
-            _mutex.Release();
         }
         await _store.WaitDurableAsync(position).ConfigureAwait(false);
         return new SetAttrResult(FsStatus.Ok, wcc);

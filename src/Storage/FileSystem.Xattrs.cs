@@ -57,8 +57,7 @@ public sealed partial class FileSystem
             if (status != FsStatus.Ok) return new XattrChangeResult(status, default);
             long position;
             WccData wcc;
-            await _mutex.WaitAsync().ConfigureAwait(false);
-            try
+            using (await LockAsync(file.Inode).ConfigureAwait(false))
             {
                 InodeRecord inode;
                 (status, inode) = await LoadAsync(file).ConfigureAwait(false);
@@ -83,10 +82,6 @@ public sealed partial class FileSystem
                     MetadataOp.PutXattrs(inode.Inode, Xattrs.Encode(all)),
                 ]).ConfigureAwait(false);
                 wcc = Wcc(inode, updated);
-            }
-            finally
-            {
-                _mutex.Release();
             }
             await _store.WaitDurableAsync(position).ConfigureAwait(false);
             return new XattrChangeResult(FsStatus.Ok, wcc);

@@ -9,14 +9,13 @@ namespace DittoFs.Storage;
 /// The protocol-neutral filesystem: POSIX semantics (as knfsd gives them over NFS)
 /// on an <see cref="IMetadataStore"/> (inodes, entries) and an <see cref="IPayloadStore"/> (bytes).
 ///
-/// Concurrency: namespace mutations serialise on one mutex (a store that checks preconditions itself lets
-/// IMetadataStore.MaxConcurrentMutations through at once), held only while reading
-/// state and applying the batch; durability is awaited after releasing it (group
-/// commit in the store). WRITE and SETATTR take only their file's stripe lock (one of 64,
-/// keyed by inode), never the mutex: the stripe orders a file's writes, truncates and payload
+/// Concurrency: a namespace change locks the inodes whose images it rewrites, in ascending inode
+/// order (FileSystem.Locks.cs), held only while reading state and applying the batch; durability is
+/// awaited after releasing them (group commit in the store). WRITE and SETATTR take only their file's
+/// stripe lock (one of 64, keyed by inode): the stripe orders a file's writes, truncates and payload
 /// delete; every batch's ExpectChangeId catches a namespace change of the same inode in between
-/// (the store refuses the batch and the operation reads again). Stripes are taken before the
-/// mutex, never after. Reads take no lock.
+/// (the store refuses the batch and the operation reads again). Stripes are taken before inode
+/// locks, never after. Reads take no lock.
 /// </summary>
 public sealed partial class FileSystem : IFileSystem
 {
@@ -29,7 +28,6 @@ public sealed partial class FileSystem : IFileSystem
     private readonly IPayloadStore _payload;
     private readonly FileSystemOptions _options;
     private readonly uint _generation;
-    private readonly SemaphoreSlim _mutex;
     private readonly SemaphoreSlim[] _stripes;
     // Shared store: files written through this server whose bytes other servers were not told of yet (FileSystem.Publish.cs).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, byte> _unpublished = new();
@@ -42,8 +40,8 @@ public sealed partial class FileSystem : IFileSystem
         _store = store;
         _payload = payload;
         _options = options ?? FileSystemOptions.Default;
-        int mutations = Math.Max(1, store.MaxConcurrentMutations);
-        _mutex = new SemaphoreSlim(mutations, mutations);
+        int mutations = store.MaxConcurrentMutations;
+        if (mutations > 0) _mutationSlots = new SemaphoreSlim(mutations, mutations);
         _generation = _options.Generation != 0 ? _options.Generation : RandomNonZeroUInt32();
         WriteVerifier = (ulong)RandomNonZeroUInt32() << 32 | RandomNonZeroUInt32();
         _stripes = new SemaphoreSlim[StripeCount];
@@ -80,7 +78,7 @@ public sealed partial class FileSystem : IFileSystem
 
             long position;
             InodeRecord root;
-            await _mutex.WaitAsync().ConfigureAwait(false);
+            await _volumeLock.WaitAsync().ConfigureAwait(false);
             try
             {
                 existing = await _store.GetVolumeAsync(name).ConfigureAwait(false);
@@ -100,7 +98,7 @@ public sealed partial class FileSystem : IFileSystem
             }
             finally
             {
-                _mutex.Release();
+                _volumeLock.Release();
             }
             await _store.WaitDurableAsync(position).ConfigureAwait(false);
             return new FsResult<FileId>(FsStatus.Ok, IdOf(root));
@@ -145,7 +143,9 @@ public sealed partial class FileSystem : IFileSystem
     {
         await _payload.DisposeAsync().ConfigureAwait(false);
         await _store.DisposeAsync().ConfigureAwait(false);
-        _mutex.Dispose();
+        _mutationSlots?.Dispose();
+        _renameLock.Dispose();
+        _volumeLock.Dispose();
         foreach (SemaphoreSlim stripe in _stripes) stripe.Dispose();
     }
 
@@ -236,6 +236,24 @@ public sealed partial class FileSystem : IFileSystem
     /// from the leased ranges (unique, rising per server), so a create need not read the directory's latest image.
     /// </summary>
     private ulong NextCookie(ref InodeRecord dir) => _store.IsShared ? _store.AllocateInode() : dir.NextCookie++;
+
+    /// <summary>
+    /// The directory's part of a batch, from its image <paramref name="before"/> (read under its lock) to
+    /// <paramref name="after"/>: the new image, expected to replace the one read; or on a shared store a
+    /// delta of its entry and link counts and times (AddToDirectory), which needs no image read and no lock,
+    /// so changes of different names in one directory (on any server) never conflict on its record.
+    /// </summary>
+    private static void ChangeDirectory(List<MetadataOp> ops, in InodeRecord before, in InodeRecord after, bool byDelta)
+    {
+        if (byDelta)
+        {
+            ops.Add(MetadataOp.AddToDirectory(after.Inode, (long)after.EntryCount - (long)before.EntryCount,
+                (long)after.LinkCount - before.LinkCount, after.Mtime));
+            return;
+        }
+        ops.Add(MetadataOp.ExpectChangeId(before.Inode, before.ChangeId));
+        ops.Add(MetadataOp.PutInode(after));
+    }
 
     /// <summary>Records a change of the inode's attributes (ctime, change id).</summary>
     private static void Touch(ref InodeRecord inode, Timestamp now)

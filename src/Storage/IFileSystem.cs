@@ -22,6 +22,12 @@ public interface IFileSystem : IAsyncDisposable
 
     ValueTask<FsResult<FileAttributes>> GetAttributesAsync(FileId file);
 
+    /// <summary>
+    /// <paramref name="countSpace"/>: SpaceUsed counts the blocks that hold data (holes, punched or never
+    /// written, count nothing), which visits the file's blocks; otherwise it is the size rounded up.
+    /// </summary>
+    ValueTask<FsResult<FileAttributes>> GetAttributesAsync(FileId file, bool countSpace);
+
     /// <summary><paramref name="guardChangeTime"/>: fail with NotSync unless ctime equals it.</summary>
     ValueTask<SetAttrResult> SetAttributesAsync(Caller caller, FileId file, SetAttributes attributes, Timestamp? guardChangeTime = null);
 

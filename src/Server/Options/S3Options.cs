@@ -71,10 +71,11 @@ public sealed class CacheOptions
 
     /// <summary>A segment is uploaded once it holds this many MiB, or its oldest block has waited <see cref="SegmentWaitSeconds"/>.</summary>
     [Range(1, 1024)]
-    public int SegmentMiB { get; set; } = 8;
+    public int SegmentMiB { get; set; } = 1;
 
+    /// <summary>The batch delay: a COMMITted small file is packed once untouched this long, and its segment goes this long after.</summary>
     [Range(0.0, 3600.0)]
-    public double SegmentWaitSeconds { get; set; } = 5;
+    public double SegmentWaitSeconds { get; set; } = 0.02;
 
     /// <summary>Longest pause between upload retries while S3 fails.</summary>
     [Range(0.1, 3600.0)]

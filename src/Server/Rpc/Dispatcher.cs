@@ -62,7 +62,7 @@ internal sealed class Dispatcher
             call.ReplyAuthError(AuthStatus.BadCredential);
             return;
         }
-        bool cached = program.IsNonIdempotent(call.Header.Version, call.Header.Procedure);
+        bool cached = program.IsNonIdempotent(call);
         if (cached)
         {
             switch (_replyCache.Begin(call, out byte[]? previous))
@@ -79,7 +79,7 @@ internal sealed class Dispatcher
             await program.HandleAsync(call);
             if (cached)
             {
-                if (call.ReplyBuffer is { } reply) _replyCache.Complete(call, reply.Body);
+                if (call.ReplyBuffer is { } reply && !call.KeepOutOfReplyCache) _replyCache.Complete(call, reply.Body);
                 else _replyCache.Abandon(call);
             }
         }

@@ -23,6 +23,12 @@ internal interface IRpcProgram
     bool IsNonIdempotent(uint version, uint procedure) => false;
 
     /// <summary>
+    /// The same for a whole call, for programs whose procedure alone does not say (an NFSv4.0 COMPOUND: its
+    /// operations decide). Such a program may set <see cref="RpcCall.KeepOutOfReplyCache"/> once it ran.
+    /// </summary>
+    bool IsNonIdempotent(RpcCall call) => IsNonIdempotent(call.Header.Version, call.Header.Procedure);
+
+    /// <summary>
     /// The expected size of the call's reply in bytes, reserved before it runs so a client cannot
     /// pin more reply memory than its budget (READ: the count it asked for); 0 = unknown, the
     /// connection then expects a reply like its recent ones.

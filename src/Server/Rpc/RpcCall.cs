@@ -60,10 +60,14 @@ internal sealed class RpcCall : IDisposable
         call.Header = header;
         call.Connection = connection;
         call._returned = false;
+        call.KeepOutOfReplyCache = false;
         return call;
     }
 
     public CallHeader Header;
+
+    /// <summary>The program found, after running it, that this call needs no duplicate-request-cache entry (its reply is forgotten).</summary>
+    public bool KeepOutOfReplyCache;
 
     public IRpcConnection Connection { get; private set; }
 

@@ -43,8 +43,12 @@ internal static class RpcOutbound
         return result is { Length: >= 4 } ? (int)BinaryPrimitives.ReadUInt32BigEndian(result) : 0;
     }
 
-    /// <summary>One call on a new connection: the results of a SUCCESS reply, or null.</summary>
-    public static async Task<byte[]?> CallAsync(IPEndPoint target, uint program, uint version, uint procedure, ReadOnlyMemory<byte> args, TimeSpan timeout)
+    /// <summary>
+    /// One call on a new connection: the results of a SUCCESS reply, or null. <paramref name="credential"/> is the
+    /// opaque_auth of the call, flavor and body as on the wire (empty: AUTH_NULL).
+    /// </summary>
+    public static async Task<byte[]?> CallAsync(IPEndPoint target, uint program, uint version, uint procedure, ReadOnlyMemory<byte> args, TimeSpan timeout,
+        ReadOnlyMemory<byte> credential = default)
     {
         using var deadline = new CancellationTokenSource(timeout);
         try
@@ -52,12 +56,14 @@ internal static class RpcOutbound
             using var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             await socket.ConnectAsync(target, deadline.Token);
             uint xid = unchecked((uint)Interlocked.Increment(ref s_xid));
-            byte[] record = new byte[4 + 40 + args.Length];
+            int credentialLength = credential.IsEmpty ? 8 : credential.Length;
+            byte[] record = new byte[4 + 24 + credentialLength + 8 + args.Length];
             Span<byte> r = record;
             BinaryPrimitives.WriteUInt32BigEndian(r, 0x80000000u | (uint)(record.Length - 4)); // last fragment
-            uint[] header = [xid, 0, RpcPrograms.RpcVersion, program, version, procedure, 0, 0, 0, 0];
+            uint[] header = [xid, 0, RpcPrograms.RpcVersion, program, version, procedure];
             for (int i = 0; i < header.Length; i++) BinaryPrimitives.WriteUInt32BigEndian(r[(4 + 4 * i)..], header[i]);
-            args.Span.CopyTo(r[44..]);
+            credential.Span.CopyTo(r[28..]); // none: AUTH_NULL, the zeros already there; the verifier is AUTH_NULL too
+            args.Span.CopyTo(r[(28 + credentialLength + 8)..]);
             await socket.SendAsync(record, SocketFlags.None, deadline.Token);
             while (true)
             {

@@ -63,10 +63,10 @@ internal sealed partial class BlockCache
         }
     }
 
-    /// <summary>True once what the block held at <paramref name="generation"/> is in the object store (or no longer matters).</summary>
+    /// <summary>True once what the block held at <paramref name="generation"/> is in the object store and durably in the block map (or no longer matters).</summary>
     public bool IsDrained(BlockState st, long generation)
     {
-        lock (_lock) return st.Dropped || !st.Dirty || st.UploadedGen >= generation;
+        lock (_lock) return st.Dropped || (!st.Dirty && st.PendingRecords == 0) || st.UploadedGen >= generation;
     }
 
     /// <summary>

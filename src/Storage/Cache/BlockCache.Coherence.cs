@@ -38,14 +38,30 @@ internal sealed partial class BlockCache
     {
         known = false;
         BlockState? st = FindLocked(inode, block);
-        if (st is null || !st.Unverified) return st;
+        if (st is null || !MustCheckLocked(st)) return st;
+        return CheckLocked(st, _map.Get(inode, block), out known);
+    }
+
+    /// <summary>Whether a held state must be compared with the block map before it is used.</summary>
+    private static bool MustCheckLocked(BlockState st)
+    {
+        if (!st.Unverified) return false;
         if (st.Dirty || st.Uploading || st.Writers > 0)
         {
             st.Unverified = false; // our own bytes: newer than any record
-            return st;
+            return false;
         }
-        if (st.Readers > 0) return st; // a read of this copy is under way: check at the next lookup
-        BlockRecord? record = _map.Get(inode, block);
+        return st.Readers == 0; // a read of this copy is under way: check at the next lookup
+    }
+
+    /// <summary>
+    /// A held copy against the block map's <paramref name="record"/> of its block: kept if the map still names it,
+    /// else replaced by the map's state (null and <paramref name="known"/>: a hole now).
+    /// </summary>
+    private BlockState? CheckLocked(BlockState st, BlockRecord? record, out bool known)
+    {
+        known = false;
+        ulong inode = st.Inode, block = st.Block;
         if (record is { } r && r.Version == st.Version && r.Packed == st.Packed && r.Offset == st.Offset)
         {
             // A dirty record: another server's write not yet uploaded; the same copy until it is, so look again next time.

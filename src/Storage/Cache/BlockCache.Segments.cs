@@ -90,6 +90,7 @@ internal sealed partial class BlockCache
             _metrics?.BlockUploaded(size);
 
             var garbage = new List<string>();
+            var recorded = new List<(BlockState, long)>(members.Count);
             long position;
             lock (_lock)
             {
@@ -102,20 +103,21 @@ internal sealed partial class BlockCache
                     long start = next;
                     next += length;
                     st.Uploading = false;
-                    st.UploadedGen = gen;
                     if (st.Dropped) continue; // deleted meanwhile: its bytes in the segment are dead from the start
                     ops.Add(UploadedLocked(st, gen, segment, packed: true, start, crc, length, dead, garbage));
+                    recorded.Add((st, gen));
                     live += length;
                 }
                 if (live > 0) ops.Add(MetadataOp.PutSegment(segment, new SegmentRecord(live, total, size)));
                 else garbage.Add(key);
-                if (live > 0 && live < total * _options.CompactBelow) _compactable.Add(segment);
+                if (live > 0 && live < total * _options.CompactBelow && CompactionAllowed) _compactable.Add(segment);
                 ops.AddRange(SegmentsLoseLocked(dead, garbage));
                 position = _map.Apply([.. ops]);
             }
             segment = 0;
             // Old objects go only once the map naming the new one is durable.
             await _map.WaitDurableAsync(position).ConfigureAwait(false);
+            RecordedDurably(recorded);
             if (garbage.Count > 0) _garbage.Enqueue(garbage, position);
         }
         catch
@@ -162,7 +164,7 @@ internal sealed partial class BlockCache
                 _compactable.Remove(segment);
                 garbage.Add(record.IsReferenceCount ? dead.SharedKeys[segment] : ObjectKeys.Segment(segment));
             }
-            else if (live < record.Total * _options.CompactBelow)
+            else if (live < record.Total * _options.CompactBelow && CompactionAllowed)
             {
                 _compactable.Add(segment);
             }
@@ -170,10 +172,19 @@ internal sealed partial class BlockCache
         return ops;
     }
 
+    /// <summary>
+    /// Compaction runs only when this server is the one writer of the block map. With a store other
+    /// servers share it is off: it rewrites other blocks' records from a read made before its PUT, so
+    /// another server's newer record for one of them would be overwritten (lost), and the segment's
+    /// live count is not kept atomically across servers. Mostly dead segments then stay as they are
+    /// (readable, costing only space) and a segment is still deleted once nothing names it.
+    /// </summary>
+    private bool CompactionAllowed => !_sharedIds;
+
     /// <summary>A mostly dead segment to compact now (0: none).</summary>
     public ulong TakeCompaction()
     {
-        if (!Volatile.Read(ref _uploadsEnabled)) return 0;
+        if (!Volatile.Read(ref _uploadsEnabled) || !CompactionAllowed) return 0;
         lock (_lock)
         {
             foreach (ulong segment in _compactable)
@@ -186,9 +197,10 @@ internal sealed partial class BlockCache
         }
     }
 
-    /// <summary>Queues a segment for compaction if its record says it is mostly dead (recovery, tests).</summary>
+    /// <summary>Queues a segment for compaction if its record says it is mostly dead (the start-up sweep, tests).</summary>
     public void ConsiderCompaction(ulong segment)
     {
+        if (!CompactionAllowed) return;
         lock (_lock)
         {
             if (_map.GetSegment(segment) is { } record && record.Live < record.Total * _options.CompactBelow) _compactable.Add(segment);

@@ -10,8 +10,11 @@ internal sealed partial class BlockCache
     /// Dirty blocks worth uploading now, marked Uploading: found dirty at start-up, complete with the
     /// writer gone on to the next block (a sequential writer streams), complete and settled, idle past FlushIdle, or any dirty block while half the cache is dirty. A whole block
     /// comes alone (<paramref name="packed"/> false); blocks smaller than a block come together, for
-    /// one segment, once they fill one or the oldest has waited SegmentWait (at once when drained,
-    /// under pressure or awaited by a COMMIT).
+    /// one segment: a COMMITted one once no write touched it for SegmentWait (the client closed the
+    /// file: small files of many clients share a PUT, and one deleted or rewritten within that time
+    /// is never uploaded), any other once idle past FlushIdle. The segment goes once it holds
+    /// SegmentBytes, or its oldest block has been ready for SegmentWait more and the last segment not
+    /// full went SegmentInterval ago (at once when drained, under pressure or awaited by a COMMIT).
     /// </summary>
     /// <summary>
     /// A passed block waits this long after its last write: a client with several WRITEs in flight
@@ -36,24 +39,41 @@ internal sealed partial class BlockCache
             List<BlockState>? small = null;
             long smallBytes = 0;
             bool smallNow = draining || pressure;
+            bool waiting = false, smallDue = false;
             foreach (BlockState st in _dirty)
             {
                 if (st.Uploading || !st.Local || st.Writers > 0) continue; // a write in progress: not settled
                 long quiet = now - st.LastWrite;
-                bool eligible = draining || st.UploadNow || (st.Passed && quiet >= PassedQuietMs) || quiet >= idle || (st.Complete && quiet >= settle) || (pressure && quiet >= settle);
-                if (!eligible) continue;
-                if (_options.PackSmallBlocks && !st.Complete && st.Extent < BlockSize)
+                bool smallBlock = _options.PackSmallBlocks && !st.Complete && st.Extent < BlockSize;
+                // COMMITted: its bytes are durable here and no write came after (close-to-open: the file is done).
+                bool committed = smallBlock && st.DirtyJournaled && !st.Unsynced;
+                bool eligible = draining || st.UploadNow || (st.Passed && quiet >= PassedQuietMs) || quiet >= idle || (st.Complete && quiet >= settle) || (pressure && quiet >= settle)
+                    || (committed && quiet >= segmentWait);
+                if (!eligible)
+                {
+                    waiting |= committed;
+                    continue;
+                }
+                if (smallBlock)
                 {
                     (small ??= []).Add(st);
                     smallBytes += st.Extent;
                     smallNow |= st.UploadNow || quiet >= idle + segmentWait;
+                    smallDue |= committed && quiet >= 2 * segmentWait;
                     continue;
                 }
                 // Oldest write first, so a backlog drains in order.
                 if (best is null || st.LastWrite < best.LastWrite) best = st;
             }
-            if (small is not null && (smallNow || smallBytes >= _options.SegmentBytes || small.Count >= _options.SegmentMaxBlocks))
+            // Small blocks on their way to a segment: look again within the batch delay, not the idle poll.
+            Volatile.Write(ref _packPending, waiting || small is not null);
+            bool full = smallBytes >= _options.SegmentBytes || small?.Count >= _options.SegmentMaxBlocks;
+            // A segment not full waits for the last one not full to be SegmentInterval old: under a steady
+            // stream of small files the PUTs stay few, and each carries what arrived meanwhile.
+            bool due = smallDue && now - _lastPartialSegment >= (long)_options.SegmentInterval.TotalMilliseconds;
+            if (small is not null && (smallNow || full || due))
             {
+                if (!full) _lastPartialSegment = now;
                 small.Sort((a, b) => a.LastWrite.CompareTo(b.LastWrite));
                 var batch = new List<(BlockState, long)>();
                 long bytes = 0;
@@ -124,11 +144,11 @@ internal sealed partial class BlockCache
 
             var garbage = new List<string>(1);
             long position = 0;
+            bool recorded = false;
             lock (_lock)
             {
                 st.Uploading = false;
                 _uploadingVersions.Remove(version);
-                st.UploadedGen = generation;
                 if (st.Dropped)
                 {
                     garbage.Add(key); // never named by the map
@@ -138,10 +158,12 @@ internal sealed partial class BlockCache
                     var dead = new Released();
                     MetadataOp put = UploadedLocked(st, generation, version, packed: false, 0, crc, length, dead, garbage);
                     position = _map.Apply([put, .. SegmentsLoseLocked(dead, garbage)]);
+                    recorded = true;
                 }
             }
             // The old object may go only once the map naming the new one is durable.
             await _map.WaitDurableAsync(position).ConfigureAwait(false);
+            if (recorded) RecordedDurably([(st, generation)]);
             if (garbage.Count > 0) _garbage.Enqueue(garbage, position);
             SignalUploadProgress();
         }
@@ -152,6 +174,13 @@ internal sealed partial class BlockCache
     }
 
     private bool _uploadsEnabled;
+    private bool _packPending;
+    private long _lastPartialSegment = long.MinValue / 2; // guarded by _lock
+
+    /// <summary>How long the flusher may sleep before it asks for a batch again when nothing woke it.</summary>
+    public TimeSpan PollInterval => Volatile.Read(ref _packPending)
+        ? TimeSpan.FromMilliseconds(Math.Clamp(_options.SegmentWait.TotalMilliseconds / 2, 5, 50))
+        : TimeSpan.FromMilliseconds(50);
 
     /// <summary>Uploads start once the bucket is known to hold this filesystem.</summary>
     public void EnableUploads()
@@ -186,6 +215,7 @@ internal sealed partial class BlockCache
         st.UploadNow = false;
         st.Passed = false;
         bool writtenSince = st.Gen != generation || st.Writers > 0;
+        st.PendingRecords++; // not evictable, not drained, until RecordedDurably
         if (!writtenSince)
         {
             st.Dirty = false;
@@ -193,8 +223,24 @@ internal sealed partial class BlockCache
             st.Complete = false;
             _dirty.Remove(st);
             DirtyChangedLocked(-1, -st.Charged);
-            st.Lru = _clean.AddFirst(st);
         }
         return BlockMap.Put(st, dirty: writtenSince && st.DirtyJournaled);
+    }
+
+    /// <summary>
+    /// The records <see cref="UploadedLocked"/> made for these uploads are durable: a crash now
+    /// finds the map naming the uploaded bytes, so a clean block file may be evicted, and a COMMIT
+    /// waiting for the generation is done.
+    /// </summary>
+    private void RecordedDurably(IEnumerable<(BlockState St, long Generation)> uploads)
+    {
+        lock (_lock)
+        {
+            foreach ((BlockState st, long generation) in uploads)
+            {
+                st.UploadedGen = Math.Max(st.UploadedGen, generation);
+                if (--st.PendingRecords == 0 && st.Local && !st.Dirty && !st.Dropped && st.Lru is null) st.Lru = _clean.AddFirst(st);
+            }
+        }
     }
 }

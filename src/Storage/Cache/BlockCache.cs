@@ -329,9 +329,13 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
     private BlockState GetOrAddLocked(ulong inode, ulong block) =>
         FindCurrentLocked(inode, block, out bool known) ?? (known ? AddLocked(inode, block, null) : AddLocked(inode, block, _map.Get(inode, block)));
 
-    /// <summary>The block's state if the cache or the block map knows the block; null for a hole.</summary>
-    private BlockState? LookupLocked(ulong inode, ulong block) =>
-        FindCurrentLocked(inode, block, out bool known) ?? (!known && _map.Get(inode, block) is { } record ? AddLocked(inode, block, record) : null);
+    /// <summary>
+    /// The block's state if the cache or the block map knows the block; null for a hole (also when
+    /// <paramref name="holes"/>, a range query's answer for this read, says so).
+    /// </summary>
+    private BlockState? LookupLocked(ulong inode, ulong block, HashSet<ulong>? holes = null) =>
+        FindCurrentLocked(inode, block, out bool known)
+        ?? (!known && holes?.Contains(block) != true && _map.Get(inode, block) is { } record ? AddLocked(inode, block, record) : null);
 
     private BlockState AddLocked(ulong inode, ulong block, BlockRecord? record)
     {
@@ -383,18 +387,21 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
         if (destination.IsEmpty) return;
         ulong first = offset / (ulong)BlockSize;
         ulong last = (offset + (ulong)destination.Length - 1) / (ulong)BlockSize;
-        bool sequential = ReadAhead(inode, first, last);
+        HashSet<ulong>? holes;
+        lock (_lock) holes = MapReadsLocked(inode, first, MapWindowEndLocked(inode, first, last));
+        bool sequential = ReadAhead(inode, first, last, holes);
         while (!destination.IsEmpty)
         {
             (ulong block, int within, int n) = Piece(offset, destination.Length);
-            await ReadBlockAsync(inode, block, within, destination[..n], sequential).ConfigureAwait(false);
+            await ReadBlockAsync(inode, block, within, destination[..n], sequential, holes).ConfigureAwait(false);
             destination = destination[n..];
             offset += (ulong)n;
         }
     }
 
     /// <param name="sequential">Part of a sequential read: a block read-ahead did not fetch is a read-ahead miss.</param>
-    private async ValueTask ReadBlockAsync(ulong inode, ulong block, int within, Memory<byte> destination, bool sequential)
+    /// <param name="holes">The blocks of this read the block map showed to be holes (MapReadsLocked).</param>
+    private async ValueTask ReadBlockAsync(ulong inode, ulong block, int within, Memory<byte> destination, bool sequential, HashSet<ulong>? holes)
     {
         bool missed = false;
         while (true)
@@ -403,7 +410,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
             BlockState? st;
             lock (_lock)
             {
-                st = LookupLocked(inode, block);
+                st = LookupLocked(inode, block, holes);
                 if (st is not null && st.Lost)
                 {
                     RemoveIfEmptyLocked(st);
@@ -482,18 +489,18 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
     /// checked) as a miss; returns whether the read is sequential. A read elsewhere starts no more:
     /// what is in flight lands as clean blocks, counted wasted if evicted or dropped unread.
     /// </summary>
-    private bool ReadAhead(ulong inode, ulong first, ulong last)
+    private bool ReadAhead(ulong inode, ulong first, ulong last, HashSet<ulong>? holes)
     {
         if (_options.ReadAheadBlocks <= 0) return false;
         lock (_lock)
         {
-            bool sequential = _lastRead.TryGetValue(inode, out ulong previous) && (first == previous || first == previous + 1);
+            bool sequential = IsSequentialLocked(inode, first);
             if (_lastRead.Count > 4096 && !_lastRead.ContainsKey(inode)) _lastRead.Clear();
             _lastRead[inode] = last;
             if (!sequential) return false;
             for (ulong b = last + 1; b <= last + (ulong)_options.ReadAheadBlocks; b++)
             {
-                BlockState? st = LookupLocked(inode, b);
+                BlockState? st = LookupLocked(inode, b, holes);
                 if (st is null) break; // a hole or past the end: nothing further is worth fetching
                 if (st.Local || st.Loading is not null || st.Version == 0 || st.Lost) continue;
                 if (_localBytes + BlockSize > _maxBytes && _clean.Count == 0) break; // no room: do not fight the writers

@@ -15,6 +15,9 @@ internal sealed class BlockMap(IMetadataStore store)
 
     public IReadOnlyList<BlockEntry> List(ulong inode, ulong fromBlock) => Wait(store.ListBlocksAsync(inode, fromBlock));
 
+    /// <summary>The records of blocks [fromBlock, toBlock): one round trip to a database.</summary>
+    public IReadOnlyList<BlockEntry> ListRange(ulong inode, ulong fromBlock, ulong toBlock) => Wait(store.ListBlockRangeAsync(inode, fromBlock, toBlock));
+
     /// <summary>Applies the ops (visible to reads at once); returns the WAL position to wait for.</summary>
     public long Apply(params MetadataOp[] ops) => Wait(store.ApplyAsync(ops));
 

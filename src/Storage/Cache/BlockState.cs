@@ -56,6 +56,12 @@ internal sealed class BlockState(ulong inode, ulong block)
     public long Gen;
     /// <summary>The generation the last successful upload saw (-1: none this run), for a drain waiting on it.</summary>
     public long UploadedGen = -1;
+    /// <summary>
+    /// Uploads whose block-map record is applied but not yet durable: until it is, the block file stays
+    /// out of the clean LRU (a crash would bring back the old record, which needs the file) and no
+    /// COMMIT counts the upload as done.
+    /// </summary>
+    public int PendingRecords;
     public long LastWrite;
     /// <summary>
     /// Writes between PrepareWrite and FinishWrite: an upload that ends meanwhile read the file

@@ -115,7 +115,11 @@ public sealed partial class CachedPayloadStore : IPayloadStore
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            if (DirtyBlocks == 0 && Sweep.IsCompleted && PendingGarbage == 0 && _cache.PendingCompactions == 0) return true;
+            if (DirtyBlocks == 0 && Sweep.IsCompleted && PendingGarbage == 0 && _cache.PendingCompactions == 0)
+            {
+                await _cache.WaitMapDurableAsync().ConfigureAwait(false); // the records naming the uploads too
+                return true;
+            }
             await Task.Delay(50).ConfigureAwait(false);
         }
         return false;
@@ -129,8 +133,12 @@ public sealed partial class CachedPayloadStore : IPayloadStore
 
     public void Revalidate(ulong inode, ulong changeId) => _cache.Revalidate(inode, changeId);
 
-    public ValueTask TruncateAsync(ulong inode, ulong size, CancellationToken cancellationToken = default) =>
-        _cache.TruncateAsync(inode, size);
+    public async ValueTask TruncateAsync(ulong inode, ulong size, CancellationToken cancellationToken = default)
+    {
+        await _cache.TruncateAsync(inode, size).ConfigureAwait(false);
+        // Durability=Bucket: the cut block goes to the bucket too, or losing the cache would bring its old tail back on extension.
+        if (_options.UploadOnFlush) await FlushToBucketAsync(inode, cancellationToken).ConfigureAwait(false);
+    }
 
     public ValueTask DeleteAsync(ulong inode, CancellationToken cancellationToken = default) => _cache.DeleteAsync(inode);
 

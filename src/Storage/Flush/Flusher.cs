@@ -68,7 +68,8 @@ internal sealed class Flusher : IAsyncDisposable
                 if (batch is null && segment == 0)
                 {
                     _slots.Release();
-                    await _signal.WaitAsync(TimeSpan.FromMilliseconds(Math.Clamp(wait, 50, 200)), stop).ConfigureAwait(false);
+                    TimeSpan poll = wait > 0 ? TimeSpan.FromMilliseconds(Math.Clamp(wait, 50, 200)) : _cache.PollInterval;
+                    await _signal.WaitAsync(poll, stop).ConfigureAwait(false);
                     continue;
                 }
                 if (batch is null) _ = Task.Run(() => CompactOne(segment, stop), CancellationToken.None);

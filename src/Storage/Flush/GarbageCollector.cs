@@ -55,7 +55,7 @@ internal sealed class GarbageCollector : IAsyncDisposable
     public ValueTask WaitShippedAsync(long position, CancellationToken cancellationToken) =>
         _shipped is null || position == 0 ? ValueTask.CompletedTask : _shipped(position, cancellationToken);
 
-    /// <summary>Lists every object and queues those older than this run that the map does not reference.</summary>
+    /// <summary>Lists every object and queues those older than this run that the map does not reference; queues mostly dead segments for compaction.</summary>
     public async Task SweepAsync(BlockCache cache, CancellationToken cancellationToken)
     {
         if (cache.BootVersion == 0) return; // a metadata store other servers share: their uploads in flight are unreferenced too
@@ -75,6 +75,11 @@ internal sealed class GarbageCollector : IAsyncDisposable
                         {
                             garbage.Add(o.Key);
                             bytes += o.Size;
+                        }
+                        else
+                        {
+                            // Segments that lost most of their bytes in an earlier run (compaction was pending, or cut short by a crash).
+                            cache.ConsiderCompaction(segment);
                         }
                         continue;
                     }

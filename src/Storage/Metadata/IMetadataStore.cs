@@ -6,8 +6,9 @@ namespace DittoFs.Storage.Metadata;
 /// FASTER is the embedded implementation; an in-memory one serves unit tests;
 /// a distributed SQL engine could apply the same batches transactionally.
 ///
-/// The caller (the filesystem) serialises most conflicting mutations, but not all
-/// (WRITE and SETATTR skip its mutex): every store checks a batch's preconditions
+/// The caller (the filesystem) serialises most conflicting mutations of one server by locking the
+/// inodes they touch, but not all (WRITE and SETATTR take a stripe, changes by delta lock no
+/// directory, and other servers share no lock): every store checks a batch's preconditions
 /// atomically with its apply and refuses it if one fails. The store
 /// applies each batch atomically with respect to crashes (all or nothing after
 /// recovery) and makes it visible to reads as soon as ApplyAsync returns.
@@ -45,6 +46,20 @@ public interface IMetadataStore : IAsyncDisposable
     /// <summary>The block-map records of a file from block <paramref name="fromBlock"/> on, in block order (point reads, no scan).</summary>
     ValueTask<IReadOnlyList<BlockEntry>> ListBlocksAsync(ulong inode, ulong fromBlock);
 
+    /// <summary>
+    /// The block-map records of blocks [<paramref name="fromBlock"/>, <paramref name="toBlock"/>) of a file, in block
+    /// order: what a read of several blocks asks, in one round trip where the store is a database (the default is point reads).
+    /// </summary>
+    async ValueTask<IReadOnlyList<BlockEntry>> ListBlockRangeAsync(ulong inode, ulong fromBlock, ulong toBlock)
+    {
+        var list = new List<BlockEntry>();
+        for (ulong b = fromBlock; b < toBlock; b++)
+        {
+            if (await GetBlockAsync(inode, b).ConfigureAwait(false) is { } record) list.Add(new BlockEntry(b, record));
+        }
+        return list;
+    }
+
     /// <summary>The record of segment object <paramref name="segment"/>; null once nothing names it (or never recorded).</summary>
     ValueTask<SegmentRecord?> GetSegmentAsync(ulong segment);
 
@@ -75,12 +90,12 @@ public interface IMetadataStore : IAsyncDisposable
     ValueTask CheckpointAsync();
 
     /// <summary>
-    /// How many mutations the filesystem may have read-and-apply in flight at once. 1 (the embedded
-    /// stores): its mutex serialises them. More: the store checks every batch's preconditions inside
-    /// its transaction (a shared database), so racing mutations are ordered by conflicts and retries,
-    /// as they must be between servers anyway, and a round trip does not hold up the others.
+    /// How many mutations the filesystem may have read-and-apply in flight at once; 0: no bound (the
+    /// embedded stores read and apply in memory, and only the inodes a change touches are locked). A
+    /// database store bounds them by its connection pool, so that waiting changes queue in the filesystem
+    /// and not for a connection halfway through their reads.
     /// </summary>
-    int MaxConcurrentMutations => 1;
+    int MaxConcurrentMutations => 0;
 
     /// <summary>
     /// Several servers may share this store (a database): a server's cached file bytes must be checked

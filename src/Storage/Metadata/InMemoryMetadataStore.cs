@@ -104,6 +104,22 @@ public sealed class InMemoryMetadataStore : IMetadataStore
         }
     }
 
+    public ValueTask<IReadOnlyList<BlockEntry>> ListBlockRangeAsync(ulong inode, ulong fromBlock, ulong toBlock)
+    {
+        lock (_lock)
+        {
+            var list = new List<BlockEntry>();
+            if (_blocks.TryGetValue(inode, out var blocks))
+            {
+                foreach (var (block, record) in blocks)
+                {
+                    if (block >= fromBlock && block < toBlock) list.Add(new BlockEntry(block, record));
+                }
+            }
+            return new(list);
+        }
+    }
+
     public ValueTask<SegmentRecord?> GetSegmentAsync(ulong segment)
     {
         lock (_lock) return new(_segments.TryGetValue(segment, out SegmentRecord r) ? r : null);

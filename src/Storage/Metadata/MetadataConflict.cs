@@ -10,8 +10,8 @@ public static class MetadataConflict
 
     /// <summary>
     /// Checks the batch's preconditions against a store that reads synchronously under its own
-    /// apply lock (FASTER, in memory): there, with the filesystem's mutex, they hold unless a caller
-    /// broke the contract; still checked, so every store means the same by a batch.
+    /// apply lock (FASTER, in memory): there, with the filesystem's inode locks, they rarely fail (a WRITE
+    /// or SETATTR racing a namespace change of its file); still checked, so every store means the same by a batch.
     /// </summary>
     public static bool Holds(ReadOnlySpan<MetadataOp> ops, Func<ulong, InodeRecord?> inode,
         Func<ulong, byte[], EntryRecord?> entry, Func<byte[], VolumeRecord?> volume)

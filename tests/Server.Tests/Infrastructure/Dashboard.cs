@@ -33,6 +33,10 @@ public static partial class Dashboard
             .ToList();
     }
 
+    /// <summary>A metric only a server with PostgreSQL metadata exports (the store's own counters, Npgsql's pool).</summary>
+    public static bool NeedsPostgres(string name) =>
+        name.StartsWith("dittofs_postgres_", StringComparison.Ordinal) || name.StartsWith("db_client_", StringComparison.Ordinal);
+
     /// <summary>The metric names a PromQL expression selects (not functions, labels, keywords or numbers).</summary>
     public static IReadOnlySet<string> MetricNames(string expression)
     {

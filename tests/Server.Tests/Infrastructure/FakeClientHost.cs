@@ -30,6 +30,21 @@ public sealed class FakeClientHost : IDisposable
 
     public BlockingCollection<(uint Program, uint Procedure, byte[] Args)> Calls { get; } = new();
 
+    private TaskCompletionSource _unstall = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _stalled;
+
+    /// <summary>While set, calls are kept but answered only once it is cleared (a client host that does not answer).</summary>
+    public bool Stalled
+    {
+        get => _stalled;
+        set
+        {
+            _stalled = value;
+            if (value) _unstall = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            else _unstall.TrySetResult();
+        }
+    }
+
     /// <summary>The next call of this program and procedure within the timeout (others are skipped); null when none came.</summary>
     public byte[]? WaitFor(uint program, uint procedure, TimeSpan timeout)
     {
@@ -70,7 +85,10 @@ public sealed class FakeClientHost : IDisposable
                     await stream.ReadExactlyAsync(mark, _stop.Token);
                     byte[] record = new byte[BinaryPrimitives.ReadUInt32BigEndian(mark) & 0x7FFFFFFF];
                     await stream.ReadExactlyAsync(record, _stop.Token);
+                    Task unstall = _unstall.Task;
+                    bool stalled = _stalled;
                     byte[] reply = Answer(record);
+                    if (stalled) await unstall.WaitAsync(_stop.Token);
                     BinaryPrimitives.WriteUInt32BigEndian(mark, 0x80000000u | (uint)reply.Length);
                     await stream.WriteAsync(mark, _stop.Token);
                     await stream.WriteAsync(reply, _stop.Token);

@@ -59,3 +59,14 @@ public sealed class OptimizedBuildFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A kernel-client fact on PostgreSQL metadata: skipped (outside CI) where either is missing.</summary>
+public sealed class KernelClientPostgresFactAttribute : FactAttribute
+{
+    public KernelClientPostgresFactAttribute()
+    {
+        if (RequiredTools.UnderCi) return;
+        if (KernelClient.Harness is null) Skip = "the linux-nfs-client harness is missing (../shared/tools/linux-nfs-client/run or NFSH_RUN)";
+        else if (DittoFs.Storage.Tests.Infrastructure.PostgresServer.Unavailable is { } reason) Skip = reason;
+    }
+}

@@ -4,6 +4,7 @@ using DittoFs.Server.Metrics;
 using DittoFs.Server.Protocol.Nfs3;
 using DittoFs.Server.Protocol.Nfs4;
 using DittoFs.Server.Tests.Protocol.Nfs4;
+using DittoFs.Storage.Tests.Infrastructure;
 using DittoFs.Storage.Tests.S3;
 using DittoFs.Server.Tests.Infrastructure;
 using DittoFs.Storage.Diagnostics;
@@ -53,7 +54,8 @@ public sealed class DashboardTests(ServerFixture local) : IClassFixture<ServerFi
         Assert.True(expressions.Count >= 20, "the dashboard has its panels");
         var missing = expressions
             .SelectMany(e => Dashboard.MetricNames(e).Select(n => (Expression: e, Name: n)))
-            .Where(x => !names.Contains(x.Name) && x.Name != "dittofs_disk_free_bytes") // needs a data directory: the running-server test checks it
+            // dittofs_disk_free_bytes needs a data directory, the PostgreSQL metrics a database: the running-server tests check them.
+            .Where(x => !names.Contains(x.Name) && x.Name != "dittofs_disk_free_bytes" && !Dashboard.NeedsPostgres(x.Name))
             .Select(x => $"{x.Name} (in {x.Expression})")
             .ToList();
         Assert.True(missing.Count == 0, "not exported: " + string.Join("\n", missing));
@@ -133,11 +135,27 @@ public sealed class DashboardTests(ServerFixture local) : IClassFixture<ServerFi
             names.UnionWith(exported.SeriesNames);
             var missing = Dashboard.Expressions()
                 .SelectMany(e => Dashboard.MetricNames(e).Select(n => (Expression: e, Name: n)))
-                .Where(x => !names.Contains(x.Name) && !s_eventOnly.Contains(x.Name))
+                .Where(x => !names.Contains(x.Name) && !s_eventOnly.Contains(x.Name) && !Dashboard.NeedsPostgres(x.Name))
                 .Select(x => $"{x.Name} (in {x.Expression})")
                 .Distinct()
                 .ToList();
             Assert.True(missing.Count == 0, "not on /metrics:\n" + string.Join("\n", missing));
         }
+    }
+
+    [PostgresFact]
+    public async Task EveryPostgresMetricTheDashboardUsesIsOnAPostgresServersMetrics()
+    {
+        using var server = new ServerProcess(settings: new Dictionary<string, string> { ["DittoFs:MetadataStore"] = "Postgres" });
+        server.Environment["DITTOFS__POSTGRES__CONNECTIONSTRING"] = PostgresServer.Shared.CreateDatabase();
+        server.Start();
+        Traffic(server);
+        var names = (await PrometheusText.ScrapeAsync(server.HttpPort)).SeriesNames.ToHashSet();
+        List<string> used = [.. Dashboard.Expressions().SelectMany(Dashboard.MetricNames).Where(Dashboard.NeedsPostgres).Distinct()];
+        Assert.True(used.Count >= 6, "the dashboard has its PostgreSQL panels: " + string.Join(", ", used));
+        Assert.Contains("db_client_connection_count", used); // the pool
+        Assert.Contains("dittofs_postgres_retries_total", used);
+        var missing = used.Where(n => !names.Contains(n)).ToList();
+        Assert.True(missing.Count == 0, "not on /metrics:\n" + string.Join("\n", missing));
     }
 }

@@ -2,50 +2,23 @@ using System.Text;
 using DittoFs.Server.Protocol.Nfs3;
 using DittoFs.Server.Tests.Infrastructure;
 using DittoFs.Storage.Tests.Infrastructure;
-using DittoFs.Storage.Tests.S3;
 using Xunit;
 
 namespace DittoFs.Server.Tests.ScaleOut;
 
 /// <summary>
-/// Two servers (two ports, two data directories) on one PostgreSQL database and one moto bucket,
-/// Durability=Bucket, NFSv3 over real sockets: what one COMMITs the other reads back byte for byte
+/// Two servers (<see cref="TwoServers"/>: two ports, one PostgreSQL database, one moto bucket,
+/// Durability=Bucket), NFSv3 over real sockets: what one COMMITs the other reads back byte for byte
 /// (even over blocks it had cached), both create into one directory at once, and a kill -9 of one
 /// leaves the other's clients undisturbed.
 /// </summary>
 public sealed class TwoServerTests : IDisposable
 {
-    private readonly List<ServerProcess> _servers = [];
-    private readonly MotoServer? _moto = PostgresServer.Unavailable is null || Environment.GetEnvironmentVariable("CI") == "true" ? new MotoServer() : null;
-    private string _bucket = "";
-    private string _connectionString = "";
+    private readonly TwoServers _servers = new();
 
-    public void Dispose()
-    {
-        foreach (ServerProcess server in _servers) server.Dispose();
-        _moto?.Dispose();
-    }
+    public void Dispose() => _servers.Dispose();
 
-    private (ServerProcess A, ServerProcess B) StartTwo()
-    {
-        _connectionString = PostgresServer.Shared.CreateDatabase(maxPoolSize: 16);
-        _bucket = _moto!.CreateBucket();
-        return (Start(), Start());
-    }
-
-    private ServerProcess Start()
-    {
-        var server = new ServerProcess(null, S3Settings.For(_moto!.Endpoint, _bucket, "dfs/", new()
-        {
-            ["DittoFs:MetadataStore"] = "Postgres",
-            ["DittoFs:Durability"] = "Bucket",
-            ["DittoFs:Cache:BlockSize"] = (64 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }));
-        server.Environment["DITTOFS__POSTGRES__CONNECTIONSTRING"] = _connectionString;
-        _servers.Add(server);
-        server.Start();
-        return server;
-    }
+    private (ServerProcess A, ServerProcess B) StartTwo() => _servers.StartTwo();
 
     private static byte[] Bytes(int length, int seed)
     {

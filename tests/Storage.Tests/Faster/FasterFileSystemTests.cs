@@ -30,3 +30,4 @@ public sealed class FasterReadDirTests : ReadDirTests { protected override IMeta
 public sealed class FasterPermissionsTests : PermissionsTests { protected override IMetadataStore CreateStore(string directory) => FasterFileSystemStore.Create(directory); }
 public sealed class FasterSparseTests : SparseTests { protected override IMetadataStore CreateStore(string directory) => FasterFileSystemStore.Create(directory); }
 public sealed class FasterXattrTests : XattrTests { protected override IMetadataStore CreateStore(string directory) => FasterFileSystemStore.Create(directory, pageSize: 1L << 18); }
+public sealed class FasterNamespaceConcurrencyTests : NamespaceConcurrencyTests { protected override IMetadataStore CreateInnerStore(string directory) => FasterFileSystemStore.Create(directory); }

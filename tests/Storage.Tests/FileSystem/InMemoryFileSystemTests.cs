@@ -15,3 +15,4 @@ public sealed class InMemoryReadDirTests : ReadDirTests { protected override IMe
 public sealed class InMemoryPermissionsTests : PermissionsTests { protected override IMetadataStore CreateStore(string directory) => new InMemoryMetadataStore(); }
 public sealed class InMemorySparseTests : SparseTests { protected override IMetadataStore CreateStore(string directory) => new InMemoryMetadataStore(); }
 public sealed class InMemoryXattrTests : XattrTests { protected override IMetadataStore CreateStore(string directory) => new InMemoryMetadataStore(); }
+public sealed class InMemoryNamespaceConcurrencyTests : NamespaceConcurrencyTests { protected override IMetadataStore CreateInnerStore(string directory) => new InMemoryMetadataStore(); }

@@ -90,4 +90,39 @@ public abstract class SparseTests : FileSystemTestBase
         FileAttributes dir = await MkdirAsync(Root, "d");
         Assert.Equal(FsStatus.IsDirectory, (await Fs.DeallocateAsync(RootCaller, dir.Id, 0, B)).Status);
     }
+
+    private async Task<ulong> UsedAsync(FileId file)
+    {
+        FsResult<FileAttributes> r = await Fs.GetAttributesAsync(file, countSpace: true);
+        Assert.Equal(FsStatus.Ok, r.Status);
+        return r.Value.SpaceUsed;
+    }
+
+    [Fact]
+    public async Task SpaceUsed_CountsTheBlocksHoldingData_AndDropsAfterPunchAndTruncate()
+    {
+        FileAttributes f = await CreateAsync(Root, "u");
+        Assert.Equal(0UL, await UsedAsync(f.Id));
+        Assert.Equal(FsStatus.Ok, (await WriteAsync(f.Id, 0, Pattern((int)(4 * B)))).Status);
+        Assert.Equal(4 * B, await UsedAsync(f.Id));
+
+        // fallocate grows the file as a hole: the size, not the space used.
+        Assert.Equal(FsStatus.Ok, (await Fs.AllocateAsync(RootCaller, f.Id, 4 * B, 4 * B)).Status);
+        Assert.Equal(8 * B, (await AttrAsync(f.Id)).Size);
+        Assert.Equal(4 * B, await UsedAsync(f.Id));
+
+        Assert.Equal(FsStatus.Ok, (await Fs.DeallocateAsync(RootCaller, f.Id, B, 2 * B)).Status);
+        Assert.Equal(2 * B, await UsedAsync(f.Id));
+
+        // A write into the hole counts again; a partial last block counts its bytes rounded up to a unit.
+        Assert.Equal(FsStatus.Ok, (await WriteAsync(f.Id, 6 * B, Pattern(100))).Status);
+        Assert.Equal(3 * B, await UsedAsync(f.Id));
+        Assert.Equal(FsStatus.Ok, await SetAttrAsync(f.Id, new SetAttributes { Size = 10 }));
+        Assert.Equal(B, await UsedAsync(f.Id));
+        Assert.Equal(FsStatus.Ok, await SetAttrAsync(f.Id, new SetAttributes { Size = 0 }));
+        Assert.Equal(0UL, await UsedAsync(f.Id));
+
+        FileAttributes dir = await MkdirAsync(Root, "d");
+        Assert.Equal((await AttrAsync(dir.Id)).SpaceUsed, (await Fs.GetAttributesAsync(dir.Id, countSpace: true)).Value.SpaceUsed);
+    }
 }

@@ -23,3 +23,10 @@ public sealed class PostgresReadDirTests : ReadDirTests { protected override IMe
 public sealed class PostgresPermissionsTests : PermissionsTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
 public sealed class PostgresSparseTests : SparseTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
 public sealed class PostgresXattrTests : XattrTests { protected override IMetadataStore CreateStore(string directory) => PostgresFileSystemStore.Create(); }
+
+// Every change is a round trip or more here: a shorter random run.
+public sealed class PostgresNamespaceConcurrencyTests : NamespaceConcurrencyTests
+{
+    protected override int OperationsPerWorker => 60;
+    protected override IMetadataStore CreateInnerStore(string directory) => PostgresFileSystemStore.Create();
+}

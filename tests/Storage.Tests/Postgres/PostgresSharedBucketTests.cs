@@ -15,14 +15,16 @@ namespace DittoFs.Storage.Tests.Postgres;
 /// Two servers' storage (each its filesystem, block cache and cache directory) on one database and
 /// one bucket (moto), with Durability=Bucket: object ids come from the database, so the two never name
 /// the same object; and a file COMMITted through one reads back byte for byte through the other,
-/// even when the other had cached an older copy of its blocks (close-to-open).
+/// even when the other had cached an older copy of its blocks (close-to-open), asking the block map
+/// once per read of many blocks, not once per block.
 /// </summary>
 [Collection(MotoCollection.Name)]
-public sealed class PostgresSharedBucketTests(MotoServer moto) : IAsyncLifetime
+public sealed class PostgresSharedBucketTests(MotoServer moto, Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const int BlockSize = 16 * 1024;
     private string _connectionString = "";
     private FileSystem _a = null!, _b = null!;
+    private PostgresMetadataStore _storeB = null!;
     private FileId _root;
 
     public async Task InitializeAsync()
@@ -30,8 +32,8 @@ public sealed class PostgresSharedBucketTests(MotoServer moto) : IAsyncLifetime
         if (PostgresServer.Unavailable is not null && Environment.GetEnvironmentVariable("CI") != "true") return; // the facts skip
         _connectionString = PostgresServer.Shared.CreateDatabase(maxPoolSize: 16);
         string bucket = moto.CreateBucket();
-        _a = await OpenAsync(bucket);
-        _b = await OpenAsync(bucket);
+        (_a, _) = await OpenAsync(bucket);
+        (_b, _storeB) = await OpenAsync(bucket);
         _root = (await _a.GetVolumeRootAsync("vol")).Value;
     }
 
@@ -41,13 +43,13 @@ public sealed class PostgresSharedBucketTests(MotoServer moto) : IAsyncLifetime
         if (_b is not null) await _b.DisposeAsync();
     }
 
-    private async Task<FileSystem> OpenAsync(string bucket)
+    private async Task<(FileSystem, PostgresMetadataStore)> OpenAsync(string bucket)
     {
         var store = new PostgresMetadataStore(new PostgresMetadataStoreOptions { ConnectionString = _connectionString });
         await store.OpenAsync();
         BlockCacheOptions options = CacheTestSupport.Options(CacheTestSupport.TempDirectory(), BlockSize, blocks: 256, pack: true) with { UploadOnFlush = true };
         CachedPayloadStore payload = await CachedPayloadStore.OpenAsync(options, CacheTestSupport.ObjectStore(moto.Endpoint, bucket), store);
-        return await FileSystem.OpenAsync(store, payload, new FileSystemOptions { RootMode = 0x1FF });
+        return (await FileSystem.OpenAsync(store, payload, new FileSystemOptions { RootMode = 0x1FF }), store);
     }
 
     private static ReadOnlyMemory<byte> N(string name) => Encoding.UTF8.GetBytes(name);
@@ -170,5 +172,54 @@ public sealed class PostgresSharedBucketTests(MotoServer moto) : IAsyncLifetime
         byte[] extended = new byte[BlockSize * 2];
         expected.AsSpan(0, BlockSize / 2).CopyTo(extended);
         Assert.Equal(extended, await ReadAllAsync(_b, file));
+    }
+
+    [PostgresFact]
+    public async Task AReadOfManyBlocksThroughB_AsksTheBlockMapOnce_Cold_AfterARewriteThroughA_AndOverHoles()
+    {
+        const int Blocks = 32;
+        FileId file = await CreateAsync(_a, "many");
+        byte[] first = Bytes(Blocks * BlockSize, 1);
+        await WriteCommitAsync(_a, file, 0, first);
+
+        // What B asks the database for one READ of the whole file (the inode for the access check and the
+        // size, then the block map), as a client does after its GETATTR at open.
+        async Task<long> RoundTripsOfOneRead(byte[] expected)
+        {
+            var buffer = new byte[expected.Length];
+            long before = _storeB.Counters.RoundTrips;
+            ReadResult r = await _b.ReadAsync(Caller.Root, file, 0, buffer);
+            long asked = _storeB.Counters.RoundTrips - before;
+            Assert.Equal(FsStatus.Ok, r.Status);
+            Assert.Equal(expected.Length, r.Count);
+            Assert.Equal(expected, buffer);
+            return asked;
+        }
+
+        // Cold: B holds none of the 32 blocks (one point read each before the range query).
+        long cold = await RoundTripsOfOneRead(first);
+        Assert.True(cold <= 3, $"{cold} round trips for a cold read of {Blocks} blocks");
+
+        // Rewritten through A: each of B's 32 cached copies is checked against the map, in the same one query.
+        byte[] second = Bytes(first.Length, 2);
+        await WriteCommitAsync(_a, file, 0, second);
+        long changed = await RoundTripsOfOneRead(second);
+        Assert.True(changed <= 3, $"{changed} round trips to check {Blocks} cached blocks");
+
+        // Unchanged since: the copies are served as they are, and the map is not asked.
+        long warm = await RoundTripsOfOneRead(second);
+        Assert.True(warm <= 2, $"{warm} round trips for a warm read");
+
+        // Holes: blocks 4..27 punched through A (truncate, then the tail written again); the read of
+        // the whole file takes the range query's answer for them (zeros), not a point read per hole.
+        Assert.Equal(FsStatus.Ok, (await _a.SetAttributesAsync(Caller.Root, file, new SetAttributes { Size = 4 * BlockSize })).Status);
+        byte[] tail = Bytes(4 * BlockSize, 3);
+        await WriteCommitAsync(_a, file, 28 * BlockSize, tail);
+        byte[] sparse = new byte[Blocks * BlockSize];
+        second.AsSpan(0, 4 * BlockSize).CopyTo(sparse);
+        tail.CopyTo(sparse, 28 * BlockSize);
+        long holes = await RoundTripsOfOneRead(sparse);
+        output.WriteLine($"round trips of one read of {Blocks} blocks: cold {cold}, after a rewrite {changed}, warm {warm}, over holes {holes}");
+        Assert.True(holes <= 3, $"{holes} round trips for a read over 24 holes");
     }
 }

@@ -93,6 +93,18 @@ internal sealed class ByteRangeLocks
         foreach (FileId file in files) Raise(file);
     }
 
+    /// <summary>Every range held on the file now, by all owners (what SharedLocks mirrors to the database).</summary>
+    public HeldRange[] RangesOf(FileId file)
+    {
+        lock (_gate) return _byFile.TryGetValue(file, out List<HeldRange>? ranges) ? [.. ranges] : [];
+    }
+
+    /// <summary>Ranges of the file whose holder matches (NLM's bound on the ranges of one client host).</summary>
+    public int CountWhere(FileId file, Func<object, bool> match)
+    {
+        lock (_gate) return _byFile.TryGetValue(file, out List<HeldRange>? ranges) ? ranges.Count(r => match(r.Holder)) : 0;
+    }
+
     /// <summary>Does this holder hold any range of the file?</summary>
     public bool Holds(FileId file, object holder)
     {
@@ -119,12 +131,6 @@ internal sealed class ByteRangeLocks
             }
             return at >= end;
         }
-    }
-
-    /// <summary>Every range held on the file now, by all owners (what SharedLocks mirrors to the database).</summary>
-    public HeldRange[] RangesOf(FileId file)
-    {
-        lock (_gate) return _byFile.TryGetValue(file, out List<HeldRange>? ranges) ? [.. ranges] : [];
     }
 
     private HeldRange? FindConflict(FileId file, Func<object, bool> isSelf, ulong start, ulong end, bool write)

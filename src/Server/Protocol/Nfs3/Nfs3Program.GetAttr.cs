@@ -12,7 +12,8 @@ internal sealed partial class Nfs3Program
         Nfs3Status status = Resolve(call, args.Object, out Target target);
         if (status == Nfs3Status.Ok)
         {
-            FsResult<FileAttributes> result = await Fs.GetAttributesAsync(target.Id);
+            // fattr3.used from the blocks that hold data: GETATTR is what stat(2) and du ask.
+            FsResult<FileAttributes> result = await Fs.GetAttributesAsync(target.Id, countSpace: true);
             if (result.Ok)
             {
                 call.ReplySuccess(new GetAttr3Res { Status = Nfs3Status.Ok, ResOk = new GetAttr3ResOk { ObjAttributes = Nfs3Mapping.ToFAttr3(result.Value) } });

@@ -76,6 +76,24 @@ internal sealed partial class Nfs4Program(
         }
     }
 
+    /// <summary>
+    /// An NFSv4.0 COMPOUND goes through the duplicate request cache: 4.0 has no session slot, so a REMOVE or
+    /// RENAME retransmitted on a new connection would run twice (ganesha caches 4.0 compounds the same way).
+    /// One that changed nothing is kept out once it ran (<see cref="RpcCall.KeepOutOfReplyCache"/>): READs
+    /// are idempotent and big, and the ops with an owner's seqid replay through the owner (RFC 7530 §9.1.7).
+    /// 4.1 and 4.2 retransmissions are answered by their session's slot.
+    /// </summary>
+    public bool IsNonIdempotent(RpcCall call)
+    {
+        if (call.Procedure != Nfs4Const.ProcCompound) return false;
+        ReadOnlySpan<byte> args = call.Arguments.Span;
+        if (args.Length < 8) return false;
+        uint tag = BinaryPrimitives.ReadUInt32BigEndian(args);
+        if (tag > Nfs4Const.MaxTag) return false;
+        int minor = 4 + (int)((tag + 3) & ~3u);
+        return args.Length >= minor + 4 && BinaryPrimitives.ReadUInt32BigEndian(args[minor..]) == 0;
+    }
+
     private async ValueTask CompoundAsync(RpcCall call)
     {
         ReadOnlyMemory<byte> args = call.Arguments;
@@ -116,6 +134,7 @@ internal sealed partial class Nfs4Program(
         Nfs4Status status = Nfs4Status.Ok;
         int results = 0;
         bool completed = false;
+        bool changes = false;
         try
         {
             for (int i = 0; i < count; i++)
@@ -133,6 +152,7 @@ internal sealed partial class Nfs4Program(
                 Nfs4Operation operation = Describe(op, minor);
                 WriteWord(reply, (uint)operation.Op);
                 c.Written = false;
+                changes |= operation.Has(Nfs4Flags.Modifies);
                 status = operation == s_illegal ? Nfs4Status.OpIllegal : Check(c, operation);
                 if (status == Nfs4Status.Ok)
                 {
@@ -190,6 +210,7 @@ internal sealed partial class Nfs4Program(
             }
             Patch(reply, start, status, countOffset, results);
             completed = true;
+            if (minor == 0 && !changes) call.KeepOutOfReplyCache = true;
         }
         finally
         {
@@ -357,7 +378,7 @@ internal sealed partial class Nfs4Program(
             source.MountedOnFileId = fh.Id.Inode;
             return (Nfs4Status.Ok, source);
         }
-        FsResult<FileAttributes> attributes = await Fs.GetAttributesAsync(fh.Id);
+        FsResult<FileAttributes> attributes = await Fs.GetAttributesAsync(fh.Id, countSpace: !(requested & Attr.NeedSpaceUsed).IsEmpty);
         if (!attributes.Ok) return (Map(attributes.Status), source);
         source.File = attributes.Value;
         source.FsidMajor = fh.Id.Volume;

@@ -9,7 +9,7 @@ internal sealed partial class NlmProgram
     private static void Granted(RpcCall call)
     {
         if (!call.TryDecode(out Nlm4TestArgs args)) return;
-        Reply(call, args.Cookie, Nlm4Status.Denied);
+        call.ReplySuccess(new Nlm4Res { Cookie = args.Cookie, Status = Nlm4Status.Denied });
     }
 
     // NLM4_GRANTED_RES (15): a client's answer to a granted blocked lock; anything but GRANTED gives the lock back.

@@ -5,11 +5,10 @@ namespace DittoFs.Server.Protocol.Nlm;
 
 internal sealed partial class NlmProgram
 {
-    // NLM4_LOCK (2), NLM4_NM_LOCK (22, a non-monitored LOCK: never blocks, as knfsd).
+    // NLM4_LOCK (2) / LOCK_MSG (7), NLM4_NM_LOCK (22, a non-monitored LOCK: never blocks, as knfsd).
     // During grace only reclaims (reclaim = true) are granted; a blocking request that conflicts is queued and BLOCKED.
-    private void Lock(RpcCall call, bool monitored)
+    private Nlm4Res Lock(RpcCall call, Nlm4LockArgs args, bool monitored)
     {
-        if (!call.TryDecode(out Nlm4LockArgs args)) return;
         Nlm4Status status = Target(call, args.Lock, out FileId file, out ulong start, out ulong end);
         if (status == Nlm4Status.Granted && state.InGrace && !args.Reclaim) status = Nlm4Status.DeniedGracePeriod;
         if (status == Nlm4Status.Granted)
@@ -31,6 +30,6 @@ internal sealed partial class NlmProgram
             } : null;
             status = state.Lock(file, owner, start, end, args.Exclusive, CallerAddress(call), blocked, out _);
         }
-        Reply(call, args.Cookie, status);
+        return new Nlm4Res { Cookie = args.Cookie, Status = status };
     }
 }

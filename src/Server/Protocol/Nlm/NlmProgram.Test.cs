@@ -6,10 +6,9 @@ namespace DittoFs.Server.Protocol.Nlm;
 
 internal sealed partial class NlmProgram
 {
-    // NLM4_TEST (1): would this lock be granted? DENIED with the holder of a conflicting range (either protocol's).
-    private void Test(RpcCall call)
+    // NLM4_TEST (1) / TEST_MSG (6): would this lock be granted? DENIED with the holder of a conflicting range (either protocol's).
+    private Nlm4TestRes Test(RpcCall call, Nlm4TestArgs args)
     {
-        if (!call.TryDecode(out Nlm4TestArgs args)) return;
         var reply = new Nlm4TestReply { Status = Target(call, args.Lock, out FileId file, out ulong start, out ulong end) };
         if (reply.Status == Nlm4Status.Granted && state.InGrace) reply.Status = Nlm4Status.DeniedGracePeriod;
         if (reply.Status == Nlm4Status.Granted
@@ -17,6 +16,6 @@ internal sealed partial class NlmProgram
         {
             reply = new Nlm4TestReply { Status = Nlm4Status.Denied, Holder = Holder(conflict) };
         }
-        call.ReplySuccess(new Nlm4TestRes { Cookie = args.Cookie, Reply = reply });
+        return new Nlm4TestRes { Cookie = args.Cookie, Reply = reply };
     }
 }

@@ -5,13 +5,12 @@ namespace DittoFs.Server.Protocol.Nlm;
 
 internal sealed partial class NlmProgram
 {
-    // NLM4_UNLOCK (4): GRANTED whether or not the owner held the range (POSIX unlock); refused during grace, as knfsd does.
-    private void Unlock(RpcCall call)
+    // NLM4_UNLOCK (4) / UNLOCK_MSG (9): GRANTED whether or not the owner held the range (POSIX unlock); refused during grace, as knfsd does.
+    private Nlm4Res Unlock(RpcCall call, Nlm4UnlockArgs args)
     {
-        if (!call.TryDecode(out Nlm4UnlockArgs args)) return;
         Nlm4Status status = Target(call, args.Lock, out FileId file, out ulong start, out ulong end);
         if (status == Nlm4Status.Granted && state.InGrace) status = Nlm4Status.DeniedGracePeriod;
         if (status == Nlm4Status.Granted) state.Unlock(file, Owner(args.Lock, call), start, end);
-        Reply(call, args.Cookie, status);
+        return new Nlm4Res { Cookie = args.Cookie, Status = status };
     }
 }

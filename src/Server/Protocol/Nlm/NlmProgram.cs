@@ -9,8 +9,8 @@ namespace DittoFs.Server.Protocol.Nlm;
 /// <summary>
 /// NLM version 4 (XNFS 3W ch. 10), program 100021: byte-range locks and share reservations for NFSv3
 /// clients, in the table NFSv4 locks live in (<see cref="ByteRangeLocks"/>). The synchronous procedures
-/// the Linux client uses over TCP; the _MSG/_RES ones (UDP clients) are PROC_UNAVAIL, but GRANTED_RES,
-/// the answer to a callback, is taken. One file per procedure (NlmProgram.&lt;Procedure&gt;.cs).
+/// the Linux client uses over TCP, and their _MSG variants (results sent back as _RES calls, bounded per
+/// host). One file per procedure (NlmProgram.&lt;Procedure&gt;.cs).
 /// Offsets are uint64 with l_len 0 meaning "to the end"; an offset past 2^63-1 (loff_t) is FBIG.
 /// </summary>
 internal sealed partial class NlmProgram(StorageHost storage, NlmState state, Microsoft.Extensions.Options.IOptions<Options.DittoFsOptions> options) : IRpcProgram
@@ -29,15 +29,24 @@ internal sealed partial class NlmProgram(StorageHost storage, NlmState state, Mi
         switch ((NlmProcedure)call.Procedure)
         {
             case NlmProcedure.Null: call.ReplyVoid(); break;          // 0
-            case NlmProcedure.Test: Test(call); break;                // 1
-            case NlmProcedure.Lock: Lock(call, monitored: true); break; // 2
-            case NlmProcedure.Cancel: Cancel(call); break;            // 3
-            case NlmProcedure.Unlock: Unlock(call); break;            // 4
+            case NlmProcedure.Test: Answer<Nlm4TestArgs, Nlm4TestRes>(call, Test); break; // 1
+            case NlmProcedure.Lock: Answer<Nlm4LockArgs, Nlm4Res>(call, (c, a) => Lock(c, a, monitored: true)); break; // 2
+            case NlmProcedure.Cancel: Answer<Nlm4CancelArgs, Nlm4Res>(call, Cancel); break; // 3
+            case NlmProcedure.Unlock: Answer<Nlm4UnlockArgs, Nlm4Res>(call, Unlock); break; // 4
             case NlmProcedure.Granted: Granted(call); break;          // 5
+            case NlmProcedure.TestMsg: Message<Nlm4TestArgs, Nlm4TestRes>(call, NlmProcedure.TestRes, Test); break; // 6
+            case NlmProcedure.LockMsg: Message<Nlm4LockArgs, Nlm4Res>(call, NlmProcedure.LockRes, (c, a) => Lock(c, a, monitored: true)); break; // 7
+            case NlmProcedure.CancelMsg: Message<Nlm4CancelArgs, Nlm4Res>(call, NlmProcedure.CancelRes, Cancel); break; // 8
+            case NlmProcedure.UnlockMsg: Message<Nlm4UnlockArgs, Nlm4Res>(call, NlmProcedure.UnlockRes, Unlock); break; // 9
+            // GRANTED_MSG (10): this server waits for no lock of its own; the results of _MSG calls (11-14) it never sent
+            // are taken and dropped, as knfsd does.
+            case NlmProcedure.GrantedMsg or NlmProcedure.TestRes or NlmProcedure.LockRes or NlmProcedure.CancelRes or NlmProcedure.UnlockRes:
+                call.ReplyVoid();
+                break;
             case NlmProcedure.GrantedRes: GrantedRes(call); break;    // 15
             case NlmProcedure.Share: Share(call, share: true); break; // 20
             case NlmProcedure.Unshare: Share(call, share: false); break; // 21
-            case NlmProcedure.NmLock: Lock(call, monitored: false); break; // 22
+            case NlmProcedure.NmLock: Answer<Nlm4LockArgs, Nlm4Res>(call, (c, a) => Lock(c, a, monitored: false)); break; // 22
             case NlmProcedure.FreeAll: FreeAll(call); break;          // 23
             default: call.ReplyAccepted(AcceptStatus.ProcedureUnavailable); break;
         }
@@ -107,6 +116,4 @@ internal sealed partial class NlmProgram(StorageHost storage, NlmState state, Mi
     private static IPAddress? CallerAddress(RpcCall call) =>
         call.Connection.RemoteEndPoint?.Address is { } a && a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : call.Connection.RemoteEndPoint?.Address;
 
-    private static void Reply(RpcCall call, ReadOnlyMemory<byte> cookie, Nlm4Status status) =>
-        call.ReplySuccess(new Nlm4Res { Cookie = cookie, Status = status });
 }

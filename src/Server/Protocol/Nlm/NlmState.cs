@@ -41,6 +41,10 @@ internal sealed class NlmState
     /// <summary>Granted blocked requests whose NLM_GRANTED the client has not answered yet (a GRANTED_RES may).</summary>
     private readonly List<BlockedLock> _awaiting = [];
     private readonly Dictionary<FileId, List<NlmShare>> _shares = new();
+    /// <summary>Files each host has locked ranges of (pruned when counted): where its ranges are, for the per-host bound.</summary>
+    private readonly Dictionary<string, HashSet<FileId>> _lockedFiles = new();
+    /// <summary>_RES results on their way to each client address.</summary>
+    private readonly Dictionary<IPAddress, int> _callbacks = new();
     private readonly ILogger<NlmState> _logger;
     private readonly Nfs4.State.Nfs4State? _nfs4;
     private readonly NlmOptions _options;
@@ -71,6 +75,12 @@ internal sealed class NlmState
     /// <summary>Blocked requests queued at most per host; past it a blocking LOCK is answered as a non-blocking one (DENIED).</summary>
     public const int MaxBlockedPerHost = 256;
 
+    /// <summary>Ranges a host may hold (a LOCK past it: DENIED_NOLOCKS); a lock splitting one of its ranges may pass it by two.</summary>
+    public const int MaxRangesPerHost = 1024;
+
+    /// <summary>_MSG results (_RES calls) on their way to one client address at most; more messages are dropped.</summary>
+    public const int MaxCallbacksPerHost = 16;
+
     public static Func<object, bool> IsOwner(NlmOwner owner) => h => owner.Equals(h);
 
     /// <summary>
@@ -82,13 +92,22 @@ internal sealed class NlmState
         conflict = null;
         // A host first: one a client invents past the bounds gets no lock (nothing to notify after a restart).
         if (!Monitor.Monitor(owner.Host, address)) return Nlm4Status.DeniedNoLocks;
+        // A v4 client's delegation of the file lets it lock locally without asking: recalled, and the client retries
+        // (DENIED_GRACE_PERIOD, which the Linux client waits out and repeats) until it is returned (RFC 8881 §10.4.1).
+        // An exclusive lock is a change (every delegation goes), the ticket keeping new ones off until the lock is in place.
+        Nfs4.State.ChangeTicket ticket = default;
+        if (_nfs4 is not null && (write ? _nfs4.BeginChange(null, file, out ticket) : _nfs4.BeginRead(file)) != Nfs4.Nfs4Status.Ok) return Nlm4Status.DeniedGracePeriod;
+        using (ticket)
         lock (_lock)
         {
+            if (CountRanges(owner.Host) >= MaxRangesPerHost) return Nlm4Status.DeniedNoLocks;
             if (blocked is not null && _blocked.Count(b => b.Owner.Host == owner.Host) >= MaxBlockedPerHost) blocked = null;
             conflict = Ranges.TryLock(file, owner, IsOwner(owner), start, end, write);
             if (conflict is null)
             {
                 _blocked.RemoveAll(b => b.Matches(owner, file, start, end, write));
+                if (!_lockedFiles.TryGetValue(owner.Host, out HashSet<FileId>? files)) _lockedFiles[owner.Host] = files = [];
+                files.Add(file);
             }
             else if (blocked is not null && !_blocked.Exists(b => b.Matches(owner, file, start, end, write)))
             {
@@ -96,6 +115,22 @@ internal sealed class NlmState
             }
         }
         return conflict is null ? Nlm4Status.Granted : blocked is null ? Nlm4Status.Denied : Nlm4Status.Blocked;
+    }
+
+    /// <summary>The host's ranges now; files where it holds none leave its set. Under _lock.</summary>
+    private int CountRanges(string host)
+    {
+        if (!_lockedFiles.TryGetValue(host, out HashSet<FileId>? files)) return 0;
+        Func<object, bool> ofHost = h => h is NlmOwner o && o.Host == host;
+        int n = 0;
+        files.RemoveWhere(file =>
+        {
+            int held = Ranges.CountWhere(file, ofHost);
+            n += held;
+            return held == 0;
+        });
+        if (files.Count == 0) _lockedFiles.Remove(host);
+        return n;
     }
 
     /// <summary>CANCEL: the matching blocked request leaves the queue (GRANTED); DENIED when none waits, e.g. it was granted already (the lock stays).</summary>
@@ -144,6 +179,7 @@ internal sealed class NlmState
             _blocked.RemoveAll(b => b.Owner.Host == host);
             _awaiting.RemoveAll(b => b.Owner.Host == host);
             foreach (List<NlmShare> shares in _shares.Values) shares.RemoveAll(s => s.Owner.Host == host);
+            _lockedFiles.Remove(host);
         }
         Ranges.RemoveWhere(h => h is NlmOwner o && o.Host == host);
         Monitor.Forget(host);
@@ -232,5 +268,42 @@ internal sealed class NlmState
             _awaiting.Remove(found);
         }
         if (status != Nlm4Status.Granted) Ranges.Unlock(found.File, found.Owner, found.Start, found.End);
+    }
+
+    /// <summary>A _MSG result may go to this address: false when <see cref="MaxCallbacksPerHost"/> are on their way already.</summary>
+    public bool BeginCallback(IPAddress address)
+    {
+        lock (_lock)
+        {
+            int n = _callbacks.GetValueOrDefault(address);
+            if (n >= MaxCallbacksPerHost) return false;
+            _callbacks[address] = n + 1;
+            return true;
+        }
+    }
+
+    /// <summary>The result of a _MSG call, as a call of its _RES procedure to the client's lockd (after <see cref="BeginCallback"/>).</summary>
+    public async Task SendResultAsync(IPAddress address, NlmProcedure procedure, byte[] result)
+    {
+        string outcome = "no answer";
+        try
+        {
+            TimeSpan timeout = TimeSpan.FromSeconds(10);
+            int port = await RpcOutbound.GetPortAsync(address, _options.ClientPortmapPort, RpcPrograms.Nlm, 4, timeout);
+            if (port != 0 && await RpcOutbound.CallAsync(new IPEndPoint(address, port), RpcPrograms.Nlm, 4, (uint)procedure, result, timeout) is not null)
+            {
+                outcome = "delivered";
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                int left = _callbacks[address] - 1;
+                if (left > 0) _callbacks[address] = left;
+                else _callbacks.Remove(address);
+            }
+        }
+        NlmLog.ResultCallback(_logger, procedure.ToString(), address.ToString(), outcome);
     }
 }

@@ -17,11 +17,14 @@ public sealed partial class FasterMetadataStore
         return ValueTask.FromResult(ReadBlock(inode, block));
     }
 
-    public ValueTask<IReadOnlyList<BlockEntry>> ListBlocksAsync(ulong inode, ulong fromBlock)
+    public ValueTask<IReadOnlyList<BlockEntry>> ListBlocksAsync(ulong inode, ulong fromBlock) => ListBlockRangeAsync(inode, fromBlock, ulong.MaxValue);
+
+    /// <summary>Point reads up to the file's extent: in-process, as cheap per block as a scan would be.</summary>
+    public ValueTask<IReadOnlyList<BlockEntry>> ListBlockRangeAsync(ulong inode, ulong fromBlock, ulong toBlock)
     {
         ThrowIfNotOpen();
         var list = new List<BlockEntry>();
-        ulong end = ReadBlockExtent(inode);
+        ulong end = Math.Min(ReadBlockExtent(inode), toBlock);
         for (ulong b = fromBlock; b < end; b++)
         {
             if (ReadBlock(inode, b) is { } record) list.Add(new BlockEntry(b, record));

@@ -174,6 +174,17 @@ public sealed partial class PostgresMetadataStore : IMetadataStore
         return result;
     }
 
+    public async ValueTask<IReadOnlyList<BlockEntry>> ListBlockRangeAsync(ulong inode, ulong fromBlock, ulong toBlock)
+    {
+        var result = new List<BlockEntry>();
+        if (fromBlock >= toBlock) return result;
+        // Past 2^63 - 1 as bigint would wrap negative: "to the end" is then no upper bound.
+        await QueryAsync("SELECT block, record FROM blocks WHERE inode = $1 AND block >= $2 AND block < $3 ORDER BY block",
+            r => result.Add(new BlockEntry(U(r.GetInt64(0)), BlockValue.Read((byte[])r.GetValue(1)))),
+            S(inode), S(fromBlock), toBlock > long.MaxValue ? long.MaxValue : S(toBlock)).ConfigureAwait(false);
+        return result;
+    }
+
     public async ValueTask<SegmentRecord?> GetSegmentAsync(ulong segment)
     {
         SegmentRecord? found = null;

@@ -121,11 +121,11 @@ public sealed class Nfs4CopyTests(TwoExportFixture fixture) : IClassFixture<TwoE
         return reply;
     }
 
-    private static Action<XdrWriterBox> Copy(ulong srcOffset, ulong dstOffset, ulong count, bool synchronous = true, byte[]? srcStateid = null) => b =>
+    private static Action<XdrWriterBox> Copy(ulong srcOffset, ulong dstOffset, ulong count, bool synchronous = true, byte[]? srcStateid = null, byte[]? dstStateid = null) => b =>
     {
         b.UInt32((uint)Nfs4Op.Copy);
         b.Raw(srcStateid ?? Anonymous);
-        b.Raw(Anonymous);
+        b.Raw(dstStateid ?? Anonymous);
         b.UInt64(srcOffset);
         b.UInt64(dstOffset);
         b.UInt64(count);
@@ -134,11 +134,11 @@ public sealed class Nfs4CopyTests(TwoExportFixture fixture) : IClassFixture<TwoE
         b.UInt32(0);          // ca_source_server: none (intra-server)
     };
 
-    private static Action<XdrWriterBox> Clone(ulong srcOffset, ulong dstOffset, ulong count) => b =>
+    private static Action<XdrWriterBox> Clone(ulong srcOffset, ulong dstOffset, ulong count, byte[]? srcStateid = null, byte[]? dstStateid = null) => b =>
     {
         b.UInt32((uint)Nfs4Op.Clone);
-        b.Raw(Anonymous);
-        b.Raw(Anonymous);
+        b.Raw(srcStateid ?? Anonymous);
+        b.Raw(dstStateid ?? Anonymous);
         b.UInt64(srcOffset);
         b.UInt64(dstOffset);
         b.UInt64(count);
@@ -243,6 +243,21 @@ public sealed class Nfs4CopyTests(TwoExportFixture fixture) : IClassFixture<TwoE
         byte[] foreign = (byte[])closed.Clone();
         foreign[4] ^= 0xFF; // another server instance's boot tag
         Assert.Equal(Nfs4Status.StaleStateId, TwoFiles(client, src, dst, Copy(0, 0, 100, srcStateid: foreign)).Status);
+    }
+
+    [Fact]
+    public void CopyAndCloneWithAStaleStateidOfEitherFileAreStaleStateidAndWriteNothing()
+    {
+        using Nfs4TestClient client = Connect();
+        var (src, closed) = CreateFile(client, "export", Unique("src-"), Content(5000, 9));
+        var (dst, _) = CreateFile(client, "export", Unique("dst-"), []);
+        byte[] stale = (byte[])closed.Clone();
+        stale[4] ^= 0xFF; // a stateid of an earlier server instance (its boot tag)
+        Assert.Equal(Nfs4Status.StaleStateId, TwoFiles(client, src, dst, Copy(0, 0, 100, dstStateid: stale)).Status);
+        Assert.Equal(Nfs4Status.StaleStateId, TwoFiles(client, src, dst, Copy(0, 0, 0, synchronous: false, dstStateid: stale)).Status);
+        Assert.Equal(Nfs4Status.StaleStateId, TwoFiles(client, src, dst, Clone(0, 0, 0, srcStateid: stale)).Status);
+        Assert.Equal(Nfs4Status.StaleStateId, TwoFiles(client, src, dst, Clone(0, 0, 0, dstStateid: stale)).Status);
+        Assert.Empty(ReadAll(client, dst));
     }
 
     [Fact]

@@ -24,21 +24,23 @@ public sealed partial class Nfs4TestClient
     /// <summary>A minorversion 0 COMPOUND.</summary>
     public CompoundReply Compound40(int opCount, Action<XdrWriterBox> ops) => Compound(opCount, ops, minor: 0);
 
-    public static void SetClientIdArgs(XdrWriterBox b, string owner, ulong verifier = 1, uint callbackProgram = 0x40000000)
+    /// <summary>SETCLIENTID4args; the callback at <paramref name="callback"/> (a tcp universal address; port 0 by default: never called).</summary>
+    public static void SetClientIdArgs(XdrWriterBox b, string owner, ulong verifier = 1, uint callbackProgram = 0x40000000,
+        string callback = "127.0.0.1.0.0", uint ident = 1, string netid = "tcp")
     {
         b.UInt32((uint)Nfs4Op.SetClientId);
         b.Write(new SetClientId4Args
         {
             Client = new ClientOwner4 { Verifier = verifier, OwnerId = Encoding.UTF8.GetBytes(owner) },
-            Callback = new CbClient4 { Program = callbackProgram, Location = new NetAddr4 { Netid = "tcp"u8.ToArray(), Addr = "127.0.0.1.0.0"u8.ToArray() } },
-            CallbackIdent = 1,
+            Callback = new CbClient4 { Program = callbackProgram, Location = new NetAddr4 { Netid = Encoding.ASCII.GetBytes(netid), Addr = Encoding.ASCII.GetBytes(callback) } },
+            CallbackIdent = ident,
         });
     }
 
     /// <summary>SETCLIENTID alone: its status; on OK <see cref="ClientId"/> and <see cref="ConfirmVerifier"/> are set.</summary>
-    public Nfs4Status SetClientId(string owner, ulong verifier = 1)
+    public Nfs4Status SetClientId(string owner, ulong verifier = 1, string callback = "127.0.0.1.0.0", uint ident = 1)
     {
-        CompoundReply reply = Compound40(1, b => SetClientIdArgs(b, owner, verifier));
+        CompoundReply reply = Compound40(1, b => SetClientIdArgs(b, owner, verifier, callback: callback, ident: ident));
         (uint op, Nfs4Status status) = reply.Next();
         Assert.Equal((uint)Nfs4Op.SetClientId, op);
         if (status == Nfs4Status.Ok)
@@ -57,9 +59,9 @@ public sealed partial class Nfs4TestClient
     }).Status;
 
     /// <summary>SETCLIENTID then SETCLIENTID_CONFIRM: a confirmed 4.0 client.</summary>
-    public void Establish40(string owner, ulong verifier = 1)
+    public void Establish40(string owner, ulong verifier = 1, string callback = "127.0.0.1.0.0", uint ident = 1)
     {
-        Assert.Equal(Nfs4Status.Ok, SetClientId(owner, verifier));
+        Assert.Equal(Nfs4Status.Ok, SetClientId(owner, verifier, callback, ident));
         Assert.Equal(Nfs4Status.Ok, SetClientIdConfirm(ClientId, ConfirmVerifier));
     }
 

@@ -1,4 +1,6 @@
+using DittoFs.Server.Protocol.Nfs3;
 using DittoFs.Server.Tests.Infrastructure;
+using Xunit;
 
 namespace DittoFs.Server.Tests.Protocol.Nlm;
 
@@ -15,6 +17,17 @@ public sealed class NlmFixture : IDisposable
     public FakeClientHost ClientHost { get; }
 
     public ServerProcess Server { get; }
+
+    /// <summary>A new file, created over NFSv3: its name and v3 handle.</summary>
+    public (string Name, byte[] Fh) NewFile(string prefix)
+    {
+        using var v3 = new Nfs3Client(Server.NfsPort);
+        byte[] root = v3.Mount();
+        string name = prefix + Guid.NewGuid().ToString("N")[..10];
+        Create3Res created = v3.Create(root, name);
+        Assert.Equal(Nfs3Status.Ok, created.Status);
+        return (name, created.ResOk.Obj.Handle!.Value.Data.ToArray());
+    }
 
     public void Dispose()
     {

@@ -1,13 +1,15 @@
 using System.Text;
 using DittoFs.Server.Protocol.Nfs3;
+using DittoFs.Server.Protocol.Nfs4;
 using DittoFs.Server.Protocol.Nlm;
 using DittoFs.Server.Protocol.Nsm;
 using DittoFs.Server.Tests.Infrastructure;
+using DittoFs.Server.Tests.Protocol.Nfs4;
 using Xunit;
 
 namespace DittoFs.Server.Tests.Protocol.Nlm;
 
-/// <summary>After a restart (SIGKILL) the hosts that held locks are sent SM_NOTIFY, and only reclaims are granted during grace.</summary>
+/// <summary>After a restart (SIGKILL) the hosts that held locks are sent SM_NOTIFY, and only reclaims are granted during grace (NFSv4 locks wait too).</summary>
 public sealed class NlmGraceTests
 {
     [Fact]
@@ -49,5 +51,11 @@ public sealed class NlmGraceTests
         Assert.Equal(Nlm4Status.DeniedGracePeriod, other.Test(fh, svid: 5).Reply.Status);
         Assert.Equal(Nlm4Status.Granted, again.Lock(fh, svid: 1, offset: 0, length: 10, reclaim: true));
         Assert.Equal(Nlm4Status.Denied, other.Lock(fh, svid: 5, offset: 5, length: 1, reclaim: true)); // a reclaim does not take what another holds
+
+        // One grace for both protocols: an NFSv4.1 client (none held state before the restart) opens, but its LOCK waits too.
+        using var v4 = new Nfs4TestClient(server.NfsPort);
+        v4.Establish("nlm-grace-v4");
+        var (handle, stateid) = Nfs4LeaseAndGraceTests.OpenResult(Nfs4LeaseAndGraceTests.OpenIn(v4, "o", "graced", create: false));
+        Assert.Equal(Nfs4Status.Grace, NlmTests.V4Lock(v4, handle, stateid, 100, 1));
     }
 }

@@ -25,16 +25,30 @@ public sealed class NlmTestClient(int port, string host = "client-a", IPAddress?
         Length = length,
     };
 
+    public Nlm4LockArgs LockArgs(byte[] fh, int svid, ulong offset = 0, ulong length = 0, bool exclusive = true, bool block = false, bool reclaim = false, string cookie = "c") => new()
+    {
+        Cookie = Encoding.UTF8.GetBytes(cookie),
+        Block = block,
+        Exclusive = exclusive,
+        Lock = Alock(fh, svid, offset, length),
+        Reclaim = reclaim,
+        State = 1,
+    };
+
     public Nlm4Status Lock(byte[] fh, int svid, ulong offset = 0, ulong length = 0, bool exclusive = true, bool block = false, bool reclaim = false, string cookie = "c") =>
-        Rpc.Call(NlmProgram, 4, (uint)NlmProcedure.Lock, a => a.Write(new Nlm4LockArgs
-        {
-            Cookie = Encoding.UTF8.GetBytes(cookie),
-            Block = block,
-            Exclusive = exclusive,
-            Lock = Alock(fh, svid, offset, length),
-            Reclaim = reclaim,
-            State = 1,
-        })).Decode<Nlm4Res>().Status;
+        Rpc.Call(NlmProgram, 4, (uint)NlmProcedure.Lock, a => a.Write(LockArgs(fh, svid, offset, length, exclusive, block, reclaim, cookie))).Decode<Nlm4Res>().Status;
+
+    /// <summary>LOCK_MSG: a void reply; the result comes as a LOCK_RES call to the client host's lockd.</summary>
+    public RpcReply LockMsg(byte[] fh, int svid, ulong offset = 0, ulong length = 0, string cookie = "m") =>
+        Rpc.Call(NlmProgram, 4, (uint)NlmProcedure.LockMsg, a => a.Write(LockArgs(fh, svid, offset, length, cookie: cookie)));
+
+    /// <summary>TEST_MSG: a void reply; the result comes as a TEST_RES call.</summary>
+    public RpcReply TestMsg(byte[] fh, int svid, ulong offset = 0, ulong length = 0) =>
+        Rpc.Call(NlmProgram, 4, (uint)NlmProcedure.TestMsg, a => a.Write(new Nlm4TestArgs { Cookie = "tm"u8.ToArray(), Exclusive = true, Lock = Alock(fh, svid, offset, length) }));
+
+    /// <summary>UNLOCK_MSG: a void reply; the result comes as an UNLOCK_RES call.</summary>
+    public RpcReply UnlockMsg(byte[] fh, int svid, ulong offset = 0, ulong length = 0) =>
+        Rpc.Call(NlmProgram, 4, (uint)NlmProcedure.UnlockMsg, a => a.Write(new Nlm4UnlockArgs { Cookie = "um"u8.ToArray(), Lock = Alock(fh, svid, offset, length) }));
 
     public Nlm4TestRes Test(byte[] fh, int svid, ulong offset = 0, ulong length = 0, bool exclusive = true) =>
         Rpc.Call(NlmProgram, 4, (uint)NlmProcedure.Test, a => a.Write(new Nlm4TestArgs

@@ -15,16 +15,7 @@ public sealed class NlmTests(NlmFixture fixture) : IClassFixture<NlmFixture>
 
     private int Port => fixture.Server.NfsPort;
 
-    /// <summary>A new file, created over NFSv3: its name and v3 handle.</summary>
-    private (string Name, byte[] Fh) NewFile(string prefix)
-    {
-        using var v3 = new Nfs3Client(Port);
-        byte[] root = v3.Mount();
-        string name = prefix + Guid.NewGuid().ToString("N")[..10];
-        Create3Res created = v3.Create(root, name);
-        Assert.Equal(Nfs3Status.Ok, created.Status);
-        return (name, created.ResOk.Obj.Handle!.Value.Data.ToArray());
-    }
+    private (string Name, byte[] Fh) NewFile(string prefix) => fixture.NewFile(prefix);
 
     [Fact]
     public void AConflictingLockOfAnotherOwnerIsDeniedAndTestNamesTheHolder()
@@ -151,7 +142,7 @@ public sealed class NlmTests(NlmFixture fixture) : IClassFixture<NlmFixture>
         }
     }
 
-    private static Nfs4Status V4Lock(Nfs4TestClient client, byte[] handle, byte[] openStateid, ulong offset, ulong length) => client.Compound(3, b =>
+    internal static Nfs4Status V4Lock(Nfs4TestClient client, byte[] handle, byte[] openStateid, ulong offset, ulong length) => client.Compound(3, b =>
     {
         client.Sequence(b);
         b.UInt32((uint)Nfs4Op.PutFh);

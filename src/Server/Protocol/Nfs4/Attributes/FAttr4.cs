@@ -56,6 +56,9 @@ internal static class Attr
 
     /// <summary>Attributes that need the filesystem's statistics.</summary>
     public static readonly Bitmap4 NeedStats = Of(FilesAvail, FilesFree, FilesTotal, SpaceAvail, SpaceFree, SpaceTotal);
+
+    /// <summary>Attributes answered from the blocks that hold data (counted only when asked for).</summary>
+    public static readonly Bitmap4 NeedSpaceUsed = Of(SpaceUsed, SpaceFreed);
 }
 
 /// <summary>Everything one fattr4 is made from.</summary>

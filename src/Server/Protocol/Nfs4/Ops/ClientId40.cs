@@ -9,7 +9,7 @@ namespace DittoFs.Server.Protocol.Nfs4;
 // NFSv4.0 (RFC 7530) §16.33 SETCLIENTID, §16.34 SETCLIENTID_CONFIRM, §16.29 RENEW, §16.18 OPEN_CONFIRM,
 // §16.37 RELEASE_LOCKOWNER, and the seqids of open and lock owners (§9.1.7) the 4.0 OPEN, CLOSE, LOCK, … use.
 // A 4.0 compound has no SEQUENCE: the client of each op comes from its clientid or stateid (Nfs4State.V40.cs).
-// No delegations are granted to 4.0 clients (RFC 7530 §10.2 allows it), so the callback of SETCLIENTID is kept, not called.
+// The callback of SETCLIENTID is called only at the client's own host, after its confirm (Nfs4State.Callback40.cs).
 internal sealed partial class Nfs4Program
 {
     // §16.33 SETCLIENTID: a clientid and the verifier that confirms it; CLID_INUSE (with the clientaddr4 in use) for another principal.
@@ -18,8 +18,9 @@ internal sealed partial class Nfs4Program
         SetClientId4Args a = c.Decode<SetClientId4Args>();
         byte[] ownerId = a.Client.OwnerId.ToArray();
         if (ownerId.Length == 0) return Nfs4Status.Inval;
-        var callback = new V40Callback(a.Callback.Program, Encoding.ASCII.GetString(a.Callback.Location.Netid.Span),
-            Encoding.ASCII.GetString(a.Callback.Location.Addr.Span), a.CallbackIdent);
+        string netid = Encoding.ASCII.GetString(a.Callback.Location.Netid.Span), address = Encoding.ASCII.GetString(a.Callback.Location.Addr.Span);
+        var callback = new V40Callback(a.Callback.Program, netid, address, a.CallbackIdent,
+            Callbacks.CallbackClient40.Resolve(netid, address, c.Call.Connection.RemoteEndPoint?.Address));
         Nfs4Status status = state.SetClientId(ownerId, Convert.ToHexString(ownerId), a.Client.Verifier, Principal.Of(c.Call), callback,
             out ulong clientId, out ulong confirm);
         if (status == Nfs4Status.ClidInUse)
@@ -41,15 +42,18 @@ internal sealed partial class Nfs4Program
         Nfs4Status status = state.SetClientIdConfirm(a.ClientId, a.Confirm, Principal.Of(c.Call), out Task persisted);
         if (status != Nfs4Status.Ok) return status;
         await persisted;
+        state.ProbeCallback40(a.ClientId);
         return Nfs4Status.Ok;
     }
 
-    // §16.29 RENEW: STALE_CLIENTID for a client this instance does not know (the client then starts over and reclaims).
+    // §16.29 RENEW: STALE_CLIENTID for a client this instance does not know (the client then starts over and reclaims);
+    // CB_PATH_DOWN, the lease renewed all the same, while it holds delegations it cannot be called back about.
     private Nfs4Status Renew(Compound c)
     {
         ulong clientId = c.Decode<Renew4Args>().ClientId;
         Nfs4Status status = state.Client40(clientId, out ClientRecord? client);
         c.Client = client;
+        if (status == Nfs4Status.Ok && state.CallbackPathDown40(client!)) return Nfs4Status.CbPathDown;
         return status;
     }
 

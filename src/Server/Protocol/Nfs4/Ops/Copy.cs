@@ -22,8 +22,9 @@ internal sealed partial class Nfs4Program
     private async ValueTask<Nfs4Status> CloneAsync(Compound c)
     {
         Clone4Args args = c.Decode<Clone4Args>();
-        Nfs4Status status = CheckCopy(c, ref args.SrcStateid, ref args.DstStateid);
+        Nfs4Status status = CheckCopy(c, ref args.SrcStateid, ref args.DstStateid, out CopyTickets tickets);
         if (status != Nfs4Status.Ok) return status;
+        using CopyTickets held = tickets;
         CloneResult result = await Fs.CloneAsync(c.Current.Caller, c.Saved.Id, args.SrcOffset, c.Current.Id, args.DstOffset, args.Count, aligned: true);
         if (result.Status != FsStatus.Ok) return Map(result.Status);
         metrics?.Copied(result.Shared, result.Copied);
@@ -36,49 +37,57 @@ internal sealed partial class Nfs4Program
         Copy4Args args = c.Decode<Copy4Args>();
         // Inter-server copy (a source server named) needs COPY_NOTIFY, which we do not offer.
         if (args.SourceServer.Length > 0) return Nfs4Status.NotSupp;
-        Nfs4Status status = CheckCopy(c, ref args.SrcStateid, ref args.DstStateid);
+        Nfs4Status status = CheckCopy(c, ref args.SrcStateid, ref args.DstStateid, out CopyTickets tickets);
         if (status != Nfs4Status.Ok) return status;
-        ulong count = args.Count;
-        Offload? offload = null;
-        if (!args.Synchronous)
+        try
         {
-            // The range is checked before going asynchronous: past the source's end is INVAL in the reply, not in CB_OFFLOAD.
-            FsResult<FileAttributes> attributes = await Fs.GetAttributesAsync(c.Saved.Id);
-            if (!attributes.Ok) return Map(attributes.Status);
-            ulong size = attributes.Value.Size;
-            if (args.SrcOffset > size || (count != 0 && count > size - args.SrcOffset)) return Nfs4Status.Inval;
-            if (count == 0) count = size - args.SrcOffset;
-            offload = Offloads.TryStart(c.Client!.Id);
-        }
-        if (offload is null)
-        {
-            CloneResult result = await Fs.CloneAsync(c.Current.Caller, c.Saved.Id, args.SrcOffset, c.Current.Id, args.DstOffset, count, aligned: false);
-            if (result.Status != FsStatus.Ok) return Map(result.Status);
-            metrics?.Copied(result.Shared, result.Copied);
+            ulong count = args.Count;
+            Offload? offload = null;
+            if (!args.Synchronous)
+            {
+                // The range is checked before going asynchronous: past the source's end is INVAL in the reply, not in CB_OFFLOAD.
+                FsResult<FileAttributes> attributes = await Fs.GetAttributesAsync(c.Saved.Id);
+                if (!attributes.Ok) return Map(attributes.Status);
+                ulong size = attributes.Value.Size;
+                if (args.SrcOffset > size || (count != 0 && count > size - args.SrcOffset)) return Nfs4Status.Inval;
+                if (count == 0) count = size - args.SrcOffset;
+                offload = Offloads.TryStart(c.Client!.Id);
+            }
+            if (offload is null)
+            {
+                CloneResult result = await Fs.CloneAsync(c.Current.Caller, c.Saved.Id, args.SrcOffset, c.Current.Id, args.DstOffset, count, aligned: false);
+                if (result.Status != FsStatus.Ok) return Map(result.Status);
+                metrics?.Copied(result.Shared, result.Copied);
+                return c.ReplyOk(new Copy4ResOk
+                {
+                    Response = new WriteResponse4 { CallbackId = [], Count = result.Count, Committed = Nfs4Const.FileSync4, WriteVerf = Fs.WriteVerifier },
+                    Consecutive = true,
+                    Synchronous = true,
+                });
+            }
+            // The compound (pooled) is reset once this op returns: the copy takes its own values now, and the tickets.
+            (Session session, ulong client, Caller caller, FileId source, FileId destination) = (c.Session!, c.Client!.Id, c.Current.Caller, c.Saved.Id, c.Current.Id);
+            (ulong srcOffset, ulong dstOffset, CopyTickets held) = (args.SrcOffset, args.DstOffset, tickets);
+            tickets = default;
+            _ = Task.Run(() => RunOffloadAsync(offload, held, session, client, caller, source, srcOffset, destination, dstOffset, count));
             return c.ReplyOk(new Copy4ResOk
             {
-                Response = new WriteResponse4 { CallbackId = [], Count = result.Count, Committed = Nfs4Const.FileSync4, WriteVerf = Fs.WriteVerifier },
+                Response = new WriteResponse4 { CallbackId = [offload.Stateid], Count = 0, Committed = Nfs4Const.Unstable4, WriteVerf = Fs.WriteVerifier },
                 Consecutive = true,
-                Synchronous = true,
+                Synchronous = false,
             });
         }
-        // The compound (pooled) is reset once this op returns: the copy takes its own values now.
-        (Session session, ulong client, Caller caller, FileId source, FileId destination) = (c.Session!, c.Client!.Id, c.Current.Caller, c.Saved.Id, c.Current.Id);
-        (ulong srcOffset, ulong dstOffset) = (args.SrcOffset, args.DstOffset);
-        _ = Task.Run(() => RunOffloadAsync(offload, session, client, caller, source, srcOffset, destination, dstOffset, count));
-        return c.ReplyOk(new Copy4ResOk
+        finally
         {
-            Response = new WriteResponse4 { CallbackId = [offload.Stateid], Count = 0, Committed = Nfs4Const.Unstable4, WriteVerf = Fs.WriteVerifier },
-            Consecutive = true,
-            Synchronous = false,
-        });
+            tickets.Dispose();
+        }
     }
 
     /// <summary>
     /// An asynchronous COPY in chunks (progress for OFFLOAD_STATUS, a chance to stop for OFFLOAD_CANCEL); the
     /// first chunk ends on a source block boundary so the others share whole blocks. Then CB_OFFLOAD.
     /// </summary>
-    private async Task RunOffloadAsync(Offload offload, Session session, ulong client, Caller caller, FileId source, ulong sourceOffset, FileId destination, ulong destinationOffset, ulong count)
+    private async Task RunOffloadAsync(Offload offload, CopyTickets tickets, Session session, ulong client, Caller caller, FileId source, ulong sourceOffset, FileId destination, ulong destinationOffset, ulong count)
     {
         ulong done = 0;
         Nfs4Status status = Nfs4Status.Ok;
@@ -110,6 +119,7 @@ internal sealed partial class Nfs4Program
             // Nobody awaits this task: whatever went wrong reaches the client as the copy's status.
             status = Nfs4Status.ServerFault;
         }
+        tickets.Dispose(); // the destination is no longer being written: delegations of both files may be granted again
         Offloads.Finish(offload, status);
         Nfs4Log.CopyFinished(logger, offload.Stateid.Id, client, destination.Inode, status, done);
         if (offload.Cancel.IsCancellationRequested) return; // cancelled: no CB_OFFLOAD (§15.8.3)
@@ -120,10 +130,12 @@ internal sealed partial class Nfs4Program
 
     /// <summary>
     /// What COPY and CLONE check before they start: both filehandles files of the same export (else XDEV),
-    /// the source stateid good for reading it, the destination's for writing.
+    /// no other client's delegation in the way (DELAY, recalled: <see cref="Nfs4State.BeginCopy"/>), the source
+    /// stateid good for reading it, the destination's for writing. OK comes with the tickets to dispose when done.
     /// </summary>
-    private Nfs4Status CheckCopy(Compound c, ref Stateid4 src, ref Stateid4 dst)
+    private Nfs4Status CheckCopy(Compound c, ref Stateid4 src, ref Stateid4 dst, out CopyTickets tickets)
     {
+        tickets = default;
         if (c.Saved.Kind != FhKind.File || c.Current.Kind != FhKind.File || !ReferenceEquals(c.Saved.Export, c.Current.Export)) return Nfs4Status.XDev;
         if (src.IsCurrent || dst.IsCurrent)
         {
@@ -131,8 +143,17 @@ internal sealed partial class Nfs4Program
             if (src.IsCurrent) src = c.CurrentStateid;
             if (dst.IsCurrent) dst = c.CurrentStateid;
         }
-        Nfs4Status status = state.CheckIo(c.Client!, src, c.Saved.Id, write: false);
-        return status != Nfs4Status.Ok ? status : state.CheckIo(c.Client!, dst, c.Current.Id, write: true);
+        Nfs4Status status = state.BeginCopy(c.Client!, c.Saved.Id, c.Current.Id, out CopyTickets held);
+        if (status != Nfs4Status.Ok) return status;
+        status = state.CheckIo(c.Client!, src, c.Saved.Id, write: false);
+        if (status == Nfs4Status.Ok) status = state.CheckIo(c.Client!, dst, c.Current.Id, write: true);
+        if (status != Nfs4Status.Ok)
+        {
+            held.Dispose();
+            return status;
+        }
+        tickets = held;
+        return Nfs4Status.Ok;
     }
 
     // §15.9 OFFLOAD_STATUS: bytes done; osr_complete once over.

@@ -84,7 +84,7 @@ internal sealed partial class Nfs4Program
     private Nfs4Status CheckLockGrace(ClientRecord client, bool reclaim)
     {
         if (reclaim && !state.MayReclaim(client)) return Nfs4Status.NoGrace;
-        if (!reclaim && state.InGrace) return Nfs4Status.Grace;
+        if (!reclaim && state.InLockGrace) return Nfs4Status.Grace;
         return Nfs4Status.Ok;
     }
 
@@ -99,7 +99,7 @@ internal sealed partial class Nfs4Program
         if (type is < Nfs4Const.ReadLt or > Nfs4Const.WritewLt) return Nfs4Status.Inval;
         status = ToRange(offset, length, out ulong start, out ulong end);
         if (status != Nfs4Status.Ok) return status;
-        if (state.InGrace) return Nfs4Status.Grace;
+        if (state.InLockGrace) return Nfs4Status.Grace;
         bool write = type is Nfs4Const.WriteLt or Nfs4Const.WritewLt;
         if (c.Minor == 0)
         {

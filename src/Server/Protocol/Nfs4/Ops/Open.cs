@@ -74,7 +74,8 @@ internal sealed partial class Nfs4Program
         if (c.Minor == 0)
         {
             // 4.0: the owner names its client; its seqid orders its requests (a retransmission gets the last reply).
-            if (claim > Nfs4Const.ClaimDelegatePrev || createMode == Nfs4Const.Exclusive4_1) return Nfs4Status.Inval;
+            // RFC 7530 has no WANT bits in share_access (nor OPEN_DELEGATE_NONE_EXT to answer them with).
+            if (claim > Nfs4Const.ClaimDelegatePrev || createMode == Nfs4Const.Exclusive4_1 || want != 0) return Nfs4Status.Inval;
             status = state.Client40(a.Owner.ClientId, out ClientRecord? owning);
             if (status != Nfs4Status.Ok) return status;
             c.Client = owning;
@@ -161,8 +162,8 @@ internal sealed partial class Nfs4Program
         if (delegated && (status = state.CheckDelegation(client, delegation, file.Id)) != Nfs4Status.Ok) return status;
         // Not on the OPEN that creates the file (knfsd long did the same): a file written once as it is made would
         // otherwise keep a write delegation its first reader has to recall.
-        // Nor to a 4.0 client: its callback path (SETCLIENTID's address) is not called (Ops/ClientId40.cs).
-        bool mayDelegate = (claim is Nfs4Const.ClaimNull or Nfs4Const.ClaimFh) && !created && c.Minor != 0;
+        // Nor to a 4.0 open owner not yet confirmed (as knfsd): an unconfirmed open may be dropped with its owner.
+        bool mayDelegate = (claim is Nfs4Const.ClaimNull or Nfs4Const.ClaimFh) && !created && seqOwner is not { Confirmed: false };
         Stateid4 stateid;
         OpenDelegation granted;
         if (state.SharedAcrossServers) (status, stateid, granted) = await state.OpenAcrossServersAsync(client, file.Id, owner, access, shareDeny, want, mayDelegate);

@@ -141,13 +141,11 @@ internal sealed partial class Nfs4State
         {
             return OpenDelegation.NoneExt(Nfs4Const.Wnd4Contention);
         }
-        bool callable = false;
-        foreach (Session s in client.Sessions)
-        {
-            if (s.BackChannelUp) callable = true;
-        }
-        if (!callable) return None(Nfs4Const.Wnd4Resource);
+        if (!CanCallBack(client)) return None(Nfs4Const.Wnd4Resource);
         if (_changing.ContainsKey(file)) return None(Nfs4Const.Wnd4Contention);
+        // A delegation's holder locks locally, never asking: not while another client or an NLM host holds a range it could
+        // then lock over (any range for a write delegation, a write range for a read one).
+        if (_ranges.Test(file, h => h is LockState l && l.Client == client, 0, ulong.MaxValue, write) is not null) return None(Nfs4Const.Wnd4Contention);
         if (_opensByFile.TryGetValue(file, out List<OpenState>? opens))
         {
             foreach (OpenState o in opens)
@@ -304,6 +302,11 @@ internal sealed partial class Nfs4State
 
     private async Task RecallAsync(DelegationState delegation)
     {
+        if (delegation.Client.V40 is not null)
+        {
+            await Recall40Async(delegation); // no sessions: its SETCLIENTID's callback address (Nfs4State.Callback40.cs)
+            return;
+        }
         Session? session;
         Stateid4 stateid;
         lock (_lock)
@@ -381,6 +384,7 @@ internal sealed partial class Nfs4State
             d.Client.RevokedDelegations++;
             _metrics?.Revoked(d.Write);
             Nfs4Log.DelegationRevoked(_logger, d.Client.Id, d.File.Inode);
+            if (d.Client.V40 is not null) RemoveState(d); // 4.0 has no FREE_STATEID: a revoked delegation just goes (as knfsd)
         }
     }
 

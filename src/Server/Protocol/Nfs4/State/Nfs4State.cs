@@ -50,14 +50,16 @@ internal sealed partial class Nfs4State : IDisposable
 
     /// <summary>Byte-range locks, shared with NLM (NFSv3).</summary>
     private readonly Locks.ByteRangeLocks _ranges;
+    private readonly Nsm.StatusMonitor? _lockMonitor;
 
     public Nfs4State(IOptions<DittoFsOptions> options, ILogger<Nfs4State> logger, StorageHost? storage = null, Metrics.DelegationMetrics? metrics = null,
-        Locks.ByteRangeLocks? locks = null, Locks.SharedLocks? shared = null)
+        Locks.ByteRangeLocks? locks = null, Locks.SharedLocks? shared = null, Nsm.StatusMonitor? lockMonitor = null)
     {
         _ranges = locks ?? new Locks.ByteRangeLocks();
         // Several servers: locks and share reservations are also granted through the database (Nfs4State.Shared.cs).
         _shared = shared is { Enabled: true } ? shared : null;
         _shared?.UseShares(SharesOf);
+        _lockMonitor = lockMonitor;
         _storage = storage;
         _logger = logger;
         _metrics = metrics;
@@ -125,6 +127,12 @@ internal sealed partial class Nfs4State : IDisposable
             return false;
         }
     }
+
+    /// <summary>
+    /// New locks wait (NFS4ERR_GRACE) in NFSv4's grace and in NLM's: one grace for both protocols, as knfsd's, so no
+    /// v4 lock takes a range an NFSv3 client is about to reclaim through NLM after the restart.
+    /// </summary>
+    public bool InLockGrace => InGrace || _lockMonitor?.InGrace == true;
 
     /// <summary>May this client still reclaim (CLAIM_PREVIOUS, reclaim locks)? NO_GRACE when not.</summary>
     public bool MayReclaim(ClientRecord client)

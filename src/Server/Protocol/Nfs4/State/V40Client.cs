@@ -2,7 +2,7 @@ namespace DittoFs.Server.Protocol.Nfs4.State;
 
 /// <summary>
 /// What an NFSv4.0 client (RFC 7530) has besides a 4.1 client record: the SETCLIENTID confirm verifier,
-/// the callback it named (kept, not used: no delegations are granted to 4.0 clients), a callback update
+/// the callback it named and whether it answers (Nfs4State.Callback40.cs), a callback update
 /// waiting for its SETCLIENTID_CONFIRM, and its open and lock owners with their seqids.
 /// </summary>
 internal sealed class V40Client
@@ -12,12 +12,19 @@ internal sealed class V40Client
     /// <summary>§16.33.5 case 3: a SETCLIENTID of the confirmed client with a new callback, applied by its confirm.</summary>
     public ulong? PendingConfirm;
     public V40Callback PendingCallback;
+    /// <summary>The callback path: not probed yet, being probed (CB_NULL), answering, or not (refused address, no answer).</summary>
+    public BackChannelState CallbackState;
+    /// <summary>The callback the last probe was for: a confirm that changed nothing probes nothing.</summary>
+    public V40Callback Probed;
     /// <summary>Open owners ("o" + hex) and lock owners ("l" + hex) of the client.</summary>
     public readonly Dictionary<string, SeqOwner> Owners = new(StringComparer.Ordinal);
 }
 
-/// <summary>cb_client4 and callback_ident of a SETCLIENTID.</summary>
-internal readonly record struct V40Callback(uint Program, string Netid, string Addr, uint Ident);
+/// <summary>
+/// cb_client4 and callback_ident of a SETCLIENTID, and the endpoint it resolves to (null: malformed, or a host other
+/// than the client's own, never called).
+/// </summary>
+internal readonly record struct V40Callback(uint Program, string Netid, string Addr, uint Ident, System.Net.IPEndPoint? Endpoint = null);
 
 /// <summary>
 /// An NFSv4.0 open or lock owner (RFC 7530 §9.1.7): the last seqid it used and the reply it got, so a
