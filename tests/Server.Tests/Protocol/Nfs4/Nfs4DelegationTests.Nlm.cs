@@ -27,5 +27,13 @@ public sealed partial class Nfs4DelegationTests
         Assert.Equal(Nlm4Status.DeniedGracePeriod, nlm.Lock(fh, svid: 1, offset: 0, length: 10));
         Assert.Equal(Nfs4Status.Ok, f.Return());
         Assert.Equal(Nlm4Status.Granted, nlm.Lock(fh, svid: 1, offset: 0, length: 10));
+
+        // While the NLM host holds its ranges no delegation is granted (its holder would lock over them locally);
+        // once they go, one is again.
+        Opened reopened = Open(f.Holder, "holder-locked-out", f.Name, Read);
+        Assert.Equal(Nfs4Status.Ok, reopened.Status);
+        Assert.True(reopened.DelegationType is not (1 or 2), $"delegation {reopened.DelegationType} granted over an NLM lock");
+        Assert.Equal(Nlm4Status.Granted, nlm.Unlock(fh, svid: 1));
+        Assert.Equal(1u, OpenDelegated(f.Holder, "holder-after-unlock", f.Name).DelegationType);
     }
 }

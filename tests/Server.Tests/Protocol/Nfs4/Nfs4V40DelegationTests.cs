@@ -52,9 +52,9 @@ public sealed class Nfs4V40DelegationTests(ServerFixture fixture) : IClassFixtur
     }
 
     /// <summary>A 4.0 client with its callback at <paramref name="callback"/>, and a file it made (its owner confirmed).</summary>
-    private (Nfs4TestClient Client, string Owner, string Name) Holder(string callback)
+    private (Nfs4TestClient Client, string Owner, string Name) Holder(string callback, int port = 0)
     {
-        var client = new Nfs4TestClient(Port);
+        var client = new Nfs4TestClient(port == 0 ? Port : port);
         client.Establish40(Unique("v40-"), callback: callback, ident: Ident);
         string owner = Unique("oo-"), name = Unique("f-");
         client.OpenConfirmed40(owner, name, access: Read);
@@ -184,6 +184,72 @@ public sealed class Nfs4V40DelegationTests(ServerFixture fixture) : IClassFixtur
         Assert.Equal(0u, Open(holder, owner, name, Read).DelegationType);
         Assert.Equal(Nfs4Status.Ok, DelegReturn(holder, delegated.Handle, delegated.DelegationStateid));
         Assert.Equal(Nfs4Status.Ok, holder.Renew(holder.ClientId));
+    }
+
+    [Fact]
+    public void ADelegationNotReturnedWithinALeaseIsRevokedWhileRenewKeepsTheRestOfTheClientsState()
+    {
+        using var server = new ServerProcess(settings: new Dictionary<string, string> { ["DittoFs:Nfs4:LeaseSeconds"] = "5" });
+        server.Start();
+        using var listener = new CallbackListener40 { AnswerCompounds = false };
+        (Nfs4TestClient holder, string owner, string name) = Holder(listener.UniversalAddress, server.NfsPort);
+        using Nfs4TestClient owned = holder;
+        AssertProbe(listener);
+        Opened delegated = OpenUntilDelegated(holder, owner, name);
+        Assert.Equal(1u, delegated.DelegationType);
+
+        using var writer = new Nfs4TestClient(server.NfsPort);
+        writer.Establish40(Unique("v40-"));
+        string writerOwner = Unique("oo-");
+        Assert.Equal(Nfs4Status.Delay, Open(writer, writerOwner, name, Write).Status);
+        // The holder renews (CB_PATH_DOWN, its lease renewed all the same) but never returns the delegation.
+        Nfs4Status status = Nfs4Status.Delay;
+        DateTime until = DateTime.UtcNow.AddSeconds(30);
+        while (status == Nfs4Status.Delay && DateTime.UtcNow < until)
+        {
+            Thread.Sleep(500);
+            Assert.Contains(holder.Renew(holder.ClientId), new[] { Nfs4Status.Ok, Nfs4Status.CbPathDown });
+            status = Open(writer, writerOwner, name, Write).Status;
+        }
+        Assert.Equal(Nfs4Status.Ok, status);
+        // Revoked: gone (4.0 has no FREE_STATEID); the holder's open is alive and RENEW has nothing to warn of.
+        Assert.Equal(Nfs4Status.BadStateId, DelegReturn(holder, delegated.Handle, delegated.DelegationStateid));
+        Assert.Equal(Nfs4Status.Ok, holder.Renew(holder.ClientId));
+        Assert.Equal(Nfs4Status.Ok, holder.OnOpen40(Nfs4Op.Close, delegated.Handle, delegated.Stateid, holder.NextSeqid(owner)).Status);
+    }
+
+    [Fact]
+    public void ARecallThatFoundThePathDownIsSentAgainToANewCallbackAddress()
+    {
+        using var dead = new CallbackListener40 { AnswerCompounds = false };
+        using var holder = new Nfs4TestClient(Port);
+        string clientOwner = Unique("v40-"), owner = Unique("oo-"), name = Unique("f-");
+        holder.Establish40(clientOwner, callback: dead.UniversalAddress, ident: Ident);
+        holder.OpenConfirmed40(owner, name, access: Read);
+        AssertProbe(dead);
+        Opened delegated = OpenUntilDelegated(holder, owner, name);
+        Assert.Equal(1u, delegated.DelegationType);
+        using var writer = new Nfs4TestClient(Port);
+        writer.Establish40(Unique("v40-"));
+        Assert.Equal(Nfs4Status.Delay, Open(writer, Unique("oo-"), name, Write).Status);
+        Assert.Equal(1u, dead.Next().Procedure);
+
+        // The client names a new callback (same verifier: a callback update, RFC 7530 §16.33.5); once it answers
+        // the probe, the recall goes there, with the new callback_ident.
+        using var alive = new CallbackListener40();
+        ulong clientId = holder.ClientId;
+        Assert.Equal(Nfs4Status.Ok, holder.SetClientId(clientOwner, callback: alive.UniversalAddress, ident: Ident + 1));
+        Assert.Equal(clientId, holder.ClientId);
+        Assert.Equal(Nfs4Status.Ok, holder.SetClientIdConfirm(holder.ClientId, holder.ConfirmVerifier));
+        AssertProbe(alive);
+        ReceivedCallback recall = alive.Next();
+        Assert.Equal(1u, recall.Procedure);
+        _ = recall.Args.Opaque();
+        Assert.Equal(0u, recall.Args.UInt32());
+        Assert.Equal(Ident + 1, recall.Args.UInt32());
+        Assert.Equal(1u, recall.Args.UInt32());
+        Assert.Equal(4u, recall.Args.UInt32());
+        Assert.Equal(delegated.DelegationStateid, recall.Args.Raw(16));
     }
 
     [Fact]
