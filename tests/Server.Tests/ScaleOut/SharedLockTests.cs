@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using System.Text;
+using DittoFs.Server.Protocol.Nfs3;
 using DittoFs.Server.Protocol.Nfs4;
+using DittoFs.Server.Protocol.Nlm;
 using DittoFs.Server.Tests.Infrastructure;
 using DittoFs.Server.Tests.Protocol.Nfs4;
+using DittoFs.Server.Tests.Protocol.Nlm;
 using DittoFs.Storage.Tests.Infrastructure;
 using Npgsql;
 using Xunit;
@@ -276,4 +279,38 @@ public sealed class SharedLockTests : IDisposable
         Assert.Equal(Nfs4Status.Ok, Lock(client, handle, open, "lo", 0, 10).Status);
         Assert.Equal(Nfs4Status.Ok, Open(client, "slow", Read, owner: "second").Status);
     }
+
+    [PostgresFact]
+    public void AnNlmLockThroughA_IsMirrored_SoAnNfs4LockThroughBIsDenied_UntilTheNlmUnlock()
+    {
+        (ServerProcess a, ServerProcess b) = StartTwo();
+        Nfs4TestClient clientB = Connect(b);
+        (_, byte[] handle, byte[] openB) = Open(clientB, "nlm", Read | Write);
+        byte[] fh;
+        using (var v3 = new Nfs3Client(a.NfsPort))
+        {
+            Lookup3Res found = v3.Lookup(v3.Mount(), "nlm"); // the file B's client made: one namespace
+            Assert.Equal(Nfs3Status.Ok, found.Status);
+            fh = found.ResOk.Object.Data.ToArray();
+        }
+        using var nlm = new NlmTestClient(a.NfsPort, "host-v3");
+        Assert.Equal(Nlm4Status.Granted, nlm.Lock(fh, svid: 1, offset: 0, length: 100));
+
+        // Mirrored in the background after the NLM grant: B's v4 client is denied within moments.
+        var watch = Stopwatch.StartNew();
+        LockReply reply;
+        while ((reply = Lock(clientB, handle, openB, "v4", 50, 10)).Status == Nfs4Status.Ok && watch.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            Assert.Equal(Nfs4Status.Ok, LockUAll(clientB, handle, reply.Stateid));
+            Thread.Sleep(100);
+        }
+        Assert.Equal((Nfs4Status.Denied, 0ul, 100ul, true), (reply.Status, reply.Offset, reply.Length, reply.WriteLock));
+
+        Assert.Equal(Nlm4Status.Granted, nlm.Unlock(fh, svid: 1, offset: 0, length: 100));
+        watch.Restart();
+        while ((reply = Lock(clientB, handle, openB, "v4", 50, 10)).Status == Nfs4Status.Denied && watch.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(100);
+        Assert.Equal(Nfs4Status.Ok, reply.Status);
+    }
+
+    private static Nfs4Status LockUAll(Nfs4TestClient client, byte[] handle, byte[] lockStateid) => Unlock(client, handle, lockStateid, 0, ulong.MaxValue);
 }

@@ -24,6 +24,9 @@ internal sealed class ByteRangeLocks
     /// <summary>Ranges of this file were unlocked or downgraded (raised on the thread pool, outside the lock).</summary>
     public event Action<FileId>? Released;
 
+    /// <summary>A range was granted to this holder (raised on the thread pool, outside the lock): SharedLocks mirrors NLM's grants.</summary>
+    public event Action<FileId, object>? Granted;
+
     /// <summary>Ranges held now, by all owners.</summary>
     public int Count
     {
@@ -57,6 +60,7 @@ internal sealed class ByteRangeLocks
             released = SetRange(file, holder, start, end, write, unlock: false);
         }
         if (released) Raise(file);
+        if (Granted is { } granted) ThreadPool.UnsafeQueueUserWorkItem(static s => s.granted(s.file, s.holder), (granted, file, holder), preferLocal: false);
         return null;
     }
 

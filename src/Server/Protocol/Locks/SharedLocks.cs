@@ -19,7 +19,7 @@ namespace DittoFs.Server.Protocol.Locks;
 /// <see cref="ByteRangeLocks.Released"/> or <see cref="SharesChanged"/>, and the file is written again.
 /// A write the database did not take is retried every second until it does.
 /// </summary>
-internal sealed class SharedLocks : IAsyncDisposable
+internal sealed class SharedLocks : IAsyncDisposable, IDisposable
 {
     private readonly PostgresSharedLocks? _db;
     private readonly ByteRangeLocks _ranges;
@@ -42,6 +42,11 @@ internal sealed class SharedLocks : IAsyncDisposable
         _db = new PostgresSharedLocks(o.Postgres.ResolveConnectionString(), TimeSpan.FromSeconds(Math.Max(1, o.Nfs4.LeaseSeconds)),
             TimeSpan.FromSeconds(Math.Max(1, o.Postgres.LockTimeoutSeconds)));
         ranges.Released += file => _ = SyncLocksAsync(file);
+        // NFSv4 grants write their rows in the grant; an NLM grant (not checked across servers) is mirrored after it.
+        ranges.Granted += (file, holder) =>
+        {
+            if (holder is not Nfs4.State.LockState) _ = SyncLocksAsync(file);
+        };
         // The tables exist once the metadata store has migrated (storage ready); grants answer DELAY until the first heartbeat.
         _loop = (storage?.Ready ?? Task.CompletedTask).ContinueWith(_ => RunAsync(), TaskScheduler.Default).Unwrap();
     }
@@ -112,8 +117,21 @@ internal sealed class SharedLocks : IAsyncDisposable
     {
         if (_db is null) return;
         using IDisposable? stripe = await EnterAsync(file).ConfigureAwait(false);
-        if (stripe is null || !await _db.SyncLocksAsync(file, Held(file)).ConfigureAwait(false)) _dirtyLocks[file] = 0;
-        else _dirtyLocks.TryRemove(file, out _);
+        List<SharedRange> held = Held(file);
+        if (stripe is null || !await _db.SyncLocksAsync(file, held).ConfigureAwait(false))
+        {
+            _dirtyLocks[file] = 0;
+            return;
+        }
+        _dirtyLocks.TryRemove(file, out _);
+        if (held.Count == 0) Forget(file);
+        else _mirrored[file] = 0;
+    }
+
+    /// <summary>A file with no rows of this server left needs no rewrite after a lapsed lease (the set stays as small as what is held).</summary>
+    private void Forget(FileId file)
+    {
+        if (_ranges.RangesOf(file).Length == 0 && (_shares?.Invoke(file).Count ?? 0) == 0) _mirrored.TryRemove(file, out _);
     }
 
     /// <summary>The file's share rows become the opens this server holds now.</summary>
@@ -121,8 +139,15 @@ internal sealed class SharedLocks : IAsyncDisposable
     {
         if (_db is null) return;
         using IDisposable? stripe = await EnterAsync(file).ConfigureAwait(false);
-        if (stripe is null || !await _db.SyncSharesAsync(file, _shares?.Invoke(file) ?? []).ConfigureAwait(false)) _dirtyShares[file] = 0;
-        else _dirtyShares.TryRemove(file, out _);
+        List<SharedShare> held = _shares?.Invoke(file) ?? [];
+        if (stripe is null || !await _db.SyncSharesAsync(file, held).ConfigureAwait(false))
+        {
+            _dirtyShares[file] = 0;
+            return;
+        }
+        _dirtyShares.TryRemove(file, out _);
+        if (held.Count == 0) Forget(file);
+        else _mirrored[file] = 0;
     }
 
     /// <summary>Heartbeats every third of a lease; a lapsed lease writes every mirrored file again; failed writes are retried every second.</summary>
@@ -171,9 +196,11 @@ internal sealed class SharedLocks : IAsyncDisposable
         }
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
-        if (_db is null) return;
+        if (_db is null || Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -187,6 +214,9 @@ internal sealed class SharedLocks : IAsyncDisposable
         await _db.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
+
+    /// <summary>A container disposed synchronously: the same, waited for (bounded by the database timeout).</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private sealed class Exit(SemaphoreSlim stripe) : IDisposable
     {
