@@ -76,6 +76,7 @@ public sealed partial class FileSystem
             {
                 ulong srcBlock = (sourceOffset + head) / bs, dstBlock = (destinationOffset + head) / bs;
                 List<ulong>? unshared = await _payload.CloneBlocksAsync(src.Inode, srcBlock, dst.Inode, dstBlock, blocks).ConfigureAwait(false);
+                ForgetSpace(dst.Inode);
                 ulong span = Math.Min(blocks * bs, count - head);
                 ulong copied = 0;
                 if (unshared is null)

@@ -162,6 +162,7 @@ public sealed partial class FileSystem
         try
         {
             await _payload.TruncateAsync(inode, size).ConfigureAwait(false);
+            ForgetSpace(inode);
         }
         catch (IOException)
         {

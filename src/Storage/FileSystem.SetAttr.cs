@@ -43,6 +43,7 @@ public sealed partial class FileSystem
         if (attributes.Size is { } size && size < inode.Size)
         {
             await _payload.TruncateAsync(inode.Inode, size).ConfigureAwait(false);
+            ForgetSpace(inode.Inode);
             // Other servers read the bucket: the cut block goes there before the new size tells them to look.
             if (_store.IsShared) await _payload.FlushAsync(inode.Inode).ConfigureAwait(false);
             // Re-read after the payload step: a namespace change may have come in meanwhile.

@@ -6,13 +6,17 @@ namespace DittoFs.Storage;
 // space_used (NFSv4 FATTR4_SPACE_USED, NFSv3 fattr3.used, st_blocks): the blocks that hold data, from the
 // block map and the cache (what SEEK_DATA sees), so a sparse file, a punched hole or a truncate shows in du.
 // Counting visits the file's blocks, so it is done only when a client asks for the value (GETATTR), and
-// remembered per inode until its change id moves (every write, punch, truncate and clone moves it).
+// remembered per inode until its change id moves. A file counted dense stays so while its size does: a
+// write only adds data, and what takes blocks away (punch, truncate, clone over it) forgets the count.
 public sealed partial class FileSystem
 {
     /// <summary>Inodes whose count is remembered; past it the memory starts over (a count is cheap to redo).</summary>
     private const int MaxCountedInodes = 16_384;
 
-    private readonly ConcurrentDictionary<ulong, (uint Generation, ulong ChangeId, ulong Used)> _spaceUsed = new();
+    private readonly ConcurrentDictionary<ulong, SpaceCount> _spaceUsed = new();
+
+    /// <summary>A count of an inode's space at one change id and size; Used = ulong.MaxValue: forgotten (blocks went meanwhile).</summary>
+    private readonly record struct SpaceCount(uint Generation, ulong ChangeId, ulong Size, ulong Used);
 
     public async ValueTask<FsResult<FileAttributes>> GetAttributesAsync(FileId file, bool countSpace)
     {
@@ -38,7 +42,13 @@ public sealed partial class FileSystem
     private async ValueTask<ulong> CountSpaceAsync(InodeRecord inode)
     {
         if (inode.Size == 0) return 0;
-        if (_spaceUsed.TryGetValue(inode.Inode, out var known) && known.Generation == inode.Generation && known.ChangeId == inode.ChangeId) return known.Used;
+        ulong dense = (inode.Size + SpaceUnit - 1) / SpaceUnit * SpaceUnit;
+        bool had = _spaceUsed.TryGetValue(inode.Inode, out SpaceCount known);
+        if (had && known.Used != ulong.MaxValue && known.Generation == inode.Generation
+            && (known.ChangeId == inode.ChangeId || (!_store.IsShared && known.Size == inode.Size && known.Used == dense)))
+        {
+            return known.Used;
+        }
         ulong bs = (ulong)_payload.BlockSize;
         IReadOnlyList<ulong> blocks = await _payload.ListDataBlocksAsync(inode.Inode, 0, BlockCount(inode.Size)).ConfigureAwait(false);
         ulong used = 0;
@@ -48,7 +58,13 @@ public sealed partial class FileSystem
             used += (length + SpaceUnit - 1) / SpaceUnit * SpaceUnit;
         }
         if (_spaceUsed.Count >= MaxCountedInodes) _spaceUsed.Clear();
-        _spaceUsed[inode.Inode] = (inode.Generation, inode.ChangeId, used);
+        // Only over what was there when counting began: a punch or clone that forgot the count meanwhile wins.
+        var count = new SpaceCount(inode.Generation, inode.ChangeId, inode.Size, used);
+        if (had) _spaceUsed.TryUpdate(inode.Inode, count, known);
+        else _spaceUsed.TryAdd(inode.Inode, count);
         return used;
     }
+
+    /// <summary>After blocks of the file went (punch, truncate) or were replaced (clone): its count is recounted.</summary>
+    private void ForgetSpace(ulong inode) => _spaceUsed[inode] = new SpaceCount(0, 0, 0, ulong.MaxValue);
 }

@@ -144,6 +144,7 @@ public sealed partial class FileSystem
                     await ZeroAsync(inode.Inode, offset, firstWhole * bs).ConfigureAwait(false);
                     await ZeroAsync(inode.Inode, endWhole * bs, end).ConfigureAwait(false);
                     await _payload.PunchAsync(inode.Inode, firstWhole, endWhole).ConfigureAwait(false);
+                    ForgetSpace(inode.Inode);
                 }
                 await _payload.FlushAsync(inode.Inode).ConfigureAwait(false);
                 return await ChangeContentAsync(file, inode.Size).ConfigureAwait(false);

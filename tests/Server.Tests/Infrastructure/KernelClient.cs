@@ -31,18 +31,33 @@ public static class KernelClient
     /// </summary>
     public static string BuildGuestTool(string name)
     {
-        string directory = AppContext.BaseDirectory.StartsWith("/tmp/", StringComparison.Ordinal)
-            ? Path.Combine("/var/tmp", "dittofs-tests-" + Environment.UserName)
-            : AppContext.BaseDirectory;
-        Directory.CreateDirectory(directory);
-        string outputPath = Path.Combine(directory, name);
-        if (File.Exists(outputPath)) return outputPath;
+        string outputPath = Path.Combine(GuestToolDirectory(), name);
+        // Built again when its source changed (a new subcommand), not only when missing.
+        if (File.Exists(outputPath) && File.GetLastWriteTimeUtc(outputPath) >= File.GetLastWriteTimeUtc(E2e(name + ".c"))) return outputPath;
         var psi = new System.Diagnostics.ProcessStartInfo("gcc", ["-O2", "-o", outputPath, E2e(name + ".c")]) { RedirectStandardError = true };
         using var gcc = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException($"gcc not found: needed to build tests/e2e/{name}.c");
         string errors = gcc.StandardError.ReadToEnd();
         gcc.WaitForExit();
         if (gcc.ExitCode != 0) throw new InvalidOperationException($"gcc failed on {name}.c: " + errors);
         return outputPath;
+    }
+
+    private static string GuestToolDirectory()
+    {
+        string directory = AppContext.BaseDirectory.StartsWith("/tmp/", StringComparison.Ordinal)
+            ? Path.Combine("/var/tmp", "dittofs-tests-" + Environment.UserName)
+            : AppContext.BaseDirectory;
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+
+    /// <summary>A host executable copied next to the guest tools under another name (so it shadows nothing in the guest), for --bin.</summary>
+    public static string GuestCopyOf(string executable, string name)
+    {
+        string path = Path.Combine(GuestToolDirectory(), name);
+        // Copied once: a new mtime would make the harness build its extra initramfs layer again.
+        if (!File.Exists(path) || new FileInfo(path).Length != new FileInfo(executable).Length) File.Copy(executable, path, overwrite: true);
+        return path;
     }
 
     public static string? Harness

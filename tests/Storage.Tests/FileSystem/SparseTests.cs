@@ -125,4 +125,22 @@ public abstract class SparseTests : FileSystemTestBase
         FileAttributes dir = await MkdirAsync(Root, "d");
         Assert.Equal((await AttrAsync(dir.Id)).SpaceUsed, (await Fs.GetAttributesAsync(dir.Id, countSpace: true)).Value.SpaceUsed);
     }
+
+    [Fact]
+    public async Task SpaceUsed_OfADenseFile_DropsAfterAPunchOrATruncateBackToTheSameSize()
+    {
+        FileAttributes f = await CreateAsync(Root, "dense");
+        Assert.Equal(FsStatus.Ok, (await WriteAsync(f.Id, 0, Pattern((int)(4 * B)))).Status);
+        Assert.Equal(4 * B, await UsedAsync(f.Id));
+        Assert.Equal(FsStatus.Ok, (await WriteAsync(f.Id, B, Pattern(10))).Status); // a rewrite: still dense
+        Assert.Equal(4 * B, await UsedAsync(f.Id));
+
+        Assert.Equal(FsStatus.Ok, (await Fs.DeallocateAsync(RootCaller, f.Id, 0, B)).Status);
+        Assert.Equal(3 * B, await UsedAsync(f.Id));
+        Assert.Equal(FsStatus.Ok, (await WriteAsync(f.Id, 0, Pattern((int)B))).Status);
+        Assert.Equal(4 * B, await UsedAsync(f.Id));
+        Assert.Equal(FsStatus.Ok, await SetAttrAsync(f.Id, new SetAttributes { Size = B }));
+        Assert.Equal(FsStatus.Ok, await SetAttrAsync(f.Id, new SetAttributes { Size = 4 * B }));
+        Assert.Equal(B, await UsedAsync(f.Id));
+    }
 }

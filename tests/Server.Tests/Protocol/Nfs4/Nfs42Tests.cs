@@ -101,6 +101,20 @@ public sealed class Nfs42Tests(ServerFixture fixture) : IClassFixture<ServerFixt
         return reply.Reader.UInt64();
     }
 
+    /// <summary>GETATTR space_used (45): the bytes of the blocks that hold data.</summary>
+    private static ulong SpaceUsed(Nfs4TestClient client, byte[] handle)
+    {
+        var (reply, _, status) = OnFile(client, handle, b =>
+        {
+            b.UInt32((uint)Nfs4Op.GetAttr);
+            Nfs4OperationTests.Bitmap(b, 45);
+        });
+        Assert.Equal(Nfs4Status.Ok, status);
+        reply.Reader.Raw(4 + 4 + 4); // bitmap4 of two words
+        Assert.Equal(8u, reply.Reader.UInt32());
+        return reply.Reader.UInt64();
+    }
+
     /// <summary>A file with 10 bytes at 2 blocks + 100 (blocks 0 and 1 never written: holes).</summary>
     private static (byte[] Handle, byte[] Stateid) SparseFile(Nfs4TestClient client)
     {
@@ -229,17 +243,20 @@ public sealed class Nfs42Tests(ServerFixture fixture) : IClassFixture<ServerFixt
         Assert.Equal(Nfs4Status.Ok, Allocate(client, handle, stateid, 0, 3 * Block, deallocate: false));
         Assert.Equal(3 * Block, Size(client, handle));
         Assert.Equal(Nfs4Status.NxIo, Seek(client, handle, stateid, 0, data: true).Status); // all hole
+        Assert.Equal(0UL, SpaceUsed(client, handle));
 
         byte[] ones = Enumerable.Repeat((byte)1, 1 << 20).ToArray();
         for (ulong b = 0; b < 3; b++) Write(client, handle, stateid, b * Block + Block - (ulong)ones.Length, ones);
         Write(client, handle, stateid, Block, ones);
         Assert.Equal((Nfs4Status.Ok, true, 3 * Block), Seek(client, handle, stateid, 0, data: false));
+        Assert.Equal(3 * Block, SpaceUsed(client, handle));
 
         // Punch [Block - 10, 2 * Block + 10): block 1 goes whole, 10 bytes at each side are zeroed; the size stays.
         Assert.Equal(Nfs4Status.Ok, Allocate(client, handle, stateid, Block - 10, Block + 20, deallocate: true));
         Assert.Equal(3 * Block, Size(client, handle));
         Assert.Equal((Nfs4Status.Ok, false, Block), Seek(client, handle, stateid, 0, data: false));
         Assert.Equal((Nfs4Status.Ok, false, 2 * Block), Seek(client, handle, stateid, Block, data: true));
+        Assert.Equal(2 * Block, SpaceUsed(client, handle)); // space_used drops with the punched block
 
         var (reply, _, status) = OnFile(client, handle, b =>
         {
