@@ -16,14 +16,23 @@ internal sealed class CrashableMetadataStore : IMetadataStore
     private readonly List<MetadataOp[]> _log = []; // applied batches, in order
     private readonly CancellationTokenSource _stop = new();
     private readonly TimeSpan _commitEvery;
+    private readonly bool _shared;
     private long _durable; // batches of _log durable
     private bool _crashed;
+    private long _nextLease = 1 << 20;
 
-    public CrashableMetadataStore(TimeSpan commitEvery)
+    /// <param name="shared">Act as a store several servers share: object ids come in leased ranges (as PostgreSQL's sequence gives them).</param>
+    public CrashableMetadataStore(TimeSpan commitEvery, bool shared = false)
     {
         _commitEvery = commitEvery;
+        _shared = shared;
         _ = Task.Run(CommitLoop);
     }
+
+    public bool IsShared => _shared;
+
+    public ValueTask<IdRange> LeaseBlockVersionsAsync() =>
+        ValueTask.FromResult(_shared ? new IdRange((ulong)Interlocked.Add(ref _nextLease, 1024) - 1024, 1024) : IdRange.None);
 
     private async Task CommitLoop()
     {
