@@ -117,6 +117,9 @@ internal sealed partial class BlockCache
     /// <summary>Completes once every block-map change applied so far is durable.</summary>
     public ValueTask WaitMapDurableAsync() => _map.WaitDurableAsync(MetadataBarrier());
 
+    /// <summary>Completes once the block-map changes up to <paramref name="position"/> are durable.</summary>
+    public ValueTask WaitMapDurableAsync(long position) => _map.WaitDurableAsync(position);
+
     /// <summary>A WAL position after every metadata change applied so far (an empty batch is the WAL's barrier).</summary>
     public long MetadataBarrier() => _map.Apply();
 

@@ -42,11 +42,15 @@ internal sealed partial class BlockCache
     {
         var todo = new List<(BlockState St, bool Unsynced, bool NewName)>();
         var directories = new HashSet<string>();
+        bool uploadsRecording = false;
         lock (_lock)
         {
             if (!_inodes.TryGetValue(inode, out Dictionary<ulong, BlockState>? blocks)) return 0;
             foreach (BlockState st in blocks.Values)
             {
+                // Uploaded before this COMMIT, its record not durable yet: a crash now would find no dirty
+                // record for the block file (and delete it) and no record of the upload. Wait for it too.
+                uploadsRecording |= st.PendingRecords > 0;
                 if (!st.Local || !st.Dirty || (!st.Unsynced && st.DirtyJournaled && !st.NewName)) continue;
                 todo.Add((st, st.Unsynced, st.NewName));
                 st.Unsynced = false;
@@ -96,7 +100,8 @@ internal sealed partial class BlockCache
                 (ops ??= []).Add(BlockMap.Put(st, dirty: true));
                 st.DirtyJournaled = true;
             }
-            return ops is null ? 0 : _map.Apply([.. ops]);
+            // An empty batch is the WAL's barrier: it covers the upload records applied before it.
+            return ops is not null ? _map.Apply([.. ops]) : uploadsRecording ? _map.Apply() : 0;
         }
     }
 }

@@ -159,6 +159,9 @@ public sealed partial class CachedPayloadStore : IPayloadStore
     {
         await _cache.FlushAsync(inode).WaitAsync(cancellationToken).ConfigureAwait(false);
         await _cache.UploadNowAsync(inode, cancellationToken).ConfigureAwait(false);
+        // A block the flusher uploaded just before this COMMIT is clean already (so not waited for above); its record
+        // was applied when it turned clean, so a barrier now covers it.
+        await _cache.WaitMapDurableAsync().ConfigureAwait(false);
         if (_options.WaitMetadataShipped is { } shipped)
         {
             // Everything applied so far — the file's inode, its entries, the map naming the uploads — must be shipped.

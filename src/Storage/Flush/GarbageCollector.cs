@@ -90,7 +90,12 @@ internal sealed class GarbageCollector : IAsyncDisposable
                         bytes += o.Size;
                     }
                 }
-                Enqueue(garbage, cache.MetadataBarrier());
+                // Unreferenced in the map as it is visible now, which may be ahead of what is durable (a dirty
+                // block recovered at start-up is uploaded meanwhile and stops naming its old object): a crash
+                // now would bring back records naming them, so they go only once everything applied is durable.
+                long barrier = cache.MetadataBarrier();
+                await cache.WaitMapDurableAsync(barrier).ConfigureAwait(false);
+                Enqueue(garbage, barrier);
                 if (_logger is not null) FlushLog.SweepDone(_logger, listed, garbage.Count, bytes);
                 return;
             }
