@@ -90,27 +90,8 @@ public sealed class SharedLockTests : IDisposable
     private sealed record LockReply(Nfs4Status Status, byte[] Stateid, ulong Offset, ulong Length, bool WriteLock, string Owner);
 
     /// <summary>LOCK by a new lock owner (from the open stateid), WRITE_LT or READ_LT; DENIED comes with the holder.</summary>
-    private static LockReply Lock(Nfs4TestClient client, byte[] handle, byte[] openStateid, string lockOwner, ulong offset, ulong length, bool write = true)
-    {
-        CompoundReply reply = client.Compound(3, b =>
-        {
-            client.Sequence(b);
-            b.UInt32((uint)Nfs4Op.PutFh);
-            b.Opaque(handle);
-            b.UInt32((uint)Nfs4Op.Lock);
-            b.UInt32(write ? 2u : 1u);
-            b.UInt32(0); // reclaim
-            b.UInt64(offset);
-            b.UInt64(length);
-            b.UInt32(1); // new lock owner
-            b.UInt32(0);
-            b.Raw(openStateid);
-            b.UInt32(0);
-            b.UInt64(client.ClientId);
-            b.Opaque(Encoding.UTF8.GetBytes(lockOwner));
-        });
-        return ReadLock(reply);
-    }
+    private static LockReply Lock(Nfs4TestClient client, byte[] handle, byte[] openStateid, string lockOwner, ulong offset, ulong length, bool write = true) =>
+        ReadLock(client.LockNewOwner(handle, openStateid, lockOwner, offset, length, write));
 
     private static LockReply ReadLock(CompoundReply reply)
     {

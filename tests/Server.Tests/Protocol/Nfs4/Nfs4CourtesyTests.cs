@@ -37,23 +37,8 @@ public sealed class Nfs4CourtesyTests
             Nfs4TestClient.Op(b, Nfs4Op.GetFh);
         }));
 
-    private static CompoundReply LockReply(Nfs4TestClient client, byte[] handle, byte[] openStateid, string lockOwner) => client.Compound(3, b =>
-    {
-        client.Sequence(b);
-        b.UInt32((uint)Nfs4Op.PutFh);
-        b.Opaque(handle);
-        b.UInt32((uint)Nfs4Op.Lock);
-        b.UInt32(2); // WRITE_LT
-        b.UInt32(0);
-        b.UInt64(0);
-        b.UInt64(ulong.MaxValue);
-        b.UInt32(1); // new lock owner
-        b.UInt32(0);
-        b.Raw(openStateid);
-        b.UInt32(0);
-        b.UInt64(client.ClientId);
-        b.Opaque(System.Text.Encoding.UTF8.GetBytes(lockOwner));
-    });
+    private static CompoundReply LockReply(Nfs4TestClient client, byte[] handle, byte[] openStateid, string lockOwner) =>
+        client.LockNewOwner(handle, openStateid, lockOwner);
 
     private static byte[] Lock(Nfs4TestClient client, byte[] handle, byte[] openStateid)
     {

@@ -160,26 +160,8 @@ public sealed class Nfs4OperationTests(ServerFixture fixture) : IClassFixture<Se
         Assert.Equal(Nfs4Status.Ok, ReadStatus(client, handle, new byte[16])); // the anonymous stateid still reads
     }
 
-    private static CompoundReply Lock(Nfs4TestClient client, byte[] handle, byte[] openStateid, string lockOwner, ulong offset, ulong length, bool write = true)
-    {
-        return client.Compound(3, b =>
-        {
-            client.Sequence(b);
-            b.UInt32((uint)Nfs4Op.PutFh);
-            b.Opaque(handle);
-            b.UInt32((uint)Nfs4Op.Lock);
-            b.UInt32(write ? 2u : 1u);
-            b.UInt32(0); // reclaim
-            b.UInt64(offset);
-            b.UInt64(length);
-            b.UInt32(1); // new lock owner
-            b.UInt32(0);
-            b.Raw(openStateid);
-            b.UInt32(0);
-            b.UInt64(client.ClientId);
-            b.Opaque(Encoding.UTF8.GetBytes(lockOwner));
-        });
-    }
+    private static CompoundReply Lock(Nfs4TestClient client, byte[] handle, byte[] openStateid, string lockOwner, ulong offset, ulong length, bool write = true) =>
+        client.LockNewOwner(handle, openStateid, lockOwner, offset, length, write);
 
     [Fact]
     public void ByteRangeLocksConflictBetweenClients()

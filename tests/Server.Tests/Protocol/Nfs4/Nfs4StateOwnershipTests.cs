@@ -51,23 +51,7 @@ public sealed class Nfs4StateOwnershipTests(ServerFixture fixture) : IClassFixtu
 
     private static byte[] LockWhole(Nfs4TestClient client, byte[] handle, byte[] openStateid)
     {
-        CompoundReply reply = client.Compound(3, b =>
-        {
-            client.Sequence(b);
-            b.UInt32((uint)Nfs4Op.PutFh);
-            b.Opaque(handle);
-            b.UInt32((uint)Nfs4Op.Lock);
-            b.UInt32(2); // WRITE_LT
-            b.UInt32(0);
-            b.UInt64(0);
-            b.UInt64(ulong.MaxValue);
-            b.UInt32(1); // new lock owner
-            b.UInt32(0);
-            b.Raw(openStateid);
-            b.UInt32(0);
-            b.UInt64(client.ClientId);
-            b.Opaque("victim-lock"u8.ToArray());
-        });
+        CompoundReply reply = client.LockNewOwner(handle, openStateid, "victim-lock");
         Assert.Equal(Nfs4Status.Ok, reply.Status);
         reply.Next();
         reply.Reader.Raw(36);

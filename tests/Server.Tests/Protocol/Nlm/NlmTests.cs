@@ -142,23 +142,8 @@ public sealed class NlmTests(NlmFixture fixture) : IClassFixture<NlmFixture>
         }
     }
 
-    internal static Nfs4Status V4Lock(Nfs4TestClient client, byte[] handle, byte[] openStateid, ulong offset, ulong length) => client.Compound(3, b =>
-    {
-        client.Sequence(b);
-        b.UInt32((uint)Nfs4Op.PutFh);
-        b.Opaque(handle);
-        b.UInt32((uint)Nfs4Op.Lock);
-        b.UInt32(2); // WRITE_LT
-        b.UInt32(0);
-        b.UInt64(offset);
-        b.UInt64(length);
-        b.UInt32(1); // new lock owner
-        b.UInt32(0);
-        b.Raw(openStateid);
-        b.UInt32(0);
-        b.UInt64(client.ClientId);
-        b.Opaque("v4-owner"u8.ToArray());
-    }).Status;
+    internal static Nfs4Status V4Lock(Nfs4TestClient client, byte[] handle, byte[] openStateid, ulong offset, ulong length) =>
+        client.LockNewOwner(handle, openStateid, "v4-owner", offset, length).Status;
 
     [Fact]
     public void AnNlmLockAndAnNfs41LockOfTheSameRangeConflictBothWays()
