@@ -1,5 +1,5 @@
 #!/bin/sh
-# Guest 2 of the two-client lock test (NFSv4.1 and 4.0): once guest 1 (lock-holder.sh)
+# Guest 2 of the two-client lock test (NFSv4.1 and 4.0; NFSv3 through NLM: nlm-two-guests.sh): once guest 1 (lock-holder.sh)
 # holds its locks, conflicting fcntl and flock locks must fail, a disjoint
 # range must succeed, F_GETLK must see the conflict; after guest 1 releases,
 # the same locks must succeed. Prints PASS/FAIL per step.

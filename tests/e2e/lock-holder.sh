@@ -1,5 +1,5 @@
 #!/bin/sh
-# Guest 1 of the two-client lock test (NFSv4.1 and 4.0): holds a POSIX write lock on
+# Guest 1 of the two-client lock test (NFSv4.1 and 4.0; NFSv3 through NLM: nlm-two-guests.sh): holds a POSIX write lock on
 # bytes [0,100) of locks/file (plock, fcntl) and a flock() on locks/ffile until
 # guest 2 (lock-contender.sh) creates locks/stop, then releases both and
 # creates locks/released. Needs plock and flock in the guest (--bin).

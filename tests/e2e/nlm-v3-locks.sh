@@ -3,15 +3,8 @@
 # The v3 mount with `lock` (on /tmp/lk) needs rpcbind and rpc.statd in the guest (copied in with --bin; both read
 # /etc/services and /etc/protocols, copied in too): the kernel's lockd asks its statd to monitor the server (SM_MON)
 # before its first lock. Two processes of this one guest contend (flock and fcntl), then a v3 lock meets a v4.1 one.
-ip link set lo up
-mkdir -p /var/lib/nfs/sm /var/lib/nfs/sm.bak /run/rpcbind
-[ -e /var/run ] || ln -s /run /var/run
-grep -q _rpc /etc/passwd 2>/dev/null || echo "_rpc:x:100:65534::/run/rpcbind:/bin/false" >> /etc/passwd
-echo "127.0.0.1 localhost" > /etc/hosts
-rpcbind -f -w & sleep 1
-rpc.statd -F --no-notify & sleep 1
-mkdir -p /tmp/lk
-timeout 60 mount -t nfs -o "vers=3,proto=tcp,port=$NFS_PORT,mountport=$MOUNT_PORT,mountproto=tcp,mountvers=3,lock" "$NFS_SERVER:$NFS_EXPORT" /tmp/lk \
+. /e2e/nlm-setup.sh
+nlm_mount /tmp/lk \
     && echo "PASS mount-with-lock" || { echo "FAIL mount-with-lock"; exit 1; }
 # Every lock call bounded: a lost NLM reply would otherwise hang the guest until the harness timeout.
 pl() { timeout 60 "$PLOCK" "$@"; }
