@@ -20,9 +20,8 @@ public sealed class ServerProcess : IDisposable
     {
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "dittofs-test-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(DataDirectory);
-        NfsPort = FreePort();
-        MountPort = FreePort();
-        HttpPort = FreePort();
+        int[] ports = FreePorts(3);
+        (NfsPort, MountPort, HttpPort) = (ports[0], ports[1], ports[2]);
         _settings = new Dictionary<string, string>
         {
             ["DittoFs:ListenAddress"] = "127.0.0.1",
@@ -190,11 +189,27 @@ public sealed class ServerProcess : IDisposable
         throw new TimeoutException($"server did not listen on {port}:\n{Log}");
     }
 
-    public static int FreePort()
+    public static int FreePort() => FreePorts(1)[0];
+
+    /// <summary>Ports free now, all different: each stays bound until the last is chosen (one at a time, the kernel
+    /// may hand out a port just released again: HttpPort once equalled MountPort).</summary>
+    public static int[] FreePorts(int count)
     {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        var listeners = new List<TcpListener>(count);
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var l = new TcpListener(IPAddress.Loopback, 0);
+                listeners.Add(l);
+                l.Start();
+            }
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            foreach (TcpListener l in listeners) l.Stop();
+        }
     }
 
     public void Dispose()

@@ -118,12 +118,14 @@ public sealed class PrometheusTests : IDisposable
         {
             string expression = raw.Replace("$__rate_interval", "10s").Replace("$instance", ".*");
             IReadOnlySet<string> names = Dashboard.MetricNames(expression);
-            foreach (string name in names.Where(n => !s_needsS3.Contains(n)))
+            // This server keeps its metadata in FASTER: the PostgreSQL row is checked by DashboardTests against one on PostgreSQL.
+            bool skipped = names.Any(n => s_needsS3.Contains(n) || Dashboard.NeedsPostgres(n));
+            foreach (string name in names.Where(n => !s_needsS3.Contains(n) && !Dashboard.NeedsPostgres(n)))
             {
                 if ((await QueryAsync(name)).Count == 0) failures.Add($"no series {name}");
             }
             JsonArray result = await QueryAsync(expression); // evaluates (asserted inside)
-            if (result.Count == 0 && !names.Overlaps(s_needsS3)) failures.Add($"no data for {expression}");
+            if (result.Count == 0 && !skipped) failures.Add($"no data for {expression}");
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
