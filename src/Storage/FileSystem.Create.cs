@@ -35,7 +35,7 @@ public sealed partial class FileSystem
                 if (entry is { } existingEntry)
                 {
                     InodeRecord? found = await _store.GetInodeAsync(existingEntry.Inode).ConfigureAwait(false);
-                    if (found is not { } existing) return new CreateResult(FsStatus.IoError, default, Unchanged(dir));
+                    if (found is not { } existing) return new CreateResult(await EntryTargetMissingAsync(dir.Inode, name, existingEntry.Inode).ConfigureAwait(false), default, Unchanged(dir));
                     status = ExistingOutcome(request, existing, out bool needsTruncate);
                     if (status != FsStatus.Ok || !needsTruncate) return new CreateResult(status, status == FsStatus.Ok ? ToAttributes(existing) : default, Unchanged(dir));
                     truncate = IdOf(existing);

@@ -30,7 +30,7 @@ public sealed partial class FileSystem
                 if (entry is not { } e) return new RemoveResult(FsStatus.NotFound, Unchanged(dir));
                 ThrowIfMoved(guess, e.Inode);
                 InodeRecord? found = await _store.GetInodeAsync(e.Inode).ConfigureAwait(false);
-                if (found is not { } victim) return new RemoveResult(FsStatus.IoError, Unchanged(dir));
+                if (found is not { } victim) return new RemoveResult(await EntryTargetMissingAsync(dir.Inode, name, e.Inode).ConfigureAwait(false), Unchanged(dir));
 
                 if (directoryOnly)
                 {

@@ -49,7 +49,7 @@ public sealed partial class FileSystem
                 if (fromEntry is not { } source) return Fail(FsStatus.NotFound);
                 ThrowIfMoved(movedGuess, source.Inode);
                 InodeRecord? foundSource = await _store.GetInodeAsync(source.Inode).ConfigureAwait(false);
-                if (foundSource is not { } moved) return Fail(FsStatus.IoError);
+                if (foundSource is not { } moved) return Fail(await EntryTargetMissingAsync(from.Inode, fromName, source.Inode).ConfigureAwait(false));
                 if (!Permissions.MayDeleteFromSticky(caller, from, moved)) return Fail(FsStatus.NotPermitted);
 
                 bool sameDir = from.Inode == to.Inode;
@@ -63,7 +63,7 @@ public sealed partial class FileSystem
                     // Two names of one file: rename(2) does nothing.
                     if (target.Inode == moved.Inode) return Fail(FsStatus.Ok);
                     InodeRecord? foundTarget = await _store.GetInodeAsync(target.Inode).ConfigureAwait(false);
-                    if (foundTarget is not { } victim) return Fail(FsStatus.IoError);
+                    if (foundTarget is not { } victim) return Fail(await EntryTargetMissingAsync(to.Inode, toName, target.Inode).ConfigureAwait(false));
                     if (!Permissions.MayDeleteFromSticky(caller, to, victim)) return Fail(FsStatus.NotPermitted);
                     if (moved.Type == FileType.Directory)
                     {

@@ -40,6 +40,18 @@ public sealed partial class FileSystem
     private static ValueTask BackOffAsync(int attempt) =>
         attempt > 2 ? new ValueTask(Task.Delay(Random.Shared.Next(1, Math.Min(attempt, 20)))) : default;
 
+    /// <summary>
+    /// An entry read whose inode then was not there: another change removed both between the two reads (a store on
+    /// which this change does not lock the directory, or another server), and the change starts over; or, if the
+    /// entry still names that inode, the namespace is damaged (IoError).
+    /// </summary>
+    private async ValueTask<FsStatus> EntryTargetMissingAsync(ulong directory, ReadOnlyMemory<byte> name, ulong inode)
+    {
+        EntryRecord? again = await _store.GetEntryAsync(directory, name).ConfigureAwait(false);
+        if ((again?.Inode ?? 0) != inode) throw new MetadataConflictException();
+        return FsStatus.IoError;
+    }
+
     private static long ThrowIfConflict(long position) =>
         position == MetadataConflict.Position ? throw new MetadataConflictException() : position;
 }
