@@ -220,12 +220,22 @@ public sealed class SharedLockTests : IDisposable
         Assert.Equal(Nfs4Status.Denied, Lock(clientB, handle, openB, "lo-b", 0, 1).Status);
 
         a.Kill(); // no unlock, no clean stop: the lease has to run out
+        // How much of A's lease was left at the kill, on the database clock (a heartbeat late under load moves it).
+        double leftSeconds;
+        using (var lease = new NpgsqlConnection(_connectionString))
+        {
+            lease.Open();
+            using var left = new NpgsqlCommand(
+                "SELECT extract(epoch FROM s.expires - now())::float8 FROM servers s WHERE s.id IN (SELECT server FROM range_locks WHERE position('lo-a'::bytea in owner) > 0)", lease);
+            leftSeconds = (double)left.ExecuteScalar()!;
+        }
         var watch = Stopwatch.StartNew();
         LockReply reply;
         while ((reply = Lock(clientB, handle, openB, "lo-b", 0, 1)).Status == Nfs4Status.Denied && watch.Elapsed < TimeSpan.FromSeconds(LeaseSeconds * 6)) Thread.Sleep(200);
         Assert.Equal(Nfs4Status.Ok, reply.Status);
-        // Not before A's lease could have run out (its last heartbeat was at most a third of a lease before the kill).
-        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(LeaseSeconds * 2 / 3.0 - 0.5), $"freed after {watch.Elapsed}");
+        // Not before A's lease ran out in the database.
+        Assert.True(leftSeconds > 0, $"A's lease had already run out at the kill ({leftSeconds} s)");
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(leftSeconds - 0.2), $"freed after {watch.Elapsed}, {leftSeconds:F2} s of A's lease were left");
 
         // B's own lock is still in the database for every other server: one live server, holding exactly its two ranges.
         using var connection = new NpgsqlConnection(_connectionString);
