@@ -22,6 +22,8 @@ internal sealed partial class BlockCache
         public readonly Dictionary<ulong, long> Deltas = [];
         public readonly Dictionary<ulong, SegmentRecord> Created = [];
         public readonly Dictionary<ulong, string> SharedKeys = [];
+        /// <summary>Shared store only: segments and shared objects that lost names in the batch (gone after it: garbage).</summary>
+        public readonly List<ulong> Dying = [];
 
         public int Count => Deltas.Count;
 
@@ -111,9 +113,10 @@ internal sealed partial class BlockCache
                 bool had = ForgetLocked(dst, dstBlock + i, dead, garbage, loads);
                 if (had || named.Version != 0) ops.Add(MetadataOp.PutBlock(dst, dstBlock + i, named));
             }
-            ops.AddRange(SegmentsLoseLocked(dead, garbage));
-            position = ops.Count > 0 ? _map.Apply([.. ops]) : 0;
+            position = ApplyReleasingLocked(ops, dead, garbage);
         }
+        // Only on a shared store: another server forgot an object this clone would name (it changed the source meanwhile).
+        if (position == MetadataConflict.Position) throw new IOException("The clone's source changed on another server; nothing was cloned");
         await _map.WaitDurableAsync(position).ConfigureAwait(false);
         if (garbage.Count > 0) _garbage.Enqueue(garbage, position);
         foreach (Task load in loads)

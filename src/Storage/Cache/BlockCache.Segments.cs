@@ -111,8 +111,7 @@ internal sealed partial class BlockCache
                 if (live > 0) ops.Add(MetadataOp.PutSegment(segment, new SegmentRecord(live, total, size)));
                 else garbage.Add(key);
                 if (live > 0 && live < total * _options.CompactBelow && CompactionAllowed) _compactable.Add(segment);
-                ops.AddRange(SegmentsLoseLocked(dead, garbage));
-                position = _map.Apply([.. ops]);
+                position = ApplyReleasingLocked(ops, dead, garbage);
             }
             segment = 0;
             // Old objects go only once the map naming the new one is durable.
@@ -152,6 +151,17 @@ internal sealed partial class BlockCache
     private List<MetadataOp> SegmentsLoseLocked(Released dead, ICollection<string> garbage)
     {
         var ops = new List<MetadataOp>(dead.Count);
+        if (_sharedIds)
+        {
+            // Other servers change the same counts: deltas the database applies atomically; whether a count
+            // reached 0 is read back after the batch (ApplyReleasingLocked), not decided from a read made before it.
+            foreach ((ulong segment, long bytes) in dead.Deltas)
+            {
+                ops.Add(MetadataOp.AddToSegment(segment, -bytes, dead.Created.TryGetValue(segment, out SegmentRecord first) ? first : default));
+                if (bytes > 0) dead.Dying.Add(segment);
+            }
+            return ops;
+        }
         foreach ((ulong segment, long bytes) in dead.Deltas)
         {
             // A reference count first made in this batch (CLONE of a block nobody shared yet) is not in the map yet.
@@ -170,6 +180,24 @@ internal sealed partial class BlockCache
             }
         }
         return ops;
+    }
+
+    /// <summary>
+    /// Applies <paramref name="ops"/> with the segment records <paramref name="dead"/> changes, in one batch; on a
+    /// shared store a segment or shared object whose count that batch took to 0 is gone from the map afterwards,
+    /// and only then is its object garbage. Returns the position to wait for, or <see cref="MetadataConflict.Position"/>.
+    /// </summary>
+    private long ApplyReleasingLocked(List<MetadataOp> ops, Released dead, ICollection<string> garbage)
+    {
+        ops.AddRange(SegmentsLoseLocked(dead, garbage));
+        if (ops.Count == 0) return 0;
+        long position = _map.Apply([.. ops]);
+        if (position == MetadataConflict.Position) return position;
+        foreach (ulong segment in dead.Dying)
+        {
+            if (_map.GetSegment(segment) is null) garbage.Add(dead.SharedKeys.TryGetValue(segment, out string? key) ? key : ObjectKeys.Segment(segment));
+        }
+        return position;
     }
 
     /// <summary>

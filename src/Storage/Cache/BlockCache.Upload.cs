@@ -157,7 +157,7 @@ internal sealed partial class BlockCache
                 {
                     var dead = new Released();
                     MetadataOp put = UploadedLocked(st, generation, version, packed: false, 0, crc, length, dead, garbage);
-                    position = _map.Apply([put, .. SegmentsLoseLocked(dead, garbage)]);
+                    position = ApplyReleasingLocked([put], dead, garbage);
                     recorded = true;
                 }
             }

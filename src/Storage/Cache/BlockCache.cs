@@ -739,7 +739,7 @@ internal sealed partial class BlockCache : IDisposable, DataJournal.ITarget
             // Nothing recorded and nothing held (a file that never had data): no record to write.
             // Segments lose the dropped blocks' bytes in the same batch that drops their records.
             MetadataOp drop = toBlock == ulong.MaxValue ? MetadataOp.DropBlocks(inode, fromBlock) : MetadataOp.DropBlockRange(inode, fromBlock, toBlock);
-            position = recorded.Count > 0 || held ? _map.Apply([drop, .. SegmentsLoseLocked(dead, garbage)]) : 0;
+            position = recorded.Count > 0 || held ? ApplyReleasingLocked([drop], dead, garbage) : 0;
         }
         await _map.WaitDurableAsync(position).ConfigureAwait(false);
         _garbage.Enqueue(garbage, position);

@@ -139,7 +139,7 @@ public sealed class InMemoryMetadataStore : IMetadataStore
     {
         lock (_lock)
         {
-            if (!MetadataConflict.Holds(ops, _readInode, _readEntry, _readVolume))
+            if (!MetadataConflict.Holds(ops, _readInode, _readEntry, _readVolume) || !SegmentsPresent(ops))
             {
                 return new(MetadataConflict.Position);
             }
@@ -149,6 +149,20 @@ public sealed class InMemoryMetadataStore : IMetadataStore
             }
             return new(++_position);
         }
+    }
+
+    /// <summary>AddToSegment's rule: a positive delta names bytes of a segment that must still exist (or be created).</summary>
+    private bool SegmentsPresent(MetadataOp[] ops)
+    {
+        foreach (MetadataOp op in ops)
+        {
+            if (op.Kind == MetadataOpKind.AddToSegment && unchecked((long)op.Cookie) > 0 && op.SegmentRecord.Live <= 0
+                && !_segments.ContainsKey(op.Block))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     public ValueTask WaitDurableAsync(long position) => ValueTask.CompletedTask;
@@ -227,6 +241,15 @@ public sealed class InMemoryMetadataStore : IMetadataStore
                 else _segments[op.Block] = op.SegmentRecord;
                 _maxBlockVersion = Math.Max(_maxBlockVersion, op.Block);
                 break;
+            case MetadataOpKind.AddToSegment:
+            {
+                SegmentRecord? found = _segments.TryGetValue(op.Block, out SegmentRecord r) ? r : op.SegmentRecord.Live > 0 ? op.SegmentRecord : null;
+                if (found is not { } record) break; // released bytes of a segment already gone
+                long live = record.Live + unchecked((long)op.Cookie);
+                if (live <= 0) _segments.Remove(op.Block);
+                else _segments[op.Block] = record with { Live = live };
+                break;
+            }
             case MetadataOpKind.PutFilesystemId:
                 _filesystemId = new Guid(op.Data);
                 break;

@@ -33,6 +33,14 @@ public enum MetadataOpKind : byte
     PutXattrs = 12,
     /// <summary>Forget the blocks of Inode in [Block, Cookie) (a punched hole); the file's other blocks stay.</summary>
     DropBlockRange = 13,
+    /// <summary>
+    /// Shared stores only (<see cref="IMetadataStore.IsShared"/>): segment Block's Live changes by Cookie (a two's
+    /// complement delta) atomically in the store, so two servers naming or releasing bytes of one segment at once
+    /// lose no count; at 0 or below the segment is forgotten (the caller then finds it gone: its object is garbage).
+    /// An absent segment is created as SegmentRecord (plus the delta) when SegmentRecord.Live is above 0 (a first
+    /// share); otherwise a positive delta on an absent segment fails the batch (its object may be deleted already).
+    /// </summary>
+    AddToSegment = 14,
 
     // Preconditions: checked by the store inside the batch's atomic apply, before any change; never
     // written to a WAL. One that does not hold makes ApplyAsync return MetadataConflict.Position with
@@ -66,7 +74,7 @@ public readonly record struct MetadataOp
     public byte[] Data { get; init; }             // PutSymlink, PutFilesystemId, PutXattrs
     public ulong Block { get; init; }             // PutBlock, DropBlocks
     public BlockRecord BlockRecord { get; init; } // PutBlock
-    public SegmentRecord SegmentRecord { get; init; } // PutSegment (Block = segment id)
+    public SegmentRecord SegmentRecord { get; init; } // PutSegment, AddToSegment (Block = segment id)
 
     public static MetadataOp PutInode(in InodeRecord record) => new() { Kind = MetadataOpKind.PutInode, Record = record, Name = [], Data = [] };
     public static MetadataOp DeleteInode(ulong inode) => new() { Kind = MetadataOpKind.DeleteInode, Inode = inode, Name = [], Data = [] };
@@ -78,6 +86,8 @@ public readonly record struct MetadataOp
     public static MetadataOp PutXattrs(ulong inode, byte[] encoded) => new() { Kind = MetadataOpKind.PutXattrs, Inode = inode, Data = encoded, Name = [] };
     public static MetadataOp DropBlockRange(ulong inode, ulong fromBlock, ulong toBlock) => new() { Kind = MetadataOpKind.DropBlockRange, Inode = inode, Block = fromBlock, Cookie = toBlock, Name = [], Data = [] };
     public static MetadataOp PutSegment(ulong segment, in SegmentRecord record) => new() { Kind = MetadataOpKind.PutSegment, Block = segment, SegmentRecord = record, Name = [], Data = [] };
+    public static MetadataOp AddToSegment(ulong segment, long delta, in SegmentRecord createAs = default) =>
+        new() { Kind = MetadataOpKind.AddToSegment, Block = segment, Cookie = unchecked((ulong)delta), SegmentRecord = createAs, Name = [], Data = [] };
     public static MetadataOp PutFilesystemId(Guid id) => new() { Kind = MetadataOpKind.PutFilesystemId, Data = id.ToByteArray(), Name = [] };
     public static MetadataOp PutVolume(byte[] name, uint volume, ulong rootInode) => new() { Kind = MetadataOpKind.PutVolume, Name = name, Volume = volume, Inode = rootInode, Data = [] };
     public static MetadataOp AddToDirectory(ulong directory, long entries, long links, Timestamp touched)

@@ -171,6 +171,30 @@ public sealed partial class PostgresMetadataStore
                                   "ON CONFLICT (segment) DO UPDATE SET live = EXCLUDED.live, total = EXCLUDED.total, object_bytes = EXCLUDED.object_bytes",
                             S(op.Block), op.SegmentRecord.Live, op.SegmentRecord.Total, op.SegmentRecord.ObjectBytes));
                     break;
+                case MetadataOpKind.AddToSegment:
+                {
+                    // Atomic on the row (READ COMMITTED re-reads it after a concurrent change), then forgotten at 0.
+                    long delta = unchecked((long)op.Cookie);
+                    if (op.SegmentRecord.Live > 0)
+                    {
+                        batch.BatchCommands.Add(Command(
+                            "INSERT INTO segments (segment, live, total, object_bytes) VALUES ($1, $2, $3, $4) ON CONFLICT (segment) DO UPDATE SET live = segments.live + $5",
+                            S(op.Block), op.SegmentRecord.Live + delta, op.SegmentRecord.Total, op.SegmentRecord.ObjectBytes, delta));
+                    }
+                    else if (delta > 0)
+                    {
+                        // Naming bytes of a segment someone else may just have forgotten: no row, no batch.
+                        batch.BatchCommands.Add(Command(
+                            "WITH changed AS (UPDATE segments SET live = live + $2 WHERE segment = $1 RETURNING 1) SELECT 1 / (SELECT count(*)::int FROM changed)",
+                            S(op.Block), delta));
+                    }
+                    else
+                    {
+                        batch.BatchCommands.Add(Command("UPDATE segments SET live = live + $2 WHERE segment = $1", S(op.Block), delta));
+                    }
+                    batch.BatchCommands.Add(Command("DELETE FROM segments WHERE segment = $1 AND live <= 0", S(op.Block)));
+                    break;
+                }
                 case MetadataOpKind.PutFilesystemId:
                     batch.BatchCommands.Add(Command(
                         "INSERT INTO meta (key, data) VALUES ('filesystem_id', $1) ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data", op.Data));
