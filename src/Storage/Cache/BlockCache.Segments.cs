@@ -203,9 +203,9 @@ internal sealed partial class BlockCache
     /// <summary>
     /// Compaction runs only when this server is the one writer of the block map. With a store other
     /// servers share it is off: it rewrites other blocks' records from a read made before its PUT, so
-    /// another server's newer record for one of them would be overwritten (lost), and the segment's
-    /// live count is not kept atomically across servers. Mostly dead segments then stay as they are
-    /// (readable, costing only space) and a segment is still deleted once nothing names it.
+    /// another server's newer record for one of them would be overwritten (lost). Mostly dead segments
+    /// then stay as they are (readable, costing only space); a segment is still deleted once nothing
+    /// names it (its count changes by atomic deltas there: <see cref="MetadataOpKind.AddToSegment"/>).
     /// </summary>
     private bool CompactionAllowed => !_sharedIds;
 
