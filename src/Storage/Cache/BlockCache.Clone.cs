@@ -10,7 +10,9 @@ namespace DittoFs.Storage.Cache;
 //   naming it (a clone adds its length); compaction leaves alone a segment that clones name;
 // - a whole-block object gets a reference count (a SegmentRecord with Total 0 under its version)
 //   once first shared, and every record naming it is marked Shared with the object's origin
-//   (inode, block) so its key stays known; the object goes when the count reaches 0.
+//   (inode, block) so its key stays known; the object goes when the count reaches 0;
+// - on a store other servers share, counts change by atomic deltas in the database and a whole-block
+//   object is counted from its upload, so no server decides from its own read that an object is garbage.
 internal sealed partial class BlockCache
 {
     /// <summary>
@@ -81,7 +83,10 @@ internal sealed partial class BlockCache
             for (ulong i = 0; i < count; i++)
             {
                 BlockState? s = LookupLocked(src, srcBlock + i);
-                if (s is not null && (s.Dirty || s.Writers > 0 || s.Lost || (s.Local && s.Version == 0)))
+                // On a shared store an object not counted yet (recorded before counts were kept there) is copied, not
+                // shared: another server may be releasing it on a read made before this clone's count would exist.
+                if (s is not null && (s.Dirty || s.Writers > 0 || s.Lost || (s.Local && s.Version == 0)
+                                      || (_sharedIds && s.Version != 0 && !s.Packed && !s.Shared)))
                 {
                     copy.Add(i);
                     continue;

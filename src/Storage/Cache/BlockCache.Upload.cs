@@ -205,8 +205,21 @@ internal sealed partial class BlockCache
         Released dead, List<string> garbage)
     {
         ReleaseLocked(st.Inode, st.Block, RecordOf(st), dead, garbage);
-        st.Shared = false;
-        st.OriginInode = st.OriginBlock = 0;
+        if (_sharedIds && !packed)
+        {
+            // On a store other servers share, a whole-block object is counted from its first record: releasing it
+            // is then an atomic delta there, never a decision from this server's read (another may be cloning it).
+            st.Shared = true;
+            st.OriginInode = st.Inode;
+            st.OriginBlock = st.Block;
+            dead.Created[version] = SegmentRecord.References(1);
+            dead.Add(version, 0);
+        }
+        else
+        {
+            st.Shared = false;
+            st.OriginInode = st.OriginBlock = 0;
+        }
         st.Version = version;
         st.Packed = packed;
         st.Offset = offset;

@@ -259,15 +259,15 @@ public sealed class PostgresSharedBucketTests(MotoServer moto, Xunit.Abstraction
     [PostgresFact]
     public async Task ClonesThroughAWhileBRemovesTheSources_KeepEverySegmentsCountExact()
     {
-        // Small files packed together through A; then A clones them (the segments gain names) while B removes
-        // them (the segments lose names), both changing the same segments' counts at once. A count kept by
-        // read-modify-write loses some of those changes: a segment deleted while a clone names it, or kept forever.
+        // Files packed together (and whole-block ones) through A; then A clones them (the segments and objects gain
+        // names) while B removes them (they lose names), both changing the same counts at once. A count kept by
+        // read-modify-write loses some of those changes: an object deleted while a clone names it, or kept forever.
         const int files = 24;
         var sources = new List<(FileId File, byte[] Data)>();
         for (int i = 0; i < files; i++)
         {
             FileId file = await CreateAsync(_a, $"src{i}");
-            byte[] data = Bytes(1000 + 37 * i, 300 + i);
+            byte[] data = Bytes(i % 3 == 0 ? 2 * BlockSize : 1000 + 37 * i, 300 + i); // whole blocks (counted objects) and packed ones
             Assert.Equal(FsStatus.Ok, (await _a.WriteAsync(Caller.Root, file, 0, new ReadOnlySequence<byte>(data), StableHow.Unstable)).Status);
             sources.Add((file, data));
         }
@@ -307,7 +307,8 @@ public sealed class PostgresSharedBucketTests(MotoServer moto, Xunit.Abstraction
             Assert.Equal(sources[i].Data, await ReadAllAsync(_a, clones[i]));
         }
 
-        // Each segment's live count is exactly the bytes the records naming it hold, and no segment outlives its names.
+        // Each segment's live count is exactly the bytes the records naming it hold, each whole object's count the
+        // records naming it (every one counted on a shared store), and no count outlives its names.
         var named = new Dictionary<ulong, long>();
         var rows = new Dictionary<ulong, long>();
         await using NpgsqlDataSource db = NpgsqlDataSource.Create(_connectionString);
@@ -317,7 +318,8 @@ public sealed class PostgresSharedBucketTests(MotoServer moto, Xunit.Abstraction
             while (await reader.ReadAsync())
             {
                 BlockRecord record = Metadata.Faster.BlockValue.Read((byte[])reader.GetValue(0));
-                if (record.Packed) named[record.Version] = named.GetValueOrDefault(record.Version) + record.Length;
+                Assert.True(record.Packed || record.Shared, $"an uncounted whole-block record on a shared store: {record}");
+                named[record.Version] = named.GetValueOrDefault(record.Version) + (record.Packed ? record.Length : 1);
             }
         }
         await using (NpgsqlCommand list = db.CreateCommand("SELECT segment, live FROM segments"))
@@ -325,7 +327,7 @@ public sealed class PostgresSharedBucketTests(MotoServer moto, Xunit.Abstraction
         {
             while (await reader.ReadAsync()) rows[(ulong)reader.GetInt64(0)] = reader.GetInt64(1);
         }
-        output.WriteLine($"{named.Count} segments named after the removes");
+        output.WriteLine($"{named.Count} segments and objects named after the removes");
         Assert.Equal(named.OrderBy(kv => kv.Key), rows.OrderBy(kv => kv.Key));
     }
 }
