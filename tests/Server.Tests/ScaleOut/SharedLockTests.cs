@@ -221,6 +221,8 @@ public sealed class SharedLockTests : IDisposable
 
         a.Kill(); // no unlock, no clean stop: the lease has to run out
         // How much of A's lease was left at the kill, on the database clock (a heartbeat late under load moves it).
+        // Timed from before the question: its answer may come back late under load, the database's now() does not.
+        var watch = Stopwatch.StartNew();
         double leftSeconds;
         using (var lease = new NpgsqlConnection(_connectionString))
         {
@@ -229,7 +231,6 @@ public sealed class SharedLockTests : IDisposable
                 "SELECT extract(epoch FROM s.expires - now())::float8 FROM servers s WHERE s.id IN (SELECT server FROM range_locks WHERE position('lo-a'::bytea in owner) > 0)", lease);
             leftSeconds = (double)left.ExecuteScalar()!;
         }
-        var watch = Stopwatch.StartNew();
         LockReply reply;
         while ((reply = Lock(clientB, handle, openB, "lo-b", 0, 1)).Status == Nfs4Status.Denied && watch.Elapsed < TimeSpan.FromSeconds(LeaseSeconds * 6)) Thread.Sleep(200);
         Assert.Equal(Nfs4Status.Ok, reply.Status);
