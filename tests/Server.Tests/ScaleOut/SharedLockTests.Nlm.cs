@@ -113,6 +113,39 @@ public sealed partial class SharedLockTests
     }
 
     [PostgresFact]
+    public void LockMsgTestMsgAndNmLockThroughB_SeeANlmLockThroughA()
+    {
+        using var clientHost = new FakeClientHost();
+        (ServerProcess a, ServerProcess b) = StartTwo(CallbacksTo(clientHost));
+        byte[] fhA = NewV3File(a, "nlm-msg"), fhB = V3Handle(b, "nlm-msg");
+        using var nlmA = new NlmTestClient(a.NfsPort, "host-a");
+        using var nlmB = new NlmTestClient(b.NfsPort, "host-b");
+        Assert.Equal(Nlm4Status.Granted, nlmA.Lock(fhA, svid: 1, offset: 0, length: 10));
+        while (clientHost.Calls.TryTake(out _)) { }
+
+        nlmB.LockMsg(fhB, svid: 2, offset: 5, length: 1, cookie: "lock-b");
+        byte[]? locked = clientHost.WaitFor(NlmTestClient.NlmProgram, (uint)NlmProcedure.LockRes, CallbackWait);
+        Assert.NotNull(locked);
+        var reader = new DittoFs.Xdr.XdrReader(locked);
+        Nlm4Res lockRes = Nlm4Res.Decode(ref reader);
+        Assert.Equal((Nlm4Status.Denied, "lock-b"), (lockRes.Status, Encoding.UTF8.GetString(lockRes.Cookie.Span)));
+        nlmB.TestMsg(fhB, svid: 2, offset: 9, length: 1);
+        byte[]? tested = clientHost.WaitFor(NlmTestClient.NlmProgram, (uint)NlmProcedure.TestRes, CallbackWait);
+        Assert.NotNull(tested);
+        reader = new DittoFs.Xdr.XdrReader(tested);
+        AssertHolder(Nlm4TestRes.Decode(ref reader), exclusive: true, "1@host-a", 0, 10);
+        Assert.Equal(Nlm4Status.Denied, nlmB.NmLock(fhB, svid: 2, offset: 5, length: 1));
+
+        // UNLOCK_MSG's result is sent once the database knows: then B's NM_LOCK is granted.
+        nlmA.UnlockMsg(fhA, svid: 1, offset: 0, length: 10);
+        byte[]? unlocked = clientHost.WaitFor(NlmTestClient.NlmProgram, (uint)NlmProcedure.UnlockRes, CallbackWait);
+        Assert.NotNull(unlocked);
+        reader = new DittoFs.Xdr.XdrReader(unlocked);
+        Assert.Equal(Nlm4Status.Granted, Nlm4Res.Decode(ref reader).Status);
+        Assert.Equal(Nlm4Status.Granted, nlmB.NmLock(fhB, svid: 2, offset: 5, length: 1));
+    }
+
+    [PostgresFact]
     public void FreeAllOfAHostThroughA_FreesItsLocksForBsClients()
     {
         (ServerProcess a, ServerProcess b) = StartTwo();
