@@ -201,6 +201,37 @@ public sealed partial class SharedLockTests
     }
 
     [PostgresFact]
+    public void ABlockedNlmLockThatALocalUnlockFrees_WaitsStillForAnotherServersLock()
+    {
+        using var clientHost = new FakeClientHost();
+        (ServerProcess a, ServerProcess b) = StartTwo(CallbacksTo(clientHost));
+        byte[] fhA = NewV3File(a, "nlm-two-ways"), fhB = V3Handle(b, "nlm-two-ways");
+        using var nlmA = new NlmTestClient(a.NfsPort, "host-a");
+        using var nlmX = new NlmTestClient(b.NfsPort, "host-x");
+        using var nlmY = new NlmTestClient(b.NfsPort, "host-y");
+
+        // Readers through both servers; a writer through B waits for both.
+        Assert.Equal(Nlm4Status.Granted, nlmA.Lock(fhA, svid: 1, offset: 0, length: 100, exclusive: false));
+        Assert.Equal(Nlm4Status.Granted, nlmX.Lock(fhB, svid: 2, offset: 0, length: 100, exclusive: false));
+        Assert.Equal(Nlm4Status.Blocked, nlmY.Lock(fhB, svid: 3, offset: 0, length: 100, block: true, cookie: "wait-y"));
+        while (clientHost.Calls.TryTake(out _)) { }
+
+        // B's reader goes: B's queue tries the writer, and the database still refuses it (A's reader). A grant
+        // would come within moments of the unlock; none may come at all.
+        Assert.Equal(Nlm4Status.Granted, nlmX.Unlock(fhB, svid: 2, offset: 0, length: 100));
+        Assert.Null(clientHost.WaitFor(NlmTestClient.NlmProgram, (uint)NlmProcedure.Granted, TimeSpan.FromSeconds(3)));
+        Assert.Equal(Nlm4Status.Granted, nlmA.Test(fhA, svid: 9, offset: 0, length: 100, exclusive: false).Reply.Status); // no writer anywhere
+
+        // A's reader goes too: the writer is granted, told with NLM_GRANTED, and A's clients see it.
+        Assert.Equal(Nlm4Status.Granted, nlmA.Unlock(fhA, svid: 1, offset: 0, length: 100));
+        byte[]? granted = clientHost.WaitFor(NlmTestClient.NlmProgram, (uint)NlmProcedure.Granted, CallbackWait);
+        Assert.NotNull(granted);
+        var reader = new DittoFs.Xdr.XdrReader(granted);
+        Assert.Equal("wait-y", Encoding.UTF8.GetString(Nlm4TestArgs.Decode(ref reader).Cookie.Span));
+        AssertHolder(nlmA.Test(fhA, svid: 9, offset: 0, length: 1, exclusive: false), exclusive: true, "3@host-y", 0, 100);
+    }
+
+    [PostgresFact]
     public void ADatabaseThatDoesNotAnswerInTime_MakesNlmLockAnswerDeniedNoLocks_AndTheServerKeepsServing()
     {
         _connectionString = PostgresServer.Shared.CreateDatabase();
