@@ -1,11 +1,8 @@
 using System.Diagnostics;
 using System.Text;
-using DittoFs.Server.Protocol.Nfs3;
 using DittoFs.Server.Protocol.Nfs4;
-using DittoFs.Server.Protocol.Nlm;
 using DittoFs.Server.Tests.Infrastructure;
 using DittoFs.Server.Tests.Protocol.Nfs4;
-using DittoFs.Server.Tests.Protocol.Nlm;
 using DittoFs.Storage.Tests.Infrastructure;
 using Npgsql;
 using Xunit;
@@ -15,9 +12,9 @@ namespace DittoFs.Server.Tests.ScaleOut;
 /// <summary>
 /// Two servers (two processes, two ports) on one PostgreSQL database, NFSv4.1 over raw sockets: a byte-range lock
 /// or a share reservation granted through one is honoured by the other, and a server killed -9 loses its clients'
-/// locks after the lease while the other server's stay.
+/// locks after the lease while the other server's stay. NLM (NFSv3) locks through either server: SharedLockTests.Nlm.cs.
 /// </summary>
-public sealed class SharedLockTests : IDisposable
+public sealed partial class SharedLockTests : IDisposable
 {
     private const int LeaseSeconds = 5;
     private const uint Read = 1, Write = 2;
@@ -32,23 +29,30 @@ public sealed class SharedLockTests : IDisposable
         foreach (ServerProcess server in _servers) server.Dispose();
     }
 
-    private (ServerProcess A, ServerProcess B) StartTwo()
+    /// <param name="settings">More server settings, the same for both (e.g. where NLM callbacks go).</param>
+    private (ServerProcess A, ServerProcess B) StartTwo(IDictionary<string, string>? settings = null)
     {
         _connectionString = PostgresServer.Shared.CreateDatabase();
-        return (Start(), Start());
+        return (Start(settings: settings), Start(settings: settings));
     }
 
-    private ServerProcess Start(int lockTimeoutSeconds = 5)
+    /// <summary>A server on the test's database, once it holds its lease there (until then its grants answer DELAY / DENIED_NOLOCKS).</summary>
+    private ServerProcess Start(int lockTimeoutSeconds = 5, IDictionary<string, string>? settings = null)
     {
-        var server = new ServerProcess(null, new Dictionary<string, string>
+        var all = new Dictionary<string, string>
         {
             ["DittoFs:MetadataStore"] = "Postgres",
             ["DittoFs:Nfs4:LeaseSeconds"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["DittoFs:Postgres:LockTimeoutSeconds"] = lockTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
+            ["Logging:LogLevel:DittoFs.Server.Protocol.Locks.SharedLocks"] = "Information",
+        };
+        foreach ((string key, string value) in settings ?? new Dictionary<string, string>()) all[key] = value;
+        var server = new ServerProcess(null, all);
         server.Environment["DITTOFS__POSTGRES__CONNECTIONSTRING"] = _connectionString;
         _servers.Add(server);
         server.Start();
+        const string leased = "lease in the database";
+        Assert.Contains(leased, server.WaitForLog(leased, TimeSpan.FromSeconds(60)));
         return server;
     }
 
@@ -270,38 +274,6 @@ public sealed class SharedLockTests : IDisposable
         // The client retries (as on any DELAY): granted now, nothing was half done.
         Assert.Equal(Nfs4Status.Ok, Lock(client, handle, open, "lo", 0, 10).Status);
         Assert.Equal(Nfs4Status.Ok, Open(client, "slow", Read, owner: "second").Status);
-    }
-
-    [PostgresFact]
-    public void AnNlmLockThroughA_IsMirrored_SoAnNfs4LockThroughBIsDenied_UntilTheNlmUnlock()
-    {
-        (ServerProcess a, ServerProcess b) = StartTwo();
-        Nfs4TestClient clientB = Connect(b);
-        (_, byte[] handle, byte[] openB) = Open(clientB, "nlm", Read | Write);
-        byte[] fh;
-        using (var v3 = new Nfs3Client(a.NfsPort))
-        {
-            Lookup3Res found = v3.Lookup(v3.Mount(), "nlm"); // the file B's client made: one namespace
-            Assert.Equal(Nfs3Status.Ok, found.Status);
-            fh = found.ResOk.Object.Data.ToArray();
-        }
-        using var nlm = new NlmTestClient(a.NfsPort, "host-v3");
-        Assert.Equal(Nlm4Status.Granted, nlm.Lock(fh, svid: 1, offset: 0, length: 100));
-
-        // Mirrored in the background after the NLM grant: B's v4 client is denied within moments.
-        var watch = Stopwatch.StartNew();
-        LockReply reply;
-        while ((reply = Lock(clientB, handle, openB, "v4", 50, 10)).Status == Nfs4Status.Ok && watch.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            Assert.Equal(Nfs4Status.Ok, LockUAll(clientB, handle, reply.Stateid));
-            Thread.Sleep(100);
-        }
-        Assert.Equal((Nfs4Status.Denied, 0ul, 100ul, true), (reply.Status, reply.Offset, reply.Length, reply.WriteLock));
-
-        Assert.Equal(Nlm4Status.Granted, nlm.Unlock(fh, svid: 1, offset: 0, length: 100));
-        watch.Restart();
-        while ((reply = Lock(clientB, handle, openB, "v4", 50, 10)).Status == Nfs4Status.Denied && watch.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(100);
-        Assert.Equal(Nfs4Status.Ok, reply.Status);
     }
 
     private static Nfs4Status LockUAll(Nfs4TestClient client, byte[] handle, byte[] lockStateid) => Unlock(client, handle, lockStateid, 0, ulong.MaxValue);

@@ -42,7 +42,8 @@ internal sealed class SharedLocks : IAsyncDisposable, IDisposable
         _db = new PostgresSharedLocks(o.Postgres.ResolveConnectionString(), TimeSpan.FromSeconds(Math.Max(1, o.Nfs4.LeaseSeconds)),
             TimeSpan.FromSeconds(Math.Max(1, o.Postgres.LockTimeoutSeconds)));
         ranges.Released += file => _ = SyncLocksAsync(file);
-        // NFSv4 grants write their rows in the grant; an NLM grant (not checked across servers) is mirrored after it.
+        // NFSv4 grants write their rows in the grant; NLM grants too (NlmState.Shared.cs), with the new range added to
+        // what the owner held: written again after the local grant, which may have split or replaced the owner's ranges.
         ranges.Granted += (file, holder) =>
         {
             if (holder is not Nfs4.State.LockState) _ = SyncLocksAsync(file);

@@ -9,13 +9,32 @@ internal sealed partial class NlmProgram
     // During grace only reclaims (reclaim = true) are granted; a blocking request that conflicts is queued and BLOCKED.
     private Nlm4Res Lock(RpcCall call, Nlm4LockArgs args, bool monitored)
     {
-        Nlm4Status status = Target(call, args.Lock, out FileId file, out ulong start, out ulong end);
+        Nlm4Status status = LockRequest(call, args, monitored, out FileId file, out NlmOwner? owner, out ulong start, out ulong end, out BlockedLock? blocked);
+        if (status == Nlm4Status.Granted) status = state.Lock(file, owner!, start, end, args.Exclusive, CallerAddress(call), blocked, out _);
+        return new Nlm4Res { Cookie = args.Cookie, Status = status };
+    }
+
+    /// <summary>LOCK with several servers on one database: another server's client's range refuses it too (NlmState.Shared.cs).</summary>
+    private async ValueTask<Nlm4Res> LockAcrossServersAsync(RpcCall call, Nlm4LockArgs args, bool monitored)
+    {
+        Nlm4Status status = LockRequest(call, args, monitored, out FileId file, out NlmOwner? owner, out ulong start, out ulong end, out BlockedLock? blocked);
+        if (status == Nlm4Status.Granted) status = await state.LockAcrossServersAsync(file, owner!, start, end, args.Exclusive, CallerAddress(call), blocked).ConfigureAwait(false);
+        return new Nlm4Res { Cookie = args.Cookie, Status = status };
+    }
+
+    /// <summary>The file, owner and range of a LOCK, and the queue entry of a blocking one; GRANTED, or the status that refuses it before any lock is looked at.</summary>
+    private Nlm4Status LockRequest(RpcCall call, in Nlm4LockArgs args, bool monitored, out FileId file, out NlmOwner? owner, out ulong start, out ulong end,
+        out BlockedLock? blocked)
+    {
+        owner = null;
+        blocked = null;
+        Nlm4Status status = Target(call, args.Lock, out file, out start, out end);
         if (status == Nlm4Status.Granted && state.InGrace && !args.Reclaim) status = Nlm4Status.DeniedGracePeriod;
-        if (status == Nlm4Status.Granted)
+        if (status != Nlm4Status.Granted) return status;
+        owner = Owner(args.Lock, call);
+        if (args.Block && monitored)
         {
-            NlmOwner owner = Owner(args.Lock, call);
-            bool block = args.Block && monitored;
-            BlockedLock? blocked = block ? new BlockedLock
+            blocked = new BlockedLock
             {
                 Owner = owner,
                 File = file,
@@ -27,9 +46,8 @@ internal sealed partial class NlmProgram
                 Offset = args.Lock.Offset,
                 Length = args.Lock.Length,
                 Address = CallerAddress(call),
-            } : null;
-            status = state.Lock(file, owner, start, end, args.Exclusive, CallerAddress(call), blocked, out _);
+            };
         }
-        return new Nlm4Res { Cookie = args.Cookie, Status = status };
+        return status;
     }
 }

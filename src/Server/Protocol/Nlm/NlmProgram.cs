@@ -26,6 +26,8 @@ internal sealed partial class NlmProgram(StorageHost storage, NlmState state, Mi
             call.ReplyAccepted(AcceptStatus.ProgramUnavailable);
             return ValueTask.CompletedTask;
         }
+        // Several servers on one database: LOCK, TEST and UNLOCK ask it too (NlmProgram.Shared.cs); otherwise all is synchronous.
+        if (state.SharedAcrossServers && AcrossServers(call) is { } shared) return shared;
         switch ((NlmProcedure)call.Procedure)
         {
             case NlmProcedure.Null: call.ReplyVoid(); break;          // 0
@@ -104,13 +106,17 @@ internal sealed partial class NlmProgram(StorageHost storage, NlmState state, Mi
     }
 
     /// <summary>nlm4_holder of a conflicting range: an NFSv4 owner shows as svid 0 with its lock-owner bytes as oh.</summary>
-    private static Nlm4Holder Holder(HeldRange r) => new()
+    private static Nlm4Holder Holder(HeldRange r) =>
+        Holder(r.Start, r.End, r.Write, (r.Holder as NlmOwner)?.Svid ?? 0, (r.Holder as IForeignLockHolder)?.OwnerBytes ?? (r.Holder as Nfs4.State.LockState)?.LockOwner ?? []);
+
+    /// <summary>nlm4_holder of [start, end): l_len 0 for a range to the end.</summary>
+    private static Nlm4Holder Holder(ulong start, ulong end, bool write, int svid, byte[] oh) => new()
     {
-        Exclusive = r.Write,
-        Svid = (r.Holder as NlmOwner)?.Svid ?? 0,
-        Oh = (r.Holder as IForeignLockHolder)?.OwnerBytes ?? (r.Holder as Nfs4.State.LockState)?.LockOwner ?? [],
-        Offset = r.Start,
-        Length = r.End == ulong.MaxValue ? 0 : r.End - r.Start,
+        Exclusive = write,
+        Svid = svid,
+        Oh = oh,
+        Offset = start,
+        Length = end == ulong.MaxValue ? 0 : end - start,
     };
 
     private static IPAddress? CallerAddress(RpcCall call) =>

@@ -33,8 +33,9 @@ internal sealed record NlmShare(NlmOwner Owner, uint Mode, uint Access);
 /// NLM's own state beside the shared byte-range table: the blocked requests (granted in order when a
 /// range comes free, with an NLM_GRANTED callback to the client's lockd, as knfsd's svclock.c does),
 /// share reservations, and the hosts NSM monitors. One private lock, never held across I/O.
+/// Several servers on one database: locks are granted through it too (NlmState.Shared.cs).
 /// </summary>
-internal sealed class NlmState
+internal sealed partial class NlmState
 {
     private readonly Lock _lock = new();
     private readonly List<BlockedLock> _blocked = [];
@@ -49,7 +50,8 @@ internal sealed class NlmState
     private readonly Nfs4.State.Nfs4State? _nfs4;
     private readonly NlmOptions _options;
 
-    public NlmState(ByteRangeLocks ranges, StatusMonitor monitor, IOptions<DittoFsOptions> options, ILogger<NlmState> logger, Nfs4.State.Nfs4State? nfs4 = null)
+    public NlmState(ByteRangeLocks ranges, StatusMonitor monitor, IOptions<DittoFsOptions> options, ILogger<NlmState> logger, Nfs4.State.Nfs4State? nfs4 = null,
+        SharedLocks? shared = null)
     {
         Ranges = ranges;
         Monitor = monitor;
@@ -57,6 +59,8 @@ internal sealed class NlmState
         _nfs4 = nfs4;
         _options = options.Value.Nlm;
         ranges.Released += GrantWaiting;
+        _shared = shared is { Enabled: true } ? shared : null;
+        if (_shared is not null) _retry = Task.Run(RetryBlockedLoopAsync);
     }
 
     public ByteRangeLocks Ranges { get; }
@@ -87,7 +91,15 @@ internal sealed class NlmState
     /// LOCK: granted, or the conflicting range (DENIED), or queued (BLOCKED) when <paramref name="blocked"/> is given.
     /// A request already waiting is not queued twice; a granted one leaves the queue.
     /// </summary>
-    public Nlm4Status Lock(FileId file, NlmOwner owner, ulong start, ulong end, bool write, IPAddress? address, BlockedLock? blocked, out HeldRange? conflict)
+    public Nlm4Status Lock(FileId file, NlmOwner owner, ulong start, ulong end, bool write, IPAddress? address, BlockedLock? blocked, out HeldRange? conflict) =>
+        LockLocal(file, owner, start, end, write, address, blocked, probe: false, out conflict);
+
+    /// <summary>
+    /// <see cref="Lock"/> on this server's table; with <paramref name="probe"/> nothing is locked: GRANTED only says no
+    /// range of this server is in the way (a conflict is answered, and queued, as ever).
+    /// </summary>
+    private Nlm4Status LockLocal(FileId file, NlmOwner owner, ulong start, ulong end, bool write, IPAddress? address, BlockedLock? blocked, bool probe,
+        out HeldRange? conflict)
     {
         conflict = null;
         // A host first: one a client invents past the bounds gets no lock (nothing to notify after a restart).
@@ -101,20 +113,24 @@ internal sealed class NlmState
         lock (_lock)
         {
             if (CountRanges(owner.Host) >= MaxRangesPerHost) return Nlm4Status.DeniedNoLocks;
-            if (blocked is not null && _blocked.Count(b => b.Owner.Host == owner.Host) >= MaxBlockedPerHost) blocked = null;
-            conflict = Ranges.TryLock(file, owner, IsOwner(owner), start, end, write);
-            if (conflict is null)
+            conflict = probe ? Ranges.Test(file, IsOwner(owner), start, end, write) : Ranges.TryLock(file, owner, IsOwner(owner), start, end, write);
+            if (conflict is not null) return EnqueueLocked(blocked);
+            if (!probe)
             {
                 _blocked.RemoveAll(b => b.Matches(owner, file, start, end, write));
                 if (!_lockedFiles.TryGetValue(owner.Host, out HashSet<FileId>? files)) _lockedFiles[owner.Host] = files = [];
                 files.Add(file);
             }
-            else if (blocked is not null && !_blocked.Exists(b => b.Matches(owner, file, start, end, write)))
-            {
-                _blocked.Add(blocked);
-            }
         }
-        return conflict is null ? Nlm4Status.Granted : blocked is null ? Nlm4Status.Denied : Nlm4Status.Blocked;
+        return Nlm4Status.Granted;
+    }
+
+    /// <summary>A conflict: a blocking request waits in the queue (once; BLOCKED), unless its host has the most queued already (DENIED). Under _lock.</summary>
+    private Nlm4Status EnqueueLocked(BlockedLock? blocked)
+    {
+        if (blocked is null || _blocked.Count(b => b.Owner.Host == blocked.Owner.Host) >= MaxBlockedPerHost) return Nlm4Status.Denied;
+        if (!_blocked.Exists(b => b.Matches(blocked.Owner, blocked.File, blocked.Start, blocked.End, blocked.Write))) _blocked.Add(blocked);
+        return Nlm4Status.Blocked;
     }
 
     /// <summary>The host's ranges now; files where it holds none leave its set. Under _lock.</summary>
@@ -189,6 +205,14 @@ internal sealed class NlmState
     /// <summary>A range of the file came free: the waiting requests are tried in order; each granted one is told with NLM_GRANTED.</summary>
     private void GrantWaiting(FileId file)
     {
+        if (_shared is not null)
+        {
+            // Across servers each grant asks the database first: on the thread pool, not in this event.
+            bool waiting;
+            lock (_lock) waiting = _blocked.Exists(b => b.File == file);
+            if (waiting) _ = RetryBlockedAsync(file);
+            return;
+        }
         List<BlockedLock>? granted = null;
         lock (_lock)
         {
@@ -202,7 +226,12 @@ internal sealed class NlmState
                 (granted ??= []).Add(b);
             }
         }
-        if (granted is null) return;
+        if (granted is not null) TellGranted(granted);
+    }
+
+    /// <summary>Granted blocked requests: each client is told with NLM_GRANTED.</summary>
+    private void TellGranted(List<BlockedLock> granted)
+    {
         foreach (BlockedLock b in granted)
         {
             _ = Monitor.Monitor(b.Owner.Host, b.Address); // known since its LOCK: within the bounds

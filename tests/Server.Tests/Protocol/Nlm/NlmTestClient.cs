@@ -38,6 +38,10 @@ public sealed class NlmTestClient(int port, string host = "client-a", IPAddress?
     public Nlm4Status Lock(byte[] fh, int svid, ulong offset = 0, ulong length = 0, bool exclusive = true, bool block = false, bool reclaim = false, string cookie = "c") =>
         Rpc.Call(NlmProgram, 4, (uint)NlmProcedure.Lock, a => a.Write(LockArgs(fh, svid, offset, length, exclusive, block, reclaim, cookie))).Decode<Nlm4Res>().Status;
 
+    /// <summary>NM_LOCK: a LOCK of a host that is not monitored (it never blocks).</summary>
+    public Nlm4Status NmLock(byte[] fh, int svid, ulong offset = 0, ulong length = 0, bool exclusive = true) =>
+        Rpc.Call(NlmProgram, 4, (uint)NlmProcedure.NmLock, a => a.Write(LockArgs(fh, svid, offset, length, exclusive, cookie: "nm"))).Decode<Nlm4Res>().Status;
+
     /// <summary>LOCK_MSG: a void reply; the result comes as a LOCK_RES call to the client host's lockd.</summary>
     public RpcReply LockMsg(byte[] fh, int svid, ulong offset = 0, ulong length = 0, string cookie = "m") =>
         Rpc.Call(NlmProgram, 4, (uint)NlmProcedure.LockMsg, a => a.Write(LockArgs(fh, svid, offset, length, cookie: cookie)));
