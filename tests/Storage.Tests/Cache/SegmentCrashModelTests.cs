@@ -1,4 +1,3 @@
-using System.Buffers;
 using CsCheck;
 using DittoFs.Storage.Cache;
 using DittoFs.Storage.Metadata;
@@ -20,67 +19,48 @@ namespace DittoFs.Storage.Tests.Cache;
 /// </summary>
 public sealed class SegmentCrashModelTests(ITestOutputHelper output)
 {
-    private const int Bs = 4096;
     private const int Files = 5;
 
-    private enum Kind { Write, Truncate, Delete, Settle, Crash, CacheLoss }
+    private static readonly Gen<SegmentOp> GenOp = SegmentModelRun.Ops(Files, 5, 700,
+        (30, SegmentStep.Write), (6, SegmentStep.Truncate), (8, SegmentStep.Delete), (3, SegmentStep.Settle),
+        (5, SegmentStep.Crash), (4, SegmentStep.CacheLoss));
 
-    private sealed record Op(Kind Kind, int File, int Offset, int Length, byte Seed)
-    {
-        public override string ToString() => $"{Kind}(f{File} @{Offset}+{Length} s{Seed})";
-    }
-
-    private static readonly Gen<Op> GenOp = Gen.Select(
-        Gen.Frequency((30, Gen.Const(Kind.Write)), (6, Gen.Const(Kind.Truncate)), (8, Gen.Const(Kind.Delete)), (3, Gen.Const(Kind.Settle)),
-            (5, Gen.Const(Kind.Crash)), (4, Gen.Const(Kind.CacheLoss))),
-        Gen.Int[0, Files - 1], Gen.Int[0, 3 * Bs], Gen.Frequency((5, Gen.Int[1, 700]), (1, Gen.Int[1, 2 * Bs])), Gen.Byte,
-        (k, f, o, l, s) => new Op(k, f, o, l, s));
-
-    private sealed class Run : IAsyncDisposable
+    private sealed class Run : SegmentModelRun
     {
         private readonly bool _bucketDurability;
-        private readonly MemoryObjectStore _bucket = new();
-        private readonly byte[]?[] _model = new byte[Files][];
-        private readonly List<string> _directories = [];
         private CrashableMetadataStore _metadata = new(TimeSpan.FromMilliseconds(4));
         private FencedObjectStore _objects;
         private CachedPayloadStore _store;
         private string _directory;
 
-        public Run(bool bucketDurability)
+        public Run(bool bucketDurability) : base(Files)
         {
             _bucketDurability = bucketDurability;
             _directory = NewDirectory();
-            _objects = new FencedObjectStore(_bucket);
+            _objects = new FencedObjectStore(Bucket);
             _store = Open();
         }
 
         public int Crashes { get; private set; }
 
-        private string NewDirectory()
-        {
-            string directory = CacheTestSupport.TempDirectory();
-            _directories.Add(directory);
-            return directory;
-        }
+        protected override CachedPayloadStore Store => _store;
 
-        private CachedPayloadStore Open() => CacheTestSupport.Open(CacheTestSupport.Options(_directory, Bs, 10, pack: true) with
+        protected override IMetadataStore Metadata => _metadata;
+
+        private CachedPayloadStore Open() => CacheTestSupport.Open(TinyOptions(_directory, 10) with
         {
-            FlushIdle = TimeSpan.FromMilliseconds(5),
-            CompleteSettle = TimeSpan.FromMilliseconds(2),
             SegmentWait = TimeSpan.FromMilliseconds(2),
             SegmentInterval = TimeSpan.FromMilliseconds(3),
-            SegmentBytes = 3 * 1024,
-            CompactBelow = 0.6,
             MaxRetryDelay = TimeSpan.FromMilliseconds(20),
             DataJournalBytes = 1 << 20,
             UploadOnFlush = _bucketDurability,
         }, _objects, _metadata);
 
-        private static ulong Inode(int file) => 100 + (ulong)file;
+        /// <summary>Every write is COMMITted: from there on it must survive.</summary>
+        protected override bool Commits(SegmentOp op) => true;
 
         /// <summary>A disk tier full of data not yet uploaded answers busy (NFS: JUKEBOX): the client retries.</summary>
-        private static async Task Retry(Func<Task> action)
+        protected override async Task Call(Func<Task> action)
         {
             for (int attempt = 0; ; attempt++)
             {
@@ -96,46 +76,20 @@ public sealed class SegmentCrashModelTests(ITestOutputHelper output)
             }
         }
 
-        public async Task Apply(Op op)
+        protected override async Task OnEvent(SegmentOp op)
         {
-            byte[] current = _model[op.File] ?? [];
-            ulong inode = Inode(op.File);
             switch (op.Kind)
             {
-                case Kind.Write:
-                {
-                    byte[] data = new byte[op.Length];
-                    new Random(op.Seed).NextBytes(data);
-                    await Retry(async () => await _store.WriteAsync(inode, (ulong)op.Offset, new ReadOnlySequence<byte>(data)));
-                    await Retry(async () => await _store.FlushAsync(inode)); // COMMIT: from here on it must survive
-                    byte[] next = new byte[Math.Max(current.Length, op.Offset + op.Length)];
-                    current.CopyTo(next, 0);
-                    data.CopyTo(next, op.Offset);
-                    _model[op.File] = next;
-                    break;
-                }
-                case Kind.Truncate:
-                {
-                    int size = Math.Min(op.Offset, current.Length); // shrink only: the filesystem, not the payload store, extends
-                    await Retry(async () => await _store.TruncateAsync(inode, (ulong)size));
-                    _model[op.File] = current[..size];
-                    break;
-                }
-                case Kind.Delete:
-                    await Retry(async () => await _store.DeleteAsync(inode));
-                    _model[op.File] = null;
-                    break;
-                case Kind.Settle:
-                    Assert.True(await _store.WaitIdleAsync(TimeSpan.FromSeconds(60)), "not idle");
+                case SegmentStep.Settle:
                     await CheckBucketHoldsTheMap(_metadata, "settled");
                     break;
-                case Kind.Crash:
+                case SegmentStep.Crash:
                     await Task.Delay(op.Seed % 8); // mid-upload, mid-compaction, mid-delete
                     await CrashAsync(keepCache: true);
                     break;
-                case Kind.CacheLoss:
+                case SegmentStep.CacheLoss:
                     // Durability=Local: a COMMIT is on this disk only, so the cache is lost after the uploads.
-                    if (!_bucketDurability) Assert.True(await _store.WaitIdleAsync(TimeSpan.FromSeconds(60)), "not idle");
+                    if (!_bucketDurability) await WaitIdle();
                     await Task.Delay(op.Seed % 8);
                     await CrashAsync(keepCache: false);
                     break;
@@ -161,14 +115,14 @@ public sealed class SegmentCrashModelTests(ITestOutputHelper output)
             }
             _directory = next;
             _metadata = durable;
-            _objects = new FencedObjectStore(_bucket);
+            _objects = new FencedObjectStore(Bucket);
             _store = Open();
         }
 
         /// <summary>Every object the block map names is in the bucket, and every segment record's object too.</summary>
         private async Task CheckBucketHoldsTheMap(IMetadataStore metadata, string when)
         {
-            var keys = _bucket.Keys.ToHashSet(StringComparer.Ordinal);
+            var keys = Bucket.Keys.ToHashSet(StringComparer.Ordinal);
             for (int f = 0; f < Files; f++)
             {
                 foreach (BlockEntry e in await metadata.ListBlocksAsync(Inode(f), 0))
@@ -178,42 +132,6 @@ public sealed class SegmentCrashModelTests(ITestOutputHelper output)
                     if (keys.Contains(key)) continue;
                     throw new InvalidOperationException($"{when}: block {e.Block} of file {f} names {key}, which is not in the bucket ({e.Record})");
                 }
-            }
-        }
-
-        public async Task CheckAll(string when)
-        {
-            for (int f = 0; f < Files; f++)
-            {
-                byte[] want = _model[f] ?? [];
-                byte[] got = new byte[want.Length];
-                try
-                {
-                    await _store.ReadAsync(Inode(f), 0, got);
-                }
-                catch (IOException e)
-                {
-                    throw new InvalidOperationException($"file {f} unreadable {when}: {e.Message}", e);
-                }
-                int at = want.AsSpan().CommonPrefixLength(got);
-                if (at < want.Length)
-                {
-                    var records = await _metadata.ListBlocksAsync(Inode(f), 0);
-                    string map = string.Join("; ", records.Select(e => $"{e.Block}: {e.Record}"));
-                    throw new InvalidOperationException($"file {f} differs at byte {at} of {want.Length} {when}; map {map}");
-                }
-            }
-        }
-
-        public int Puts => _bucket.Puts;
-
-        public async ValueTask DisposeAsync()
-        {
-            await _store.DisposeAsync();
-            await _metadata.DisposeAsync();
-            foreach (string directory in _directories)
-            {
-                try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
             }
         }
     }
@@ -227,12 +145,8 @@ public sealed class SegmentCrashModelTests(ITestOutputHelper output)
         await GenOp.Array[40].SampleAsync(async ops =>
         {
             await using var run = new Run(bucketDurability);
-            for (int i = 0; i < ops.Length; i++)
-            {
-                await run.Apply(ops[i]);
-                await run.CheckAll($"after step {i} {ops[i]} of [{string.Join(", ", ops.Take(i + 1))}]");
-            }
-            await run.Apply(new Op(Kind.CacheLoss, 0, 0, 0, 0));
+            await run.Steps(ops);
+            await run.Apply(new SegmentOp(SegmentStep.CacheLoss, 0, 0, 0, 0));
             await run.CheckAll($"after the final loss of the cache of [{string.Join(", ", ops)}]");
             Interlocked.Increment(ref runs);
             Interlocked.Add(ref puts, run.Puts);

@@ -105,6 +105,26 @@ internal sealed class ByteRangeLocks
         lock (_gate) return _byFile.TryGetValue(file, out List<HeldRange>? ranges) ? ranges.Count(r => match(r.Holder)) : 0;
     }
 
+    /// <summary>
+    /// How many more ranges the holder would hold on the file once [start, end) is locked (or unlocked), as
+    /// <see cref="TryLock"/> and <see cref="Unlock"/> split its ranges: a lock inside one of them adds two, an unlock
+    /// inside one adds one; negative when ranges go. NLM bounds its ranges by this before it locks.
+    /// </summary>
+    public int Growth(FileId file, object holder, ulong start, ulong end, bool unlock)
+    {
+        int growth = unlock ? 0 : 1;
+        lock (_gate)
+        {
+            if (!_byFile.TryGetValue(file, out List<HeldRange>? ranges)) return growth;
+            foreach (HeldRange r in ranges)
+            {
+                if (!Equals(r.Holder, holder) || r.Start >= end || start >= r.End) continue;
+                growth += (r.Start < start ? 1 : 0) + (r.End > end ? 1 : 0) - 1; // it goes; what sticks out either side stays
+            }
+        }
+        return growth;
+    }
+
     /// <summary>Does this holder hold any range of the file?</summary>
     public bool Holds(FileId file, object holder)
     {

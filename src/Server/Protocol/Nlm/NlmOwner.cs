@@ -8,7 +8,13 @@ namespace DittoFs.Server.Protocol.Nlm;
 /// </summary>
 internal sealed class NlmOwner(string host, int svid, byte[] oh) : IForeignLockHolder, IEquatable<NlmOwner>
 {
+    /// <summary>The caller_name at the client's address (name@address, <see cref="NlmProgram.HostOf"/>).</summary>
     public string Host { get; } = host;
+
+    /// <summary>The address part of <see cref="Host"/> (a caller_name keeps no '@'): where the per-address bounds count.</summary>
+    public string Address { get; } = AddressOf(host);
+
+    public static string AddressOf(string host) => host[(host.LastIndexOf('@') + 1)..];
 
     public int Svid { get; } = svid;
 

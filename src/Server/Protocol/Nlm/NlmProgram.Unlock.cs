@@ -5,11 +5,12 @@ namespace DittoFs.Server.Protocol.Nlm;
 
 internal sealed partial class NlmProgram
 {
-    // NLM4_UNLOCK (4) / UNLOCK_MSG (9): GRANTED whether or not the owner held the range (POSIX unlock); refused during grace, as knfsd does.
+    // NLM4_UNLOCK (4) / UNLOCK_MSG (9): GRANTED whether or not the owner held the range (POSIX unlock); refused during grace, as knfsd does,
+    // and DENIED_NOLOCKS when splitting a range would pass the bound of the client address's ranges.
     private Nlm4Res Unlock(RpcCall call, Nlm4UnlockArgs args)
     {
         Nlm4Status status = UnlockRequest(call, args, out FileId file, out ulong start, out ulong end);
-        if (status == Nlm4Status.Granted) state.Unlock(file, Owner(args.Lock, call), start, end);
+        if (status == Nlm4Status.Granted) status = state.Unlock(file, Owner(args.Lock, call), start, end);
         return new Nlm4Res { Cookie = args.Cookie, Status = status };
     }
 
@@ -17,7 +18,7 @@ internal sealed partial class NlmProgram
     private async ValueTask<Nlm4Res> UnlockAcrossServersAsync(RpcCall call, Nlm4UnlockArgs args)
     {
         Nlm4Status status = UnlockRequest(call, args, out FileId file, out ulong start, out ulong end);
-        if (status == Nlm4Status.Granted) await state.UnlockAcrossServersAsync(file, Owner(args.Lock, call), start, end).ConfigureAwait(false);
+        if (status == Nlm4Status.Granted) status = await state.UnlockAcrossServersAsync(file, Owner(args.Lock, call), start, end).ConfigureAwait(false);
         return new Nlm4Res { Cookie = args.Cookie, Status = status };
     }
 

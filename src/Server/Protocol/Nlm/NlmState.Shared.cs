@@ -51,11 +51,13 @@ internal sealed partial class NlmState : IDisposable
         _shared!.TestLockAsync(file, start, end, write);
 
     /// <summary>UNLOCK across servers: the file's rows become what this server still holds before the reply (another server's client may wait for the range).</summary>
-    public Task UnlockAcrossServersAsync(FileId file, NlmOwner owner, ulong start, ulong end)
+    public async Task<Nlm4Status> UnlockAcrossServersAsync(FileId file, NlmOwner owner, ulong start, ulong end)
     {
-        Unlock(file, owner, start, end);
+        Nlm4Status status = Unlock(file, owner, start, end);
+        if (status != Nlm4Status.Granted) return status; // refused (the address's bound): nothing changed
         // Not answered in time: retried in the background; the unlock itself stands.
-        return _shared!.SyncLocksAsync(file);
+        await _shared!.SyncLocksAsync(file).ConfigureAwait(false);
+        return status;
     }
 
     /// <summary>The database row of an NLM range: no client id, the owner handle as the owner (what nlm4_holder and LOCK4denied report).</summary>
@@ -85,15 +87,15 @@ internal sealed partial class NlmState : IDisposable
                 if (grant == SharedGrant.Conflict) continue;
                 lock (_lock)
                 {
-                    if (!_blocked.Contains(b) || Ranges.TryLock(file, b.Owner, IsOwner(b.Owner), b.Start, b.End, b.Write) is not null)
+                    if (!_blocked.Contains(b) || !Fits(file, b.Owner, b.Start, b.End, unlock: false)
+                        || Ranges.TryLock(file, b.Owner, IsOwner(b.Owner), b.Start, b.End, b.Write) is not null)
                     {
                         stale = true;
                         continue;
                     }
                     _blocked.Remove(b);
                     _awaiting.Add(b);
-                    if (!_lockedFiles.TryGetValue(b.Owner.Host, out HashSet<FileId>? files)) _lockedFiles[b.Owner.Host] = files = [];
-                    files.Add(file);
+                    Locked(b.Owner, file);
                 }
                 (granted ??= []).Add(b);
             }

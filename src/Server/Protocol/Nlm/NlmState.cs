@@ -42,7 +42,7 @@ internal sealed partial class NlmState
     /// <summary>Granted blocked requests whose NLM_GRANTED the client has not answered yet (a GRANTED_RES may).</summary>
     private readonly List<BlockedLock> _awaiting = [];
     private readonly Dictionary<FileId, List<NlmShare>> _shares = new();
-    /// <summary>Files each host has locked ranges of (pruned when counted): where its ranges are, for the per-host bound.</summary>
+    /// <summary>Files the hosts of each client address have locked ranges of (pruned when counted): where their ranges are, for the per-address bound.</summary>
     private readonly Dictionary<string, HashSet<FileId>> _lockedFiles = new();
     /// <summary>_RES results on their way to each client address.</summary>
     private readonly Dictionary<IPAddress, int> _callbacks = new();
@@ -79,8 +79,12 @@ internal sealed partial class NlmState
     /// <summary>Blocked requests queued at most per host; past it a blocking LOCK is answered as a non-blocking one (DENIED).</summary>
     public const int MaxBlockedPerHost = 256;
 
-    /// <summary>Ranges a host may hold (a LOCK past it: DENIED_NOLOCKS); a lock splitting one of its ranges may pass it by two.</summary>
-    public const int MaxRangesPerHost = 1024;
+    /// <summary>
+    /// Ranges the hosts of one client address may hold together (so each host too: a host is a caller_name at one
+    /// address, and one address may claim <see cref="StatusMonitor.MaxHostsPerAddress"/> names). Counted after the
+    /// split a LOCK or UNLOCK makes: one that would pass it is DENIED_NOLOCKS, and a blocked lock waits on.
+    /// </summary>
+    public const int MaxRangesPerAddress = 1024;
 
     /// <summary>_MSG results (_RES calls) on their way to one client address at most; more messages are dropped.</summary>
     public const int MaxCallbacksPerHost = 16;
@@ -112,14 +116,13 @@ internal sealed partial class NlmState
         using (ticket)
         lock (_lock)
         {
-            if (CountRanges(owner.Host) >= MaxRangesPerHost) return Nlm4Status.DeniedNoLocks;
+            if (!Fits(file, owner, start, end, unlock: false)) return Nlm4Status.DeniedNoLocks;
             conflict = probe ? Ranges.Test(file, IsOwner(owner), start, end, write) : Ranges.TryLock(file, owner, IsOwner(owner), start, end, write);
             if (conflict is not null) return EnqueueLocked(blocked);
             if (!probe)
             {
                 _blocked.RemoveAll(b => b.Matches(owner, file, start, end, write));
-                if (!_lockedFiles.TryGetValue(owner.Host, out HashSet<FileId>? files)) _lockedFiles[owner.Host] = files = [];
-                files.Add(file);
+                Locked(owner, file);
             }
         }
         return Nlm4Status.Granted;
@@ -133,19 +136,33 @@ internal sealed partial class NlmState
         return Nlm4Status.Blocked;
     }
 
-    /// <summary>The host's ranges now; files where it holds none leave its set. Under _lock.</summary>
-    private int CountRanges(string host)
+    /// <summary>Whether the owner's address stays within <see cref="MaxRangesPerAddress"/> once [start, end) is locked or unlocked. Under _lock.</summary>
+    private bool Fits(FileId file, NlmOwner owner, ulong start, ulong end, bool unlock)
     {
-        if (!_lockedFiles.TryGetValue(host, out HashSet<FileId>? files)) return 0;
-        Func<object, bool> ofHost = h => h is NlmOwner o && o.Host == host;
+        int growth = Ranges.Growth(file, owner, start, end, unlock);
+        return growth <= 0 || CountRanges(owner.Address) + growth <= MaxRangesPerAddress;
+    }
+
+    /// <summary>The owner's address has ranges of the file now. Under _lock.</summary>
+    private void Locked(NlmOwner owner, FileId file)
+    {
+        if (!_lockedFiles.TryGetValue(owner.Address, out HashSet<FileId>? files)) _lockedFiles[owner.Address] = files = [];
+        files.Add(file);
+    }
+
+    /// <summary>The ranges of the address's hosts now; files where they hold none leave its set. Under _lock.</summary>
+    private int CountRanges(string address)
+    {
+        if (!_lockedFiles.TryGetValue(address, out HashSet<FileId>? files)) return 0;
+        Func<object, bool> ofAddress = h => h is NlmOwner o && o.Address == address;
         int n = 0;
         files.RemoveWhere(file =>
         {
-            int held = Ranges.CountWhere(file, ofHost);
+            int held = Ranges.CountWhere(file, ofAddress);
             n += held;
             return held == 0;
         });
-        if (files.Count == 0) _lockedFiles.Remove(host);
+        if (files.Count == 0) _lockedFiles.Remove(address);
         return n;
     }
 
@@ -155,11 +172,19 @@ internal sealed partial class NlmState
         lock (_lock) return _blocked.RemoveAll(b => b.Matches(owner, file, start, end, write)) > 0 ? Nlm4Status.Granted : Nlm4Status.Denied;
     }
 
-    /// <summary>UNLOCK: the owner's waiting requests on the range go, then the range (unheld parts are no error).</summary>
-    public void Unlock(FileId file, NlmOwner owner, ulong start, ulong end)
+    /// <summary>
+    /// UNLOCK: the owner's waiting requests on the range go, then the range (unheld parts are no error). DENIED_NOLOCKS
+    /// when it would split one of the owner's ranges in two past the address's bound (as knfsd's ENOLCK): nothing changes.
+    /// </summary>
+    public Nlm4Status Unlock(FileId file, NlmOwner owner, ulong start, ulong end)
     {
-        lock (_lock) _blocked.RemoveAll(b => b.Owner.Equals(owner) && b.File == file && b.Start < end && start < b.End);
-        Ranges.Unlock(file, owner, start, end);
+        lock (_lock)
+        {
+            if (!Fits(file, owner, start, end, unlock: true)) return Nlm4Status.DeniedNoLocks;
+            _blocked.RemoveAll(b => b.Owner.Equals(owner) && b.File == file && b.Start < end && start < b.End);
+            Ranges.Unlock(file, owner, start, end); // under _lock: no LOCK of the address counts in between
+        }
+        return Nlm4Status.Granted;
     }
 
     /// <summary>SHARE: DENIED when another owner's reservation denies what this one asks, or asks what this one denies (knfsd svcshare.c).</summary>
@@ -195,9 +220,9 @@ internal sealed partial class NlmState
             _blocked.RemoveAll(b => b.Owner.Host == host);
             _awaiting.RemoveAll(b => b.Owner.Host == host);
             foreach (List<NlmShare> shares in _shares.Values) shares.RemoveAll(s => s.Owner.Host == host);
-            _lockedFiles.Remove(host);
         }
         Ranges.RemoveWhere(h => h is NlmOwner o && o.Host == host);
+        lock (_lock) CountRanges(NlmOwner.AddressOf(host)); // the files where the address holds nothing now leave its set
         Monitor.Forget(host);
         NlmLog.HostFreed(_logger, host, why);
     }
@@ -220,7 +245,9 @@ internal sealed partial class NlmState
             {
                 BlockedLock b = _blocked[i];
                 if (b.File != file) continue;
+                if (!Fits(file, b.Owner, b.Start, b.End, unlock: false)) continue; // waits on, until the address holds fewer
                 if (Ranges.TryLock(file, b.Owner, IsOwner(b.Owner), b.Start, b.End, b.Write) is not null) continue;
+                Locked(b.Owner, file);
                 _blocked.RemoveAt(i--);
                 _awaiting.Add(b);
                 (granted ??= []).Add(b);
