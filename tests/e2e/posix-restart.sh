@@ -16,7 +16,13 @@ SCRATCH=$(mktemp -d /tmp/e2e.XXXXXX)
 
 pass() { PASSED=$((PASSED + 1)); echo "PASS $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL $1: $2"; }
-step() { _why=$("$2"); _rc=$?; if [ "$_rc" -eq 0 ]; then pass "$1"; else fail "$1" "${_why:-rc=$_rc}"; fi; }
+# Milliseconds since boot (/proc/uptime has centiseconds): each step's time goes to the log.
+ms() { read -r up _ </proc/uptime; echo $(( ${up%.*} * 1000 + 1${up#*.} * 10 - 1000 )); }
+step() {
+    _t0=$(ms); _why=$("$2"); _rc=$?
+    echo "TIME $1 $(( $(ms) - _t0 )) ms"
+    if [ "$_rc" -eq 0 ]; then pass "$1"; else fail "$1" "${_why:-rc=$_rc}"; fi
+}
 sum() { sha256sum "$1" | cut -d' ' -f1; }
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 
