@@ -20,45 +20,36 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
 
     private static string E2e(string name) => KernelClient.E2e(name);
 
+    /// <summary>
+    /// The short scripts over 4.1 in one boot: the harness's smoke steps, special files, exclusive create, owners and
+    /// long listings (v4-extra.sh), and POSIX ownership rules with open unlinked files (posix-owner.sh).
+    /// </summary>
     [KernelClientFact]
-    public void PosixOwnershipRulesAndOpenUnlinkedFilesHold()
-    {
-        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
-        using var server = new ServerProcess();
-        server.Start();
-        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", E2e("posix-owner.sh"), ["--env", "VERS=4.1"]);
-        output.WriteLine(result.Output);
-        Assert.DoesNotContain("FAIL", result.Output);
-        Assert.Contains(", 0 failed", result.Output);
-        Assert.Equal(0, result.ExitCode);
-    }
-
-    [KernelClientTheory]
-    [InlineData("4.1")]
-    [InlineData("4.0")]
-    public void SmokeScriptPassesEveryStep(string vers)
+    public void SmokeSpecialFilesOwnershipAndOpenUnlinkedFiles()
     {
         string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         using var server = new ServerProcess(settings: s_settings);
         server.Start();
-        string smoke = Path.Combine(Path.GetDirectoryName(harness)!, "examples", "smoke.sh");
-        KernelClient.Result result = KernelClient.Run(harness, server, vers, smoke);
+        using var scripts = new CombinedGuestScript(KernelClient.Smoke(harness), E2e("v4-extra.sh"), E2e("posix-owner.sh"));
+        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", scripts.Path, ["--env", "VERS=4.1"]);
         output.WriteLine(result.Output);
         Assert.DoesNotContain("FAIL", result.Output);
         Assert.Contains("smoke: 15 passed, 0 failed", result.Output);
+        Assert.Contains("extra: 6 passed, 0 failed", result.Output);
+        Assert.Matches(@"posix-owner: [1-9]\d* passed, 0 failed", result.Output);
         Assert.Equal(0, result.ExitCode);
     }
 
     [KernelClientFact]
-    public void SpecialFilesExclusiveCreateOwnersAndLongListings()
+    public void SmokeScriptPassesEveryStepOverV40()
     {
         string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         using var server = new ServerProcess(settings: s_settings);
         server.Start();
-        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", E2e("v4-extra.sh"));
+        KernelClient.Result result = KernelClient.Run(harness, server, "4.0", KernelClient.Smoke(harness));
         output.WriteLine(result.Output);
         Assert.DoesNotContain("FAIL", result.Output);
-        Assert.Contains("extra: 6 passed, 0 failed", result.Output);
+        Assert.Contains("smoke: 15 passed, 0 failed", result.Output);
         Assert.Equal(0, result.ExitCode);
     }
 
