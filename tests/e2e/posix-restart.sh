@@ -137,7 +137,9 @@ sleep "${RESTART_WAIT:-15}"
 
 t_after_restart() {
     # Same mount, same cached handles: any ESTALE/EIO fails here.
+    _a=$(ms)
     [ "$(sum "$D/h3")" = "$(cat "$SCRATCH/h3.sum")" ] || { echo "h3 differs"; return 1; }
+    echo "TIME first-read-after-restart $(( $(ms) - _a )) ms" >&2
     drop_caches
     ls -la "$D" | awk '{print $1, $2, $5, $NF}' | sort >"$SCRATCH/after.ls" || return 1
     diff "$SCRATCH/before.ls" "$SCRATCH/after.ls" >&2 || { echo "listing changed"; return 1; }
@@ -149,7 +151,9 @@ t_after_restart() {
 }
 step after-sigkill-restart t_after_restart
 
+_t0=$(ms)
 rm -rf "$D" || fail cleanup "rm -rf"
+echo "TIME cleanup $(( $(ms) - _t0 )) ms"
 [ ! -e "$D" ] || fail cleanup "still there"
 rm -rf "$SCRATCH"
 echo "e2e: $PASSED passed, $FAILED failed"
