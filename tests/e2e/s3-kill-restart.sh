@@ -4,7 +4,7 @@
 # prints the inode and checksum, asks the host to SIGKILL and restart the server ("KILL-NOW"), then
 # reads everything back through the same mount.
 set -u
-BIG_MIB=${BIG_MIB:-200}
+BIG_MIB=${BIG_MIB:-64}
 start=$(date +%s)
 sum=$(dd if=/dev/urandom bs=1048576 count="$BIG_MIB" 2>/dev/null | tee big | sha256sum | cut -d' ' -f1)
 sync
@@ -12,7 +12,7 @@ echo "WROTE ${BIG_MIB}MiB in $(( $(date +%s) - start ))s"
 echo "INODE $(stat -c %i big)"
 echo "SUM $sum"
 echo "KILL-NOW"
-sleep "${RESTART_WAIT:-8}"
+sleep "${RESTART_WAIT:-5}"
 echo 3 >/proc/sys/vm/drop_caches
 size=$(stat -c %s big)
 [ "$size" = $((BIG_MIB * 1048576)) ] || { echo "FAIL size $size"; exit 1; }

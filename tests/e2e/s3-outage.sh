@@ -3,7 +3,7 @@
 # The host cuts S3 off when it sees "WRITING" and restores it 20 s later: the write must finish
 # (the client is told NFS3ERR_JUKEBOX / NFS4ERR_DELAY and retries), with no error.
 set -u
-BIG_MIB=${BIG_MIB:-100}
+BIG_MIB=${BIG_MIB:-64}
 echo "WRITING"
 sleep 1
 start=$(date +%s)

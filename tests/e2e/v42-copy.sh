@@ -10,7 +10,11 @@ PASSED=0
 FAILED=0
 pass() { PASSED=$((PASSED + 1)); echo "PASS $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL $1: $2"; }
-step() { _why=$("$2"); _rc=$?; if [ "$_rc" -eq 0 ]; then pass "$1"; else fail "$1" "${_why:-rc=$_rc}"; fi; }
+step() {
+    _t0=$(ms); _why=$("$2"); _rc=$?
+    echo "TIME $1 $(( $(ms) - _t0 )) ms"
+    if [ "$_rc" -eq 0 ]; then pass "$1"; else fail "$1" "${_why:-rc=$_rc}"; fi
+}
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 expect() { [ "$2" = "$3" ] || { echo "$1: got '$2', want '$3'"; return 1; }; }
 md5() { md5sum <"$1" | cut -c1-32; }
@@ -25,6 +29,9 @@ grep -q 'vers=4.2' /proc/mounts || { echo "FAIL setup: not a 4.2 mount: $(grep /
 dd if=/dev/urandom of=/tmp/ref bs=1M count="$MIB" 2>/dev/null
 cp /tmp/ref "$D/src" && drop_caches
 REF=$(md5 /tmp/ref)
+# What the files must read after the 4-byte writes, each computed once (a pass over 100 MiB under emulation).
+PATCHED_A=$(patched /tmp/ref 5000000 AAAA)
+PATCHED_B=$(patched /tmp/ref 70000000 BBBB)
 
 t_reflink() {
     echo "REFLINK-BEGIN" >&3
@@ -44,11 +51,11 @@ t_reflink() {
     printf AAAA | dd of="$D/clone" bs=1 seek=5000000 conv=notrunc 2>/dev/null
     drop_caches
     expect "source after a write to the clone" "$(md5 "$D/src")" "$REF" || return 1
-    expect "clone after its write" "$(md5 "$D/clone")" "$(patched /tmp/ref 5000000 AAAA)" || return 1
+    expect "clone after its write" "$(md5 "$D/clone")" "$PATCHED_A" || return 1
     printf BBBB | dd of="$D/src" bs=1 seek=70000000 conv=notrunc 2>/dev/null
     drop_caches
-    expect "clone after a write to the source" "$(md5 "$D/clone")" "$(patched /tmp/ref 5000000 AAAA)" || return 1
-    expect "source after its write" "$(md5 "$D/src")" "$(patched /tmp/ref 70000000 BBBB)" || return 1
+    expect "clone after a write to the source" "$(md5 "$D/clone")" "$PATCHED_A" || return 1
+    expect "source after its write" "$(md5 "$D/src")" "$PATCHED_B" || return 1
 }
 
 t_copy_file_range() {
@@ -60,14 +67,14 @@ t_copy_file_range() {
     echo "COPY-END" >&3
     sleep 3
     drop_caches
-    expect "copy" "$(md5 "$D/copied")" "$(patched /tmp/ref 70000000 BBBB)" || return 1
+    expect "copy" "$(md5 "$D/copied")" "$PATCHED_B" || return 1
 }
 
 t_cp() {
     # GNU cp's default: a clone where it can, else copy_file_range; either way the server copies.
     "$GNUCP" "$D/copied" "$D/cp" || return 1
     drop_caches
-    expect "cp" "$(md5 "$D/cp")" "$(patched /tmp/ref 70000000 BBBB)" || return 1
+    expect "cp" "$(md5 "$D/cp")" "$PATCHED_B" || return 1
 }
 
 step reflink t_reflink

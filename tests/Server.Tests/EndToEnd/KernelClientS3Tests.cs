@@ -29,6 +29,11 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
     private const string Prefix = "dfs/";
     private const int BlockSize = 4 * 1024 * 1024;
 
+    // File sizes: 16 blocks each, several rounds of the 8 uploads in flight; the outage's is twice its 32 MiB cache.
+    // More bytes prove nothing more and cost about half a minute per 100 MiB under emulation.
+    private const int KillMib = 64;
+    private const int OutageMib = 64;
+
     private static Dictionary<string, string> Settings(TcpProxy proxy, string bucket, long cacheBytes) => S3Settings.For(proxy.Endpoint, bucket, Prefix, new()
     {
         ["DittoFs:Cache:SizeBytes"] = cacheBytes.ToString(),
@@ -54,7 +59,7 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
         string script = Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", "s3-kill-restart.sh");
         bool restarted = false;
         int objectsAtKill = -1;
-        KernelClient.Result result = KernelClient.Run(harness, server, vers, script, ["--env", "BIG_MIB=200"], line =>
+        KernelClient.Result result = KernelClient.Run(harness, server, vers, script, ["--env", "BIG_MIB=" + KillMib], line =>
         {
             if (line.Trim() != "KILL-NOW") return;
             server.Kill();
@@ -68,7 +73,7 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
         Assert.Equal(0, objectsAtKill);
         Assert.Contains("PASS readback-after-sigkill", result.Output);
         Assert.Equal(0, result.ExitCode);
-        await AssertWholeInS3(moto, bucket, result.Output, 200);
+        await AssertWholeInS3(moto, bucket, result.Output, KillMib);
         output.WriteLine(server.Log);
     }
 
@@ -79,7 +84,7 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
         using var moto = new MotoServer();
         using var proxy = new TcpProxy(moto.Port);
         string bucket = moto.CreateBucket();
-        // 32 MiB of cache: the 100 MiB write fills it with dirty blocks while S3 is away.
+        // 32 MiB of cache: the write (twice that) fills it with dirty blocks while S3 is away, and waits for S3 to finish.
         using var server = new ServerProcess(settings: Settings(proxy, bucket, 32L << 20));
         server.Start();
         string script = Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", "s3-outage.sh");
@@ -87,7 +92,7 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
         var outage = new Stopwatch();
         string gcPrefix = "";
         List<string> firstVersions = [], secondVersions = [];
-        KernelClient.Result result = KernelClient.Run(harness, server, vers, script, ["--env", "BIG_MIB=100"], line =>
+        KernelClient.Result result = KernelClient.Run(harness, server, vers, script, ["--env", "BIG_MIB=" + OutageMib], line =>
         {
             line = line.Trim();
             if (line == "WRITING")
@@ -116,7 +121,7 @@ public abstract partial class KernelClientS3Tests(ITestOutputHelper output, stri
         // The write could not finish before S3 came back: it waited (JUKEBOX), it did not fail.
         int elapsed = int.Parse(Regex.Match(result.Output, @"ELAPSED (\d+)").Groups[1].Value);
         Assert.True(elapsed >= 15, $"write took {elapsed}s: the cache never filled, nothing was delayed");
-        await AssertWholeInS3(moto, bucket, result.Output, 100);
+        await AssertWholeInS3(moto, bucket, result.Output, OutageMib);
 
         Assert.Contains("GC-DELETED", result.Output);
         Assert.Equal(2, firstVersions.Count);

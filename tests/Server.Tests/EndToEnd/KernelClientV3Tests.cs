@@ -8,29 +8,19 @@ namespace DittoFs.Server.Tests.EndToEnd;
 [Collection(KernelClientCollection.Name)]
 public sealed class KernelClientV3Tests(ITestOutputHelper output)
 {
+    /// <summary>
+    /// One boot (a boot under emulation is ~10 s): the harness's smoke steps, POSIX ownership rules (posix-owner.sh),
+    /// then POSIX semantics and a SIGKILL restart under the mount (posix-restart.sh).
+    /// </summary>
     [KernelClientFact]
-    public void SmokeScriptPassesEveryStep()
+    public void SmokeOwnershipPosixSemanticsAndSigkillRestart()
     {
         string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         using var server = new ServerProcess();
         server.Start();
-        string smoke = Path.Combine(Path.GetDirectoryName(harness)!, "examples", "smoke.sh");
-        KernelClient.Result result = KernelClient.Run(harness, server, "3", smoke);
-        output.WriteLine(result.Output);
-        Assert.DoesNotContain("FAIL", result.Output);
-        Assert.Contains("smoke: 15 passed, 0 failed", result.Output);
-        Assert.Equal(0, result.ExitCode);
-    }
-
-    [KernelClientFact]
-    public void PosixSemanticsAndSigkillRestart()
-    {
-        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
-        using var server = new ServerProcess();
-        server.Start();
-        string script = Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", "posix-restart.sh");
         bool restarted = false;
-        KernelClient.Result result = KernelClient.Run(harness, server, "3", script, ["--mem", "1536"], line =>
+        using var scripts = new CombinedGuestScript(KernelClient.Smoke(harness), KernelClient.E2e("posix-owner.sh"), KernelClient.E2e("posix-restart.sh"));
+        KernelClient.Result result = KernelClient.Run(harness, server, "3", scripts.Path, ["--env", "VERS=3"], line =>
         {
             if (line.Trim() != "KILL-NOW") return;
             server.Kill();
@@ -41,21 +31,9 @@ public sealed class KernelClientV3Tests(ITestOutputHelper output)
         output.WriteLine(server.Log);
         Assert.True(restarted, "the script never asked for the restart");
         Assert.DoesNotContain("FAIL", result.Output);
+        Assert.Contains("smoke: 15 passed, 0 failed", result.Output);
+        Assert.Matches(@"posix-owner: [1-9]\d* passed, 0 failed", result.Output);
         Assert.Contains("PASS after-sigkill-restart", result.Output);
-        Assert.Equal(0, result.ExitCode);
-    }
-
-    [KernelClientFact]
-    public void PosixOwnershipRulesHold()
-    {
-        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
-        using var server = new ServerProcess();
-        server.Start();
-        string script = Path.Combine(KernelClient.RepositoryRoot, "tests", "e2e", "posix-owner.sh");
-        KernelClient.Result result = KernelClient.Run(harness, server, "3", script, ["--env", "VERS=3"]);
-        output.WriteLine(result.Output);
-        Assert.DoesNotContain("FAIL", result.Output);
-        Assert.Contains(", 0 failed", result.Output);
         Assert.Equal(0, result.ExitCode);
     }
 }

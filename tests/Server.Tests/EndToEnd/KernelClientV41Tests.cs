@@ -20,56 +20,20 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
 
     private static string E2e(string name) => KernelClient.E2e(name);
 
+    /// <summary>
+    /// One boot (a boot under emulation is ~10 s): special files, exclusive create, owners and long listings
+    /// (v4-extra.sh), POSIX ownership rules with open unlinked files (posix-owner.sh), then POSIX semantics and a
+    /// SIGKILL restart under the mount (posix-restart.sh).
+    /// </summary>
     [KernelClientFact]
-    public void PosixOwnershipRulesAndOpenUnlinkedFilesHold()
-    {
-        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
-        using var server = new ServerProcess();
-        server.Start();
-        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", E2e("posix-owner.sh"), ["--env", "VERS=4.1"]);
-        output.WriteLine(result.Output);
-        Assert.DoesNotContain("FAIL", result.Output);
-        Assert.Contains(", 0 failed", result.Output);
-        Assert.Equal(0, result.ExitCode);
-    }
-
-    [KernelClientTheory]
-    [InlineData("4.1")]
-    [InlineData("4.0")]
-    public void SmokeScriptPassesEveryStep(string vers)
-    {
-        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
-        using var server = new ServerProcess(settings: s_settings);
-        server.Start();
-        string smoke = Path.Combine(Path.GetDirectoryName(harness)!, "examples", "smoke.sh");
-        KernelClient.Result result = KernelClient.Run(harness, server, vers, smoke);
-        output.WriteLine(result.Output);
-        Assert.DoesNotContain("FAIL", result.Output);
-        Assert.Contains("smoke: 15 passed, 0 failed", result.Output);
-        Assert.Equal(0, result.ExitCode);
-    }
-
-    [KernelClientFact]
-    public void SpecialFilesExclusiveCreateOwnersAndLongListings()
-    {
-        string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
-        using var server = new ServerProcess(settings: s_settings);
-        server.Start();
-        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", E2e("v4-extra.sh"));
-        output.WriteLine(result.Output);
-        Assert.DoesNotContain("FAIL", result.Output);
-        Assert.Contains("extra: 6 passed, 0 failed", result.Output);
-        Assert.Equal(0, result.ExitCode);
-    }
-
-    [KernelClientFact]
-    public void PosixSemanticsAndSigkillRestart()
+    public void SpecialFilesOwnershipPosixSemanticsAndSigkillRestart()
     {
         string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         using var server = new ServerProcess(settings: s_settings);
         server.Start();
         bool restarted = false;
-        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", E2e("posix-restart.sh"), ["--mem", "1536"], line =>
+        using var scripts = new CombinedGuestScript(E2e("v4-extra.sh"), E2e("posix-owner.sh"), E2e("posix-restart.sh"));
+        KernelClient.Result result = KernelClient.Run(harness, server, "4.1", scripts.Path, ["--env", "VERS=4.1"], line =>
         {
             if (line.Trim() != "KILL-NOW") return;
             server.Kill();
@@ -80,6 +44,8 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         output.WriteLine(server.Log);
         Assert.True(restarted, "the script never asked for the restart");
         Assert.DoesNotContain("FAIL", result.Output);
+        Assert.Contains("extra: 6 passed, 0 failed", result.Output);
+        Assert.Matches(@"posix-owner: [1-9]\d* passed, 0 failed", result.Output);
         Assert.Contains("PASS after-sigkill-restart", result.Output);
         Assert.Equal(0, result.ExitCode);
     }
@@ -108,17 +74,19 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         Assert.Equal(0, c.ExitCode);
     }
 
+    /// <summary>One boot per version: the harness's smoke steps, then an open file and a lock across a SIGKILL restart (v4-open-restart.sh).</summary>
     [KernelClientTheory]
     [InlineData("4.1")]
     [InlineData("4.0")]
-    public void OpenFileAndLockSurviveSigkillRestart(string vers)
+    public void SmokeThenOpenFileAndLockSurviveSigkillRestart(string vers)
     {
         string harness = KernelClient.RequireHarness()!; // [KernelClientFact] skipped the test where it is missing
         string plock = KernelClient.BuildGuestTool("plock");
         using var server = new ServerProcess(settings: s_settings);
         server.Start();
         bool restarted = false;
-        KernelClient.Result result = KernelClient.Run(harness, server, vers, E2e("v4-open-restart.sh"), ["--bin", plock, "--env", "PLOCK=" + plock], line =>
+        using var scripts = new CombinedGuestScript(KernelClient.Smoke(harness), E2e("v4-open-restart.sh"));
+        KernelClient.Result result = KernelClient.Run(harness, server, vers, scripts.Path, ["--bin", plock, "--env", "PLOCK=" + plock], line =>
         {
             if (line.Trim() != "KILL-NOW") return;
             server.Kill();
@@ -129,6 +97,7 @@ public sealed class KernelClientV41Tests(ITestOutputHelper output)
         output.WriteLine(server.Log);
         Assert.True(restarted, "the script never asked for the restart");
         Assert.DoesNotContain("FAIL", result.Output);
+        Assert.Contains("smoke: 15 passed, 0 failed", result.Output);
         Assert.Contains("restart: 9 passed, 0 failed", result.Output);
         Assert.Equal(0, result.ExitCode);
     }

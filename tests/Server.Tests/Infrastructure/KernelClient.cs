@@ -23,6 +23,9 @@ public static class KernelClient
     /// <summary>A file of tests/e2e (guest scripts, C helpers).</summary>
     public static string E2e(string name) => Path.Combine(RepositoryRoot, "tests", "e2e", name);
 
+    /// <summary>The harness's own smoke script (examples/smoke.sh: "smoke: 15 passed, 0 failed").</summary>
+    public static string Smoke(string harness) => Path.Combine(Path.GetDirectoryName(harness)!, "examples", "smoke.sh");
+
     /// <summary>
     /// A C helper of tests/e2e (busybox in the guest lacks fcntl locks, SEEK_HOLE, xattr calls) built with the host's gcc.
     /// Dynamic, because the harness copies a --bin's libraries with ldd, which fails on a static binary; and never under
