@@ -19,7 +19,6 @@ public static class KernelClient
         }
     }
 
-    /// <summary>The harness, or null when this machine has none (NFSH_RUN overrides the path).</summary>
     /// <summary>A file of tests/e2e (guest scripts, C helpers).</summary>
     public static string E2e(string name) => Path.Combine(RepositoryRoot, "tests", "e2e", name);
 
