@@ -62,6 +62,7 @@ public static class KernelClient
         return path;
     }
 
+    /// <summary>The harness, or null when this machine has none (NFSH_RUN overrides the path).</summary>
     public static string? Harness
     {
         get
