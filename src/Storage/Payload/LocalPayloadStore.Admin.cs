@@ -53,15 +53,8 @@ public sealed partial class LocalPayloadStore : IFlushControl, IGarbageCollector
 
     public ValueTask<IReadOnlyCollection<ulong>> ListBlocksAsync(ulong inode, CancellationToken cancellationToken)
     {
-        string dir = InodeDirectory(inode);
         var blocks = new List<ulong>();
-        if (Directory.Exists(dir))
-        {
-            foreach (string path in Directory.EnumerateFiles(dir))
-            {
-                if (ulong.TryParse(Path.GetFileName(path), NumberStyles.None, CultureInfo.InvariantCulture, out ulong block)) blocks.Add(block);
-            }
-        }
+        foreach ((ulong block, _) in BlockFiles(inode)) blocks.Add(block);
         return ValueTask.FromResult<IReadOnlyCollection<ulong>>(blocks);
     }
 

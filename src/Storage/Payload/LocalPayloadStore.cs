@@ -5,8 +5,9 @@ using Microsoft.Win32.SafeHandles;
 namespace DittoFs.Storage.Payload;
 
 /// <summary>
-/// File bytes on local disk: each file is a directory of fixed-size sparse block files,
-/// <c>&lt;root&gt;/&lt;lo byte&gt;/&lt;next byte&gt;/&lt;inode hex&gt;/&lt;block index&gt;</c>.
+/// File bytes on local disk: fixed-size sparse block files, block 0 at
+/// <c>&lt;root&gt;/&lt;fan-out&gt;/&lt;inode hex&gt;.0</c> and the others in the file's directory,
+/// <c>&lt;fan-out&gt;/&lt;inode hex&gt;/&lt;block index&gt;</c> (see the Layout part).
 /// I/O is positional (RandomAccess) on cached handles: no stream buffering, no per-call allocation
 /// once a handle is open. Writes land in the page cache; <see cref="FlushAsync"/> fsyncs the
 /// blocks written since the last flush (and directories that gained files), one round for all
@@ -41,6 +42,7 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
         _rounds = CreateFlushRounds();
         _metrics = options.Metrics;
         Directory.CreateDirectory(_root);
+        _flatFirstBlock = ReadOrChooseLayout(_root);
         _space = new FreeSpaceGuard(_root);
         _reserve = options.ReserveBytes;
         _logger = options.Logger;
@@ -127,8 +129,8 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
     {
         try
         {
-            string dir = InodeDirectory(inode);
-            if (!Directory.Exists(dir)) return ValueTask.CompletedTask;
+            List<(ulong Block, string Path)> files = BlockFiles(inode);
+            if (files.Count == 0) return ValueTask.CompletedTask;
             ulong bs = (ulong)BlockSize;
             ulong keep = size / bs + (size % bs == 0 ? 0UL : 1UL); // blocks [0, keep) survive
             if (_journal is not null)
@@ -138,15 +140,13 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
                 _journal.Sync();
             }
             _handles.Remove(inode, keep);
-            bool removedAny = false;
-            foreach (string path in Directory.GetFiles(dir))
+            var emptied = new HashSet<string>();
+            foreach ((ulong block, string path) in files)
             {
-                if (ulong.TryParse(Path.GetFileName(path), NumberStyles.None, CultureInfo.InvariantCulture, out ulong block) && block >= keep)
-                {
-                    File.Delete(path);
-                    ForgetDirty(inode, block);
-                    removedAny = true;
-                }
+                if (block < keep) continue;
+                File.Delete(path);
+                ForgetDirty(inode, block);
+                emptied.Add(Path.GetDirectoryName(path)!);
             }
             if (size % bs != 0 && TryOpen(inode, size / bs, create: false, out HandleCache.Lease lease))
             {
@@ -162,7 +162,7 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
                 }
             }
             // Removed names must stay removed, or a crash could resurrect old bytes past the new size.
-            if (removedAny) FileSync.Directory(dir);
+            foreach (string dir in emptied) FileSync.Directory(dir);
             return ValueTask.CompletedTask;
         }
         catch (Exception e)
@@ -176,17 +176,12 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
     {
         try
         {
-            string dir = InodeDirectory(inode);
             var found = new List<ulong>();
-            if (Directory.Exists(dir))
+            foreach ((ulong block, string path) in BlockFiles(inode))
             {
-                foreach (FileInfo file in new DirectoryInfo(dir).EnumerateFiles())
-                {
-                    if (ulong.TryParse(file.Name, NumberStyles.None, CultureInfo.InvariantCulture, out ulong block)
-                        && block >= fromBlock && block < toBlock && file.Length > 0) found.Add(block);
-                }
-                found.Sort();
+                if (block >= fromBlock && block < toBlock && new FileInfo(path).Length > 0) found.Add(block);
             }
+            found.Sort();
             return new(found);
         }
         catch (Exception e)
@@ -232,6 +227,7 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
             lock (_dirtyLock) _dirty.Remove(inode);
             // Not synced: if the removal is lost in a crash, the leftover files belong to an inode number never reused.
             _journal?.AppendDrop(inode, 0);
+            if (_flatFirstBlock && File.Exists(FlatFirstBlockPath(inode))) File.Delete(FlatFirstBlockPath(inode));
             string dir = InodeDirectory(inode);
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
             return ValueTask.CompletedTask;
@@ -256,17 +252,6 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
         return ValueTask.CompletedTask;
     }
 
-    internal string InodeDirectory(ulong inode) => Path.Combine(
-        _root,
-        (inode & 0xFF).ToString("x2", CultureInfo.InvariantCulture),
-        (inode >> 8 & 0xFF).ToString("x2", CultureInfo.InvariantCulture),
-        inode.ToString("x16", CultureInfo.InvariantCulture));
-
-    string DataJournal.ITarget.BlockPath(ulong inode, ulong block) => BlockPath(inode, block);
-
-    private string BlockPath(ulong inode, ulong block) =>
-        Path.Combine(InodeDirectory(inode), block.ToString(CultureInfo.InvariantCulture));
-
     /// <summary>A cached handle on a block file; false if it does not exist and <paramref name="create"/> is false.</summary>
     private bool TryOpen(ulong inode, ulong block, bool create, out HandleCache.Lease lease)
     {
@@ -280,26 +265,12 @@ public sealed partial class LocalPayloadStore : IPayloadStore, DataJournal.ITarg
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             if (!create) return false;
-            EnsureDirectories(inode);
+            EnsureDirectories(inode, block);
             handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-            MarkDirty(inode, null, InodeDirectory(inode)); // the new name needs a directory fsync
+            MarkDirty(inode, null, Path.GetDirectoryName(path)); // the new name needs a directory fsync
         }
         lease = _handles.Add(inode, block, handle);
         return true;
-    }
-
-    /// <summary>Creates the fan-out levels and inode directory, recording each parent that gained an entry.</summary>
-    private void EnsureDirectories(ulong inode)
-    {
-        string inodeDir = InodeDirectory(inode);
-        string level2 = Path.GetDirectoryName(inodeDir)!;
-        string level1 = Path.GetDirectoryName(level2)!;
-        foreach (string dir in (ReadOnlySpan<string>)[level1, level2, inodeDir])
-        {
-            if (Directory.Exists(dir)) continue;
-            Directory.CreateDirectory(dir);
-            MarkDirty(inode, null, Path.GetDirectoryName(dir)!);
-        }
     }
 
     private (ulong Block, long Within, int Count) Piece(ulong offset, int length)

@@ -36,7 +36,6 @@ public sealed class FasterOrphanTests : IDisposable
     public async Task FilesUnlinkedWhileOpenAreFreedAtTheStartAfterACrash()
     {
         FileId removed, renamedOver, closed, kept;
-        string removedBlocks, renamedOverBlocks;
         var store = new FasterMetadataStore(_dir.Options());
         var payload = NewPayload();
         FileSystem fs = await FileSystem.OpenAsync(store, payload);
@@ -46,9 +45,8 @@ public sealed class FasterOrphanTests : IDisposable
         closed = await WriteFileAsync(fs, root, "closed");
         kept = await WriteFileAsync(fs, root, "kept");
         FileId other = await WriteFileAsync(fs, root, "other");
-        removedBlocks = payload.InodeDirectory(removed.Inode);
-        renamedOverBlocks = payload.InodeDirectory(renamedOver.Inode);
-        Assert.True(Directory.Exists(removedBlocks) && Directory.EnumerateFiles(removedBlocks).Any(), "the file's blocks are on disk");
+        Assert.NotEmpty(await payload.ListBlocksAsync(removed.Inode, default)); // the file's blocks are on disk
+        Assert.NotEmpty(await payload.ListBlocksAsync(renamedOver.Inode, default));
 
         // Open (held), then lose their last name: REMOVE, and RENAME onto one; a third is closed before the crash.
         fs.Hold(removed);
@@ -79,13 +77,13 @@ public sealed class FasterOrphanTests : IDisposable
         await using FileSystem fs2 = await FileSystem.OpenAsync(store2, payload2);
         Assert.Null(await store2.GetInodeAsync(removed.Inode));
         Assert.Null(await store2.GetInodeAsync(renamedOver.Inode));
-        Assert.False(Directory.Exists(removedBlocks), "the removed file's blocks were freed");
-        Assert.False(Directory.Exists(renamedOverBlocks), "the renamed-over file's blocks were freed");
+        Assert.Empty(await payload2.ListBlocksAsync(removed.Inode, default)); // the removed file's blocks were freed
+        Assert.Empty(await payload2.ListBlocksAsync(renamedOver.Inode, default)); // and the renamed-over file's
         Assert.Empty(await store2.ListEntriesAsync(OrphanDirectory.Inode, 0, 10));
         Assert.Null(await store2.GetInodeAsync(OrphanDirectory.Inode));
         Assert.Equal(FsStatus.Ok, (await fs2.GetAttributesAsync(kept)).Status);
         Assert.Equal(200_000UL, (await fs2.GetAttributesAsync(other)).Value.Size);
-        Assert.True(Directory.Exists(payload2.InodeDirectory(kept.Inode)));
+        Assert.NotEmpty(await payload2.ListBlocksAsync(kept.Inode, default));
         // The replayed orphan-directory records did not move the inode counter to their reserved number.
         CreateResult next = await fs2.CreateAsync(Caller.Root, root, N("next"), new CreateRequest { Type = FileType.Regular, Mode = CreateMode.Guarded });
         Assert.Equal(FsStatus.Ok, next.Status);

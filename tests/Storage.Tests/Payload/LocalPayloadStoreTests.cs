@@ -46,6 +46,78 @@ public sealed class LocalPayloadStoreTests : IAsyncLifetime
 
     private ValueTask WriteAsync(ulong inode, ulong offset, byte[] data) => _store.WriteAsync(inode, offset, new ReadOnlySequence<byte>(data));
 
+    /// <summary>The blocks that have a file on disk, sorted.</summary>
+    private async Task<ulong[]> BlockFilesAsync(ulong inode) => [.. (await _store.ListBlocksAsync(inode, default)).Order()];
+
+    [Fact]
+    public async Task ANewStore_KeepsBlockZeroFlat_NoDirectoryPerSmallFile()
+    {
+        Assert.Equal("2", File.ReadAllText(Path.Combine(_root, "layout")).Trim());
+        byte[] data = Pattern(3000);
+        await WriteAsync(0x10203, 0, data);
+        await _store.FlushAsync(0x10203);
+        Assert.Equal(data, File.ReadAllBytes(Path.Combine(_root, "01", "02", "0000000000010203.0")));
+        Assert.False(Directory.Exists(_store.InodeDirectory(0x10203)));
+        // 256 consecutive inodes share one fan-out directory.
+        for (ulong inode = 0x10200; inode < 0x10210; inode++) await WriteAsync(inode, 0, [1]);
+        Assert.Single(Directory.GetDirectories(Path.Combine(_root, "01")));
+
+        // A second block makes the inode directory; the flat block 0 stays where it is.
+        await WriteAsync(0x10203, Block, [7]);
+        Assert.Equal(new ulong[] { 0, 1 }, await BlockFilesAsync(0x10203));
+        await _store.TruncateAsync(0x10203, 10);
+        Assert.Equal(new ulong[] { 0 }, await BlockFilesAsync(0x10203));
+        Assert.Equal(data[..10], await ReadAsync(0x10203, 0, 10));
+        await _store.DeleteAsync(0x10203);
+        Assert.Empty(await BlockFilesAsync(0x10203));
+        Assert.False(File.Exists(Path.Combine(_root, "01", "02", "0000000000010203.0")));
+    }
+
+    [Fact]
+    public async Task AStoreFromBeforeTheLayoutMarker_KeepsItsLayout()
+    {
+        // Layout 1: <lo byte>/<next byte>/<inode hex>/<block>, no marker.
+        string legacy = Path.Combine(Path.GetTempPath(), "dittofs-payload-tests", Guid.NewGuid().ToString("N"));
+        string inodeDir = Path.Combine(legacy, "03", "02", "0000000000010203");
+        Directory.CreateDirectory(inodeDir);
+        byte[] old = Pattern(500, 3);
+        File.WriteAllBytes(Path.Combine(inodeDir, "0"), old);
+        await using var store = new LocalPayloadStore(new LocalPayloadStoreOptions { Root = legacy, BlockSize = Block });
+        try
+        {
+            Assert.False(File.Exists(Path.Combine(legacy, "layout")));
+            var read = new byte[500];
+            await store.ReadAsync(0x10203, 0, read);
+            Assert.Equal(old, read);
+            await store.WriteAsync(0x10204, 0, new ReadOnlySequence<byte>(Pattern(100, 4)));
+            Assert.True(File.Exists(Path.Combine(legacy, "04", "02", "0000000000010204", "0")));
+            Assert.Equal(new ulong[] { 0 }, (await store.ListBlocksAsync(0x10203, default)).ToArray());
+            await store.DeleteAsync(0x10203);
+            Assert.False(Directory.Exists(inodeDir));
+        }
+        finally
+        {
+            try { Directory.Delete(legacy, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
+    public void AnUnknownLayout_IsRefused()
+    {
+        string other = Path.Combine(Path.GetTempPath(), "dittofs-payload-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(other);
+        File.WriteAllText(Path.Combine(other, "layout"), "3\n");
+        try
+        {
+            var e = Assert.Throws<StorageRefusedException>(() => new LocalPayloadStore(new LocalPayloadStoreOptions { Root = other, BlockSize = Block }));
+            Assert.Contains("layout '3'", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(other, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task WriteAndRead_AcrossBlockBoundaries()
     {
@@ -53,7 +125,7 @@ public sealed class LocalPayloadStoreTests : IAsyncLifetime
         await WriteAsync(1, Block - 100, data);
         Assert.Equal(data, await ReadAsync(1, Block - 100, data.Length));
         Assert.Equal(data[50..5000], await ReadAsync(1, Block - 50, 4950));
-        Assert.Equal(5, Directory.GetFiles(_store.InodeDirectory(1)).Length); // blocks 0..4
+        Assert.Equal(new ulong[] { 0, 1, 2, 3, 4 }, await BlockFilesAsync(1));
     }
 
     [Fact]
@@ -64,7 +136,7 @@ public sealed class LocalPayloadStoreTests : IAsyncLifetime
         Assert.Equal(new byte[] { 1, 2, 3 }, read[(10 * Block + 5)..(10 * Block + 8)]);
         Assert.Equal(3, read.Count(b => b != 0));
         Assert.All(await ReadAsync(99, 12345, 100), b => Assert.Equal(0, b));
-        Assert.Single(Directory.GetFiles(_store.InodeDirectory(2)));
+        Assert.Equal(new ulong[] { 10 }, await BlockFilesAsync(2));
     }
 
     [Fact]
@@ -73,7 +145,7 @@ public sealed class LocalPayloadStoreTests : IAsyncLifetime
         byte[] data = Pattern(3 * Block);
         await WriteAsync(3, 0, data);
         await _store.TruncateAsync(3, Block + 10);
-        Assert.Equal(2, Directory.GetFiles(_store.InodeDirectory(3)).Length);
+        Assert.Equal(new ulong[] { 0, 1 }, await BlockFilesAsync(3));
 
         byte[] read = await ReadAsync(3, 0, 3 * Block);
         Assert.Equal(data[..(Block + 10)], read[..(Block + 10)]);
@@ -90,9 +162,9 @@ public sealed class LocalPayloadStoreTests : IAsyncLifetime
     {
         await WriteAsync(4, 0, Pattern(2 * Block));
         await _store.TruncateAsync(4, Block);
-        Assert.Single(Directory.GetFiles(_store.InodeDirectory(4)));
+        Assert.Equal(new ulong[] { 0 }, await BlockFilesAsync(4));
         await _store.TruncateAsync(4, 0);
-        Assert.Empty(Directory.GetFiles(_store.InodeDirectory(4)));
+        Assert.Empty(await BlockFilesAsync(4));
         Assert.All(await ReadAsync(4, 0, 2 * Block), b => Assert.Equal(0, b));
     }
 
@@ -100,6 +172,7 @@ public sealed class LocalPayloadStoreTests : IAsyncLifetime
     public async Task Truncate_OfUnknownInode_IsANoOp()
     {
         await _store.TruncateAsync(12345, 0);
+        Assert.Empty(await BlockFilesAsync(12345));
         Assert.False(Directory.Exists(_store.InodeDirectory(12345)));
     }
 
@@ -109,6 +182,7 @@ public sealed class LocalPayloadStoreTests : IAsyncLifetime
         await WriteAsync(5, 0, Pattern(2 * Block));
         await _store.FlushAsync(5);
         await _store.DeleteAsync(5);
+        Assert.Empty(await BlockFilesAsync(5));
         Assert.False(Directory.Exists(_store.InodeDirectory(5)));
         Assert.All(await ReadAsync(5, 0, 2 * Block), b => Assert.Equal(0, b));
         await _store.DeleteAsync(5);
