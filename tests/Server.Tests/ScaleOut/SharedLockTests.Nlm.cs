@@ -38,6 +38,22 @@ public sealed partial class SharedLockTests
         return created.ResOk.Obj.Handle!.Value.Data.ToArray();
     }
 
+    /// <summary>A new NFSv3 file through A, its handle through B, and an NLM client on each server (host-a on A, host-b on B).</summary>
+    private sealed record NlmPair(byte[] FhA, byte[] FhB, NlmTestClient NlmA, NlmTestClient NlmB) : IDisposable
+    {
+        public static NlmPair Open(ServerProcess a, ServerProcess b, string name)
+        {
+            byte[] fhA = NewV3File(a, name), fhB = V3Handle(b, name);
+            return new(fhA, fhB, new NlmTestClient(a.NfsPort, "host-a"), new NlmTestClient(b.NfsPort, "host-b"));
+        }
+
+        public void Dispose()
+        {
+            NlmA.Dispose();
+            NlmB.Dispose();
+        }
+    }
+
     /// <summary>Both servers send their NLM callbacks (NLM_GRANTED, _RES) to this fake client host's portmapper.</summary>
     private static Dictionary<string, string> CallbacksTo(FakeClientHost host) =>
         new() { ["DittoFs:Nlm:ClientPortmapPort"] = host.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
@@ -92,9 +108,8 @@ public sealed partial class SharedLockTests
     public void AnNlmLockThroughA_DeniesAnNlmLockThroughB_UntilItIsUnlocked()
     {
         (ServerProcess a, ServerProcess b) = StartTwo();
-        byte[] fhA = NewV3File(a, "nlm-both"), fhB = V3Handle(b, "nlm-both");
-        using var nlmA = new NlmTestClient(a.NfsPort, "host-a");
-        using var nlmB = new NlmTestClient(b.NfsPort, "host-b");
+        using NlmPair pair = NlmPair.Open(a, b, "nlm-both");
+        (byte[] fhA, byte[] fhB, NlmTestClient nlmA, NlmTestClient nlmB) = pair;
 
         Assert.Equal(Nlm4Status.Granted, nlmA.Lock(fhA, svid: 1, offset: 0, length: 100));
         Assert.Equal(Nlm4Status.Denied, nlmB.Lock(fhB, svid: 2, offset: 50, length: 10));
@@ -117,9 +132,8 @@ public sealed partial class SharedLockTests
     {
         using var clientHost = new FakeClientHost();
         (ServerProcess a, ServerProcess b) = StartTwo(CallbacksTo(clientHost));
-        byte[] fhA = NewV3File(a, "nlm-msg"), fhB = V3Handle(b, "nlm-msg");
-        using var nlmA = new NlmTestClient(a.NfsPort, "host-a");
-        using var nlmB = new NlmTestClient(b.NfsPort, "host-b");
+        using NlmPair pair = NlmPair.Open(a, b, "nlm-msg");
+        (byte[] fhA, byte[] fhB, NlmTestClient nlmA, NlmTestClient nlmB) = pair;
         Assert.Equal(Nlm4Status.Granted, nlmA.Lock(fhA, svid: 1, offset: 0, length: 10));
         while (clientHost.Calls.TryTake(out _)) { }
 
@@ -149,9 +163,8 @@ public sealed partial class SharedLockTests
     public void FreeAllOfAHostThroughA_FreesItsLocksForBsClients()
     {
         (ServerProcess a, ServerProcess b) = StartTwo();
-        byte[] fhA = NewV3File(a, "nlm-reboot"), fhB = V3Handle(b, "nlm-reboot");
-        using var nlmA = new NlmTestClient(a.NfsPort, "host-a");
-        using var nlmB = new NlmTestClient(b.NfsPort, "host-b");
+        using NlmPair pair = NlmPair.Open(a, b, "nlm-reboot");
+        (byte[] fhA, byte[] fhB, NlmTestClient nlmA, NlmTestClient nlmB) = pair;
         Assert.Equal(Nlm4Status.Granted, nlmA.Lock(fhA, svid: 1, offset: 0, length: 10));
         Assert.Equal(Nlm4Status.Granted, nlmA.Lock(fhA, svid: 2, offset: 20, length: 10, exclusive: false));
         Assert.Equal(Nlm4Status.Denied, nlmB.Lock(fhB, svid: 3, offset: 0, length: 30));
@@ -170,9 +183,8 @@ public sealed partial class SharedLockTests
     {
         using var clientHost = new FakeClientHost();
         (ServerProcess a, ServerProcess b) = StartTwo(CallbacksTo(clientHost));
-        byte[] fhA = NewV3File(a, "nlm-wait"), fhB = V3Handle(b, "nlm-wait");
-        using var nlmA = new NlmTestClient(a.NfsPort, "host-a");
-        using var nlmB = new NlmTestClient(b.NfsPort, "host-b");
+        using NlmPair pair = NlmPair.Open(a, b, "nlm-wait");
+        (byte[] fhA, byte[] fhB, NlmTestClient nlmA, NlmTestClient nlmB) = pair;
         using var nlmC = new NlmTestClient(b.NfsPort, "host-c");
 
         Assert.Equal(Nlm4Status.Granted, nlmA.Lock(fhA, svid: 1)); // the whole file
